@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
+)
+
+// DevnetCmd runs a local chain with EigenLayer and a mock AVS, registers operators and optionally
+// moves their stakes, so that `avs-sync watch` has something to keep fresh.
+type DevnetCmd struct {
+	BlockTime time.Duration `default:"1s" help:"Time between blocks."`
+	Operators int           `default:"3" help:"Operators to register with the AVS in quorum 0."`
+	Activity  bool          `help:"Make stake changes every few blocks (deposits to registered operators and to outsiders)."`
+	Every     int           `default:"5" help:"With --activity, blocks between stake changes."`
+	M2        bool          `name:"m2" help:"Start the pre-slashing (M2) deployment instead of the slashing one."`
+}
+
+// Run starts the devnet and blocks until ctx ends.
+func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger) error {
+	flavor := devnet.Slashing
+	if c.M2 {
+		flavor = devnet.M2
+	}
+	began := time.Now()
+	d, err := devnet.Start(ctx, devnet.Options{Flavor: flavor, BlockTime: c.BlockTime, Accounts: c.Operators + 2, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	log.Info("devnet started", "took", time.Since(began).Round(time.Millisecond), "chain_id", devnet.ChainID, "flavor", flavor)
+
+	ops := make([]*devnet.Actor, 0, c.Operators)
+	for i := 0; i < c.Operators; i++ {
+		a, err := d.Actor(ctx, 3+i)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if err := a.RegisterOperator(ctx); err != nil {
+			return err
+		}
+		if err := a.RegisterWithAVS(ctx, 0); err != nil {
+			return err
+		}
+		log.Info("operator registered", "operator", a.Address, "quorum", 0)
+		ops = append(ops, a)
+	}
+	a := d.Addresses
+	fmt.Printf(`
+avs-sync devnet is running (chain id %d, %s deployment).
+
+  HTTP RPC                  %s
+  websocket RPC             %s
+  registry coordinator      %s
+  operator state retriever  %s
+  service manager           %s
+  delegation manager        %s
+  funded key                %s
+
+In another terminal:
+
+  avs-sync watch --eth-http-url %s --eth-ws-url %s \
+    --registry-coordinator-addr %s --operator-state-retriever-addr %s \
+    --ecdsa-private-key %s
+
+Ctrl-C stops the chain.
+`, devnet.ChainID, flavor, d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, a.ServiceManager,
+		a.DelegationManager, keyHex(d.Key(1)), d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, keyHex(d.Key(1)))
+
+	if !c.Activity || len(ops) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	outsider, err := d.Actor(ctx, 3+c.Operators)
+	if err != nil {
+		return err
+	}
+	defer outsider.Close()
+	if err := outsider.RegisterOperator(ctx); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	tick := time.NewTicker(time.Duration(c.Every) * c.BlockTime)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		who := outsider
+		if rng.IntN(2) == 0 {
+			who = ops[rng.IntN(len(ops))]
+		}
+		amount := new(big.Int).Mul(big.NewInt(int64(1+rng.IntN(9))), big.NewInt(1e17))
+		if _, err := who.Deposit(ctx, amount); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("activity deposit failed", "operator", who.Address, "err", err)
+			continue
+		}
+		log.Info("activity: deposit", "operator", who.Address, "amount", amount, "registered_with_avs", who != outsider)
+	}
+}
+
+func keyHex(k *ecdsa.PrivateKey) string { return hex.EncodeToString(crypto.FromECDSA(k)) }

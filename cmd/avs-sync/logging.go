@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
+	"golang.org/x/term"
+)
+
+// LogFlags choose the log format and level.
+type LogFlags struct {
+	LogLevel  string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
+	LogFormat string `name:"log-format" default:"auto" enum:"auto,text,json" help:"Log format: auto (colour on a terminal, JSON otherwise), text, json."`
+}
+
+// Logger builds the process logger writing to w.
+func (f LogFlags) Logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(f.LogLevel))); err != nil {
+		return nil, fmt.Errorf("bad --log-level %q: %w", f.LogLevel, err)
+	}
+	format := f.LogFormat
+	if format == "auto" {
+		format = "json"
+		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+	}
+	return slog.New(tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})), nil
+}

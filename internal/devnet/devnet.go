@@ -1,0 +1,254 @@
+// Package devnet runs a real local Ethereum chain with EigenLayer and a mock AVS deployed: go-ethereum's
+// simulated backend, its genesis built from the anvil state that eigensdk-go ships, JSON-RPC over HTTP
+// and websocket on 127.0.0.1, and a block every BlockTime.
+package devnet
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/params"
+)
+
+// ChainID is the chain id of the deployment the anvil state was made for.
+const ChainID = 31337
+
+// Anvil's well-known development keys; account 0 owns the AVS contracts and is an EigenLayer operator.
+var anvilKeys = []string{
+	"ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+	"59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+	"5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+}
+
+// Options configure a devnet.
+type Options struct {
+	// Flavor picks the slashing-era (default) or pre-slashing deployment.
+	Flavor Flavor
+	// BlockTime is the interval between blocks; 0 means blocks are made only by Mine.
+	BlockTime time.Duration
+	// Accounts is how many extra funded accounts (deterministic keys) the genesis holds.
+	Accounts int
+	// GasLimit is the block gas limit; 0 keeps the anvil state's 30,000,000.
+	GasLimit uint64
+	// Logger receives progress lines; nil discards them.
+	Logger *slog.Logger
+}
+
+// Devnet is a running local chain.
+type Devnet struct {
+	// HTTPURL and WSURL are the JSON-RPC endpoints. WSURL goes through a proxy that CutWS can drop.
+	HTTPURL string
+	WSURL   string
+	// Addresses of the deployed contracts.
+	Addresses Addresses
+	// Flavor of the deployment.
+	Flavor Flavor
+
+	keys    []*ecdsa.PrivateKey
+	backend *simulated.Backend
+	ws      *proxy
+	log     *slog.Logger
+
+	// mu serialises block production: the timer and Mine/WithBackend never commit concurrently.
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start launches a devnet. Close stops it.
+func Start(ctx context.Context, opts Options) (*Devnet, error) {
+	if opts.Flavor == "" {
+		opts.Flavor = Slashing
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	sdk, err := SDKDir()
+	if err != nil {
+		return nil, fmt.Errorf("find eigensdk-go: %w", err)
+	}
+	dir := flavorDir(sdk, opts.Flavor)
+	alloc, dumpBlock, err := loadAlloc(filepath.Join(dir, "anvil", "contracts-deployed-anvil-state.json"))
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := loadAddresses(dir, opts.Flavor)
+	if err != nil {
+		return nil, fmt.Errorf("read deployment addresses: %w", err)
+	}
+	keys := make([]*ecdsa.PrivateKey, 0, len(anvilKeys)+opts.Accounts)
+	for _, h := range anvilKeys {
+		k, _ := crypto.HexToECDSA(h)
+		keys = append(keys, k)
+	}
+	funds := new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))
+	for i := 0; i < opts.Accounts; i++ {
+		k, _ := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("avs-sync devnet account %d", i))))
+		keys = append(keys, k)
+		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: funds}
+	}
+	gasLimit := opts.GasLimit
+	if gasLimit == 0 {
+		gasLimit = 30_000_000
+	}
+
+	backend, httpURL, wsTarget, err := newBackend(alloc, gasLimit)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := newProxy(wsTarget)
+	if err != nil {
+		backend.Close()
+		return nil, fmt.Errorf("start websocket proxy: %w", err)
+	}
+	d := &Devnet{
+		HTTPURL:   httpURL,
+		WSURL:     "ws://" + ws.Addr(),
+		Addresses: addrs,
+		Flavor:    opts.Flavor,
+		keys:      keys,
+		backend:   backend,
+		ws:        ws,
+		log:       opts.Logger,
+	}
+	// The state's contracts recorded history up to the dump's block number; move past it so block
+	// numbers stay monotonic for checkpoints such as StakeRegistry's stake history.
+	for i := uint64(0); i <= dumpBlock; i++ {
+		backend.Commit()
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	if opts.BlockTime > 0 {
+		d.wg.Add(1)
+		go d.produce(runCtx, opts.BlockTime)
+	}
+	return d, nil
+}
+
+// newBackend starts the simulated node with HTTP and websocket servers on free loopback ports.
+func newBackend(alloc types.GenesisAlloc, gasLimit uint64) (*simulated.Backend, string, string, error) {
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		httpPort, err := freePort()
+		if err != nil {
+			return nil, "", "", err
+		}
+		wsPort, err := freePort()
+		if err != nil {
+			return nil, "", "", err
+		}
+		b, err := tryBackend(alloc, gasLimit, httpPort, wsPort)
+		if err == nil {
+			return b, fmt.Sprintf("http://127.0.0.1:%d", httpPort), fmt.Sprintf("127.0.0.1:%d", wsPort), nil
+		}
+		lastErr = err
+	}
+	return nil, "", "", fmt.Errorf("start simulated chain: %w", lastErr)
+}
+
+func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int) (b *simulated.Backend, err error) {
+	// NewBackend panics when the node cannot start (a port taken between freePort and bind).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("node start: %v", r)
+		}
+	}()
+	b = simulated.NewBackend(alloc, func(nc *node.Config, ec *ethconfig.Config) {
+		nc.HTTPHost, nc.HTTPPort = "127.0.0.1", httpPort
+		nc.HTTPModules = []string{"eth", "net", "web3"}
+		nc.HTTPVirtualHosts = []string{"*"}
+		nc.WSHost, nc.WSPort = "127.0.0.1", wsPort
+		nc.WSModules = []string{"eth", "net", "web3"}
+		nc.WSOrigins = []string{"*"}
+		cfg := *params.AllDevChainProtocolChanges
+		cfg.ChainID = big.NewInt(ChainID)
+		ec.Genesis.Config = &cfg
+		ec.Genesis.GasLimit = gasLimit
+		ec.Miner.GasCeil = gasLimit
+		ec.NetworkId = ChainID
+		ec.RPCGasCap = 0
+	})
+	return b, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (d *Devnet) produce(ctx context.Context, every time.Duration) {
+	defer d.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.Mine()
+		}
+	}
+}
+
+// Mine seals one block now.
+func (d *Devnet) Mine() common.Hash {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backend == nil {
+		return common.Hash{}
+	}
+	return d.backend.Commit()
+}
+
+// WithBackend runs f with block production held, for reorgs (Fork, Commit) and time changes.
+func (d *Devnet) WithBackend(f func(b *simulated.Backend) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backend == nil {
+		return errors.New("devnet closed")
+	}
+	return f(d.backend)
+}
+
+// Key returns funded account i: 0..2 are anvil's dev accounts (0 owns the AVS and is an
+// operator), 3.. are the extra accounts of Options.Accounts.
+func (d *Devnet) Key(i int) *ecdsa.PrivateKey { return d.keys[i] }
+
+// Keys returns how many funded keys the devnet holds.
+func (d *Devnet) Keys() int { return len(d.keys) }
+
+// CutWS drops every websocket connection; with down it also refuses new ones until CutWS(false).
+func (d *Devnet) CutWS(down bool) { d.ws.cut(down) }
+
+// Close stops block production and the node.
+func (d *Devnet) Close() error {
+	d.cancel()
+	d.wg.Wait()
+	d.ws.close()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backend == nil {
+		return nil
+	}
+	err := d.backend.Close()
+	d.backend = nil
+	return err
+}

@@ -1,0 +1,29 @@
+package planner
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Plan is what the submitter sends: a few operators through updateOperators, whole quorums through
+// updateOperatorsForQuorum. Every list is sorted ascending by address.
+type Plan struct {
+	// Operators are updated with RegistryCoordinator.updateOperators; each is stale in at least one
+	// of its quorums (stored stake differs from current weight).
+	Operators []common.Address
+	// Quorums are refreshed with RegistryCoordinator.updateOperatorsForQuorum.
+	Quorums []QuorumUpdate
+	// Block is the block the plan was read at.
+	Block uint64
+	// Reason says why the plan exists: "dirty", "sweep", "deadline".
+	Reason string
+}
+
+// QuorumUpdate is one quorum of an updateOperatorsForQuorum call.
+type QuorumUpdate struct {
+	Quorum uint8
+	// Operators is the complete operator set of Quorum at Plan.Block, sorted ascending.
+	Operators []common.Address
+}
+
+// Empty reports whether the plan has nothing to send.
+func (p Plan) Empty() bool { return len(p.Operators) == 0 && len(p.Quorums) == 0 }
