@@ -14,7 +14,7 @@ type Plan struct {
 	Quorums []QuorumUpdate
 	// Block is the block the plan was read at.
 	Block uint64
-	// Reason says why the plan exists: "dirty", "sweep", "deadline".
+	// Reason says why the plan exists: "dirty", "config", "sweep", "deadline" (the Reason* constants).
 	Reason string
 }
 

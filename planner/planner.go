@@ -1,0 +1,707 @@
+// Package planner decides which operators and quorums of the AVS need their stored stakes refreshed,
+// and when: it turns watcher events into batches of work (Planner), and batches into the
+// transactions worth sending (Resolver).
+package planner
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/watcher"
+)
+
+// Reasons a batch or plan exists, most urgent last.
+const (
+	// ReasonDirty: events moved the stakes of the batch's operators.
+	ReasonDirty = "dirty"
+	// ReasonConfig: a quorum's configuration changed, so all of its operators may be stale.
+	ReasonConfig = "config"
+	// ReasonSweep: the periodic (or forced) refresh of every quorum in scope.
+	ReasonSweep = "sweep"
+	// ReasonDeadline: a quorum must be refreshed before the AVS rejects its stakes as stale.
+	ReasonDeadline = "deadline"
+)
+
+// DefaultFullQuorumRatio is the FullQuorumRatio used when Config leaves it 0.
+const DefaultFullQuorumRatio = 0.5
+
+// Config says how the planner batches and schedules work. It is filled by the command line and,
+// for the stale-stake fields, by feature detection on the chain before New is called.
+type Config struct {
+	// Debounce is how long an operator stays dirty before it is handed out, counted from the first
+	// event that dirtied it: a burst of events costs one update, and latency stays bounded by it.
+	// Quorum configuration changes are debounced the same way.
+	Debounce time.Duration
+	// SyncInterval is the period of full sweeps of every quorum in scope; 0 disables scheduled
+	// sweeps (SweepNow still forces one).
+	SyncInterval time.Duration
+	// FirstSyncTime, if set, is the time of day of the first scheduled sweep; unset, the first comes
+	// SyncInterval after New. Later sweeps follow every SyncInterval from the first, so they do not
+	// drift by the time each sweep takes. Ignored when SyncInterval is 0.
+	FirstSyncTime TimeOfDay
+	// Quorums limits the planner and resolver to these quorums; empty means every quorum.
+	Quorums []uint8
+	// StaleStakesForbidden is set when the AVS's signature checker rejects stale stakes: each quorum
+	// in scope must then be refreshed whole before WithdrawalDelayBlocks pass since its last refresh.
+	StaleStakesForbidden bool
+	// WithdrawalDelayBlocks is the DelegationManager's withdrawal delay in blocks.
+	WithdrawalDelayBlocks uint64
+	// DeadlineMargin is how many blocks before the deadline a quorum is swept, so the transaction
+	// has time to land; it must be below WithdrawalDelayBlocks.
+	DeadlineMargin uint64
+	// FullQuorumRatio: when more than this fraction of a quorum's operators are stale, Resolve
+	// refreshes the whole quorum instead (fewer transactions, and it resets the quorum's staleness
+	// clock). 0 means DefaultFullQuorumRatio; 1 or more never escalates.
+	FullQuorumRatio float64
+}
+
+// Validate reports settings the planner cannot honour.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Debounce < 0 {
+		errs = append(errs, fmt.Errorf("debounce %s is negative", c.Debounce))
+	}
+	if c.SyncInterval < 0 {
+		errs = append(errs, fmt.Errorf("sync interval %s is negative", c.SyncInterval))
+	}
+	if c.FullQuorumRatio < 0 || math.IsNaN(c.FullQuorumRatio) {
+		errs = append(errs, fmt.Errorf("full quorum ratio %v is not a fraction", c.FullQuorumRatio))
+	}
+	if c.StaleStakesForbidden && c.DeadlineMargin >= c.WithdrawalDelayBlocks {
+		// A margin that eats the whole delay would make every quorum due again right after its refresh.
+		errs = append(errs, fmt.Errorf("deadline margin %d blocks is not below the withdrawal delay of %d blocks",
+			c.DeadlineMargin, c.WithdrawalDelayBlocks))
+	}
+	return errors.Join(errs...)
+}
+
+// Batch is one unit of work handed out by Next: operators whose stakes may be stale, and quorums
+// to refresh whole, as of block Head. Each batch goes back to Done exactly once.
+type Batch struct {
+	// Operators are sorted ascending.
+	Operators []common.Address
+	// Quorums are refreshed whole (updateOperatorsForQuorum); sorted ascending.
+	Quorums []uint8
+	// Reason is the most urgent of the reasons the batch's parts were due for.
+	Reason string
+	// Head is the chain head when the batch was made: the block to read the chain at.
+	Head uint64
+
+	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
+	// schedule.
+	sweep bool
+}
+
+// Stats counts what the planner has seen and holds, for logs and metrics.
+type Stats struct {
+	// Events is the number of events observed.
+	Events uint64
+	// Removed is the number of those that a reorg removed.
+	Removed uint64
+	// NotOurs counts events about operators not registered with the AVS, or quorums out of scope.
+	NotOurs uint64
+	// Coalesced counts events for an operator or quorum already dirty: the update they would have
+	// cost is saved.
+	Coalesced uint64
+	// Dirtied counts operators made dirty (clean to dirty transitions).
+	Dirtied uint64
+	// Batches is the number of batches handed out; Retries the number that came back with an error.
+	Batches, Retries uint64
+
+	// Registered, Dirty, Processing and Scheduled are current sizes: registered operators, dirty
+	// operators, operators in outstanding batches, allocation changes waiting for their block.
+	Registered, Dirty, Processing, Scheduled int
+}
+
+// Planner is the debouncing work queue between the watcher and the submitter. It holds which
+// operators and quorums are stale, hands them out in batches (Next) and takes them back (Done),
+// like client-go's workqueue: an operator dirtied while its batch is in flight is handed out again
+// after Done, never twice at once, and never lost.
+//
+// A Planner starts no goroutine and reads no chain state; it is not safe for concurrent use. Its
+// owner serialises every call from one loop, calls Next after each change (Observe, AdvanceHead,
+// Done, SweepNow) and again at NextWake. To shut down, the owner stops calling Next and waits for
+// the outstanding batches to come back to Done; what is still dirty then is dropped.
+type Planner struct {
+	cfg    Config
+	now    func() time.Time
+	filter quorumFilter
+
+	// registered is the AVS's operator set: the last SetOperators, plus registrations and minus
+	// deregistrations observed since. Events about operators outside it are ignored.
+	registered map[common.Address]struct{}
+	// dirty holds every operator that needs an update and is not in an outstanding batch, or was
+	// dirtied again while in one. Every key is in registered. An entry is in waiting (index >= 0)
+	// exactly when its operator is not in processing.
+	dirty map[common.Address]*dirtyOp
+	// waiting holds exactly the entries of dirty whose operator is not in processing, ordered by
+	// ready time: Next hands out its ready prefix.
+	waiting opHeap
+	// processing holds the operators of the batches handed out by Next and not yet Done. Next takes
+	// operators only from waiting, so an operator is in at most one outstanding batch.
+	processing map[common.Address]struct{}
+
+	// scheduled holds allocation changes not yet in effect, ordered by the block from which they
+	// count; every entry's block is above head, since AdvanceHead dirties the rest. scheduledKeys
+	// holds exactly the entries of scheduled, so repeats (one per strategy) are stored once.
+	scheduled     schedHeap
+	scheduledKeys map[schedEntry]struct{}
+	// lookahead is each slashable quorum's stake lookahead in blocks; absent means 0.
+	lookahead map[uint8]uint64
+
+	// known is the AVS's quorums: SetQuorums (the Config.Quorums until then), plus quorums announced
+	// by QuorumConfigChanged. Sweeps and deadlines cover known quorums in scope.
+	known quorumSet
+	// dirtyQuorums holds quorums in scope needing a whole-quorum refresh, with when they are ready
+	// and why. A quorum dirtied while in processingQuorums stays here until Done.
+	dirtyQuorums map[uint8]dirtyQuorum
+	// processingQuorums holds the quorums of outstanding batches; Next skips them, so a quorum is in
+	// at most one outstanding batch.
+	processingQuorums quorumSet
+	// updateBlock is each quorum's quorumUpdateBlockNumber as last known; absent means 0, the
+	// contract's value for a quorum never refreshed whole, so its deadline is already due.
+	updateBlock map[uint8]uint64
+
+	// head is the latest block given to AdvanceHead; 0 until then, and nothing is handed out before,
+	// since a batch needs a block to be read at.
+	head uint64
+
+	// sweepAnchor is the first scheduled sweep and nextSweep the next one; both are zero when
+	// SyncInterval is 0. Sweeps fall on sweepAnchor + k*SyncInterval.
+	sweepAnchor, nextSweep time.Time
+	// sweepForced is set by SweepNow and cleared when a sweep succeeds.
+	sweepForced bool
+	// sweepInFlight is set while the batch carrying a sweep is outstanding; no other sweep starts.
+	sweepInFlight bool
+
+	// needsReload is set when a reorg removed a registration or quorum event: membership cannot be
+	// inferred, and the owner must re-read it from the chain.
+	needsReload bool
+	stats       Stats
+}
+
+// dirtyOp is an operator waiting to be handed out.
+type dirtyOp struct {
+	op common.Address
+	// ready is when the operator may be handed out: its first dirtying plus Debounce, or earlier
+	// for a retry.
+	ready time.Time
+	// index is the position in waiting, or -1 while the operator is in processing.
+	index int
+}
+
+// dirtyQuorum is a quorum waiting for a whole-quorum refresh.
+type dirtyQuorum struct {
+	ready  time.Time
+	reason string
+}
+
+// New returns a planner with no operators, no head and the sweep schedule starting from now().
+// now is the clock (time.Now when nil); cfg should pass Validate.
+func New(cfg Config, now func() time.Time) *Planner {
+	if now == nil {
+		now = time.Now
+	}
+	p := &Planner{
+		cfg:           cfg,
+		now:           now,
+		filter:        newQuorumFilter(cfg.Quorums),
+		known:         quorumsOf(cfg.Quorums),
+		registered:    make(map[common.Address]struct{}),
+		dirty:         make(map[common.Address]*dirtyOp),
+		processing:    make(map[common.Address]struct{}),
+		scheduledKeys: make(map[schedEntry]struct{}),
+		lookahead:     make(map[uint8]uint64),
+		dirtyQuorums:  make(map[uint8]dirtyQuorum),
+		updateBlock:   make(map[uint8]uint64),
+	}
+	if cfg.SyncInterval > 0 {
+		start := now()
+		if cfg.FirstSyncTime.IsSet() {
+			p.sweepAnchor = cfg.FirstSyncTime.Next(start)
+		} else {
+			p.sweepAnchor = start.Add(cfg.SyncInterval)
+		}
+		p.nextSweep = p.sweepAnchor
+	}
+	return p
+}
+
+// SetOperators replaces the registered operator set with one read from the chain, and clears
+// NeedsReload. Dirty operators outside the new set are dropped. After a reload, operators new to
+// the set are dirtied: events about them were ignored while the set was wrong.
+func (p *Planner) SetOperators(operators []common.Address) {
+	prev := p.registered
+	p.registered = make(map[common.Address]struct{}, len(operators))
+	for _, op := range operators {
+		p.registered[op] = struct{}{}
+	}
+	for op := range p.dirty {
+		if _, ok := p.registered[op]; !ok {
+			p.dropDirty(op)
+		}
+	}
+	if p.needsReload {
+		for op := range p.registered {
+			if _, had := prev[op]; !had {
+				p.dirtyOperator(op)
+			}
+		}
+	}
+	p.needsReload = false
+}
+
+// SetQuorums replaces the AVS's quorum list with one read from the chain (quorumCount); quorums
+// outside Config.Quorums stay out of scope.
+func (p *Planner) SetQuorums(quorums []uint8) {
+	p.known = quorumsOf(quorums)
+	for q := range p.dirtyQuorums {
+		if !p.known.has(q) {
+			delete(p.dirtyQuorums, q)
+		}
+	}
+}
+
+// SetLookahead records a slashable quorum's stake lookahead: its stakes count allocations as of
+// block.number + blocks, so an allocation change matters that many blocks before it takes effect.
+func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum] = blocks }
+
+// SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber, read from the chain at start.
+func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.updateBlock[quorum] = block }
+
+// NeedsReload reports that a reorg removed a registration or quorum event, so the operator set or
+// quorum list may be wrong: the owner should read both again and call SetQuorums, then SetOperators.
+func (p *Planner) NeedsReload() bool { return p.needsReload }
+
+// SweepNow forces a sweep of every quorum in scope at the next call to Next. It does not move the
+// schedule of later sweeps.
+func (p *Planner) SweepNow() { p.sweepForced = true }
+
+// Observe applies one event from the watcher.
+func (p *Planner) Observe(ev watcher.Event) {
+	p.stats.Events++
+	if ev.Removed {
+		// Whatever the log announced must be re-checked against the new canonical chain.
+		p.stats.Removed++
+	}
+	switch ev.Kind {
+	case watcher.SharesChanged:
+		p.dirtyOperator(ev.Operator)
+	case watcher.StakeStored:
+		// A stored stake is what the planner's own work produces; only its removal undoes one.
+		if ev.Removed {
+			p.dirtyOperator(ev.Operator)
+		}
+	case watcher.AllocationChanged:
+		if ev.Removed {
+			// The change may be gone or at another block; what is scheduled stays, and a refresh
+			// that finds nothing stale costs only a read.
+			p.dirtyOperator(ev.Operator)
+			return
+		}
+		p.schedule(ev)
+	case watcher.OperatorRegistered:
+		if ev.Removed {
+			p.needsReload = true
+			p.dirtyOperator(ev.Operator)
+			return
+		}
+		// Not dirtied: registration has just stored the operator's stake.
+		p.registered[ev.Operator] = struct{}{}
+	case watcher.OperatorDeregistered:
+		if ev.Removed {
+			// The operator is likely registered on the new chain; the reload dirties it.
+			p.needsReload = true
+			return
+		}
+		// Deregistration removed the operator's stake itself; its scheduled entries are dropped
+		// when they come due.
+		delete(p.registered, ev.Operator)
+		p.dropDirty(ev.Operator)
+	case watcher.QuorumConfigChanged:
+		p.observeQuorumConfig(ev)
+	case watcher.QuorumUpdated:
+		q, ok := quorumOf(ev)
+		if !ok {
+			return
+		}
+		if ev.Removed {
+			// The refresh may not be on the new chain; if it is, the watcher announces it again.
+			// Until then the quorum counts as never refreshed, which errs towards an early deadline.
+			delete(p.updateBlock, q)
+			return
+		}
+		// QuorumBlockNumberUpdated carries block.number of the refreshing transaction, which is
+		// the block of the log itself.
+		p.updateBlock[q] = ev.Block
+	}
+}
+
+// AdvanceHead records a new chain head, and dirties the operators whose allocation changes now
+// count. A lower head (after a reorg) is taken as is.
+func (p *Planner) AdvanceHead(block uint64) {
+	p.head = block
+	for len(p.scheduled) > 0 && p.scheduled[0].block <= block {
+		e := heap.Pop(&p.scheduled).(schedEntry)
+		delete(p.scheduledKeys, e)
+		p.dirtyOperator(e.op)
+	}
+}
+
+// Next hands out everything ready now as one batch, and moves it into processing until Done:
+// dirty operators whose debounce has elapsed, dirty quorums, and the quorums due for the sweep or a
+// deadline. It reports false when nothing is ready.
+func (p *Planner) Next() (Batch, bool) {
+	if p.head == 0 {
+		return Batch{}, false
+	}
+	now := p.now()
+	b := Batch{Head: p.head}
+
+	for len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
+		d := heap.Pop(&p.waiting).(*dirtyOp)
+		delete(p.dirty, d.op)
+		p.processing[d.op] = struct{}{}
+		b.Operators = append(b.Operators, d.op)
+		b.Reason = ReasonDirty
+	}
+	slices.SortFunc(b.Operators, common.Address.Cmp)
+
+	var qs quorumSet
+	for q, d := range p.dirtyQuorums {
+		if !p.processingQuorums.has(q) && !d.ready.After(now) {
+			qs.add(q)
+			b.Reason = moreUrgent(b.Reason, d.reason)
+		}
+	}
+	free := p.inScope().minus(p.processingQuorums)
+	if p.sweepDue(now) {
+		// A quorum already in an outstanding batch is being refreshed whole there.
+		if free.empty() {
+			p.sweepSucceeded(now)
+		} else {
+			qs = qs.union(free)
+			b.sweep = true
+			p.sweepInFlight = true
+			b.Reason = moreUrgent(b.Reason, ReasonSweep)
+		}
+	}
+	if due := p.deadlinesDue(free); !due.empty() {
+		qs = qs.union(due)
+		b.Reason = moreUrgent(b.Reason, ReasonDeadline)
+	}
+	for _, q := range qs.list() {
+		// A quorum handed out whole covers its pending configuration change too.
+		delete(p.dirtyQuorums, q)
+	}
+	p.processingQuorums = p.processingQuorums.union(qs)
+	b.Quorums = qs.list()
+
+	if len(b.Operators) == 0 && len(b.Quorums) == 0 {
+		return Batch{}, false
+	}
+	p.stats.Batches++
+	return b, true
+}
+
+// Done takes back a batch from Next. On success, a sweep advances the schedule and the batch's
+// quorums count as refreshed at b.Head until the chain says when exactly. On error, everything in
+// the batch is dirty again and ready at once, so it is retried without another debounce; the
+// owner applies its own backoff between attempts. Operators and quorums dirtied while the batch was
+// out become ready again.
+func (p *Planner) Done(b Batch, err error) {
+	now := p.now()
+	if err != nil {
+		p.stats.Retries++
+	}
+	for _, op := range b.Operators {
+		delete(p.processing, op)
+		_, registered := p.registered[op]
+		if err != nil && registered {
+			p.markReady(op, now)
+			continue
+		}
+		if d, ok := p.dirty[op]; ok && d.index < 0 {
+			heap.Push(&p.waiting, d)
+		}
+	}
+	for _, q := range b.Quorums {
+		p.processingQuorums.remove(q)
+		if err != nil {
+			if p.inScope().has(q) {
+				d, ok := p.dirtyQuorums[q]
+				if !ok || now.Before(d.ready) {
+					d.ready = now
+				}
+				d.reason = moreUrgent(d.reason, b.Reason)
+				p.dirtyQuorums[q] = d
+			}
+			continue
+		}
+		// The refresh landed at or after b.Head; without this the deadline check would hand the
+		// quorum out again until the watcher reports QuorumBlockNumberUpdated.
+		if p.updateBlock[q] < b.Head {
+			p.updateBlock[q] = b.Head
+		}
+	}
+	if b.sweep {
+		p.sweepInFlight = false
+		if err == nil {
+			p.sweepSucceeded(now)
+		}
+	}
+}
+
+// NextWake returns the earliest time at which Next may have something to hand out, so the owner
+// can set a timer instead of polling; a time not after now means at once. It reports false when
+// nothing waits on time. Allocation changes wait on blocks, not time: AdvanceHead releases them.
+func (p *Planner) NextWake() (time.Time, bool) {
+	if p.head == 0 {
+		return time.Time{}, false
+	}
+	var wake time.Time
+	found := false
+	consider := func(t time.Time) {
+		if !found || t.Before(wake) {
+			wake, found = t, true
+		}
+	}
+	if len(p.waiting) > 0 {
+		consider(p.waiting[0].ready)
+	}
+	for q, d := range p.dirtyQuorums {
+		if !p.processingQuorums.has(q) {
+			consider(d.ready)
+		}
+	}
+	if !p.sweepInFlight {
+		if p.sweepForced {
+			consider(p.now())
+		} else if p.cfg.SyncInterval > 0 {
+			consider(p.nextSweep)
+		}
+	}
+	if !p.deadlinesDue(p.inScope().minus(p.processingQuorums)).empty() {
+		consider(p.now())
+	}
+	return wake, found
+}
+
+// Stats returns the counters and current sizes.
+func (p *Planner) Stats() Stats {
+	s := p.stats
+	s.Registered = len(p.registered)
+	s.Dirty = len(p.dirty)
+	s.Processing = len(p.processing)
+	s.Scheduled = len(p.scheduled)
+	return s
+}
+
+// dirtyOperator marks a registered operator dirty, ready Debounce after now unless it already was
+// dirty: the window counts from the first event, so a steady stream cannot postpone it.
+func (p *Planner) dirtyOperator(op common.Address) {
+	if _, ok := p.registered[op]; !ok {
+		p.stats.NotOurs++
+		return
+	}
+	if _, ok := p.dirty[op]; ok {
+		p.stats.Coalesced++
+		return
+	}
+	p.stats.Dirtied++
+	p.addDirty(op, p.now().Add(p.cfg.Debounce))
+}
+
+// markReady makes op dirty and ready no later than at.
+func (p *Planner) markReady(op common.Address, at time.Time) {
+	d, ok := p.dirty[op]
+	if !ok {
+		p.addDirty(op, at)
+		return
+	}
+	if at.Before(d.ready) {
+		d.ready = at
+	}
+	if d.index < 0 {
+		heap.Push(&p.waiting, d)
+	} else {
+		heap.Fix(&p.waiting, d.index)
+	}
+}
+
+// addDirty adds op, not yet dirty, to dirty and, unless it is in processing, to waiting.
+func (p *Planner) addDirty(op common.Address, ready time.Time) {
+	d := &dirtyOp{op: op, ready: ready, index: -1}
+	p.dirty[op] = d
+	if _, busy := p.processing[op]; !busy {
+		heap.Push(&p.waiting, d)
+	}
+}
+
+// dropDirty forgets that op is dirty.
+func (p *Planner) dropDirty(op common.Address) {
+	d, ok := p.dirty[op]
+	if !ok {
+		return
+	}
+	delete(p.dirty, op)
+	if d.index >= 0 {
+		heap.Remove(&p.waiting, d.index)
+	}
+}
+
+// schedule dirties the operator of an allocation change once the change counts for its quorum:
+// lookahead blocks before it takes effect. The entry is kept even for an operator not registered
+// yet, which may register before the change takes effect; membership is checked when it comes due.
+func (p *Planner) schedule(ev watcher.Event) {
+	var lookahead uint64
+	if q, ok := quorumOf(ev); ok {
+		lookahead = p.lookahead[q]
+	}
+	due := uint64(0)
+	if ev.EffectBlock > lookahead {
+		due = ev.EffectBlock - lookahead
+	}
+	if due <= p.head {
+		p.dirtyOperator(ev.Operator)
+		return
+	}
+	e := schedEntry{block: due, op: ev.Operator}
+	if _, ok := p.scheduledKeys[e]; ok {
+		return
+	}
+	p.scheduledKeys[e] = struct{}{}
+	heap.Push(&p.scheduled, e)
+}
+
+func (p *Planner) observeQuorumConfig(ev watcher.Event) {
+	q, ok := quorumOf(ev)
+	if !ok {
+		return
+	}
+	if ev.Removed {
+		// The quorum may not exist on the new chain.
+		p.needsReload = true
+	} else {
+		// Also how a newly created quorum becomes known.
+		p.known.add(q)
+	}
+	if !p.inScope().has(q) {
+		p.stats.NotOurs++
+		return
+	}
+	if _, ok := p.dirtyQuorums[q]; ok {
+		p.stats.Coalesced++
+		return
+	}
+	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig}
+}
+
+// inScope returns the known quorums that Config.Quorums lets the planner touch.
+func (p *Planner) inScope() quorumSet { return p.filter.apply(p.known) }
+
+// sweepDue reports whether a sweep should start now.
+func (p *Planner) sweepDue(now time.Time) bool {
+	if p.sweepInFlight {
+		return false
+	}
+	return p.sweepForced || (p.cfg.SyncInterval > 0 && !now.Before(p.nextSweep))
+}
+
+// sweepSucceeded ends a sweep: the next one is the first scheduled instant after now.
+func (p *Planner) sweepSucceeded(now time.Time) {
+	p.sweepForced = false
+	if p.cfg.SyncInterval <= 0 || now.Before(p.sweepAnchor) {
+		return
+	}
+	periods := now.Sub(p.sweepAnchor)/p.cfg.SyncInterval + 1
+	p.nextSweep = p.sweepAnchor.Add(periods * p.cfg.SyncInterval)
+}
+
+// deadlinesDue returns the quorums in among whose staleness deadline the head has reached.
+func (p *Planner) deadlinesDue(among quorumSet) quorumSet {
+	var due quorumSet
+	if !p.cfg.StaleStakesForbidden {
+		return due
+	}
+	for _, q := range among.list() {
+		if p.head >= p.deadline(q) {
+			due.add(q)
+		}
+	}
+	return due
+}
+
+// deadline is the block from which quorum q must be swept: its last refresh plus the withdrawal
+// delay, less the margin.
+func (p *Planner) deadline(q uint8) uint64 {
+	d := p.updateBlock[q] + p.cfg.WithdrawalDelayBlocks
+	if d < p.updateBlock[q] { // overflow: never due
+		return math.MaxUint64
+	}
+	if d < p.cfg.DeadlineMargin {
+		return 0
+	}
+	return d - p.cfg.DeadlineMargin
+}
+
+// reasonRank orders reasons by urgency, so a batch reports the most urgent of its parts.
+var reasonRank = map[string]int{ReasonDirty: 1, ReasonConfig: 2, ReasonSweep: 3, ReasonDeadline: 4}
+
+func moreUrgent(a, b string) string {
+	if reasonRank[b] > reasonRank[a] {
+		return b
+	}
+	return a
+}
+
+// opHeap orders dirty operators by ready time and keeps each entry's index current, so entries
+// can be removed or moved (container/heap).
+type opHeap []*dirtyOp
+
+func (h opHeap) Len() int           { return len(h) }
+func (h opHeap) Less(i, j int) bool { return h[i].ready.Before(h[j].ready) }
+func (h opHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *opHeap) Push(x any) {
+	d := x.(*dirtyOp)
+	d.index = len(*h)
+	*h = append(*h, d)
+}
+func (h *opHeap) Pop() any {
+	old := *h
+	d := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	d.index = -1
+	return d
+}
+
+// schedEntry is an operator to dirty once the head reaches block.
+type schedEntry struct {
+	block uint64
+	op    common.Address
+}
+
+// schedHeap orders scheduled entries by block (container/heap).
+type schedHeap []schedEntry
+
+func (h schedHeap) Len() int           { return len(h) }
+func (h schedHeap) Less(i, j int) bool { return h[i].block < h[j].block }
+func (h schedHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *schedHeap) Push(x any)        { *h = append(*h, x.(schedEntry)) }
+func (h *schedHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}

@@ -1,0 +1,1001 @@
+package planner
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/watcher"
+)
+
+// fakeClock is the planner's clock in tests: time moves only when the test says so.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) Now() time.Time          { return c.t }
+func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
+func (c *fakeClock) Set(t time.Time)         { c.t = t }
+
+var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+
+const testHead = 100
+
+// addr returns a distinct address; addresses sort in the order of i.
+func addr(i int) common.Address {
+	var a common.Address
+	binary.BigEndian.PutUint32(a[16:], uint32(i))
+	return a
+}
+
+func addrs(is ...int) []common.Address {
+	out := make([]common.Address, len(is))
+	for k, i := range is {
+		out[k] = addr(i)
+	}
+	return out
+}
+
+// newTestPlanner returns a planner at t0 and head testHead, with operators 1..n registered and
+// quorums 0 and 1.
+func newTestPlanner(t *testing.T, cfg Config, n int) (*Planner, *fakeClock) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	clk := &fakeClock{t: t0}
+	p := New(cfg, clk.Now)
+	ops := make([]common.Address, n)
+	for i := range ops {
+		ops[i] = addr(i + 1)
+	}
+	p.SetOperators(ops)
+	p.SetQuorums([]uint8{0, 1})
+	p.AdvanceHead(testHead)
+	return p, clk
+}
+
+func shares(op common.Address) watcher.Event {
+	return watcher.Event{Kind: watcher.SharesChanged, Name: "OperatorSharesIncreased", Operator: op, Quorum: watcher.NoQuorum, Block: testHead}
+}
+
+func quorumEvent(kind watcher.Kind, q int, block uint64) watcher.Event {
+	return watcher.Event{Kind: kind, Quorum: q, Block: block}
+}
+
+// mustNext returns the next batch, failing the test if there is none.
+func mustNext(t *testing.T, p *Planner) Batch {
+	t.Helper()
+	b, ok := p.Next()
+	if !ok {
+		t.Fatalf("Next: nothing ready, want a batch")
+	}
+	checkInvariants(t, p)
+	return b
+}
+
+// noNext fails the test if Next hands out anything.
+func noNext(t *testing.T, p *Planner) {
+	t.Helper()
+	if b, ok := p.Next(); ok {
+		t.Fatalf("Next: got %+v, want nothing ready", b)
+	}
+	checkInvariants(t, p)
+}
+
+func wantOperators(t *testing.T, b Batch, want ...common.Address) {
+	t.Helper()
+	if !slices.Equal(b.Operators, want) {
+		t.Fatalf("batch operators %v, want %v", b.Operators, want)
+	}
+}
+
+func wantQuorums(t *testing.T, b Batch, want ...uint8) {
+	t.Helper()
+	if !slices.Equal(b.Quorums, want) {
+		t.Fatalf("batch quorums %v, want %v", b.Quorums, want)
+	}
+}
+
+func wantWake(t *testing.T, p *Planner, want time.Time) {
+	t.Helper()
+	got, ok := p.NextWake()
+	if !ok || !got.Equal(want) {
+		t.Fatalf("NextWake = %v, %v; want %v, true", got, ok, want)
+	}
+}
+
+// wantWakeNow fails the test unless NextWake says Next has something at once.
+func wantWakeNow(t *testing.T, p *Planner, clk *fakeClock) {
+	t.Helper()
+	got, ok := p.NextWake()
+	if !ok || got.After(clk.Now()) {
+		t.Fatalf("NextWake = %v, %v; want at or before %v", got, ok, clk.Now())
+	}
+}
+
+func wantNoWake(t *testing.T, p *Planner) {
+	t.Helper()
+	if got, ok := p.NextWake(); ok {
+		t.Fatalf("NextWake = %v, true; want nothing", got)
+	}
+}
+
+// checkInvariants verifies the invariants written on Planner's fields.
+func checkInvariants(t *testing.T, p *Planner) {
+	t.Helper()
+	waitingCount := 0
+	for op, d := range p.dirty {
+		if _, ok := p.registered[op]; !ok {
+			t.Fatalf("dirty operator %s is not registered", op)
+		}
+		if d.op != op {
+			t.Fatalf("dirty entry for %s holds %s", op, d.op)
+		}
+		_, busy := p.processing[op]
+		switch {
+		case busy && d.index >= 0:
+			t.Fatalf("operator %s is both processing and waiting", op)
+		case !busy && d.index < 0:
+			t.Fatalf("dirty operator %s is neither processing nor waiting", op)
+		case d.index >= 0:
+			waitingCount++
+			if d.index >= len(p.waiting) || p.waiting[d.index] != d {
+				t.Fatalf("operator %s has a stale waiting index %d", op, d.index)
+			}
+		}
+	}
+	if waitingCount != len(p.waiting) {
+		t.Fatalf("waiting holds %d entries, %d dirty operators are not processing", len(p.waiting), waitingCount)
+	}
+	for i := 1; i < len(p.waiting); i++ {
+		if p.waiting[i].ready.Before(p.waiting[(i-1)/2].ready) {
+			t.Fatalf("waiting is not a heap at %d", i)
+		}
+	}
+	if len(p.scheduled) != len(p.scheduledKeys) {
+		t.Fatalf("scheduled holds %d entries, scheduledKeys %d", len(p.scheduled), len(p.scheduledKeys))
+	}
+	for _, e := range p.scheduled {
+		if _, ok := p.scheduledKeys[e]; !ok {
+			t.Fatalf("scheduled entry %v missing from keys", e)
+		}
+		if e.block <= p.head {
+			t.Fatalf("scheduled entry %v is due at head %d", e, p.head)
+		}
+	}
+	for q := range p.dirtyQuorums {
+		if !p.inScope().has(q) {
+			t.Fatalf("dirty quorum %d out of scope", q)
+		}
+	}
+}
+
+func TestDebounce(t *testing.T) {
+	const window = time.Second
+	every := func(n int, gap time.Duration) []time.Duration {
+		out := make([]time.Duration, n)
+		for i := range out {
+			out[i] = time.Duration(i) * gap
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		events        []time.Duration // offsets from t0 of SharesChanged events for operator 1
+		wantCoalesced uint64          // events seen by the time the batch is handed out, less one
+	}{
+		{name: "one event", events: every(1, 0), wantCoalesced: 0},
+		{name: "50 events in one window", events: every(50, 10*time.Millisecond), wantCoalesced: 49},
+		{name: "events beyond the window do not postpone it", events: every(30, 100*time.Millisecond), wantCoalesced: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, clk := newTestPlanner(t, Config{Debounce: window}, 3)
+			observeUntil := func(at time.Duration) {
+				for len(tt.events) > 0 && tt.events[0] <= at {
+					clk.Set(t0.Add(tt.events[0]))
+					p.Observe(shares(addr(1)))
+					tt.events = tt.events[1:]
+				}
+				clk.Set(t0.Add(at))
+			}
+
+			observeUntil(window - time.Nanosecond)
+			noNext(t, p)
+			wantWake(t, p, t0.Add(window))
+
+			observeUntil(window)
+			b := mustNext(t, p)
+			wantOperators(t, b, addr(1))
+			if b.Reason != ReasonDirty || b.Head != testHead || len(b.Quorums) != 0 {
+				t.Fatalf("batch %+v, want reason dirty, head %d, no quorums", b, testHead)
+			}
+			if s := p.Stats(); s.Dirtied != 1 || s.Coalesced != tt.wantCoalesced || s.Batches != 1 {
+				t.Fatalf("stats %+v, want 1 dirtied, %d coalesced, 1 batch", s, tt.wantCoalesced)
+			}
+			noNext(t, p)
+		})
+	}
+}
+
+func TestDebounceIsPerOperator(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 3)
+	p.Observe(shares(addr(2)))
+	clk.Advance(500 * time.Millisecond)
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(3)))
+
+	clk.Set(t0.Add(time.Second))
+	wantOperators(t, mustNext(t, p), addr(2))
+	wantWake(t, p, t0.Add(1500*time.Millisecond))
+	clk.Set(t0.Add(1500 * time.Millisecond))
+	wantOperators(t, mustNext(t, p), addr(1), addr(3))
+}
+
+func TestNothingBeforeFirstHead(t *testing.T) {
+	clk := &fakeClock{t: t0}
+	p := New(Config{}, clk.Now)
+	p.SetOperators(addrs(1))
+	p.SetQuorums([]uint8{0})
+	p.SweepNow()
+	p.Observe(shares(addr(1)))
+	noNext(t, p)
+	wantNoWake(t, p)
+
+	p.AdvanceHead(7)
+	b := mustNext(t, p)
+	wantOperators(t, b, addr(1))
+	wantQuorums(t, b, 0)
+	if b.Head != 7 {
+		t.Fatalf("batch head %d, want 7", b.Head)
+	}
+}
+
+func TestNotOursIgnored(t *testing.T) {
+	stranger := addr(99)
+	tests := []struct {
+		name string
+		cfg  Config
+		ev   watcher.Event
+	}{
+		{name: "shares of unregistered operator", ev: shares(stranger)},
+		{name: "removed shares of unregistered operator", ev: func() watcher.Event { e := shares(stranger); e.Removed = true; return e }()},
+		{name: "allocation in effect for unregistered operator", ev: watcher.Event{Kind: watcher.AllocationChanged, Operator: stranger, Quorum: 0, EffectBlock: testHead}},
+		{name: "removed stake of unregistered operator", ev: watcher.Event{Kind: watcher.StakeStored, Operator: stranger, Quorum: 0, Removed: true}},
+		{name: "config of quorum out of scope", cfg: Config{Quorums: []uint8{0}}, ev: quorumEvent(watcher.QuorumConfigChanged, 1, testHead)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, clk := newTestPlanner(t, tt.cfg, 3)
+			p.Observe(tt.ev)
+			clk.Advance(time.Hour)
+			noNext(t, p)
+			if s := p.Stats(); s.NotOurs != 1 || s.Dirty != 0 || s.Events != 1 {
+				t.Fatalf("stats %+v, want 1 event, 1 not ours, nothing dirty", s)
+			}
+		})
+	}
+}
+
+func TestRegistration(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 1)
+	newcomer := addr(5)
+
+	p.Observe(watcher.Event{Kind: watcher.OperatorRegistered, Operator: newcomer, Quorum: watcher.NoQuorum})
+	clk.Advance(time.Hour)
+	noNext(t, p) // registration stored its stake: nothing to do
+	if s := p.Stats(); s.Registered != 2 {
+		t.Fatalf("registered %d, want 2", s.Registered)
+	}
+
+	p.Observe(shares(newcomer))
+	if s := p.Stats(); s.Dirty != 1 {
+		t.Fatalf("dirty %d after shares of a new operator, want 1", s.Dirty)
+	}
+
+	p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: newcomer, Quorum: watcher.NoQuorum})
+	p.Observe(shares(newcomer))
+	clk.Advance(time.Hour)
+	noNext(t, p)
+	if s := p.Stats(); s.Registered != 1 || s.Dirty != 0 || s.NotOurs != 1 {
+		t.Fatalf("stats %+v, want 1 registered, nothing dirty, 1 not ours", s)
+	}
+}
+
+func TestProcessing(t *testing.T) {
+	const window = time.Second
+	redirtyAt := 1100 * time.Millisecond // while operator 1 is being processed
+	tests := []struct {
+		name    string
+		redirty bool
+		doneAt  time.Duration
+		wantAt  time.Duration // when operator 1 is ready again; 0: never
+	}{
+		{name: "no event while processing", doneAt: 1500 * time.Millisecond},
+		{name: "done before the new window ends", redirty: true, doneAt: 1500 * time.Millisecond, wantAt: redirtyAt + window},
+		{name: "done after the new window ended", redirty: true, doneAt: 3 * time.Second, wantAt: 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, clk := newTestPlanner(t, Config{Debounce: window}, 2)
+			p.Observe(shares(addr(1)))
+			clk.Set(t0.Add(window))
+			first := mustNext(t, p)
+			wantOperators(t, first, addr(1))
+
+			clk.Set(t0.Add(redirtyAt))
+			if tt.redirty {
+				p.Observe(shares(addr(1)))
+			}
+			clk.Set(t0.Add(tt.doneAt - time.Nanosecond))
+			noNext(t, p) // never handed out twice at once
+			if tt.redirty {
+				if s := p.Stats(); s.Dirty != 1 || s.Processing != 1 {
+					t.Fatalf("stats %+v, want 1 dirty and 1 processing", s)
+				}
+			}
+
+			clk.Set(t0.Add(tt.doneAt))
+			p.Done(first, nil)
+			checkInvariants(t, p)
+			if tt.wantAt == 0 {
+				noNext(t, p)
+				wantNoWake(t, p)
+				return
+			}
+			if tt.wantAt > tt.doneAt {
+				wantWake(t, p, t0.Add(tt.wantAt))
+				noNext(t, p)
+				clk.Set(t0.Add(tt.wantAt))
+			} else {
+				wantWakeNow(t, p, clk)
+			}
+			wantOperators(t, mustNext(t, p), addr(1))
+		})
+	}
+}
+
+func TestDoneErrorRetriesAtOnce(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 3)
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(2)))
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
+	clk.Advance(time.Second)
+	b := mustNext(t, p)
+	wantOperators(t, b, addr(1), addr(2))
+	wantQuorums(t, b, 1)
+	if b.Reason != ReasonConfig {
+		t.Fatalf("reason %q, want %q", b.Reason, ReasonConfig)
+	}
+
+	clk.Advance(100 * time.Millisecond)
+	p.Observe(shares(addr(2))) // dirtied again while out: its own window would end later
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
+	p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: addr(1), Quorum: watcher.NoQuorum})
+	clk.Advance(100 * time.Millisecond)
+	retryAt := clk.Now()
+	p.Done(b, errors.New("rpc down"))
+	checkInvariants(t, p)
+
+	wantWake(t, p, retryAt)
+	retry := mustNext(t, p)
+	wantOperators(t, retry, addr(2)) // deregistered operator 1 is not retried
+	wantQuorums(t, retry, 1)
+	if retry.Reason != ReasonConfig {
+		t.Fatalf("retry reason %q, want %q", retry.Reason, ReasonConfig)
+	}
+	if s := p.Stats(); s.Retries != 1 || s.Dirty != 0 {
+		t.Fatalf("stats %+v, want 1 retry and nothing left dirty", s)
+	}
+}
+
+func TestAllocationSchedule(t *testing.T) {
+	tests := []struct {
+		name      string
+		lookahead uint64 // of quorum 0
+		quorum    int
+		effect    uint64
+		wantDue   uint64 // first head at which the operator is dirty; <= testHead: at once
+	}{
+		{name: "no lookahead", quorum: 0, effect: 200, wantDue: 200},
+		{name: "lookahead counts it early", lookahead: 10, quorum: 0, effect: 200, wantDue: 190},
+		{name: "lookahead beyond the effect block", lookahead: 300, quorum: 0, effect: 200, wantDue: 0},
+		{name: "already in effect", quorum: 0, effect: 50, wantDue: 50},
+		{name: "no quorum uses no lookahead", lookahead: 10, quorum: watcher.NoQuorum, effect: 200, wantDue: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := newTestPlanner(t, Config{}, 2)
+			p.SetLookahead(0, tt.lookahead)
+			p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Operator: addr(1), Quorum: tt.quorum, EffectBlock: tt.effect, Block: testHead})
+			checkInvariants(t, p)
+			if tt.wantDue > testHead {
+				p.AdvanceHead(tt.wantDue - 1)
+				noNext(t, p)
+				if s := p.Stats(); s.Scheduled != 1 {
+					t.Fatalf("scheduled %d, want 1", s.Scheduled)
+				}
+				p.AdvanceHead(tt.wantDue)
+			}
+			b := mustNext(t, p)
+			wantOperators(t, b, addr(1))
+			if s := p.Stats(); s.Scheduled != 0 {
+				t.Fatalf("scheduled %d after it came due, want 0", s.Scheduled)
+			}
+		})
+	}
+}
+
+func TestAllocationScheduleRepeatsAndMembership(t *testing.T) {
+	p, _ := newTestPlanner(t, Config{}, 2)
+	alloc := func(op common.Address, effect uint64) {
+		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Operator: op, Quorum: 0, EffectBlock: effect})
+	}
+	alloc(addr(1), 200)
+	alloc(addr(1), 200) // one per strategy: stored once
+	alloc(addr(1), 300)
+	alloc(addr(7), 200) // not registered yet, registers before the change counts
+	alloc(addr(8), 200) // never registers
+	if s := p.Stats(); s.Scheduled != 4 {
+		t.Fatalf("scheduled %d, want 4", s.Scheduled)
+	}
+	p.Observe(watcher.Event{Kind: watcher.OperatorRegistered, Operator: addr(7), Quorum: watcher.NoQuorum})
+
+	p.AdvanceHead(250)
+	wantOperators(t, mustNext(t, p), addr(1), addr(7))
+	if s := p.Stats(); s.NotOurs != 1 || s.Scheduled != 1 {
+		t.Fatalf("stats %+v, want 1 not ours (operator 8) and 1 still scheduled", s)
+	}
+}
+
+func TestSweepSchedule(t *testing.T) {
+	const interval = time.Hour
+	p, clk := newTestPlanner(t, Config{SyncInterval: interval}, 1)
+	wantWake(t, p, t0.Add(interval))
+	clk.Set(t0.Add(interval - time.Nanosecond))
+	noNext(t, p)
+
+	sweep := func(at, doneAt time.Duration, err error) {
+		t.Helper()
+		clk.Set(t0.Add(at))
+		b := mustNext(t, p)
+		wantQuorums(t, b, 0, 1)
+		if b.Reason != ReasonSweep {
+			t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
+		}
+		noNext(t, p)     // one sweep at a time
+		wantNoWake(t, p) // nothing else waits
+		clk.Set(t0.Add(doneAt))
+		p.Done(b, err)
+		checkInvariants(t, p)
+	}
+	sweep(interval, interval+30*time.Minute, nil)
+	wantWake(t, p, t0.Add(2*interval))
+
+	// A sweep finishing late skips the slot it overran rather than sweeping twice in a row.
+	sweep(2*interval, 3*interval+10*time.Minute, nil)
+	wantWake(t, p, t0.Add(4*interval))
+
+	// A failed sweep is retried at once.
+	sweep(4*interval, 4*interval+time.Minute, errors.New("reverted"))
+	wantWakeNow(t, p, clk)
+	sweep(4*interval+time.Minute, 4*interval+2*time.Minute, nil)
+	wantWake(t, p, t0.Add(5*interval))
+}
+
+func TestFirstSyncTime(t *testing.T) {
+	tests := []struct {
+		name      string
+		start     time.Time
+		first     string
+		wantFirst time.Time
+	}{
+		{name: "later today", start: t0, first: "12:30:00", wantFirst: time.Date(2026, 11, 24, 12, 30, 0, 0, time.UTC)},
+		{name: "passed today, so tomorrow", start: t0, first: "09:15:30", wantFirst: time.Date(2026, 11, 25, 9, 15, 30, 0, time.UTC)},
+		{name: "right now", start: t0, first: "10:00:00", wantFirst: t0},
+		{name: "midnight", start: t0, first: "00:00:00", wantFirst: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
+		{name: "start given in another zone", start: t0.In(time.FixedZone("UTC+5", 5*3600)), first: "10:30:00", wantFirst: time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, err := ParseTimeOfDay(tt.first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := &fakeClock{t: tt.start}
+			p := New(Config{SyncInterval: 6 * time.Hour, FirstSyncTime: first}, clk.Now)
+			p.SetQuorums([]uint8{0})
+			p.AdvanceHead(testHead)
+			wantWake(t, p, tt.wantFirst)
+
+			clk.Set(tt.wantFirst)
+			b := mustNext(t, p)
+			p.Done(b, nil)
+			wantWake(t, p, tt.wantFirst.Add(6*time.Hour))
+		})
+	}
+}
+
+func TestParseTimeOfDay(t *testing.T) {
+	tests := []struct {
+		in      string
+		wantErr bool
+		wantSet bool
+		want    string
+	}{
+		{in: "", wantSet: false, want: ""},
+		{in: "00:00:00", wantSet: true, want: "00:00:00"},
+		{in: "23:59:59", wantSet: true, want: "23:59:59"},
+		{in: "07:05:09", wantSet: true, want: "07:05:09"},
+		{in: "24:00:00", wantErr: true},
+		{in: "12:00", wantErr: true},
+		{in: "noon", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var got TimeOfDay
+			err := got.UnmarshalText([]byte(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("UnmarshalText(%q) error %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if got.IsSet() != tt.wantSet || got.String() != tt.want {
+				t.Fatalf("UnmarshalText(%q) = %q (set %v), want %q (set %v)", tt.in, got, got.IsSet(), tt.want, tt.wantSet)
+			}
+		})
+	}
+}
+
+func TestSweepNow(t *testing.T) {
+	t.Run("sweeps disabled", func(t *testing.T) {
+		p, clk := newTestPlanner(t, Config{}, 1)
+		wantNoWake(t, p)
+		clk.Advance(1000 * time.Hour)
+		noNext(t, p)
+
+		p.SweepNow()
+		wantWake(t, p, clk.Now())
+		b := mustNext(t, p)
+		wantQuorums(t, b, 0, 1)
+		if b.Reason != ReasonSweep {
+			t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
+		}
+		p.Done(b, nil)
+		wantNoWake(t, p)
+		noNext(t, p)
+	})
+	t.Run("schedule kept", func(t *testing.T) {
+		p, clk := newTestPlanner(t, Config{SyncInterval: time.Hour}, 1)
+		clk.Advance(10 * time.Minute)
+		p.SweepNow()
+		b := mustNext(t, p)
+		p.Done(b, nil)
+		wantWake(t, p, t0.Add(time.Hour))
+	})
+	t.Run("failed forced sweep retried", func(t *testing.T) {
+		p, _ := newTestPlanner(t, Config{}, 1)
+		p.SweepNow()
+		p.Done(mustNext(t, p), errors.New("reverted"))
+		wantQuorums(t, mustNext(t, p), 0, 1)
+	})
+}
+
+func TestSweepSkipsQuorumsInFlight(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{SyncInterval: time.Hour}, 1)
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
+	config := mustNext(t, p)
+	wantQuorums(t, config, 1)
+
+	clk.Set(t0.Add(time.Hour))
+	sweep := mustNext(t, p)
+	wantQuorums(t, sweep, 0) // quorum 1 is being refreshed whole already
+	p.Done(sweep, nil)
+	p.Done(config, nil)
+	wantWake(t, p, t0.Add(2*time.Hour))
+
+	// With every quorum in flight, a due sweep has nothing left to do and is complete.
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 0, testHead))
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
+	wantQuorums(t, mustNext(t, p), 0, 1)
+	clk.Set(t0.Add(2 * time.Hour))
+	noNext(t, p)
+	if p.sweepInFlight || !p.nextSweep.Equal(t0.Add(3*time.Hour)) {
+		t.Fatalf("sweep in flight %v, next %v; want a completed sweep, next at %v", p.sweepInFlight, p.nextSweep, t0.Add(3*time.Hour))
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	cfg := Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10}
+	setup := func(t *testing.T, cfg Config) *Planner {
+		p, _ := newTestPlanner(t, cfg, 1)
+		p.SetQuorumUpdateBlock(0, 1000)
+		p.SetQuorumUpdateBlock(1, 1050)
+		p.AdvanceHead(1089)
+		return p
+	}
+
+	t.Run("swept at update+delay-margin, not before", func(t *testing.T) {
+		p := setup(t, cfg)
+		noNext(t, p)
+		wantNoWake(t, p)
+
+		p.AdvanceHead(1090)
+		wantWake(t, p, t0)
+		b := mustNext(t, p)
+		wantQuorums(t, b, 0)
+		if b.Reason != ReasonDeadline || b.Head != 1090 {
+			t.Fatalf("batch %+v, want reason deadline at head 1090", b)
+		}
+		noNext(t, p)
+		p.Done(b, nil)
+		p.AdvanceHead(1091)
+		noNext(t, p) // counted as refreshed at the batch's head until the chain says otherwise
+
+		p.AdvanceHead(1140)
+		wantQuorums(t, mustNext(t, p), 1)
+
+		// The chain reports when the refresh of quorum 0 landed: its clock restarts there.
+		p.Observe(quorumEvent(watcher.QuorumUpdated, 0, 1095))
+		p.AdvanceHead(1184)
+		noNext(t, p)
+		p.AdvanceHead(1185)
+		wantQuorums(t, mustNext(t, p), 0)
+	})
+	t.Run("stale stakes allowed", func(t *testing.T) {
+		c := cfg
+		c.StaleStakesForbidden = false
+		p := setup(t, c)
+		p.AdvanceHead(100_000)
+		noNext(t, p)
+		wantNoWake(t, p)
+	})
+	t.Run("failed refresh due again", func(t *testing.T) {
+		p := setup(t, cfg)
+		p.AdvanceHead(1090)
+		p.Done(mustNext(t, p), errors.New("set changed"))
+		wantQuorums(t, mustNext(t, p), 0)
+	})
+	t.Run("removed refresh makes the quorum due", func(t *testing.T) {
+		p := setup(t, cfg)
+		p.Observe(watcher.Event{Kind: watcher.QuorumUpdated, Quorum: 1, Block: 1050, Removed: true})
+		b := mustNext(t, p)
+		wantQuorums(t, b, 1)
+		if b.Reason != ReasonDeadline {
+			t.Fatalf("reason %q, want %q", b.Reason, ReasonDeadline)
+		}
+	})
+	t.Run("never refreshed quorum due at once", func(t *testing.T) {
+		p, _ := newTestPlanner(t, cfg, 1)
+		wantQuorums(t, mustNext(t, p), 0, 1)
+	})
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr bool
+	}{
+		{name: "zero", cfg: Config{}},
+		{name: "deadline", cfg: Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 99}},
+		{name: "margin eats delay", cfg: Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 100}, wantErr: true},
+		{name: "negative debounce", cfg: Config{Debounce: -1}, wantErr: true},
+		{name: "negative interval", cfg: Config{SyncInterval: -1}, wantErr: true},
+		{name: "negative ratio", cfg: Config{FullQuorumRatio: -0.1}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.cfg.Validate(); (err != nil) != tt.wantErr {
+				t.Fatalf("Validate() = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestQuorumConfigChanged(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{Debounce: time.Second, SyncInterval: time.Hour}, 1)
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
+	clk.Advance(500 * time.Millisecond)
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead)) // same burst
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 5, testHead)) // a new quorum
+	clk.Set(t0.Add(time.Second - time.Nanosecond))
+	noNext(t, p)
+	clk.Set(t0.Add(time.Second))
+
+	b := mustNext(t, p)
+	wantQuorums(t, b, 1)
+	if b.Reason != ReasonConfig || len(b.Operators) != 0 {
+		t.Fatalf("batch %+v, want quorum refresh for config", b)
+	}
+	if s := p.Stats(); s.Coalesced != 1 {
+		t.Fatalf("coalesced %d, want 1", s.Coalesced)
+	}
+
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead)) // while quorum 1 is out
+	clk.Advance(time.Minute)
+	b5 := mustNext(t, p)
+	wantQuorums(t, b5, 5)
+	p.Done(b, nil)
+	b1 := mustNext(t, p)
+	wantQuorums(t, b1, 1)
+
+	// The new quorum is part of later sweeps.
+	p.Done(b1, nil)
+	p.Done(b5, nil)
+	clk.Set(t0.Add(time.Hour))
+	wantQuorums(t, mustNext(t, p), 0, 1, 5)
+}
+
+func TestRemovedEvents(t *testing.T) {
+	removed := func(ev watcher.Event) watcher.Event { ev.Removed = true; return ev }
+	op := addr(1)
+	tests := []struct {
+		name       string
+		before     []watcher.Event // observed first, not removed
+		ev         watcher.Event
+		wantDirty  bool
+		wantQuorum bool
+		wantReload bool
+	}{
+		{name: "shares", ev: removed(shares(op)), wantDirty: true},
+		{name: "stake stored", ev: removed(watcher.Event{Kind: watcher.StakeStored, Operator: op, Quorum: 0}), wantDirty: true},
+		{name: "allocation", ev: removed(watcher.Event{Kind: watcher.AllocationChanged, Operator: op, Quorum: 0, EffectBlock: 500}), wantDirty: true},
+		{name: "registration", ev: removed(watcher.Event{Kind: watcher.OperatorRegistered, Operator: op, Quorum: watcher.NoQuorum}), wantDirty: true, wantReload: true},
+		{
+			name:       "deregistration",
+			before:     []watcher.Event{{Kind: watcher.OperatorDeregistered, Operator: op, Quorum: watcher.NoQuorum}},
+			ev:         removed(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: op, Quorum: watcher.NoQuorum}),
+			wantReload: true,
+		},
+		{name: "quorum config", ev: removed(quorumEvent(watcher.QuorumConfigChanged, 1, testHead)), wantQuorum: true, wantReload: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 2)
+			for _, ev := range tt.before {
+				p.Observe(ev)
+			}
+			p.Observe(tt.ev)
+			if p.NeedsReload() != tt.wantReload {
+				t.Fatalf("NeedsReload() = %v, want %v", p.NeedsReload(), tt.wantReload)
+			}
+			if s := p.Stats(); s.Removed != 1 {
+				t.Fatalf("removed %d, want 1", s.Removed)
+			}
+			clk.Advance(time.Second)
+			b, ok := p.Next()
+			if !tt.wantDirty && !tt.wantQuorum {
+				if ok {
+					t.Fatalf("Next: got %+v, want nothing", b)
+				}
+				return
+			}
+			if !ok {
+				t.Fatalf("Next: nothing, want a re-check")
+			}
+			if tt.wantDirty {
+				wantOperators(t, b, op)
+			}
+			if tt.wantQuorum {
+				wantQuorums(t, b, 1)
+			}
+		})
+	}
+	t.Run("stake stored not removed", func(t *testing.T) {
+		p, clk := newTestPlanner(t, Config{}, 1)
+		p.Observe(watcher.Event{Kind: watcher.StakeStored, Operator: op, Quorum: 0})
+		clk.Advance(time.Hour)
+		noNext(t, p)
+	})
+}
+
+func TestSetOperators(t *testing.T) {
+	t.Run("reload dirties operators new to the set", func(t *testing.T) {
+		p, clk := newTestPlanner(t, Config{}, 2)
+		p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: addr(2), Quorum: watcher.NoQuorum})
+		p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: addr(2), Quorum: watcher.NoQuorum, Removed: true})
+		p.SetOperators(addrs(1, 2, 3))
+		if p.NeedsReload() {
+			t.Fatalf("NeedsReload() after SetOperators, want false")
+		}
+		clk.Advance(time.Second)
+		wantOperators(t, mustNext(t, p), addr(2), addr(3))
+	})
+	t.Run("plain load dirties nothing, drops dirty operators that left", func(t *testing.T) {
+		p, clk := newTestPlanner(t, Config{}, 2)
+		p.Observe(shares(addr(1)))
+		p.Observe(shares(addr(2)))
+		p.SetOperators(addrs(2, 3))
+		checkInvariants(t, p)
+		clk.Advance(time.Second)
+		wantOperators(t, mustNext(t, p), addr(2))
+	})
+}
+
+func TestQuorumEventsWithoutQuorumIgnored(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{}, 1)
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, watcher.NoQuorum, testHead))
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 256, testHead))
+	clk.Advance(time.Second)
+	noNext(t, p)
+	p.SweepNow()
+	wantQuorums(t, mustNext(t, p), 0, 1)
+}
+
+func TestSetQuorumsDropsQuorumsGone(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{}, 1)
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 0, testHead))
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
+	p.SetQuorums([]uint8{0})
+	clk.Advance(time.Second)
+	wantQuorums(t, mustNext(t, p), 0)
+}
+
+func TestQuorumFilter(t *testing.T) {
+	cfg := Config{Quorums: []uint8{1}, StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10}
+	p, clk := newTestPlanner(t, cfg, 1)
+	p.SetQuorums([]uint8{0, 1, 2})
+	p.SetQuorumUpdateBlock(1, testHead)
+	// Quorums 0 and 2 were never refreshed, but they are not ours to refresh.
+	noNext(t, p)
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 2, testHead))
+	clk.Advance(time.Hour)
+	noNext(t, p)
+
+	p.SweepNow()
+	wantQuorums(t, mustNext(t, p), 1)
+}
+
+func TestNextWake(t *testing.T) {
+	const window = time.Second
+	tests := []struct {
+		name  string
+		cfg   Config
+		setup func(p *Planner, clk *fakeClock)
+		want  time.Duration // from t0
+		none  bool
+	}{
+		{name: "idle", none: true},
+		{name: "dirty operator", setup: func(p *Planner, _ *fakeClock) { p.Observe(shares(addr(1))) }, want: window},
+		{
+			name: "earliest of operators and quorums",
+			setup: func(p *Planner, clk *fakeClock) {
+				p.Observe(shares(addr(1)))
+				clk.Advance(300 * time.Millisecond)
+				p.Observe(shares(addr(2)))
+				p.Observe(quorumEvent(watcher.QuorumConfigChanged, 0, testHead))
+			},
+			want: window,
+		},
+		{
+			name: "operator in processing waits for Done",
+			setup: func(p *Planner, clk *fakeClock) {
+				p.Observe(shares(addr(1)))
+				clk.Advance(window)
+				p.Next()
+				p.Observe(shares(addr(1)))
+			},
+			none: true,
+		},
+		{
+			name: "quorum in processing waits for Done",
+			setup: func(p *Planner, clk *fakeClock) {
+				p.Observe(quorumEvent(watcher.QuorumConfigChanged, 0, testHead))
+				clk.Advance(window)
+				p.Next()
+				p.Observe(quorumEvent(watcher.QuorumConfigChanged, 0, testHead))
+			},
+			none: true,
+		},
+		{name: "forced sweep", setup: func(p *Planner, clk *fakeClock) { clk.Advance(time.Minute); p.SweepNow() }, want: time.Minute},
+		{name: "scheduled sweep", cfg: Config{SyncInterval: 24 * time.Hour}, want: 24 * time.Hour},
+		{name: "scheduled sweep behind a dirty operator", cfg: Config{SyncInterval: 24 * time.Hour}, setup: func(p *Planner, _ *fakeClock) { p.Observe(shares(addr(1))) }, want: window},
+		{
+			name:  "deadline reached",
+			cfg:   Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10},
+			setup: func(p *Planner, clk *fakeClock) { clk.Advance(time.Minute) },
+			want:  time.Minute,
+		},
+		{
+			name: "allocations wait on blocks",
+			setup: func(p *Planner, _ *fakeClock) {
+				p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Operator: addr(1), Quorum: 0, EffectBlock: 500})
+			},
+			none: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Debounce = window
+			p, clk := newTestPlanner(t, tt.cfg, 2)
+			if tt.setup != nil {
+				tt.setup(p, clk)
+			}
+			if tt.none {
+				wantNoWake(t, p)
+				return
+			}
+			wantWake(t, p, t0.Add(tt.want))
+		})
+	}
+}
+
+// TestNeverLoseNeverDuplicate drives the planner with random events, batches and failures, and
+// checks that no operator is in two outstanding batches and that every operator dirtied after it
+// was last handed out is handed out again.
+func TestNeverLoseNeverDuplicate(t *testing.T) {
+	const operators = 20
+	rng := rand.New(rand.NewPCG(1, 2))
+	p, clk := newTestPlanner(t, Config{Debounce: 50 * time.Millisecond}, operators)
+	var outstanding []Batch
+	inFlight := map[common.Address]bool{}
+	// owed holds operators with an event not yet covered by a batch handed out after it.
+	owed := map[common.Address]bool{}
+
+	take := func() {
+		b, ok := p.Next()
+		if !ok {
+			return
+		}
+		for _, op := range b.Operators {
+			if inFlight[op] {
+				t.Fatalf("operator %s handed out while already in flight", op)
+			}
+			inFlight[op] = true
+			delete(owed, op)
+		}
+		outstanding = append(outstanding, b)
+	}
+	for step := 0; step < 20_000; step++ {
+		switch r := rng.IntN(10); {
+		case r < 6:
+			op := addr(1 + rng.IntN(operators))
+			p.Observe(shares(op))
+			owed[op] = true
+		case r < 8:
+			take()
+		case len(outstanding) > 0:
+			i := rng.IntN(len(outstanding))
+			b := outstanding[i]
+			outstanding = slices.Delete(outstanding, i, i+1)
+			for _, op := range b.Operators {
+				delete(inFlight, op)
+			}
+			var err error
+			if rng.IntN(3) == 0 {
+				err = errors.New("failed")
+				for _, op := range b.Operators {
+					owed[op] = true
+				}
+			}
+			p.Done(b, err)
+		}
+		clk.Advance(time.Duration(rng.IntN(20)) * time.Millisecond)
+		checkInvariants(t, p)
+	}
+	// Drain: everything owed must come out.
+	for len(outstanding) > 0 || len(owed) > 0 {
+		for _, b := range outstanding {
+			for _, op := range b.Operators {
+				delete(inFlight, op)
+			}
+			p.Done(b, nil)
+		}
+		outstanding = nil
+		wake, ok := p.NextWake()
+		if !ok {
+			break
+		}
+		clk.Set(wake)
+		take()
+	}
+	if len(owed) > 0 {
+		t.Fatalf("operators never handed out after their last event: %v", owed)
+	}
+}

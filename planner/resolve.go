@@ -1,0 +1,193 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// StakeReader is the chain state the planner reads to drop no-ops; one call each, batched underneath.
+type StakeReader interface {
+	// OperatorStakes returns, for each operator (same order), the quorums it is registered in with
+	// stored stake, current weight and the quorum minimum, read at block.
+	OperatorStakes(ctx context.Context, operators []common.Address, block uint64) ([]OperatorStake, error)
+	// QuorumOperators returns the complete operator set of each quorum at block, in any order
+	// (Resolve sorts them, as updateOperatorsForQuorum requires).
+	QuorumOperators(ctx context.Context, quorums []uint8, block uint64) (map[uint8][]common.Address, error)
+}
+
+// OperatorStake is one operator's stakes in the quorums it is registered in.
+type OperatorStake struct {
+	Operator common.Address
+	// Registered is false when the operator is not registered with the AVS at the read block.
+	Registered bool
+	Quorums    []QuorumStake
+}
+
+// QuorumStake is one operator's stake in one quorum. A nil amount reads as zero.
+type QuorumStake struct {
+	Quorum uint8
+	// Stored is the stake in the StakeRegistry; Weight is what an update would store; Minimum is
+	// the quorum's minimum stake, below which an update deregisters the operator from the quorum.
+	Stored, Weight, Minimum *big.Int
+}
+
+// Resolution counts what Resolve dropped and promoted, for logs and metrics.
+type Resolution struct {
+	// Candidates is the number of operators in the batch.
+	Candidates int
+	// Noops counts registered operators with nothing stale in the quorums in scope.
+	Noops int
+	// Unregistered counts operators not registered at the read block.
+	Unregistered int
+	// Escalated counts quorums promoted to a whole-quorum refresh because more than
+	// FullQuorumRatio of their operators were stale.
+	Escalated int
+	// Covered counts stale operators left out of updateOperators because every quorum they are
+	// stale in is refreshed whole by the same plan.
+	Covered int
+}
+
+// Resolver turns batches into plans by reading the chain. It holds no mutable state and is safe
+// for concurrent use, so the owner may resolve a batch while its loop keeps observing events.
+type Resolver struct {
+	reader StakeReader
+	filter quorumFilter
+	// ratio is the escalation threshold; 1 or more disables escalation and the read it needs.
+	ratio float64
+}
+
+// NewResolver returns a resolver reading through r, with cfg's quorum filter and FullQuorumRatio.
+func NewResolver(r StakeReader, cfg Config) *Resolver {
+	ratio := cfg.FullQuorumRatio
+	if ratio == 0 {
+		ratio = DefaultFullQuorumRatio
+	}
+	return &Resolver{reader: r, filter: newQuorumFilter(cfg.Quorums), ratio: ratio}
+}
+
+// Resolve reads the batch's operators and quorums at b.Head and returns the plan worth sending:
+// operators stale in a quorum in scope (stored stake differs from weight, or weight is below the
+// minimum) go to updateOperators, the batch's quorums and any quorum with too many stale operators
+// go to updateOperatorsForQuorum with their complete, sorted operator sets. It makes at most one
+// call of each StakeReader method.
+func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, error) {
+	res := Resolution{Candidates: len(b.Operators)}
+	stale, staleIn, err := rs.staleOperators(ctx, b, &res)
+	if err != nil {
+		return Plan{}, res, err
+	}
+
+	whole := rs.filter.apply(quorumsOf(b.Quorums))
+	var escalate quorumSet
+	if rs.ratio < 1 {
+		for _, s := range stale {
+			escalate = escalate.union(s.quorums)
+		}
+		escalate = escalate.minus(whole)
+	}
+
+	plan := Plan{Block: b.Head, Reason: b.Reason}
+	if need := whole.union(escalate); !need.empty() {
+		sets, err := rs.reader.QuorumOperators(ctx, need.list(), b.Head)
+		if err != nil {
+			return Plan{}, res, fmt.Errorf("read operator sets of quorums %v at block %d: %w", need.list(), b.Head, err)
+		}
+		for _, q := range whole.list() {
+			if _, ok := sets[q]; !ok {
+				return Plan{}, res, fmt.Errorf("read operator sets at block %d: quorum %d missing", b.Head, q)
+			}
+		}
+		for _, q := range escalate.list() {
+			ops, ok := sets[q]
+			if ok && len(ops) > 0 && float64(staleIn[q]) > rs.ratio*float64(len(ops)) {
+				whole.add(q)
+				res.Escalated++
+			}
+		}
+		for _, q := range whole.list() {
+			ops := slices.Clone(sets[q])
+			slices.SortFunc(ops, common.Address.Cmp)
+			plan.Quorums = append(plan.Quorums, QuorumUpdate{Quorum: q, Operators: ops})
+		}
+	}
+
+	for _, s := range stale {
+		if s.quorums.subsetOf(whole) {
+			res.Covered++
+			continue
+		}
+		plan.Operators = append(plan.Operators, s.op)
+	}
+	slices.SortFunc(plan.Operators, common.Address.Cmp)
+	return plan, res, nil
+}
+
+// staleOperator is a registered operator and the quorums in scope it is stale in.
+type staleOperator struct {
+	op      common.Address
+	quorums quorumSet
+}
+
+// staleOperators reads the batch's operators and keeps those stale in a quorum in scope; staleIn
+// counts them per quorum.
+func (rs *Resolver) staleOperators(ctx context.Context, b Batch, res *Resolution) ([]staleOperator, [256]int, error) {
+	var staleIn [256]int
+	if len(b.Operators) == 0 {
+		return nil, staleIn, nil
+	}
+	stakes, err := rs.reader.OperatorStakes(ctx, b.Operators, b.Head)
+	if err != nil {
+		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: %w", len(b.Operators), b.Head, err)
+	}
+	if len(stakes) != len(b.Operators) {
+		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: got %d answers",
+			len(b.Operators), b.Head, len(stakes))
+	}
+	var stale []staleOperator
+	for i, s := range stakes {
+		if s.Operator != b.Operators[i] {
+			return nil, staleIn, fmt.Errorf("read stakes at block %d: answer %d is for %s, want %s",
+				b.Head, i, s.Operator, b.Operators[i])
+		}
+		if !s.Registered {
+			res.Unregistered++
+			continue
+		}
+		var qs quorumSet
+		for _, st := range s.Quorums {
+			if rs.filter.has(st.Quorum) && st.stale() {
+				qs.add(st.Quorum)
+			}
+		}
+		if qs.empty() {
+			res.Noops++
+			continue
+		}
+		for _, q := range qs.list() {
+			staleIn[q]++
+		}
+		stale = append(stale, staleOperator{op: s.Operator, quorums: qs})
+	}
+	return stale, staleIn, nil
+}
+
+// stale reports whether updateOperators would change this stake: store a different amount, or
+// deregister the operator from the quorum for falling below the minimum.
+func (s QuorumStake) stale() bool {
+	return cmpAmount(s.Stored, s.Weight) != 0 || cmpAmount(s.Weight, s.Minimum) < 0
+}
+
+// cmpAmount compares two amounts, a nil one being zero.
+func cmpAmount(a, b *big.Int) int {
+	if a == nil {
+		a = new(big.Int)
+	}
+	if b == nil {
+		b = new(big.Int)
+	}
+	return a.Cmp(b)
+}
