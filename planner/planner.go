@@ -295,8 +295,12 @@ func (p *Planner) Observe(ev watcher.Event) {
 		p.dirtyOperator(ev.Operator)
 	case watcher.StakeStored:
 		// A stored stake is what the planner's own work produces; only its removal undoes one.
+		// The log names the operator by id only, so every registered operator is re-checked:
+		// a read per operator, and only the stale ones cost a transaction.
 		if ev.Removed {
-			p.dirtyOperator(ev.Operator)
+			for op := range p.registered {
+				p.dirtyOperator(op)
+			}
 		}
 	case watcher.AllocationChanged:
 		if ev.Removed {
@@ -581,6 +585,15 @@ func (p *Planner) schedule(ev watcher.Event) {
 }
 
 func (p *Planner) observeQuorumConfig(ev watcher.Event) {
+	if ev.Quorum == watcher.NoQuorum {
+		// LookAheadPeriodChanged names no quorum: it concerns every slashable one, so refresh
+		// every quorum in scope.
+		for _, q := range p.inScope().list() {
+			ev.Quorum = int(q)
+			p.observeQuorumConfig(ev)
+		}
+		return
+	}
 	q, ok := quorumOf(ev)
 	if !ok {
 		return

@@ -265,7 +265,6 @@ func TestNotOursIgnored(t *testing.T) {
 		{name: "shares of unregistered operator", ev: shares(stranger)},
 		{name: "removed shares of unregistered operator", ev: func() watcher.Event { e := shares(stranger); e.Removed = true; return e }()},
 		{name: "allocation in effect for unregistered operator", ev: watcher.Event{Kind: watcher.AllocationChanged, Operator: stranger, Quorum: 0, EffectBlock: testHead}},
-		{name: "removed stake of unregistered operator", ev: watcher.Event{Kind: watcher.StakeStored, Operator: stranger, Quorum: 0, Removed: true}},
 		{name: "config of quorum out of scope", cfg: Config{Quorums: []uint8{0}}, ev: quorumEvent(watcher.QuorumConfigChanged, 1, testHead)},
 	}
 	for _, tt := range tests {
@@ -744,7 +743,6 @@ func TestRemovedEvents(t *testing.T) {
 		wantReload bool
 	}{
 		{name: "shares", ev: removed(shares(op)), wantDirty: true},
-		{name: "stake stored", ev: removed(watcher.Event{Kind: watcher.StakeStored, Operator: op, Quorum: 0}), wantDirty: true},
 		{name: "allocation", ev: removed(watcher.Event{Kind: watcher.AllocationChanged, Operator: op, Quorum: 0, EffectBlock: 500}), wantDirty: true},
 		{name: "registration", ev: removed(watcher.Event{Kind: watcher.OperatorRegistered, Operator: op, Quorum: watcher.NoQuorum}), wantDirty: true, wantReload: true},
 		{
@@ -818,14 +816,31 @@ func TestSetOperators(t *testing.T) {
 	})
 }
 
-func TestQuorumEventsWithoutQuorumIgnored(t *testing.T) {
+func TestQuorumEventsWithoutQuorum(t *testing.T) {
 	p, clk := newTestPlanner(t, Config{}, 1)
-	p.Observe(quorumEvent(watcher.QuorumConfigChanged, watcher.NoQuorum, testHead))
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 256, testHead))
 	clk.Advance(time.Second)
 	noNext(t, p)
-	p.SweepNow()
-	wantQuorums(t, mustNext(t, p), 0, 1)
+	// LookAheadPeriodChanged names no quorum: every quorum in scope is refreshed.
+	p.Observe(quorumEvent(watcher.QuorumConfigChanged, watcher.NoQuorum, testHead))
+	clk.Advance(time.Second)
+	b := mustNext(t, p)
+	wantQuorums(t, b, 0, 1)
+	if b.Reason != ReasonConfig {
+		t.Fatalf("reason %q, want %q", b.Reason, ReasonConfig)
+	}
+}
+
+// A removed OperatorStakeUpdate names its operator by id only: every registered operator is
+// re-checked.
+func TestRemovedStakeStoredRechecksAll(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 3)
+	p.Observe(watcher.Event{Kind: watcher.StakeStored, Quorum: 0})
+	clk.Advance(time.Second)
+	noNext(t, p)
+	p.Observe(watcher.Event{Kind: watcher.StakeStored, Quorum: 0, Removed: true})
+	clk.Advance(time.Second)
+	wantOperators(t, mustNext(t, p), addr(1), addr(2), addr(3))
 }
 
 func TestSetQuorumsDropsQuorumsGone(t *testing.T) {

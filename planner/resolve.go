@@ -159,7 +159,7 @@ func (rs *Resolver) staleOperators(ctx context.Context, b Batch, res *Resolution
 		}
 		var qs quorumSet
 		for _, st := range s.Quorums {
-			if rs.filter.has(st.Quorum) && st.stale() {
+			if rs.filter.has(st.Quorum) && st.Stale() {
 				qs.add(st.Quorum)
 			}
 		}
@@ -175,9 +175,9 @@ func (rs *Resolver) staleOperators(ctx context.Context, b Batch, res *Resolution
 	return stale, staleIn, nil
 }
 
-// stale reports whether updateOperators would change this stake: store a different amount, or
+// Stale reports whether updateOperators would change this stake: store a different amount, or
 // deregister the operator from the quorum for falling below the minimum.
-func (s QuorumStake) stale() bool {
+func (s QuorumStake) Stale() bool {
 	return cmpAmount(s.Stored, s.Weight) != 0 || cmpAmount(s.Weight, s.Minimum) < 0
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
@@ -26,7 +27,7 @@ type DevnetCmd struct {
 }
 
 // Run starts the devnet and blocks until ctx ends.
-func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger) error {
+func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) error {
 	flavor := devnet.Slashing
 	if c.M2 {
 		flavor = devnet.M2
@@ -56,7 +57,7 @@ func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger) error {
 		ops = append(ops, a)
 	}
 	a := d.Addresses
-	fmt.Printf(`
+	fmt.Fprintf(out, `
 avs-sync devnet is running (chain id %d, %s deployment).
 
   HTTP RPC                  %s

@@ -12,10 +12,12 @@ import (
 	"golang.org/x/term"
 )
 
-// LogFlags choose the log format and level.
+// LogFlags choose the log format and level. The original tool's --log.level, --log.format and
+// --log.path spellings are accepted too.
 type LogFlags struct {
 	LogLevel  string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level: debug, info, warn, error."`
 	LogFormat string `name:"log-format" default:"auto" enum:"auto,text,json" help:"Log format: auto (colour on a terminal, JSON otherwise), text, json."`
+	LogPath   string `name:"log-path" type:"path" placeholder:"FILE" help:"Also append logs to this file."`
 }
 
 // Logger builds the process logger writing to w.
@@ -27,9 +29,16 @@ func (f LogFlags) Logger(w io.Writer) (*slog.Logger, error) {
 	format := f.LogFormat
 	if format == "auto" {
 		format = "json"
-		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		if file, ok := w.(*os.File); ok && term.IsTerminal(int(file.Fd())) && f.LogPath == "" {
 			format = "text"
 		}
+	}
+	if f.LogPath != "" {
+		file, err := os.OpenFile(f.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("open --log-path: %w", err)
+		}
+		w = io.MultiWriter(w, file)
 	}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil

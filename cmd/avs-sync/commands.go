@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/monitor"
+	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/submitter"
+	"github.com/avs-sync/avs-sync/syncer"
+	"github.com/avs-sync/avs-sync/watcher"
+)
+
+// daemonFlags are the flags of the commands that send transactions.
+type daemonFlags struct {
+	Node      NodeFlags     `embed:""`
+	Contracts ContractFlags `embed:""`
+	Signer    SignerFlags   `embed:""`
+	Sync      SyncFlags     `embed:""`
+	Metrics   MetricsFlags  `embed:""`
+}
+
+// prepared is a daemon's parts, built from its flags.
+type prepared struct {
+	ch  *chain
+	reg *prometheus.Registry
+	sy  *syncer.Syncer
+}
+
+func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, error) {
+	reg := newRegistry()
+	ch, err := connect(ctx, log, f.Node, f.Contracts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := syncerConfig(ctx, log, ch, f.Sync)
+	if err != nil {
+		ch.Close()
+		return nil, err
+	}
+	txm, from, err := sender(ctx, log, ch, f.Signer, f.Sync, reg)
+	if err != nil {
+		ch.Close()
+		return nil, err
+	}
+	sub, err := submitter.New(submitter.Config{GasBudget: f.Sync.GasBudget, Timeout: f.Sync.WriterTimeoutDuration},
+		ch.eth, txm, from, ch.contracts, log, reg)
+	if err != nil {
+		ch.Close()
+		return nil, err
+	}
+	sy := syncer.New(cfg, ch.reader, sub, ch.eth, log, reg, nil)
+	return &prepared{ch: ch, reg: reg, sy: sy}, nil
+}
+
+// serve runs the metrics server beside main, and stops it when main returns.
+func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheus.Registry, ready monitor.ReadyFunc, main func(context.Context) error) error {
+	if f.MetricsAddr == "" {
+		return main(ctx)
+	}
+	srv, err := monitor.Listen(f.MetricsAddr, reg, ready, log)
+	if err != nil {
+		return usage(err)
+	}
+	srvCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var srvErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		srvErr = srv.Serve(srvCtx)
+	}()
+	err = main(ctx)
+	stop()
+	wg.Wait()
+	return errors.Join(err, srvErr)
+}
+
+// WatchCmd is the daemon.
+type WatchCmd struct {
+	daemonFlags
+}
+
+// Run watches the chain until interrupted.
+func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
+	p, err := c.prepare(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer p.ch.Close()
+	head, err := p.ch.eth.BlockNumber(ctx)
+	if err != nil {
+		return fmt.Errorf("read chain head: %w", err)
+	}
+	w, err := watcher.New(watcher.Config{
+		HTTPURL:       c.Node.EthHTTPURL,
+		WSURL:         c.Node.EthWSURL,
+		Sources:       watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.ServiceManager},
+		Confirmations: c.Sync.Confirmations,
+		PollInterval:  c.Node.PollInterval,
+		StateDir:      c.Sync.StateDir,
+		StartBlock:    head + 1,
+		ChainID:       p.ch.contracts.ChainID,
+	}, log, p.reg)
+	if err != nil {
+		return usage(err)
+	}
+	ready := func() error {
+		ws, st := w.Status(), p.sy.Status()
+		switch {
+		case !st.Started:
+			return errors.New("loading AVS state")
+		case !ws.Connected:
+			return errors.New("node unreachable")
+		case c.Node.EthWSURL != "" && ws.Mode != "ws":
+			return errors.New("websocket subscription down, polling")
+		case ws.Head > ws.LastBlock+c.Sync.Confirmations+c.Metrics.ReadyBlocks:
+			return fmt.Errorf("%d blocks behind head", ws.Head-ws.LastBlock)
+		}
+		return nil
+	}
+	return serve(ctx, log, c.Metrics, p.reg, ready, func(ctx context.Context) error {
+		return p.sy.Watch(ctx, w)
+	})
+}
+
+// SyncCmd is the original tool's behaviour, run when no command is named.
+type SyncCmd struct {
+	daemonFlags
+}
+
+// Run sweeps every --sync-interval; with 0, once.
+func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
+	if d := c.Sync.SleepBeforeFirstSync; d > 0 {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(d):
+		}
+	}
+	p, err := c.prepare(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer p.ch.Close()
+	ready := func() error {
+		if !p.sy.Status().Started && c.Sync.SyncInterval > 0 {
+			return errors.New("starting")
+		}
+		return nil
+	}
+	return serve(ctx, log, c.Metrics, p.reg, ready, p.sy.Cron)
+}
+
+// SweepCmd updates everything once.
+type SweepCmd struct {
+	Node      NodeFlags     `embed:""`
+	Contracts ContractFlags `embed:""`
+	Signer    SignerFlags   `embed:""`
+	Sync      SyncFlags     `embed:""`
+}
+
+// Run sweeps once.
+func (c *SweepCmd) Run(ctx context.Context, log *slog.Logger) error {
+	f := daemonFlags{Node: c.Node, Contracts: c.Contracts, Signer: c.Signer, Sync: c.Sync}
+	p, err := f.prepare(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer p.ch.Close()
+	return p.sy.Sweep(ctx)
+}
+
+// PlanCmd is the dry run.
+type PlanCmd struct {
+	Node      NodeFlags     `embed:""`
+	Contracts ContractFlags `embed:""`
+	Sync      SyncFlags     `embed:""`
+	From      string        `name:"from" placeholder:"ADDRESS" help:"Sender to estimate gas for (default: the zero address)."`
+	Full      bool          `name:"sweep" help:"Plan the full sweep of every quorum, not only the stale operators."`
+	JSON      bool          `name:"json" help:"Print JSON."`
+}
+
+// planOutput is what `plan` prints.
+type planOutput struct {
+	Block        uint64            `json:"block"`
+	Checked      int               `json:"operators_checked"`
+	Noops        int               `json:"noops"`
+	Stale        []common.Address  `json:"stale_operators"`
+	Quorums      []uint8           `json:"quorums"`
+	Transactions []planTransaction `json:"transactions"`
+	TotalGas     uint64            `json:"total_gas_estimate"`
+}
+
+type planTransaction struct {
+	Kind        string           `json:"kind"`
+	Operators   []common.Address `json:"operators,omitempty"`
+	Quorums     []uint8          `json:"quorums,omitempty"`
+	GasEstimate uint64           `json:"gas_estimate"`
+}
+
+// Run prints the plan.
+func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) error {
+	ch, err := connect(ctx, log, c.Node, c.Contracts)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	cfg, err := syncerConfig(ctx, log, ch, c.Sync)
+	if err != nil {
+		return err
+	}
+	from, err := parseAddress("from", c.From, false)
+	if err != nil {
+		return usage(err)
+	}
+	head, err := ch.eth.BlockNumber(ctx)
+	if err != nil {
+		return fmt.Errorf("read chain head: %w", err)
+	}
+	b := planner.Batch{Head: head, Reason: planner.ReasonDirty, Operators: cfg.Operators}
+	if len(b.Operators) == 0 {
+		if b.Operators, err = ch.reader.AllOperators(ctx, head); err != nil {
+			return fmt.Errorf("read registered operators: %w", err)
+		}
+	}
+	if c.Full {
+		qs, err := ch.reader.Quorums(ctx, head)
+		if err != nil {
+			return fmt.Errorf("read quorums: %w", err)
+		}
+		for _, q := range qs {
+			if len(c.Sync.Quorums) == 0 || contains(c.Sync.Quorums, q.Number) {
+				b.Quorums = append(b.Quorums, q.Number)
+			}
+		}
+		b.Reason = planner.ReasonSweep
+	}
+	plan, res, err := planner.NewResolver(ch.reader, cfg.Planner).Resolve(ctx, b)
+	if err != nil {
+		return fmt.Errorf("read stakes: %w", err)
+	}
+	sub, err := submitter.New(submitter.Config{GasBudget: c.Sync.GasBudget}, ch.eth, nil, from, ch.contracts, log, nil)
+	if err != nil {
+		return err
+	}
+	txs, err := sub.Build(ctx, plan)
+	if err != nil {
+		return fmt.Errorf("estimate transactions: %w", err)
+	}
+	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Transactions: []planTransaction{}}
+	for _, q := range plan.Quorums {
+		po.Quorums = append(po.Quorums, q.Quorum)
+	}
+	for _, tx := range txs {
+		po.Transactions = append(po.Transactions, planTransaction{Kind: tx.Kind, Operators: tx.Operators, Quorums: tx.Quorums, GasEstimate: tx.GasEstimate})
+		po.TotalGas += tx.GasEstimate
+	}
+	if c.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(po)
+	}
+	fmt.Fprintf(out, "block %d: %d operators checked, %d already up to date, %d stale", po.Block, po.Checked, po.Noops, len(po.Stale))
+	if len(po.Quorums) > 0 {
+		fmt.Fprintf(out, ", quorums %v refreshed whole", po.Quorums)
+	}
+	fmt.Fprintln(out)
+	for _, op := range po.Stale {
+		fmt.Fprintf(out, "  stale: %s\n", op)
+	}
+	if len(po.Transactions) == 0 {
+		fmt.Fprintln(out, "nothing to send")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tFUNCTION\tOPERATORS\tQUORUMS\tGAS ESTIMATE")
+	for i, tx := range po.Transactions {
+		n := len(tx.Operators)
+		for _, q := range txs[i].OperatorsPerQuorum {
+			n += len(q)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%v\t%d\n", i+1, tx.Kind, n, tx.Quorums, tx.GasEstimate)
+	}
+	fmt.Fprintf(tw, "\ttotal\t\t\t%d\n", po.TotalGas)
+	return tw.Flush()
+}
+
+// StatusCmd shows per-quorum freshness.
+type StatusCmd struct {
+	Node      NodeFlags     `embed:""`
+	Contracts ContractFlags `embed:""`
+	Quorums   []uint8       `name:"quorums" sep:"," help:"Only these quorums."`
+	JSON      bool          `name:"json" help:"Print JSON."`
+}
+
+// Run prints the status table.
+func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) error {
+	ch, err := connect(ctx, log, c.Node, c.Contracts)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	head, err := ch.eth.BlockNumber(ctx)
+	if err != nil {
+		return fmt.Errorf("read chain head: %w", err)
+	}
+	reports, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums)
+	if err != nil {
+		return usage(err)
+	}
+	if c.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Block   uint64                `json:"block"`
+			Quorums []syncer.QuorumReport `json:"quorums"`
+		}{head, reports})
+	}
+	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tSTALE\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
+	for _, r := range reports {
+		deadline := "-"
+		if r.Deadline > 0 {
+			deadline = fmt.Sprint(r.Deadline)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, len(r.Stale), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
+	}
+	return tw.Flush()
+}
+
+func contains(qs []uint8, q uint8) bool {
+	for _, x := range qs {
+		if x == q {
+			return true
+		}
+	}
+	return false
+}

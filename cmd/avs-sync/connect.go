@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/avs-sync/avs-sync/registry"
+)
+
+// chain is a connection to the node and the AVS's contracts on it.
+type chain struct {
+	rpc       *rpc.Client
+	eth       *ethclient.Client
+	contracts registry.Contracts
+	reader    *registry.Reader
+}
+
+// connect dials the node, checks the chain id and that the AVS's contracts are where the flags
+// say, and discovers the rest of the deployment.
+func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractFlags) (*chain, error) {
+	if err := node.Validate(); err != nil {
+		return nil, usage(err)
+	}
+	rc, err := parseAddress("registry-coordinator-addr", cf.RegistryCoordinatorAddr, true)
+	if err != nil {
+		return nil, usage(err)
+	}
+	osr, err := parseAddress("operator-state-retriever-addr", cf.OperatorStateRetrieverAddr, true)
+	if err != nil {
+		return nil, usage(err)
+	}
+	sm, err := parseAddress("service-manager-addr", cf.ServiceManagerAddr, false)
+	if err != nil {
+		return nil, usage(err)
+	}
+
+	dialCtx, cancel := context.WithTimeout(ctx, node.ReaderTimeoutDuration)
+	defer cancel()
+	client, err := rpc.DialContext(dialCtx, node.EthHTTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", redact(node.EthHTTPURL), err)
+	}
+	eth := ethclient.NewClient(client)
+	id, err := eth.ChainID(dialCtx)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("node at %s unreachable or not an Ethereum JSON-RPC endpoint: %w", redact(node.EthHTTPURL), err)
+	}
+	if node.EthWSURL != "" {
+		ws, err := rpc.DialContext(dialCtx, node.EthWSURL)
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("websocket %s unreachable or not a websocket JSON-RPC endpoint: %w", redact(node.EthWSURL), err)
+		}
+		var wsID string
+		err = ws.CallContext(dialCtx, &wsID, "eth_chainId")
+		ws.Close()
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("websocket %s does not answer eth_chainId: %w", redact(node.EthWSURL), err)
+		}
+	}
+	contracts, err := registry.Discover(ctx, client, registry.DiscoverConfig{
+		RegistryCoordinator:      rc,
+		OperatorStateRetriever:   osr,
+		ServiceManager:           sm,
+		ChainID:                  node.ChainID,
+		DontUseAllocationManager: cf.DontUseAllocationManager,
+	})
+	if err != nil {
+		client.Close()
+		if errors.Is(err, registry.ErrNoContract) || errors.Is(err, registry.ErrWrongChain) {
+			return nil, usage(err)
+		}
+		return nil, fmt.Errorf("read AVS contracts: %w", err)
+	}
+	reader, err := registry.NewReader(client, contracts)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	log.Info("connected", "chain_id", id, "registry_coordinator", contracts.RegistryCoordinator,
+		"stake_registry", contracts.StakeRegistry, "service_manager", contracts.ServiceManager,
+		"delegation_manager", contracts.DelegationManager, "allocation_manager", contracts.AllocationManager,
+		"quorums", contracts.QuorumCount)
+	return &chain{rpc: client, eth: eth, contracts: contracts, reader: reader}, nil
+}
+
+func (c *chain) Close() { c.rpc.Close() }
+
+// redact hides credentials and API keys that node URLs often carry in their user info or path.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<invalid URL>"
+	}
+	u.User = nil
+	if u.Path != "" && u.Path != "/" {
+		u.Path = "/…"
+	}
+	u.RawQuery = ""
+	return u.String()
+}

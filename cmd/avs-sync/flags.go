@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// NodeFlags say how to reach the Ethereum node.
+type NodeFlags struct {
+	EthHTTPURL            string        `name:"eth-http-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC HTTP URL (reads, backfill, transactions)."`
+	EthWSURL              string        `name:"eth-ws-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
+	ChainID               uint64        `name:"chain-id" group:"node" help:"Expected chain id; avs-sync refuses to start on another chain (0 = accept the node's)."`
+	ReaderTimeoutDuration time.Duration `name:"reader-timeout-duration" group:"node" default:"5s" help:"Timeout of one chain read."`
+	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between eth_getLogs polls when no websocket URL is given."`
+}
+
+// ContractFlags locate the AVS's registry contracts.
+type ContractFlags struct {
+	RegistryCoordinatorAddr    string `name:"registry-coordinator-addr" group:"contracts" placeholder:"ADDRESS" help:"AVS RegistryCoordinator address."`
+	OperatorStateRetrieverAddr string `name:"operator-state-retriever-addr" group:"contracts" placeholder:"ADDRESS" help:"AVS OperatorStateRetriever address."`
+	ServiceManagerAddr         string `name:"service-manager-addr" group:"contracts" placeholder:"ADDRESS" help:"AVS ServiceManager address (default: read from the RegistryCoordinator)."`
+	DontUseAllocationManager   bool   `name:"dont-use-allocation-manager" group:"contracts" help:"Pre-slashing deployment: do not read or watch the AllocationManager."`
+}
+
+// SignerFlags choose where the sender's key lives. Exactly one source is used.
+type SignerFlags struct {
+	EcdsaPrivateKey                      string `name:"ecdsa-private-key" group:"signer" placeholder:"HEX" help:"Sender's private key in hex. Visible in ps: prefer --ecdsa-private-key-file or the env var."`
+	EcdsaPrivateKeyFile                  string `name:"ecdsa-private-key-file" group:"signer" type:"path" placeholder:"FILE" help:"File holding the sender's private key in hex."`
+	KeystorePath                         string `name:"keystore-path" group:"signer" type:"path" placeholder:"FILE" help:"Encrypted JSON keystore of the sender."`
+	KeystorePasswordFile                 string `name:"keystore-password-file" group:"signer" type:"path" placeholder:"FILE" help:"File holding the keystore password."`
+	SecretManagerRegion                  string `name:"secret-manager-region" group:"signer" help:"AWS region of Secrets Manager."`
+	SecretManagerEcdsaPrivateKeyName     string `name:"secret-manager-ecdsa-private-key-name" group:"signer" help:"Secrets Manager secret holding the private key."`
+	KMSKeyID                             string `name:"kms-key-id" group:"signer" help:"AWS KMS key id (secp256k1) that signs transactions."`
+	KMSRegion                            string `name:"kms-region" group:"signer" help:"AWS region of the KMS key (default: --secret-manager-region)."`
+	UseFireblocks                        bool   `name:"use-fireblocks" group:"signer" help:"Sign with Fireblocks."`
+	FireblocksAPIKey                     string `name:"fireblocks-api-key" group:"signer" help:"Fireblocks API key."`
+	SecretManagerFireblocksAPIKeyName    string `name:"secret-manager-fireblocks-api-key-name" group:"signer" help:"Secrets Manager secret holding the Fireblocks API key."`
+	FireblocksAPISecretPath              string `name:"fireblocks-api-secret-path" group:"signer" type:"path" help:"File holding the Fireblocks API secret."`
+	SecretManagerFireblocksAPISecretName string `name:"secret-manager-fireblocks-api-secret-name" group:"signer" help:"Secrets Manager secret holding the Fireblocks API secret."`
+	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
+	FireblocksVaultAccountName           string `name:"fireblocks-vault-account-name" group:"signer" help:"Fireblocks vault account that sends."`
+	LowBalance                           string `name:"low-balance" group:"signer" default:"0.1" placeholder:"ETH" help:"Warn (log and metric) when the sender holds less than this many ETH."`
+}
+
+// SyncFlags shape when and what avs-sync updates.
+type SyncFlags struct {
+	SyncInterval            time.Duration `name:"sync-interval" group:"sync" default:"24h" help:"Interval between full sweeps of every quorum (updateOperatorsForQuorum). 0 = sync once and exit."`
+	FirstSyncTime           string        `name:"first-sync-time" group:"sync" placeholder:"HH:MM:SS" help:"UTC time of day of the first full sweep; later ones follow every --sync-interval."`
+	Operators               []string      `name:"operators" group:"sync" sep:"," placeholder:"ADDRESS,..." help:"Only these operators (updateOperators) instead of whole quorums."`
+	Quorums                 []uint8       `name:"quorums" group:"sync" sep:"," placeholder:"N,..." help:"Only these quorums (required when --fetch-quorums-dynamically=false)."`
+	FetchQuorumsDynamically bool          `name:"fetch-quorums-dynamically" group:"sync" default:"true" negatable:"" help:"Read the quorum list from the RegistryCoordinator."`
+	WriterTimeoutDuration   time.Duration `name:"writer-timeout-duration" group:"sync" default:"90s" help:"Timeout for one transaction to be mined."`
+	RetrySyncNTimes         int           `name:"retry-sync-n-times" group:"sync" default:"3" help:"Retries of a failed or reverted update, re-reading the chain each time."`
+	Debounce                time.Duration `name:"debounce" group:"sync" default:"24s" help:"Collect events this long after the first one before updating (bounds latency, batches bursts)."`
+	Confirmations           uint64        `name:"confirmations" group:"sync" default:"0" help:"Blocks an event must be buried under before it counts."`
+	StateDir                string        `name:"state-dir" group:"sync" type:"path" placeholder:"DIR" help:"Directory for the checkpoint of the last processed block (empty = no checkpoint)."`
+	GasBudget               uint64        `name:"gas-budget" group:"sync" default:"10000000" help:"Maximum gas of one transaction; larger updates are split."`
+	FullQuorumRatio         float64       `name:"full-quorum-ratio" group:"sync" default:"0.5" help:"Update a whole quorum when more than this share of its operators is stale."`
+	DeadlineMargin          uint64        `name:"deadline-margin" group:"sync" default:"300" help:"Blocks before a stale-stakes-forbidden quorum's deadline at which to sweep it."`
+	SleepBeforeFirstSync    time.Duration `name:"sleep-before-first-sync-duration" group:"sync" hidden:"" help:"Wait this long before the first sync."`
+}
+
+// MetricsFlags configure the Prometheus and health endpoints.
+type MetricsFlags struct {
+	MetricsAddr string `name:"metrics-addr" group:"metrics" default:":9090" env:"AVS_SYNC_METRICS_ADDR,AVS_SYNC_PROMETHEUS_SERVER_ADDR" help:"Listen address of /metrics, /healthz and /readyz (empty = off)."`
+	ReadyBlocks uint64 `name:"ready-blocks" group:"metrics" default:"5" help:"/readyz fails when the last processed block is more than this behind head."`
+}
+
+// parseAddress turns a flag value into an address, rejecting malformed and zero addresses.
+func parseAddress(flag, v string, required bool) (common.Address, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			return common.Address{}, fmt.Errorf("--%s is required", flag)
+		}
+		return common.Address{}, nil
+	}
+	if !common.IsHexAddress(v) {
+		return common.Address{}, fmt.Errorf("--%s: %q is not an address (want 0x and 40 hex digits)", flag, v)
+	}
+	a := common.HexToAddress(v)
+	if a == (common.Address{}) {
+		return common.Address{}, fmt.Errorf("--%s: the zero address is not a contract", flag)
+	}
+	return a, nil
+}
+
+// Validate checks the node flags.
+func (n NodeFlags) Validate() error {
+	if n.EthHTTPURL == "" {
+		return errors.New("--eth-http-url is required")
+	}
+	if err := checkURL("eth-http-url", n.EthHTTPURL, "http", "https"); err != nil {
+		return err
+	}
+	if n.EthWSURL != "" {
+		if err := checkURL("eth-ws-url", n.EthWSURL, "ws", "wss"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkURL(flag, v string, schemes ...string) error {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("--%s: %q is not a URL", flag, v)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("--%s: scheme %q, want %s", flag, u.Scheme, strings.Join(schemes, " or "))
+}
+
+// Validate checks the sync flags.
+func (s SyncFlags) Validate() error {
+	if s.SyncInterval < 0 {
+		return errors.New("--sync-interval must not be negative")
+	}
+	if s.FirstSyncTime != "" {
+		if _, err := time.Parse(time.TimeOnly, s.FirstSyncTime); err != nil {
+			return fmt.Errorf("--first-sync-time: %q is not HH:MM:SS", s.FirstSyncTime)
+		}
+	}
+	if !s.FetchQuorumsDynamically && len(s.Quorums) == 0 && len(s.Operators) == 0 {
+		return errors.New("--fetch-quorums-dynamically=false needs --quorums or --operators")
+	}
+	for _, op := range s.Operators {
+		if _, err := parseAddress("operators", op, true); err != nil {
+			return err
+		}
+	}
+	if s.RetrySyncNTimes < 0 {
+		return errors.New("--retry-sync-n-times must not be negative")
+	}
+	if s.FullQuorumRatio < 0 || s.FullQuorumRatio > 1 {
+		return errors.New("--full-quorum-ratio must be between 0 and 1")
+	}
+	if s.GasBudget < 100_000 {
+		return errors.New("--gas-budget below 100000 cannot fit one update")
+	}
+	return nil
+}
+
+// FirstSync returns the parsed --first-sync-time, if set.
+func (s SyncFlags) FirstSync() (time.Duration, bool) {
+	if s.FirstSyncTime == "" {
+		return 0, false
+	}
+	t, _ := time.Parse(time.TimeOnly, s.FirstSyncTime)
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, true
+}
+
+// LowBalanceWei returns --low-balance in wei.
+func (s SignerFlags) LowBalanceWei() (*big.Int, error) {
+	f, ok := new(big.Float).SetString(s.LowBalance)
+	if !ok || f.Sign() < 0 {
+		return nil, fmt.Errorf("--low-balance: %q is not an ETH amount", s.LowBalance)
+	}
+	wei, _ := new(big.Float).Mul(f, big.NewFloat(1e18)).Int(nil)
+	return wei, nil
+}

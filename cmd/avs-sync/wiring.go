@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/submitter"
+	"github.com/avs-sync/avs-sync/syncer"
+)
+
+// newRegistry is the process's Prometheus registry: ours, not the global one.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// signerConfig maps the signer flags onto the submitter's key sources. As in the original tool, a
+// private key wins over --use-fireblocks.
+func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerConfig {
+	keyGiven := f.EcdsaPrivateKey != "" || f.EcdsaPrivateKeyFile != "" || f.KeystorePath != "" ||
+		f.SecretManagerEcdsaPrivateKeyName != "" || f.KMSKeyID != ""
+	region := f.KMSRegion
+	if region == "" {
+		region = f.SecretManagerRegion
+	}
+	return submitter.SignerConfig{
+		PrivateKey:                  f.EcdsaPrivateKey,
+		PrivateKeyFile:              f.EcdsaPrivateKeyFile,
+		KeystorePath:                f.KeystorePath,
+		KeystorePasswordFile:        f.KeystorePasswordFile,
+		SecretManagerPrivateKeyName: f.SecretManagerEcdsaPrivateKeyName,
+		SecretManagerRegion:         f.SecretManagerRegion,
+		KMSKeyID:                    f.KMSKeyID,
+		KMSRegion:                   region,
+		ReceiptPollInterval:         500 * time.Millisecond,
+		Fireblocks: submitter.FireblocksConfig{
+			Enabled:          f.UseFireblocks && !keyGiven,
+			APIKey:           f.FireblocksAPIKey,
+			APIKeySecretName: f.SecretManagerFireblocksAPIKeyName,
+			APISecretPath:    f.FireblocksAPISecretPath,
+			APISecretName:    f.SecretManagerFireblocksAPISecretName,
+			BaseURL:          f.FireblocksAPIURL,
+			VaultAccountName: f.FireblocksVaultAccountName,
+		},
+	}
+}
+
+// sender builds the transaction manager and checks the sender can pay.
+func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, sync SyncFlags, reg prometheus.Registerer) (txmgr.TxManager, common.Address, error) {
+	cfg := signerConfig(f, sync.WriterTimeoutDuration)
+	if err := cfg.Validate(); err != nil {
+		return nil, common.Address{}, usage(err)
+	}
+	if f.EcdsaPrivateKey != "" {
+		log.Warn("--ecdsa-private-key is visible to other users in the process list; prefer AVS_SYNC_ECDSA_PRIVATE_KEY or --ecdsa-private-key-file")
+	}
+	low, err := f.LowBalanceWei()
+	if err != nil {
+		return nil, common.Address{}, usage(err)
+	}
+	txm, addr, err := submitter.NewTxManager(ctx, cfg, ch.eth, new(big.Int).SetUint64(ch.contracts.ChainID), log, reg)
+	if err != nil {
+		return nil, common.Address{}, usage(err)
+	}
+	bal, err := ch.eth.BalanceAt(ctx, addr, nil)
+	if err != nil {
+		return nil, common.Address{}, fmt.Errorf("read balance of sender %s: %w", addr, err)
+	}
+	balance := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "sender_balance_eth", Help: "ETH held by the sender at start."})
+	lowGauge := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "sender_balance_low", Help: "1 when the sender held less than --low-balance at start."})
+	if reg != nil {
+		reg.MustRegister(balance, lowGauge)
+	}
+	eth, _ := new(big.Float).Quo(new(big.Float).SetInt(bal), big.NewFloat(1e18)).Float64()
+	balance.Set(eth)
+	if bal.Sign() == 0 {
+		return nil, common.Address{}, usage(fmt.Errorf("sender %s holds no ETH on chain %d: fund it or use another key", addr, ch.contracts.ChainID))
+	}
+	log.Info("sender", "address", addr, "balance_eth", eth)
+	if bal.Cmp(low) < 0 {
+		lowGauge.Set(1)
+		log.Warn("sender balance is low", "address", addr, "balance_eth", eth, "threshold_eth", f.LowBalance)
+	}
+	return txm, addr, nil
+}
+
+// operatorList parses --operators.
+func operatorList(ops []string) ([]common.Address, error) {
+	out := make([]common.Address, 0, len(ops))
+	for _, op := range ops {
+		a, err := parseAddress("operators", op, true)
+		if err != nil {
+			return nil, usage(err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// syncerConfig builds the loop's configuration, with what only the chain can tell: whether the
+// AVS forbids stale stakes, and the withdrawal delay that then bounds a quorum's staleness.
+func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags) (syncer.Config, error) {
+	if err := s.Validate(); err != nil {
+		return syncer.Config{}, usage(err)
+	}
+	ops, err := operatorList(s.Operators)
+	if err != nil {
+		return syncer.Config{}, err
+	}
+	first, err := planner.ParseTimeOfDay(s.FirstSyncTime)
+	if err != nil {
+		return syncer.Config{}, usage(fmt.Errorf("--first-sync-time: %w", err))
+	}
+	for _, q := range s.Quorums {
+		if q >= ch.contracts.QuorumCount {
+			return syncer.Config{}, usage(fmt.Errorf("--quorums: quorum %d does not exist (the AVS has %d quorums)", q, ch.contracts.QuorumCount))
+		}
+	}
+	pc := planner.Config{
+		Debounce:        s.Debounce,
+		SyncInterval:    s.SyncInterval,
+		FirstSyncTime:   first,
+		Quorums:         s.Quorums,
+		FullQuorumRatio: s.FullQuorumRatio,
+		DeadlineMargin:  s.DeadlineMargin,
+	}
+	if !s.FetchQuorumsDynamically && len(s.Quorums) == 0 {
+		return syncer.Config{}, usage(fmt.Errorf("--fetch-quorums-dynamically=false needs --quorums"))
+	}
+	forbidden, err := ch.reader.StaleStakesForbidden(ctx)
+	if err != nil {
+		return syncer.Config{}, err
+	}
+	if forbidden {
+		delay, ok, err := ch.reader.WithdrawalDelayBlocks(ctx)
+		if err != nil {
+			return syncer.Config{}, err
+		}
+		if ok && delay > 0 {
+			pc.StaleStakesForbidden = true
+			pc.WithdrawalDelayBlocks = delay
+			if pc.DeadlineMargin >= delay {
+				pc.DeadlineMargin = delay / 10
+			}
+			log.Info("AVS forbids stale stakes: each quorum is swept before its deadline", "withdrawal_delay_blocks", delay, "margin_blocks", pc.DeadlineMargin)
+		}
+	}
+	if err := pc.Validate(); err != nil {
+		return syncer.Config{}, usage(err)
+	}
+	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes}, nil
+}

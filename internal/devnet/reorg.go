@@ -1,0 +1,91 @@
+package devnet
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/params"
+)
+
+// DropTx reorganises the chain so that the mined transaction tx is gone for good: the chain is
+// forked at the parent of tx's block, and the fork's first block holds, instead of tx, a plain
+// transfer from the same sender with the same nonce. (A reorganisation alone would not do: the
+// simulated backend puts the transactions of dropped blocks back into its pool and mines them
+// again.) It returns the number of the block tx was in; the fork's head is that block's
+// replacement, from which block production carries on.
+func (d *Devnet) DropTx(ctx context.Context, tx common.Hash) (uint64, error) {
+	var dropped uint64
+	err := d.WithBackend(func(b *simulated.Backend) error {
+		c := b.Client()
+		receipt, err := c.TransactionReceipt(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("receipt of %s: %w", tx, err)
+		}
+		orig, _, err := c.TransactionByHash(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("transaction %s: %w", tx, err)
+		}
+		signer := types.LatestSignerForChainID(big.NewInt(ChainID))
+		from, err := types.Sender(signer, orig)
+		if err != nil {
+			return fmt.Errorf("sender of %s: %w", tx, err)
+		}
+		key := d.keyOf(from)
+		if key == nil {
+			return fmt.Errorf("sender %s of %s is not a devnet account", from, tx)
+		}
+		dropped = receipt.BlockNumber.Uint64()
+		parent, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(dropped-1))
+		if err != nil {
+			return fmt.Errorf("parent of block %d: %w", dropped, err)
+		}
+		if err := b.Fork(parent.Hash()); err != nil {
+			return fmt.Errorf("fork at block %d: %w", parent.Number, err)
+		}
+		// Fork begins by settling the pool: a second call makes the pool take back the dropped
+		// blocks' transactions now, so that the replacement below can outbid tx. It then refuses
+		// to fork again because those transactions are pending, which is expected.
+		if err := b.Fork(parent.Hash()); err != nil && err.Error() != "pending block dirty" {
+			return fmt.Errorf("settle the pool after forking: %w", err)
+		}
+		tip := new(big.Int).Add(new(big.Int).Mul(orig.GasTipCap(), big.NewInt(2)), big.NewInt(params.GWei))
+		feeCap := new(big.Int).Add(new(big.Int).Mul(orig.GasFeeCap(), big.NewInt(2)), tip)
+		repl, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{
+			ChainID:   big.NewInt(ChainID),
+			Nonce:     orig.Nonce(),
+			GasTipCap: tip,
+			GasFeeCap: feeCap,
+			Gas:       params.TxGas,
+			To:        &from,
+		})
+		if err != nil {
+			return fmt.Errorf("sign replacement of %s: %w", tx, err)
+		}
+		if err := c.SendTransaction(ctx, repl); err != nil {
+			return fmt.Errorf("send replacement of %s: %w", tx, err)
+		}
+		b.Commit()
+		if _, err := c.TransactionReceipt(ctx, tx); !errors.Is(err, ethereum.NotFound) {
+			return fmt.Errorf("transaction %s still mined after the fork (receipt error %v)", tx, err)
+		}
+		return nil
+	})
+	return dropped, err
+}
+
+func (d *Devnet) keyOf(addr common.Address) *ecdsa.PrivateKey {
+	for _, k := range d.keys {
+		if crypto.PubkeyToAddress(k.PublicKey) == addr {
+			return k
+		}
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/registry"
+)
+
+// QuorumReport is one quorum's freshness, as `avs-sync status` shows it.
+type QuorumReport struct {
+	Quorum    uint8  `json:"quorum"`
+	StakeType string `json:"stake_type"`
+	Operators int    `json:"operators"`
+	// Stale counts operators whose stored stake differs from their current weight, or whose weight
+	// fell below the minimum.
+	Stale []common.Address `json:"stale"`
+	// UpdateBlock is quorumUpdateBlockNumber; BlocksSinceUpdate is head minus it.
+	UpdateBlock       uint64 `json:"update_block"`
+	BlocksSinceUpdate uint64 `json:"blocks_since_update"`
+	// Deadline is the block by which the quorum must be refreshed whole, when the AVS forbids stale
+	// stakes; 0 otherwise.
+	Deadline uint64 `json:"deadline,omitempty"`
+}
+
+// Inspector reads what `status` and `plan` show.
+type Inspector interface {
+	Reader
+	StaleStakesForbidden(ctx context.Context) (bool, error)
+	WithdrawalDelayBlocks(ctx context.Context) (uint64, bool, error)
+}
+
+// Inspect reads every quorum's freshness at head in a handful of batched round trips.
+func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8) ([]QuorumReport, error) {
+	qs, err := r.Quorums(ctx, head)
+	if err != nil {
+		return nil, fmt.Errorf("read quorums: %w", err)
+	}
+	forbidden, err := r.StaleStakesForbidden(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var delay uint64
+	if forbidden {
+		if delay, _, err = r.WithdrawalDelayBlocks(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var nums []uint8
+	byNum := map[uint8]registry.Quorum{}
+	for _, q := range qs {
+		if len(only) > 0 && !contains(only, q.Number) {
+			continue
+		}
+		nums = append(nums, q.Number)
+		byNum[q.Number] = q
+	}
+	if len(only) > 0 {
+		for _, q := range only {
+			if _, ok := byNum[q]; !ok {
+				return nil, fmt.Errorf("quorum %d does not exist (the AVS has %d)", q, len(qs))
+			}
+		}
+	}
+	sets, err := r.QuorumOperators(ctx, nums, head)
+	if err != nil {
+		return nil, fmt.Errorf("read quorum operators: %w", err)
+	}
+	var all []common.Address
+	seen := map[common.Address]bool{}
+	for _, ops := range sets {
+		for _, op := range ops {
+			if !seen[op] {
+				seen[op] = true
+				all = append(all, op)
+			}
+		}
+	}
+	stakes, err := r.OperatorStakes(ctx, all, head)
+	if err != nil {
+		return nil, fmt.Errorf("read operator stakes: %w", err)
+	}
+	staleIn := map[uint8][]common.Address{}
+	for _, s := range stakes {
+		for _, qs := range s.Quorums {
+			if qs.Stale() {
+				staleIn[qs.Quorum] = append(staleIn[qs.Quorum], s.Operator)
+			}
+		}
+	}
+	out := make([]QuorumReport, 0, len(nums))
+	for _, n := range nums {
+		q := byNum[n]
+		rep := QuorumReport{Quorum: n, StakeType: q.StakeType.String(), Operators: len(sets[n]), Stale: staleIn[n], UpdateBlock: q.UpdateBlock}
+		if head > q.UpdateBlock {
+			rep.BlocksSinceUpdate = head - q.UpdateBlock
+		}
+		if forbidden {
+			rep.Deadline = q.UpdateBlock + delay
+		}
+		out = append(out, rep)
+	}
+	return out, nil
+}
+
+func contains(qs []uint8, q uint8) bool {
+	for _, x := range qs {
+		if x == q {
+			return true
+		}
+	}
+	return false
+}

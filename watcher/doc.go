@@ -1,0 +1,28 @@
+// Package watcher turns the chain's logs into typed Events for the planner, in block order, in
+// Batches that also carry the chain head.
+//
+// How it reads the chain. What a Batch contains always comes from range reads over HTTP
+// (eth_getLogs filtered by contract address and topic0, by block hash when the range is one
+// block), checked against the block hashes already emitted; the transport only decides when to
+// look. In websocket mode a newHeads subscription makes the watcher look as soon as a block
+// arrives, and a logs subscription with the same filter reports logs the node withdrew in a
+// reorganisation so that the watcher checks the chain at once. The subscription's own logs are
+// not emitted: geth delivers the two subscriptions independently, so a head can arrive before the
+// logs of its block, and only a range read can say that a block's logs are complete. Because
+// every block is read exactly once, by number in order, nothing is emitted twice at the boundary
+// between a backfill and live operation, and nothing is skipped when the websocket drops.
+//
+// Reconnection. When the websocket drops or cannot connect, the watcher keeps reading over HTTP
+// every PollInterval and re-establishes the subscription with capped exponential backoff; the
+// first read after it is back (a backfill in MaxRange chunks from the last emitted block) catches
+// up on whatever the outage hid.
+//
+// Reorganisations. The watcher remembers the hashes of the blocks it emitted up to ReorgWindow
+// blocks back, and the events it emitted there. Before it emits more, it checks that the last
+// emitted block is still canonical; if not it walks back to the newest remembered block that is
+// (the fork point), emits every event it had emitted above it again with Removed set, and reads
+// the chain from the fork point on, emitting what the new chain holds. A log the new chain
+// includes again therefore comes out twice, once removed and once not: harmless, since the
+// planner re-reads chain state for whatever an event names. With Confirmations N, blocks are read
+// only once N blocks bury them, so a log reorganised away within N blocks is never emitted.
+package watcher

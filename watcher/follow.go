@@ -1,0 +1,352 @@
+package watcher
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// chainReader is what the watcher reads over HTTP.
+type chainReader interface {
+	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
+	FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
+}
+
+// follower is the state of one Run, owned by Run's goroutine alone.
+type follower struct {
+	w     *Watcher
+	chain chainReader
+	out   chan<- Batch
+
+	// next is the first block not emitted yet. When hist is not empty, hist's last block is
+	// next-1.
+	next uint64
+	// head is the number of the newest head seen, sentHead the Head of the last Batch sent.
+	head, sentHead uint64
+	hist           history
+	// removed are withdrawn events waiting to go out with the next Batch.
+	removed []Event
+	// saved is the checkpoint last written.
+	saved Checkpoint
+}
+
+// sync emits everything from next up to head-Confirmations, in Batches of at most MaxRange
+// blocks, after checking that what was emitted before is still canonical; then a head-only Batch
+// if the head moved and nothing else went out. head is the header that prompted the sync, or nil
+// to read the newest one. An error leaves the follower consistent: the next sync resumes where
+// this one stopped.
+func (f *follower) sync(ctx context.Context, head *types.Header) error {
+	if head != nil && head.Number.Uint64() < f.head {
+		// A head older than one already seen (a lagging websocket node, or a reorganisation to a
+		// shorter chain): only the HTTP node can say which.
+		head = nil
+	}
+	if head == nil {
+		h, err := f.chain.HeaderByNumber(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("read head: %w", err)
+		}
+		head = h
+	}
+	f.head = head.Number.Uint64()
+	if err := f.checkCanonical(ctx, head); err != nil {
+		return err
+	}
+	conf := f.w.cfg.Confirmations
+	for f.head >= conf && f.next <= f.head-conf {
+		end := min(f.head-conf, f.next+f.w.cfg.MaxRange-1)
+		if err := f.emitRange(ctx, head, end); err != nil {
+			return err
+		}
+	}
+	if f.next > 0 && (f.head > f.sentHead || len(f.removed) > 0) {
+		b := Batch{From: f.next, To: f.next - 1, Head: f.head, Events: f.removed}
+		if err := f.send(ctx, b); err != nil {
+			return err
+		}
+		if last, ok := f.hist.last(); ok {
+			return f.checkpoint(last)
+		}
+	}
+	return nil
+}
+
+// checkCanonical rewinds to the fork point if the last emitted block is no longer canonical.
+func (f *follower) checkCanonical(ctx context.Context, head *types.Header) error {
+	last, ok := f.hist.last()
+	if !ok {
+		return nil
+	}
+	hash, found, err := f.hashAt(ctx, last.Number, head)
+	if err != nil {
+		return err
+	}
+	if found && hash == last.Hash {
+		return nil
+	}
+	return f.rewind(ctx, head)
+}
+
+// emitRange reads the logs of next..end and emits them as one Batch, unless the chain turns out
+// to have reorganised under what was emitted before, in which case it rewinds instead.
+func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64) error {
+	from := f.next
+	endHdr := head
+	if end != head.Number.Uint64() {
+		h, err := f.chain.HeaderByNumber(ctx, new(big.Int).SetUint64(end))
+		if err != nil {
+			return fmt.Errorf("read header %d: %w", end, err)
+		}
+		endHdr = h
+	}
+	endHash := endHdr.Hash()
+	single := from == end
+	var q ethereum.FilterQuery
+	if single {
+		// By hash: exactly the logs of the block whose header was read, whatever the node's
+		// head has become since.
+		q = f.w.dec.blockQuery(endHash)
+	} else {
+		q = f.w.dec.query(from, end)
+	}
+	logs, err := f.chain.FilterLogs(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read logs of blocks %d..%d: %w", from, end, err)
+	}
+	slices.SortStableFunc(logs, func(a, b types.Log) int {
+		return cmp.Or(cmp.Compare(a.BlockNumber, b.BlockNumber), cmp.Compare(a.Index, b.Index))
+	})
+	// What was read must extend what was emitted: the last block emitted is still canonical
+	// (for a single block, it is the block's parent).
+	if last, ok := f.hist.last(); ok {
+		parent, found := endHdr.ParentHash, true
+		if !single {
+			if parent, found, err = f.hashAt(ctx, last.Number, nil); err != nil {
+				return err
+			}
+		}
+		if !found || parent != last.Hash {
+			return f.rewind(ctx, head)
+		}
+	}
+	refs := make([]blockRef, 0, 4)
+	for _, l := range logs {
+		if l.BlockNumber < from || l.BlockNumber > end || (l.BlockNumber == end && l.BlockHash != endHash) {
+			return fmt.Errorf("the chain moved while reading blocks %d..%d", from, end)
+		}
+		if n := len(refs); n == 0 || refs[n-1].Number != l.BlockNumber {
+			refs = append(refs, blockRef{Number: l.BlockNumber, Hash: l.BlockHash})
+		}
+	}
+	if !single {
+		// A range read names no block hash: check that end is still the block read above.
+		h, found, err := f.hashAt(ctx, end, nil)
+		if err != nil {
+			return err
+		}
+		if !found || h != endHash {
+			return fmt.Errorf("the chain moved while reading blocks %d..%d", from, end)
+		}
+	}
+	if n := len(refs); n == 0 || refs[n-1].Number != end {
+		refs = append(refs, blockRef{Number: end, Hash: endHash})
+	}
+
+	events := make([]Event, 0, len(f.removed)+len(logs))
+	events = append(events, f.removed...)
+	fresh := len(events)
+	for _, l := range logs {
+		ev, err := f.w.dec.decode(l)
+		if errors.Is(err, errNotOurs) {
+			continue
+		}
+		if err != nil {
+			f.w.log.Debug("skipping a log that does not decode", "err", err, "block", l.BlockNumber, "tx", l.TxHash, "index", l.Index)
+			continue
+		}
+		events = append(events, ev)
+	}
+	if err := f.send(ctx, Batch{From: from, To: end, Head: f.head, Events: events}); err != nil {
+		return err
+	}
+	f.next = end + 1
+	f.hist.add(refs, events[fresh:])
+	return f.checkpoint(blockRef{Number: end, Hash: endHash})
+}
+
+// rewind finds where the chain forked from what was emitted, queues the events emitted above the
+// fork point as removed, and moves next back to just above it.
+func (f *follower) rewind(ctx context.Context, head *types.Header) error {
+	last, _ := f.hist.last()
+	fork, err := f.forkPoint(ctx, head)
+	if err != nil {
+		return err
+	}
+	withdrawn := f.hist.truncate(fork)
+	f.removed = append(f.removed, withdrawn...)
+	f.next = fork.Number + 1
+	f.w.log.Warn("chain reorganised under emitted blocks; re-reading from the fork point",
+		"last_emitted", last.Number, "last_hash", last.Hash, "fork_block", fork.Number, "fork_hash", fork.Hash,
+		"withdrawn_events", len(withdrawn), "head", head.Number)
+	return nil
+}
+
+// forkPoint returns the newest remembered block that is still canonical. When none is, the
+// reorganisation is deeper than the window: the block ReorgWindow below the last emitted one is
+// taken as the fork point and everything above it is read again.
+func (f *follower) forkPoint(ctx context.Context, head *types.Header) (blockRef, error) {
+	blocks := f.hist.blocks
+	for i := len(blocks) - 2; i >= 0; i-- {
+		hash, found, err := f.hashAt(ctx, blocks[i].Number, head)
+		if err != nil {
+			return blockRef{}, err
+		}
+		if found && hash == blocks[i].Hash {
+			return blocks[i], nil
+		}
+	}
+	last := blocks[len(blocks)-1].Number
+	n := uint64(0)
+	if last > f.w.cfg.ReorgWindow {
+		n = last - f.w.cfg.ReorgWindow
+	}
+	h, err := f.chain.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+	if err != nil {
+		return blockRef{}, fmt.Errorf("read header %d below a deep reorganisation: %w", n, err)
+	}
+	f.w.log.Error("chain reorganised deeper than the reorg window; re-reading the window",
+		"window", f.w.cfg.ReorgWindow, "from_block", n+1)
+	return blockRef{Number: n, Hash: h.Hash()}, nil
+}
+
+// hashAt returns the canonical hash of block n, from head when head is n or its child, else read;
+// found is false when the chain has no block n.
+func (f *follower) hashAt(ctx context.Context, n uint64, head *types.Header) (hash common.Hash, found bool, err error) {
+	if head != nil {
+		switch hn := head.Number.Uint64(); {
+		case hn == n:
+			return head.Hash(), true, nil
+		case hn == n+1:
+			return head.ParentHash, true, nil
+		}
+	}
+	h, err := f.chain.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+	if errors.Is(err, ethereum.NotFound) {
+		return common.Hash{}, false, nil
+	}
+	if err != nil {
+		return common.Hash{}, false, fmt.Errorf("read header %d: %w", n, err)
+	}
+	return h.Hash(), true, nil
+}
+
+// send hands b to the consumer and records that it went out.
+func (f *follower) send(ctx context.Context, b Batch) error {
+	select {
+	case f.out <- b:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	f.removed = nil
+	f.sentHead = b.Head
+	for _, ev := range b.Events {
+		f.w.metrics.event(ev.Kind)
+	}
+	f.w.setProgress(b.To, b.Head)
+	f.w.log.Debug("emitted batch", "from", b.From, "to", b.To, "head", b.Head, "events", len(b.Events))
+	return nil
+}
+
+// checkpoint records that everything up to ref went out, when it changed.
+func (f *follower) checkpoint(ref blockRef) error {
+	if f.w.cfg.StateDir == "" {
+		return nil
+	}
+	c := Checkpoint{ChainID: f.w.cfg.ChainID, Block: ref.Number, Hash: ref.Hash}
+	if c == f.saved {
+		return nil
+	}
+	if err := saveCheckpoint(f.w.cfg.StateDir, c); err != nil {
+		return &fatalError{fmt.Errorf("watcher: save checkpoint at block %d: %w", ref.Number, err)}
+	}
+	f.saved = c
+	return nil
+}
+
+// blockRef is a block the watcher emitted against.
+type blockRef struct {
+	Number uint64
+	Hash   common.Hash
+}
+
+// history remembers what was emitted in the last window blocks: the hashes of emitted blocks
+// that had events, and of the last block of each Batch; and the events themselves, so that a
+// reorganisation can be traced to its fork point and what it undid withdrawn.
+type history struct {
+	window uint64
+	// blocks ascend strictly by number; the last one is the last block emitted.
+	blocks []blockRef
+	// events ascend by block; none is removed and none is in a block above the last of blocks.
+	events []Event
+}
+
+func (h *history) last() (blockRef, bool) {
+	if len(h.blocks) == 0 {
+		return blockRef{}, false
+	}
+	return h.blocks[len(h.blocks)-1], true
+}
+
+// add appends the blocks and events of a newly emitted range, then forgets what fell out of the
+// window.
+func (h *history) add(refs []blockRef, events []Event) {
+	h.blocks = append(h.blocks, refs...)
+	for _, ev := range events {
+		if !ev.Removed {
+			h.events = append(h.events, ev)
+		}
+	}
+	last := h.blocks[len(h.blocks)-1].Number
+	if last < h.window {
+		return
+	}
+	floor := last - h.window // blocks at or below floor are forgotten, except the last one
+	i := 0
+	for i < len(h.blocks)-1 && h.blocks[i].Number <= floor {
+		i++
+	}
+	h.blocks = append(h.blocks[:0], h.blocks[i:]...)
+	j := 0
+	for j < len(h.events) && h.events[j].Block <= floor {
+		j++
+	}
+	h.events = append(h.events[:0], h.events[j:]...)
+}
+
+// truncate forgets everything above fork, which becomes the last block, and returns the events
+// forgotten, marked removed.
+func (h *history) truncate(fork blockRef) []Event {
+	i := len(h.blocks)
+	for i > 0 && h.blocks[i-1].Number >= fork.Number {
+		i--
+	}
+	h.blocks = append(h.blocks[:i], fork)
+	j := len(h.events)
+	for j > 0 && h.events[j-1].Block > fork.Number {
+		j--
+	}
+	var withdrawn []Event
+	for _, ev := range h.events[j:] {
+		ev.Removed = true
+		withdrawn = append(withdrawn, ev)
+	}
+	h.events = h.events[:j]
+	return withdrawn
+}

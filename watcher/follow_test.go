@@ -1,0 +1,461 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// fakeChain is a canonical chain of headers with logs, reorganisable at will.
+type fakeChain struct {
+	mu     sync.Mutex
+	blocks []*types.Header             // canonical, blocks[i].Number == i
+	logs   map[common.Hash][]types.Log // by block hash, also for blocks no longer canonical
+	fail   map[string]int              // method -> how many more calls fail
+	reads  map[string]int              // method -> calls
+}
+
+func newFakeChain(n int) *fakeChain {
+	c := &fakeChain{logs: map[common.Hash][]types.Log{}, fail: map[string]int{}, reads: map[string]int{}}
+	c.extend(n, "genesis")
+	return c
+}
+
+// extend appends n blocks tagged tag; logs go into the first of them.
+func (c *fakeChain) extend(n int, tag string, logs ...types.Log) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := 0; i < n; i++ {
+		h := &types.Header{Number: big.NewInt(int64(len(c.blocks))), Extra: []byte(tag), Difficulty: big.NewInt(0)}
+		if len(c.blocks) > 0 {
+			h.ParentHash = c.blocks[len(c.blocks)-1].Hash()
+		}
+		c.blocks = append(c.blocks, h)
+		ls := []types.Log{}
+		if i == 0 {
+			for j, l := range logs {
+				l.BlockNumber, l.BlockHash, l.Index = h.Number.Uint64(), h.Hash(), uint(j)
+				l.TxHash = common.BytesToHash([]byte(fmt.Sprintf("%s-%d", tag, j)))
+				ls = append(ls, l)
+			}
+		}
+		c.logs[h.Hash()] = ls
+	}
+}
+
+// fork drops the canonical blocks from n on.
+func (c *fakeChain) fork(n uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.blocks = c.blocks[:n]
+}
+
+func (c *fakeChain) hash(n uint64) common.Hash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.blocks[n].Hash()
+}
+
+func (c *fakeChain) failing(method string) error {
+	c.reads[method]++
+	if c.fail[method] > 0 {
+		c.fail[method]--
+		return fmt.Errorf("%s: connection refused", method)
+	}
+	return nil
+}
+
+func (c *fakeChain) HeaderByNumber(_ context.Context, n *big.Int) (*types.Header, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.failing("HeaderByNumber"); err != nil {
+		return nil, err
+	}
+	if n == nil {
+		return c.blocks[len(c.blocks)-1], nil
+	}
+	if n.Uint64() >= uint64(len(c.blocks)) {
+		return nil, ethereum.NotFound
+	}
+	return c.blocks[n.Uint64()], nil
+}
+
+func (c *fakeChain) FilterLogs(_ context.Context, q ethereum.FilterQuery) ([]types.Log, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.failing("FilterLogs"); err != nil {
+		return nil, err
+	}
+	if q.BlockHash != nil {
+		ls, ok := c.logs[*q.BlockHash]
+		if !ok {
+			return nil, errors.New("unknown block")
+		}
+		return slices.Clone(ls), nil
+	}
+	from, to := q.FromBlock.Uint64(), q.ToBlock.Uint64()
+	if to >= uint64(len(c.blocks)) {
+		return nil, errors.New("block range extends beyond current head block")
+	}
+	var out []types.Log
+	for n := from; n <= to; n++ {
+		out = append(out, c.logs[c.blocks[n].Hash()]...)
+	}
+	return out, nil
+}
+
+// testFollower returns a follower over chain emitting into a buffered channel.
+func testFollower(t *testing.T, cfg Config, chain *fakeChain) (*follower, chan Batch) {
+	t.Helper()
+	cfg.HTTPURL = "http://unused"
+	cfg.Sources = testSources()
+	w, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan Batch, 100)
+	f, err := w.resume(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.chain = chain
+	return f, out
+}
+
+func drain(out chan Batch) []Batch {
+	var bs []Batch
+	for {
+		select {
+		case b := <-out:
+			bs = append(bs, b)
+		default:
+			return bs
+		}
+	}
+}
+
+func sharesLog(t testing.TB, op common.Address) types.Log {
+	a := mustABI(t, delegationmanager.ContractDelegationManagerMetaData.GetAbi)
+	return synthLog(t, a, testDM, "OperatorSharesIncreased", op, testAddr, testAddr, big.NewInt(1))
+}
+
+type span struct{ from, to, head uint64 }
+
+func spans(bs []Batch) []span {
+	var out []span
+	for _, b := range bs {
+		out = append(out, span{b.From, b.To, b.Head})
+	}
+	return out
+}
+
+func TestFollowChunksAndHeadOnlyBatches(t *testing.T) {
+	chain := newFakeChain(5)
+	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	chain.extend(1, "x", sharesLog(t, a)) // block 5
+	chain.extend(3, "y")                  // 6..8
+	chain.extend(1, "z", sharesLog(t, b)) // 9
+	chain.extend(1, "w")                  // 10
+	f, out := testFollower(t, Config{StartBlock: 5, MaxRange: 2}, chain)
+	ctx := context.Background()
+
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	if got, want := spans(bs), []span{{5, 6, 10}, {7, 8, 10}, {9, 10, 10}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	if len(bs[0].Events) != 1 || bs[0].Events[0].Operator != a || len(bs[1].Events) != 0 || bs[2].Events[0].Operator != b {
+		t.Fatalf("events misplaced: %+v", bs)
+	}
+
+	// Nothing new: no batch. One empty block: one empty batch.
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if bs := drain(out); len(bs) != 0 {
+		t.Fatalf("batches without a new head: %v", spans(bs))
+	}
+	chain.extend(1, "v")
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spans(drain(out)), []span{{11, 11, 11}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+
+	// With confirmations, a head that finalises nothing still goes out, with To = From-1.
+	f.w.cfg.Confirmations = 3
+	chain.extend(2, "u") // head 13: 10 is final, already emitted
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spans(drain(out)), []span{{12, 11, 13}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	if st := f.w.Status(); st.LastBlock != 11 || st.Head != 13 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestFollowReorgWithdrawsEmittedEvents(t *testing.T) {
+	chain := newFakeChain(8)
+	gone, stays := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	chain.extend(1, "old", sharesLog(t, stays)) // 8
+	chain.extend(1, "old", sharesLog(t, gone))  // 9
+	chain.extend(1, "old")                      // 10
+	dir := t.TempDir()
+	f, out := testFollower(t, Config{StartBlock: 8, StateDir: dir, ChainID: 5}, chain)
+	ctx := context.Background()
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(out)
+
+	// Blocks 9 and 10 are replaced by a shorter chain without the log.
+	chain.fork(9)
+	chain.extend(1, "new") // 9'
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	if got, want := spans(bs), []span{{9, 9, 9}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	evs := bs[0].Events
+	if len(evs) != 1 || !evs[0].Removed || evs[0].Operator != gone || evs[0].Block != 9 {
+		t.Fatalf("events after the reorg: %+v; want only the withdrawn one", evs)
+	}
+	cp, ok, err := LoadCheckpoint(dir)
+	if err != nil || !ok || cp.Block != 9 || cp.Hash != chain.hash(9) {
+		t.Fatalf("checkpoint %+v %v %v; want block 9 of the new chain", cp, ok, err)
+	}
+
+	// The same log mined again in a replacing block comes out again, not removed.
+	chain.fork(9)
+	chain.extend(1, "again", sharesLog(t, gone))
+	chain.extend(1, "again")
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bs = drain(out)
+	var kinds []string
+	for _, b := range bs {
+		for _, ev := range b.Events {
+			kinds = append(kinds, fmt.Sprintf("%d:%v", ev.Block, ev.Removed))
+		}
+	}
+	// 9' had no events: nothing to withdraw; the new 9'' brings the log back.
+	if !slices.Equal(kinds, []string{"9:false"}) {
+		t.Fatalf("events %v, want the re-mined log once", kinds)
+	}
+	if got, want := spans(bs), []span{{9, 10, 10}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+}
+
+func TestFollowConfirmationsHideShallowReorgs(t *testing.T) {
+	chain := newFakeChain(8)
+	gone := common.HexToAddress("0xa")
+	chain.extend(1, "old", sharesLog(t, gone)) // 8
+	chain.extend(2, "old")                     // 9, 10
+	f, out := testFollower(t, Config{StartBlock: 5, Confirmations: 3}, chain)
+	ctx := context.Background()
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spans(drain(out)), []span{{5, 7, 10}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	chain.fork(8)
+	chain.extend(5, "new") // 8'..12'
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	if got, want := spans(bs), []span{{8, 9, 12}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	if len(bs[0].Events) != 0 {
+		t.Fatalf("a log reorganised away within the confirmations came out: %+v", bs[0].Events)
+	}
+}
+
+func TestFollowDeepReorgRereadsTheWindow(t *testing.T) {
+	chain := newFakeChain(10)
+	op := common.HexToAddress("0xa")
+	chain.extend(1, "old", sharesLog(t, op)) // 10
+	chain.extend(9, "old")                   // 11..19
+	f, out := testFollower(t, Config{StartBlock: 10, ReorgWindow: 4}, chain)
+	ctx := context.Background()
+	for n := uint64(10); n <= 19; n++ { // one block per sync, as websocket heads come
+		head, _ := chain.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+		if err := f.sync(ctx, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drain(out)
+	if len(f.hist.events) != 0 || len(f.hist.blocks) != 4 {
+		t.Fatalf("history kept %d blocks and %d events, want the 4 blocks of the window: %+v", len(f.hist.blocks), len(f.hist.events), f.hist)
+	}
+	chain.fork(12)
+	chain.extend(10, "new") // 12'..21'
+	if err := f.sync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	if len(bs) == 0 || bs[0].From != 16 || bs[len(bs)-1].To != 21 {
+		t.Fatalf("batches %v, want a re-read from 16 (19 minus the window) to 21", spans(bs))
+	}
+}
+
+func TestFollowResumesAndRewindsAReorganisedCheckpoint(t *testing.T) {
+	chain := newFakeChain(20)
+	dir := t.TempDir()
+	if err := saveCheckpoint(dir, Checkpoint{ChainID: 5, Block: 15, Hash: common.HexToHash("0xdead")}); err != nil {
+		t.Fatal(err)
+	}
+	f, out := testFollower(t, Config{StartBlock: 1, StateDir: dir, ChainID: 5, ReorgWindow: 3}, chain)
+	if f.next != 16 {
+		t.Fatalf("resumed at %d, want 16", f.next)
+	}
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spans(drain(out)), []span{{13, 19, 19}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want a re-read of the window below the stale checkpoint", got)
+	}
+}
+
+func TestFollowFailedReadChangesNothing(t *testing.T) {
+	chain := newFakeChain(10)
+	chain.extend(1, "x", sharesLog(t, common.HexToAddress("0xa"))) // 10
+	f, out := testFollower(t, Config{StartBlock: 9}, chain)
+	chain.fail["FilterLogs"] = 1
+	if err := f.sync(context.Background(), nil); err == nil {
+		t.Fatal("sync succeeded through a failing read")
+	}
+	if f.next != 9 || len(drain(out)) != 0 {
+		t.Fatalf("a failed sync moved on: next %d", f.next)
+	}
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	if got, want := spans(bs), []span{{9, 10, 10}}; !slices.Equal(got, want) || len(bs[0].Events) != 1 {
+		t.Fatalf("batches %v, want 9..10 with its event", got)
+	}
+}
+
+// fakeClock hands out timers that fire only when the test says so.
+type fakeClock struct {
+	mu     sync.Mutex
+	timers []fakeTimer
+	added  chan time.Duration
+}
+
+type fakeTimer struct {
+	d  time.Duration
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{added: make(chan time.Duration, 100)} }
+
+func (c *fakeClock) after(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.mu.Lock()
+	c.timers = append(c.timers, fakeTimer{d, ch})
+	c.mu.Unlock()
+	c.added <- d
+	return ch
+}
+
+// fire fires the pending timers of duration d.
+func (c *fakeClock) fire(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kept := c.timers[:0]
+	for _, tm := range c.timers {
+		if tm.d == d {
+			tm.ch <- time.Time{}
+			continue
+		}
+		kept = append(kept, tm)
+	}
+	c.timers = kept
+}
+
+// awaitTimer waits until the watcher arms a timer of duration d.
+func (c *fakeClock) awaitTimer(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case got := <-c.added:
+			if got == d {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %v timer armed", d)
+		}
+	}
+}
+
+func TestRunBacksOffOnTheInjectedClock(t *testing.T) {
+	chain := newFakeChain(10)
+	chain.extend(1, "x", sharesLog(t, common.HexToAddress("0xa"))) // 10
+	chain.fail["FilterLogs"] = 2
+	w, err := New(Config{HTTPURL: "http://unused", Sources: testSources(), StartBlock: 10, PollInterval: time.Hour,
+		RetryMin: time.Second, RetryMax: 3 * time.Second}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := newFakeClock()
+	w.after = clock.after
+	w.dialHTTP = func(context.Context, string) (chainReader, error) { return chain, nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan Batch, 10)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, out) }()
+
+	clock.awaitTimer(t, time.Second) // first failure
+	if st := w.Status(); st.Connected || st.Mode != "poll" {
+		t.Fatalf("status after a failed read: %+v", st)
+	}
+	clock.fire(time.Second)
+	clock.awaitTimer(t, 2*time.Second) // second failure: doubled
+	clock.fire(2 * time.Second)
+	select {
+	case b := <-out:
+		if b.From != 10 || b.To != 10 || len(b.Events) != 1 {
+			t.Fatalf("batch %+v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch after the retries")
+	}
+	chain.extend(1, "y")
+	clock.fire(time.Hour) // a poll tick
+	select {
+	case b := <-out:
+		if b.From != 11 || b.To != 11 {
+			t.Fatalf("batch %+v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch after a poll tick")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v, want nil after cancel", err)
+	}
+}

@@ -1,0 +1,323 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sources are the contracts whose logs matter. Zero addresses are skipped (AllocationManager is
+// zero on pre-slashing deployments).
+type Sources struct {
+	DelegationManager   common.Address
+	RegistryCoordinator common.Address
+	StakeRegistry       common.Address
+	// AllocationManager, when set, needs AVS.
+	AllocationManager common.Address
+	// AVS is the address the AVS's operator sets are keyed by in the AllocationManager
+	// (RegistryCoordinator.avs()); allocations to other AVSs' operator sets are dropped.
+	AVS common.Address
+}
+
+// Config configures a Watcher. Zero durations and sizes take the defaults noted.
+type Config struct {
+	// HTTPURL is required: every log range, header and, in polling mode, head is read over it.
+	HTTPURL string
+	// WSURL, when set, adds eth_subscribe newHeads and logs; when empty the watcher polls HTTP.
+	WSURL   string
+	Sources Sources
+	// Confirmations is how many blocks must bury a block before its logs are emitted (0 = at once).
+	Confirmations uint64
+	// PollInterval is how often the head is read over HTTP in polling mode, and in websocket mode
+	// whenever the subscription delivered no head since the last interval (default 2s).
+	PollInterval time.Duration
+	// MaxRange is the most blocks one eth_getLogs covers (default 2000).
+	MaxRange uint64
+	// StateDir holds checkpoint.json; "" keeps no checkpoint.
+	StateDir string
+	// StartBlock is the first block to read when there is no checkpoint.
+	StartBlock uint64
+	// ChainID is written into the checkpoint; a checkpoint of another chain is an error.
+	// Required with StateDir.
+	ChainID uint64
+	// ReorgWindow is how many blocks below the last emitted one the watcher remembers to find
+	// where a reorganisation forked (default 128). A deeper one re-reads the whole window.
+	ReorgWindow uint64
+	// RetryMin and RetryMax bound the exponential backoff after a failed read or a lost
+	// websocket (defaults 250ms and 30s).
+	RetryMin, RetryMax time.Duration
+}
+
+// Batch is what the watcher emits, in block order: every event of blocks From..To
+// (To <= Head-Confirmations), and the newest head seen. When only the head moved, To is From-1
+// and Events is empty. After a reorganisation the first Batch starts with the withdrawn events
+// (Removed set, Block at or above From, possibly above To when the new chain is shorter or not
+// yet confirmed), then the events of the new chain.
+type Batch struct {
+	From, To, Head uint64
+	Events         []Event
+}
+
+// Status is a snapshot of the watcher, for readiness checks and the status command.
+type Status struct {
+	// Mode is "ws" while the websocket subscription is live, "poll" otherwise (polling mode,
+	// or websocket mode falling back to HTTP).
+	Mode string
+	// Connected reports that the last read of the chain succeeded.
+	Connected bool
+	// LastBlock is the To of the last Batch emitted (0 before the first).
+	LastBlock uint64
+	// Head is the newest chain head seen.
+	Head uint64
+	// Reconnects counts websocket subscriptions re-established after a loss.
+	Reconnects uint64
+}
+
+// Watcher follows the chain and emits Batches of Events. Build one with New; Run it once.
+type Watcher struct {
+	cfg     Config
+	log     *slog.Logger
+	dec     *decoder
+	metrics *metrics
+	// after is the clock: poll intervals and backoff delays wait on it.
+	after func(time.Duration) <-chan time.Time
+	// dialHTTP opens the reader of log ranges and headers.
+	dialHTTP func(ctx context.Context, url string) (chainReader, error)
+
+	running atomic.Bool
+
+	mu     sync.Mutex
+	status Status // Mode and Connected are derived on read from wsLive and readOK
+	wsLive bool
+	readOK bool
+}
+
+// New checks cfg, fills in its defaults and registers the watcher's metrics on reg (none when
+// reg is nil).
+func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, error) {
+	if cfg.HTTPURL == "" {
+		return nil, errors.New("watcher: an HTTP RPC URL is required")
+	}
+	if cfg.StateDir != "" && cfg.ChainID == 0 {
+		return nil, errors.New("watcher: a chain id is required to keep a checkpoint")
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 2 * time.Second
+	}
+	if cfg.MaxRange == 0 {
+		cfg.MaxRange = 2000
+	}
+	if cfg.ReorgWindow == 0 {
+		cfg.ReorgWindow = 128
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = 250 * time.Millisecond
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(30*time.Second, cfg.RetryMin)
+	}
+	dec, err := newDecoder(cfg.Sources)
+	if err != nil {
+		return nil, fmt.Errorf("watcher: %w", err)
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("watcher: register metrics: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Watcher{
+		cfg:     cfg,
+		log:     log,
+		dec:     dec,
+		metrics: m,
+		after:   time.After,
+		dialHTTP: func(ctx context.Context, url string) (chainReader, error) {
+			return ethclient.DialContext(ctx, url)
+		},
+	}, nil
+}
+
+// Run follows the chain, sending Batches to out until ctx ends; it never closes out. It returns
+// nil when ctx ends, and an error only for what retrying cannot fix: a bad checkpoint, or one
+// that cannot be written. Failed reads are retried with capped exponential backoff and logged.
+// Run returns only after every goroutine it started has stopped.
+func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return errors.New("watcher: already running")
+	}
+	defer w.running.Store(false)
+
+	f, err := w.resume(out)
+	if err != nil {
+		return err
+	}
+	chain, err := w.dialHTTP(ctx, w.cfg.HTTPURL)
+	if err != nil {
+		return fmt.Errorf("watcher: open %s: %w", w.cfg.HTTPURL, err)
+	}
+	if c, ok := chain.(interface{ Close() }); ok {
+		defer c.Close()
+	}
+	f.chain = chain
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	var notes chan wsNote // nil in polling mode: never ready
+	if w.cfg.WSURL != "" {
+		notes = make(chan wsNote)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.followWS(ctx, notes)
+		}()
+	}
+	w.log.Info("watching the chain", "from_block", f.next, "confirmations", w.cfg.Confirmations,
+		"websocket", w.cfg.WSURL != "", "poll_interval", w.cfg.PollInterval)
+
+	var (
+		bo    = newBackoff(w.cfg.RetryMin, w.cfg.RetryMax)
+		due   = true // a sync is wanted
+		hint  *types.Header
+		retry <-chan time.Time // set while backing off after a failed sync
+		poll  = w.after(w.cfg.PollInterval)
+		// heads is set when the websocket delivered a head since the last poll tick, which
+		// then has nothing to add.
+		heads bool
+	)
+	for {
+		if due && retry == nil {
+			due = false
+			err := f.sync(ctx, hint)
+			hint = nil
+			switch {
+			case isFatal(err):
+				return err
+			case ctx.Err() != nil:
+				return nil
+			case err != nil:
+				w.setReadOK(false)
+				d := bo.Next()
+				w.log.Warn("reading the chain failed; retrying", "err", err, "next_block", f.next, "retry_in", d)
+				retry = w.after(d)
+			default:
+				w.setReadOK(true)
+				bo.Reset()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case n := <-notes:
+			if n.head != nil {
+				hint, heads = n.head, true
+			}
+			due = true
+		case <-poll:
+			poll = w.after(w.cfg.PollInterval)
+			if !heads {
+				due = true
+			}
+			heads = false
+		case <-retry:
+			retry, due = nil, true
+		}
+	}
+}
+
+// Status returns a snapshot of the watcher; safe for concurrent use.
+func (w *Watcher) Status() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.status
+	s.Mode = "poll"
+	if w.wsLive {
+		s.Mode = "ws"
+	}
+	s.Connected = w.readOK
+	return s
+}
+
+// resume builds the follower's starting point: the checkpoint when there is one, else StartBlock.
+func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
+	f := &follower{w: w, out: out, next: w.cfg.StartBlock, hist: history{window: w.cfg.ReorgWindow}}
+	if w.cfg.StateDir == "" {
+		return f, nil
+	}
+	if err := os.MkdirAll(w.cfg.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("watcher: create state dir: %w", err)
+	}
+	cp, ok, err := LoadCheckpoint(w.cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("watcher: %w", err)
+	}
+	if !ok {
+		return f, nil
+	}
+	if cp.ChainID != w.cfg.ChainID {
+		return nil, fmt.Errorf("watcher: the checkpoint in %s is of chain %d, not %d; move it away to start afresh",
+			w.cfg.StateDir, cp.ChainID, w.cfg.ChainID)
+	}
+	f.next = cp.Block + 1
+	f.hist.blocks = []blockRef{{Number: cp.Block, Hash: cp.Hash}}
+	f.saved = cp
+	w.setProgress(cp.Block, 0)
+	w.log.Info("resuming from checkpoint", "block", cp.Block, "hash", cp.Hash)
+	return f, nil
+}
+
+func (w *Watcher) setReadOK(ok bool) {
+	w.mu.Lock()
+	w.readOK = ok
+	w.mu.Unlock()
+}
+
+func (w *Watcher) setWSLive(live, reconnected bool) {
+	w.mu.Lock()
+	w.wsLive = live
+	if reconnected {
+		w.status.Reconnects++
+	}
+	w.mu.Unlock()
+	if reconnected {
+		w.metrics.reconnect()
+	}
+}
+
+func (w *Watcher) setProgress(last, head uint64) {
+	w.mu.Lock()
+	w.status.LastBlock = last
+	if head != 0 {
+		w.status.Head = head
+	}
+	w.mu.Unlock()
+	if head != 0 {
+		w.metrics.progress(last, head)
+	}
+}
+
+// fatalError marks an error that retrying cannot fix; Run returns it.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+func isFatal(err error) bool {
+	var f *fatalError
+	return errors.As(err, &f)
+}
