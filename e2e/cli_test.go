@@ -1,0 +1,340 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
+)
+
+// binary is the avs-sync command built once for the tests that run it as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "avs-sync-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "avs-sync")
+	out, err := exec.Command("go", "build", "-o", binary, "../cmd/avs-sync").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build avs-sync: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cliResult is one run of the binary.
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func (e *env) runCLI(args ...string) cliResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = cleanEnv()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return cliResult{code, out.String(), errb.String()}
+}
+
+// cleanEnv keeps AVS_SYNC_* settings of the machine running the tests out of them.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AVS_SYNC_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func (e *env) baseArgs() []string {
+	return []string{
+		"--eth-http-url", e.d.HTTPURL,
+		"--registry-coordinator-addr", e.d.Addresses.RegistryCoordinator.Hex(),
+		"--operator-state-retriever-addr", e.d.Addresses.OperatorStateRetriever.Hex(),
+		"--log-format", "json",
+	}
+}
+
+// Bad input gets one clear line and a non-zero exit, never a panic or a stack trace.
+func TestBadInput(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	rc := e.d.Addresses.RegistryCoordinator.Hex()
+	osr := e.d.Addresses.OperatorStateRetriever.Hex()
+	key := e.senderKey
+	unfunded := "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+	common := func(extra ...string) []string {
+		return append([]string{"sweep", "--eth-http-url", e.d.HTTPURL, "--log-format", "json"}, extra...)
+	}
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed address", common("--registry-coordinator-addr", "0x1234", "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key), "not an address"},
+		{"zero address", common("--registry-coordinator-addr", "0x0000000000000000000000000000000000000000", "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key), "zero address"},
+		{"no contract at address", common("--registry-coordinator-addr", "0x1111111111111111111111111111111111111111", "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key), "no contract"},
+		{"wrong chain id", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key, "--chain-id", "1"), "chain"},
+		{"unreachable node", []string{"sweep", "--eth-http-url", "http://127.0.0.1:1", "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "unreachable"},
+		{"websocket URL with http scheme", []string{"watch", "--eth-http-url", e.d.HTTPURL, "--eth-ws-url", e.d.HTTPURL, "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "eth-ws-url"},
+		{"unreachable websocket", []string{"watch", "--eth-http-url", e.d.HTTPURL, "--eth-ws-url", "ws://127.0.0.1:1", "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "websocket"},
+		{"invalid key", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", "nothex"), "key"},
+		{"unfunded key", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", unfunded), "no ETH"},
+		{"unknown quorum", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key, "--quorums", "9"), "quorum 9"},
+		{"conflicting signers", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key, "--keystore-path", filepath.Join(dir, "ks.json")), "one"},
+		{"no signer", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr), "key"},
+		{"missing registry coordinator", common("--operator-state-retriever-addr", osr, "--ecdsa-private-key", key), "--registry-coordinator-addr is required"},
+		{"bad first sync time", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key, "--first-sync-time", "25:00"), "first-sync-time"},
+		{"unknown flag", []string{"watch", "--no-such-flag"}, "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.runCLI(tt.args...)
+			if r.code == 0 {
+				t.Fatalf("exit 0 for bad input; stderr:\n%s", r.stderr)
+			}
+			if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
+				t.Fatalf("panic or stack trace:\n%s", r.stderr)
+			}
+			if !strings.Contains(strings.ToLower(r.stderr), strings.ToLower(tt.want)) {
+				t.Fatalf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+			if strings.Contains(r.stderr, key) && tt.name != "invalid key" {
+				t.Fatal("the private key appears in the output")
+			}
+			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n") + 1; lines > 3 {
+				t.Fatalf("%d lines of errors, want one clear line:\n%s", lines, r.stderr)
+			}
+		})
+	}
+}
+
+// `plan` on a devnet with one known stale operator shows exactly that operator and the one
+// transaction that would fix it, with a gas estimate; it sends nothing.
+func TestPlanCommand(t *testing.T) {
+	e := newEnv(t, 3, 0)
+	stale := e.ops[1]
+	if _, err := stale.Deposit(e.ctx, eth(2)); err != nil {
+		t.Fatal(err)
+	}
+	before := e.sent()
+	r := e.runCLI(append([]string{"plan", "--json"}, e.baseArgs()...)...)
+	if r.code != 0 {
+		t.Fatalf("plan exit %d:\n%s", r.code, r.stderr)
+	}
+	var out struct {
+		Checked      int      `json:"operators_checked"`
+		Noops        int      `json:"noops"`
+		Stale        []string `json:"stale_operators"`
+		Transactions []struct {
+			Kind        string   `json:"kind"`
+			Operators   []string `json:"operators"`
+			GasEstimate uint64   `json:"gas_estimate"`
+		} `json:"transactions"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("plan output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if out.Checked != 3 || out.Noops != 2 || len(out.Stale) != 1 || !strings.EqualFold(out.Stale[0], stale.Address.Hex()) {
+		t.Fatalf("plan %+v, want 3 checked, 2 no-ops, stale %s", out, stale.Address)
+	}
+	if len(out.Transactions) != 1 || out.Transactions[0].Kind != "updateOperators" || out.Transactions[0].GasEstimate < 100_000 {
+		t.Fatalf("transactions %+v, want one updateOperators with a gas estimate", out.Transactions)
+	}
+	if e.sent() != before {
+		t.Fatal("plan sent a transaction")
+	}
+	text := e.runCLI(append([]string{"plan"}, e.baseArgs()...)...)
+	if text.code != 0 || !strings.Contains(text.stdout, "updateOperators") || !strings.Contains(text.stdout, "1 stale") {
+		t.Fatalf("plan text output:\n%s\n%s", text.stdout, text.stderr)
+	}
+	t.Logf("plan:\n%s", text.stdout)
+}
+
+// `status` counts operators and stale stakes per quorum.
+func TestStatusCommand(t *testing.T) {
+	e := newEnv(t, 3, 0)
+	for _, op := range e.ops[:2] {
+		if _, err := op.Deposit(e.ctx, eth(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.runCLI(append([]string{"status", "--json"}, e.baseArgs()...)...)
+	if r.code != 0 {
+		t.Fatalf("status exit %d:\n%s", r.code, r.stderr)
+	}
+	var out struct {
+		Block   uint64 `json:"block"`
+		Quorums []struct {
+			Quorum            uint8    `json:"quorum"`
+			Operators         int      `json:"operators"`
+			Stale             []string `json:"stale"`
+			UpdateBlock       uint64   `json:"update_block"`
+			BlocksSinceUpdate uint64   `json:"blocks_since_update"`
+		} `json:"quorums"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("status output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if len(out.Quorums) != 1 {
+		t.Fatalf("quorums %+v, want 1", out.Quorums)
+	}
+	q := out.Quorums[0]
+	if q.Operators != 3 || len(q.Stale) != 2 || q.BlocksSinceUpdate != out.Block-q.UpdateBlock {
+		t.Fatalf("quorum 0 %+v at block %d, want 3 operators, 2 stale", q, out.Block)
+	}
+	text := e.runCLI(append([]string{"status"}, e.baseArgs()...)...)
+	t.Logf("status:\n%s", text.stdout)
+}
+
+// The original's bare command with --sync-interval 0 syncs once and exits 0.
+func TestOriginalOneShot(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	from := e.head()
+	r := e.runCLI(append(e.baseArgs(), "--sync-interval", "0", "--ecdsa-private-key", e.senderKey, "--metrics-addr", "")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if ups := e.quorumUpdates(0, from); len(ups) != 1 {
+		t.Fatalf("%d quorum updates, want 1", len(ups))
+	}
+}
+
+// `watch` as a process: /metrics and /readyz answer, a deposit is applied, SIGTERM stops it
+// cleanly with its checkpoint written.
+func TestWatchProcess(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	port := freePort(t)
+	state := t.TempDir()
+	args := append([]string{"watch"}, e.baseArgs()...)
+	args = append(args, "--eth-ws-url", e.d.WSURL, "--debounce", "300ms", "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port),
+		"--state-dir", state, "--poll-interval", "100ms")
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(cleanEnv(), "AVS_SYNC_ECDSA_PRIVATE_KEY="+e.senderKey)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := make(chan string, 1000)
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			select {
+			case logs <- s.Text():
+			default:
+			}
+		}
+		close(logs)
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e.waitFor("/readyz 200", 30*time.Second, func() bool { return httpStatus(base+"/readyz") == 200 })
+	if httpStatus(base+"/healthz") != 200 {
+		t.Fatal("/healthz not 200")
+	}
+	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("deposit applied by the process", 30*time.Second, func() bool { return e.fresh(e.ops[0].Address) })
+	// The counters move once the receipt is in, just after the stake is visible on chain.
+	var metrics string
+	e.waitFor("transaction metrics", 10*time.Second, func() bool {
+		metrics = httpBody(t, base+"/metrics")
+		return strings.Contains(metrics, "avssync_transactions_total{")
+	})
+	for _, m := range []string{"avssync_update_stake_attempt", "avssync_events_total", "avssync_transactions_total",
+		"avssync_gas_used_total", "avssync_dirty_operators", "avssync_noops_skipped_total", "avssync_event_to_update_seconds",
+		"avssync_blocks_behind_head", "avssync_ws_reconnects_total", "avssync_sender_balance_eth"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit within 20 s of SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(state, "checkpoint.json")); err != nil {
+		t.Fatalf("no checkpoint after shutdown: %v", err)
+	}
+	var all strings.Builder
+	for l := range logs {
+		all.WriteString(l + "\n")
+	}
+	if strings.Contains(all.String(), e.senderKey) {
+		t.Fatal("the private key was logged")
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func httpStatus(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func httpBody(t *testing.T, url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+var _ = devnet.ChainID
