@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -53,6 +55,8 @@ type Config struct {
 	// ReorgWindow is how many blocks below the last emitted one the watcher remembers to find
 	// where a reorganisation forked (default 128). A deeper one re-reads the whole window.
 	ReorgWindow uint64
+	// HTTPClient, when set, carries the HTTP JSON-RPC requests (for instance one that counts them).
+	HTTPClient *http.Client
 	// RetryMin and RetryMax bound the exponential backoff after a failed read or a lost
 	// websocket (defaults 250ms and 30s).
 	RetryMin, RetryMax time.Duration
@@ -144,6 +148,13 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 		metrics: m,
 		after:   time.After,
 		dialHTTP: func(ctx context.Context, url string) (chainReader, error) {
+			if cfg.HTTPClient != nil {
+				c, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(cfg.HTTPClient))
+				if err != nil {
+					return nil, err
+				}
+				return ethclient.NewClient(c), nil
+			}
 			return ethclient.DialContext(ctx, url)
 		},
 	}, nil

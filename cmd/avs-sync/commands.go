@@ -39,7 +39,7 @@ type prepared struct {
 
 func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, error) {
 	reg := newRegistry()
-	ch, err := connect(ctx, log, f.Node, f.Contracts)
+	ch, err := connect(ctx, log, f.Node, f.Contracts, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +111,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		StateDir:      c.Sync.StateDir,
 		StartBlock:    head + 1,
 		ChainID:       p.ch.contracts.ChainID,
+		HTTPClient:    p.ch.httpClient,
 	}, log, p.reg)
 	if err != nil {
 		return usage(err)
@@ -211,7 +212,7 @@ type planTransaction struct {
 
 // Run prints the plan.
 func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) error {
-	ch, err := connect(ctx, log, c.Node, c.Contracts)
+	ch, err := connect(ctx, log, c.Node, c.Contracts, nil)
 	if err != nil {
 		return err
 	}
@@ -306,7 +307,7 @@ type StatusCmd struct {
 
 // Run prints the status table.
 func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) error {
-	ch, err := connect(ctx, log, c.Node, c.Contracts)
+	ch, err := connect(ctx, log, c.Node, c.Contracts, nil)
 	if err != nil {
 		return err
 	}

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/registry"
+	"github.com/avs-sync/avs-sync/rpcmetrics"
 )
 
 // chain is a connection to the node and the AVS's contracts on it.
@@ -19,11 +22,13 @@ type chain struct {
 	eth       *ethclient.Client
 	contracts registry.Contracts
 	reader    *registry.Reader
+	// httpClient carries every HTTP JSON-RPC request, counted by method on the metrics registry.
+	httpClient *http.Client
 }
 
 // connect dials the node, checks the chain id and that the AVS's contracts are where the flags
 // say, and discovers the rest of the deployment.
-func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractFlags) (*chain, error) {
+func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractFlags, reg prometheus.Registerer) (*chain, error) {
 	if err := node.Validate(); err != nil {
 		return nil, usage(err)
 	}
@@ -42,7 +47,8 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 
 	dialCtx, cancel := context.WithTimeout(ctx, node.ReaderTimeoutDuration)
 	defer cancel()
-	client, err := rpc.DialContext(dialCtx, node.EthHTTPURL)
+	httpClient := rpcmetrics.NewHTTPClient(reg, "avs-sync")
+	client, err := rpc.DialOptions(dialCtx, node.EthHTTPURL, rpc.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redact(node.EthHTTPURL), err)
 	}
@@ -89,7 +95,7 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 		"stake_registry", contracts.StakeRegistry, "service_manager", contracts.ServiceManager,
 		"delegation_manager", contracts.DelegationManager, "allocation_manager", contracts.AllocationManager,
 		"quorums", contracts.QuorumCount)
-	return &chain{rpc: client, eth: eth, contracts: contracts, reader: reader}, nil
+	return &chain{rpc: client, eth: eth, contracts: contracts, reader: reader, httpClient: httpClient}, nil
 }
 
 func (c *chain) Close() { c.rpc.Close() }
