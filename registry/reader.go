@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/avs-sync/avs-sync/planner"
 )
@@ -23,7 +24,14 @@ type Reader struct {
 	c     Contracts
 	abis  abis
 	batch batcher
+	// ids caches operator address → operator id. An id is fixed at an operator's first
+	// registration (it hashes the BLS key, which cannot change), so a cached operator skips the
+	// registration round: its quorum bitmap alone says whether it is registered.
+	ids *lru.Cache[common.Address, [32]byte]
 }
+
+// idCacheSize bounds the operator id cache: far above any AVS's operator count.
+const idCacheSize = 16384
 
 var _ planner.StakeReader = (*Reader)(nil)
 
@@ -45,7 +53,11 @@ func NewReader(client *rpc.Client, c Contracts, opts ...Option) (*Reader, error)
 	if err != nil {
 		return nil, err
 	}
-	r := &Reader{c: c, abis: a, batch: batcher{rpc: client, size: DefaultBatchSize, stats: newCounter()}}
+	ids, err := lru.New[common.Address, [32]byte](idCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{c: c, abis: a, batch: batcher{rpc: client, size: DefaultBatchSize, stats: newCounter()}, ids: ids}
 	for _, o := range opts {
 		o(r)
 	}
@@ -60,7 +72,8 @@ func (r *Reader) Stats() Stats { return r.batch.stats.snapshot() }
 
 // OperatorStakes reads, for each operator (same order), whether it is registered and, for each
 // quorum it is in, its stored stake, its current weight and the quorum's minimum, all at block
-// (0 = the latest block). Three batched rounds: registrations, quorum bitmaps, stakes.
+// (0 = the latest block). Three batched rounds: registrations (skipped for operators whose id is
+// cached), quorum bitmaps, stakes.
 func (r *Reader) OperatorStakes(ctx context.Context, operators []common.Address, block uint64) ([]planner.OperatorStake, error) {
 	out := make([]planner.OperatorStake, len(operators))
 	if len(operators) == 0 {
@@ -71,52 +84,82 @@ func (r *Reader) OperatorStakes(ctx context.Context, operators []common.Address,
 		return nil, err
 	}
 
-	// Round 1: operator id and registration status.
-	infos := make([]*call, len(operators))
-	for i, op := range operators {
-		infos[i] = r.rc("getOperator", op)
-	}
-	if err := r.batch.exec(ctx, infos, block); err != nil {
-		return nil, fmt.Errorf("read registration of %d operators at block %d: %w", len(operators), block, err)
-	}
-	var registered []int
+	// Round 1: operator id and registration status, for operators whose id is not cached.
 	ids := make([][32]byte, len(operators))
+	var unknown []int
 	for i, op := range operators {
 		out[i].Operator = op
-		vals, err := infos[i].result()
-		if err != nil {
-			return nil, fmt.Errorf("read registration of %s at block %d: %w", op, block, err)
-		}
-		info := *abi.ConvertType(vals[0], new(operatorInfo)).(*operatorInfo)
-		if info.Status == operatorRegistered {
-			out[i].Registered = true
-			ids[i] = info.OperatorId
-			registered = append(registered, i)
+		if id, ok := r.ids.Get(op); ok {
+			ids[i] = id
+		} else {
+			unknown = append(unknown, i)
 		}
 	}
-	if len(registered) == 0 {
+	candidates := make([]bool, len(operators))
+	for i := range operators {
+		candidates[i] = ids[i] != ([32]byte{})
+	}
+	if len(unknown) > 0 {
+		infos := make([]*call, len(unknown))
+		for j, i := range unknown {
+			infos[j] = r.rc("getOperator", operators[i])
+		}
+		if err := r.batch.exec(ctx, infos, block); err != nil {
+			return nil, fmt.Errorf("read registration of %d operators at block %d: %w", len(unknown), block, err)
+		}
+		for j, i := range unknown {
+			vals, err := infos[j].result()
+			if err != nil {
+				return nil, fmt.Errorf("read registration of %s at block %d: %w", operators[i], block, err)
+			}
+			info := *abi.ConvertType(vals[0], new(operatorInfo)).(*operatorInfo)
+			if info.OperatorId != ([32]byte{}) {
+				r.ids.Add(operators[i], info.OperatorId)
+			}
+			if info.Status == operatorRegistered {
+				ids[i] = info.OperatorId
+				candidates[i] = true
+			}
+		}
+	}
+	var maybe []int
+	for i := range operators {
+		if candidates[i] {
+			maybe = append(maybe, i)
+		}
+	}
+	if len(maybe) == 0 {
 		return out, nil
 	}
 
-	// Round 2: the quorums each registered operator is in.
-	bitmaps := make([]*call, len(registered))
-	for j, i := range registered {
+	// Round 2: the quorums each operator is in; an empty bitmap means not registered.
+	bitmaps := make([]*call, len(maybe))
+	for j, i := range maybe {
 		bitmaps[j] = r.rc("getCurrentQuorumBitmap", ids[i])
 	}
 	if err := r.batch.exec(ctx, bitmaps, block); err != nil {
-		return nil, fmt.Errorf("read quorums of %d operators at block %d: %w", len(registered), block, err)
+		return nil, fmt.Errorf("read quorums of %d operators at block %d: %w", len(maybe), block, err)
 	}
 	quorumsOf := make([][]uint8, len(operators))
 	var inAny [256]bool
-	for j, i := range registered {
+	var registered []int
+	for j, i := range maybe {
 		bm, err := bigResult(bitmaps[j])
 		if err != nil {
 			return nil, fmt.Errorf("read quorums of %s at block %d: %w", operators[i], block, err)
 		}
+		if bm.Sign() == 0 {
+			continue
+		}
+		out[i].Registered = true
+		registered = append(registered, i)
 		quorumsOf[i] = quorumsInBitmap(bm)
 		for _, q := range quorumsOf[i] {
 			inAny[q] = true
 		}
+	}
+	if len(registered) == 0 {
+		return out, nil
 	}
 
 	// Round 3: stored stake and weight per (operator, quorum), the minimum once per quorum.

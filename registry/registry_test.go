@@ -302,11 +302,11 @@ func TestOperatorStakesRoundTrips(t *testing.T) {
 	head := blockNumber(ctx, t, client)
 
 	for _, tc := range []struct {
-		batch, want int
+		batch, want, wantCached int
 	}{
-		{registry.DefaultBatchSize, 3},
-		// 20 + 20 + 41 calls in batches of 16: 2 + 2 + 3 requests.
-		{16, 7},
+		{registry.DefaultBatchSize, 3, 2},
+		// 20 + 20 + 41 calls in batches of 16: 2 + 2 + 3 requests; then 2 + 3 with ids cached.
+		{16, 7, 5},
 	} {
 		r, err := registry.NewReader(client, c, registry.WithBatchSize(tc.batch))
 		if err != nil {
@@ -336,12 +336,41 @@ func TestOperatorStakesRoundTrips(t *testing.T) {
 		if stale != 5 {
 			t.Fatalf("%d stale operators, want 5", stale)
 		}
+		// Operator ids are cached: the registration round is skipped the second time.
+		before = proxy.requests.Load()
+		again, err := r.OperatorStakes(ctx, addrs, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trips := int(proxy.requests.Load() - before); trips != tc.wantCached {
+			t.Fatalf("batch size %d, ids cached: %d round trips, want %d", tc.batch, trips, tc.wantCached)
+		}
+		for i := range again {
+			if !again[i].Registered || again[i].Quorums[0].Stored.Cmp(stakes[i].Quorums[0].Stored) != 0 {
+				t.Fatalf("cached read of %s differs: %+v vs %+v", addrs[i], again[i], stakes[i])
+			}
+		}
 	}
 
+	// A cached operator that deregisters reads as unregistered.
 	r, err := registry.NewReader(client, c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := r.OperatorStakes(ctx, addrs[:1], head); err != nil {
+		t.Fatal(err)
+	}
+	if err := ops[0].DeregisterFromAVS(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.OperatorStakes(ctx, addrs[:1], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after[0].Registered {
+		t.Fatalf("%s still registered after deregistering", addrs[0])
+	}
+
 	before := proxy.requests.Load()
 	sets, err := r.QuorumOperators(ctx, []uint8{0}, head)
 	if err != nil {
