@@ -50,11 +50,7 @@ func newEnv(t *testing.T, operators, extraAccounts int) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	d, err := devnet.Start(ctx, devnet.Options{BlockTime: blockTime, Accounts: operators + extraAccounts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := devnet.StartForTest(t, devnet.Options{BlockTime: blockTime, Accounts: operators + extraAccounts})
 	eth, err := ethclient.DialContext(ctx, d.HTTPURL)
 	if err != nil {
 		t.Fatal(err)
@@ -260,11 +256,16 @@ func (e *env) stakeUpdates(op common.Address, from uint64) []uint64 {
 		e.t.Fatal(err)
 	}
 	srABI, _ := stakeregistry.ContractStakeRegistryMetaData.GetAbi()
-	srAddr := e.stakeRegistry()
+	return e.logBlocks(e.stakeRegistry(), from, srABI.Events["OperatorStakeUpdate"].ID, id)
+}
+
+// logBlocks returns the blocks of contract's logs with topics event and arg from block from on.
+func (e *env) logBlocks(contract common.Address, from uint64, event, arg common.Hash) []uint64 {
+	e.t.Helper()
 	logs, err := e.eth.FilterLogs(e.ctx, ethereum.FilterQuery{
 		FromBlock: new(big.Int).SetUint64(from),
-		Addresses: []common.Address{srAddr},
-		Topics:    [][]common.Hash{{srABI.Events["OperatorStakeUpdate"].ID}, {id}},
+		Addresses: []common.Address{contract},
+		Topics:    [][]common.Hash{{event}, {arg}},
 	})
 	if err != nil {
 		e.t.Fatal(err)

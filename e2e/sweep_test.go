@@ -6,7 +6,6 @@ import (
 	"time"
 
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -15,19 +14,7 @@ import (
 func (e *env) quorumUpdates(quorum uint8, from uint64) []uint64 {
 	e.t.Helper()
 	rcABI, _ := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
-	logs, err := e.eth.FilterLogs(e.ctx, ethereum.FilterQuery{
-		FromBlock: new(big.Int).SetUint64(from),
-		Addresses: []common.Address{e.d.Addresses.RegistryCoordinator},
-		Topics:    [][]common.Hash{{rcABI.Events["QuorumBlockNumberUpdated"].ID}, {common.BigToHash(big.NewInt(int64(quorum)))}},
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var blocks []uint64
-	for _, l := range logs {
-		blocks = append(blocks, l.BlockNumber)
-	}
-	return blocks
+	return e.logBlocks(e.d.Addresses.RegistryCoordinator, from, rcABI.Events["QuorumBlockNumberUpdated"].ID, common.BigToHash(big.NewInt(int64(quorum))))
 }
 
 // With a short --sync-interval the daemon sweeps every quorum with updateOperatorsForQuorum.

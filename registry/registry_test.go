@@ -24,15 +24,7 @@ import (
 
 func startDevnet(t *testing.T, opts devnet.Options) *devnet.Devnet {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("devnet test")
-	}
-	d, err := devnet.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("start devnet: %v", err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return devnet.StartForTest(t, opts)
 }
 
 func dial(t *testing.T, url string) *rpc.Client {

@@ -45,17 +45,10 @@ type env struct {
 
 func newEnv(t *testing.T, operators int, cfg submitter.Config) *env {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("devnet test")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	began := time.Now()
-	d, err := devnet.Start(ctx, devnet.Options{BlockTime: 50 * time.Millisecond, Accounts: operators})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := devnet.StartForTest(t, devnet.Options{BlockTime: 50 * time.Millisecond, Accounts: operators})
 	ops, err := d.RegisterOperators(ctx, 3, operators, 0)
 	if err != nil {
 		t.Fatal(err)

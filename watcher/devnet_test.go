@@ -23,15 +23,7 @@ import (
 // startDevnet starts a chain for one test; it stops with the test.
 func startDevnet(t *testing.T, opts devnet.Options) *devnet.Devnet {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("devnet test")
-	}
-	d, err := devnet.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("start devnet: %v", err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return devnet.StartForTest(t, opts)
 }
 
 // devnetSources are the contracts of the devnet's AVS.

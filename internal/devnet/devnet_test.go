@@ -22,12 +22,8 @@ import (
 func start(t *testing.T, opts devnet.Options) *devnet.Devnet {
 	t.Helper()
 	began := time.Now()
-	d, err := devnet.Start(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("start devnet: %v", err)
-	}
+	d := devnet.StartForTest(t, opts)
 	t.Logf("devnet (%s) started in %v: http %s ws %s", d.Flavor, time.Since(began).Round(time.Millisecond), d.HTTPURL, d.WSURL)
-	t.Cleanup(func() { d.Close() })
 	return d
 }
 
