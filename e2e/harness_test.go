@@ -47,10 +47,15 @@ type env struct {
 }
 
 func newEnv(t *testing.T, operators, extraAccounts int) *env {
+	return newEnvOn(t, devnet.Slashing, operators, extraAccounts)
+}
+
+// newEnvOn is newEnv on the given deployment.
+func newEnvOn(t *testing.T, flavor devnet.Flavor, operators, extraAccounts int) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	d := devnet.StartForTest(t, devnet.Options{BlockTime: blockTime, Accounts: operators + extraAccounts})
+	d := devnet.StartForTest(t, devnet.Options{Flavor: flavor, BlockTime: blockTime, Accounts: operators + extraAccounts})
 	eth, err := ethclient.DialContext(ctx, d.HTTPURL)
 	if err != nil {
 		t.Fatal(err)
@@ -121,9 +126,10 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 	e.t.Cleanup(client.Close)
 	eth := ethclient.NewClient(client)
 	contracts, err := registry.Discover(ctx, client, registry.DiscoverConfig{
-		RegistryCoordinator:    e.d.Addresses.RegistryCoordinator,
-		OperatorStateRetriever: e.d.Addresses.OperatorStateRetriever,
-		ChainID:                devnet.ChainID,
+		RegistryCoordinator:      e.d.Addresses.RegistryCoordinator,
+		OperatorStateRetriever:   e.d.Addresses.OperatorStateRetriever,
+		ChainID:                  devnet.ChainID,
+		DontUseAllocationManager: e.d.Flavor == devnet.M2,
 	})
 	if err != nil {
 		e.t.Fatal(err)

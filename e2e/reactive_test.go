@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/avs-sync/avs-sync/internal/devnet"
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
@@ -254,3 +255,17 @@ func TestBelowMinimumRemoved(t *testing.T) {
 }
 
 var _ = common.Address{}
+
+// The pre-slashing (M2) deployment, without an AllocationManager, is kept fresh the same way.
+func TestM2Deployment(t *testing.T) {
+	e := newEnvOn(t, devnet.M2, 2, 0)
+	e.start(daemonOpts{debounce: debounce})
+	op := e.ops[0]
+	if _, err := op.Deposit(e.ctx, eth(2)); err != nil {
+		t.Fatal(err)
+	}
+	if e.fresh(op.Address) {
+		t.Fatal("stored stake already equals the new weight before any update")
+	}
+	e.waitFor("stored stake = weight on M2", 20*time.Second, func() bool { return e.fresh(op.Address) })
+}
