@@ -568,20 +568,29 @@ func (p *Planner) schedule(ev watcher.Event) {
 	if q, ok := quorumOf(ev); ok {
 		lookahead = p.lookahead[q]
 	}
-	due := uint64(0)
+	// A slashable quorum's weight is the minimum slashable stake from now to lookahead blocks
+	// ahead: a decrease shows lookahead blocks before its effect block, an increase only at it.
+	// The magnitude's direction is not in the event, so the operator is checked at both.
+	early := uint64(0)
 	if ev.EffectBlock > lookahead {
-		due = ev.EffectBlock - lookahead
+		early = ev.EffectBlock - lookahead
 	}
-	if due <= p.head {
+	dueNow := false
+	for _, due := range []uint64{early, ev.EffectBlock} {
+		if due <= p.head {
+			dueNow = true
+			continue
+		}
+		e := schedEntry{block: due, op: ev.Operator}
+		if _, ok := p.scheduledKeys[e]; ok {
+			continue
+		}
+		p.scheduledKeys[e] = struct{}{}
+		heap.Push(&p.scheduled, e)
+	}
+	if dueNow {
 		p.dirtyOperator(ev.Operator)
-		return
 	}
-	e := schedEntry{block: due, op: ev.Operator}
-	if _, ok := p.scheduledKeys[e]; ok {
-		return
-	}
-	p.scheduledKeys[e] = struct{}{}
-	heap.Push(&p.scheduled, e)
 }
 
 func (p *Planner) observeQuorumConfig(ev watcher.Event) {

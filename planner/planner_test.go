@@ -398,13 +398,15 @@ func TestAllocationSchedule(t *testing.T) {
 		lookahead uint64 // of quorum 0
 		quorum    int
 		effect    uint64
-		wantDue   uint64 // first head at which the operator is dirty; <= testHead: at once
+		// wantDue are the heads at which the operator is checked, in order; 0 means at once.
+		wantDue []uint64
 	}{
-		{name: "no lookahead", quorum: 0, effect: 200, wantDue: 200},
-		{name: "lookahead counts it early", lookahead: 10, quorum: 0, effect: 200, wantDue: 190},
-		{name: "lookahead beyond the effect block", lookahead: 300, quorum: 0, effect: 200, wantDue: 0},
-		{name: "already in effect", quorum: 0, effect: 50, wantDue: 50},
-		{name: "no quorum uses no lookahead", lookahead: 10, quorum: watcher.NoQuorum, effect: 200, wantDue: 200},
+		{name: "no lookahead", quorum: 0, effect: 200, wantDue: []uint64{200}},
+		// A decrease counts lookahead blocks early, an increase at the effect block.
+		{name: "lookahead: early and at the effect block", lookahead: 10, quorum: 0, effect: 200, wantDue: []uint64{190, 200}},
+		{name: "lookahead beyond the effect block", lookahead: 300, quorum: 0, effect: 200, wantDue: []uint64{0, 200}},
+		{name: "already in effect", quorum: 0, effect: 50, wantDue: []uint64{0}},
+		{name: "no quorum uses no lookahead", lookahead: 10, quorum: watcher.NoQuorum, effect: 200, wantDue: []uint64{200}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -412,18 +414,22 @@ func TestAllocationSchedule(t *testing.T) {
 			p.SetLookahead(0, tt.lookahead)
 			p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Operator: addr(1), Quorum: tt.quorum, EffectBlock: tt.effect, Block: testHead})
 			checkInvariants(t, p)
-			if tt.wantDue > testHead {
-				p.AdvanceHead(tt.wantDue - 1)
-				noNext(t, p)
-				if s := p.Stats(); s.Scheduled != 1 {
-					t.Fatalf("scheduled %d, want 1", s.Scheduled)
+			for i, due := range tt.wantDue {
+				if due > testHead {
+					p.AdvanceHead(due - 1)
+					noNext(t, p)
+					if s := p.Stats(); s.Scheduled != len(tt.wantDue)-i {
+						t.Fatalf("before block %d: scheduled %d, want %d", due, s.Scheduled, len(tt.wantDue)-i)
+					}
+					p.AdvanceHead(due)
 				}
-				p.AdvanceHead(tt.wantDue)
+				b := mustNext(t, p)
+				wantOperators(t, b, addr(1))
+				p.Done(b, nil)
 			}
-			b := mustNext(t, p)
-			wantOperators(t, b, addr(1))
+			noNext(t, p)
 			if s := p.Stats(); s.Scheduled != 0 {
-				t.Fatalf("scheduled %d after it came due, want 0", s.Scheduled)
+				t.Fatalf("scheduled %d after all came due, want 0", s.Scheduled)
 			}
 		})
 	}

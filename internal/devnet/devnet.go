@@ -252,3 +252,12 @@ func (d *Devnet) Close() error {
 	d.backend = nil
 	return err
 }
+
+// MineBlocks seals n empty blocks at once, for waiting out delays counted in blocks.
+func (d *Devnet) MineBlocks(n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := 0; i < n && d.backend != nil; i++ {
+		d.backend.Commit()
+	}
+}

@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
+)
+
+// An allocation to a slashable quorum takes effect at a later block, with no event then: avs-sync
+// schedules the check for that block and updates the stake once it counts.
+func TestAllocationTakesEffectLater(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	op := e.ops[0]
+	const lookahead, delay = 5, 20
+	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
+		t.Fatal(err)
+	}
+	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.MineBlocks(int(configDelay) + 1)
+	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	e.start(daemonOpts{debounce: debounce})
+	before := e.sent()
+
+	r, err := op.Allocate(e.ctx, q, 5e17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := allocationmanager.NewContractAllocationManagerFilterer(e.d.Addresses.AllocationManager, e.eth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var effect uint64
+	for _, l := range r.Logs {
+		if ev, err := f.ParseAllocationUpdated(*l); err == nil {
+			effect = uint64(ev.EffectBlock)
+		}
+	}
+	if effect <= receiptBlock(r) {
+		t.Fatalf("effect block %d not after the allocation's block %d", effect, receiptBlock(r))
+	}
+	stored, weight, err := e.d.Stakes(e.ctx, op.Address, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if weight.Sign() != 0 || stored.Sign() != 0 {
+		t.Fatalf("before the effect block: stored %s weight %s, want 0 and 0", stored, weight)
+	}
+	e.waitFor("allocation counted in the stored stake", 30*time.Second, func() bool {
+		stored, weight, err := e.d.Stakes(e.ctx, op.Address, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return weight.Sign() > 0 && stored.Cmp(weight) == 0
+	})
+	ups := e.stakeUpdates(op.Address, receiptBlock(r))
+	t.Logf("allocation in block %d, effect block %d (lookahead %d), stake updated in block %v", receiptBlock(r), effect, lookahead, ups)
+	if len(ups) == 0 || ups[0] < effect {
+		t.Fatalf("stake updates %v, want one at or after the effect block %d", ups, effect)
+	}
+	if lag := ups[0] - effect; lag > uint64(debounce/blockTime)+3 {
+		t.Fatalf("updated %d blocks after the effect block, want <= debounce + 3", lag)
+	}
+	if n := e.sent() - before; n != 1 {
+		t.Fatalf("%d transactions, want 1", n)
+	}
+}
