@@ -22,7 +22,7 @@ const (
 type metrics struct {
 	updateStakeAttempt *prometheus.CounterVec
 	txReverted         prometheus.Counter
-	operatorsUpdated   *prometheus.CounterVec
+	operatorsUpdated   *prometheus.GaugeVec
 	transactions       *prometheus.CounterVec
 	gasUsed            prometheus.Counter
 }
@@ -40,10 +40,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name:      "tx_reverted_total",
 			Help:      "Stake update transactions mined but reverted, or whose gas estimate reverted.",
 		}),
-		operatorsUpdated: prometheus.NewCounterVec(prometheus.CounterOpts{
+		operatorsUpdated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: metricsNamespace,
 			Name:      "operators_updated",
-			Help:      "Operators whose stakes were updated, by quorum (empty for updateOperators).",
+			Help:      "Operators updated by the last transaction, by quorum (empty for updateOperators); a gauge, as in the original avs-sync.",
 		}, []string{"quorum"}),
 		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metricsNamespace,
@@ -77,11 +77,11 @@ func (m *metrics) attempt(tx Tx, status string) {
 // updated counts the operators a successful transaction updated.
 func (m *metrics) updated(tx Tx) {
 	if tx.Kind == KindUpdateOperators {
-		m.operatorsUpdated.WithLabelValues(allQuorums).Add(float64(len(tx.Operators)))
+		m.operatorsUpdated.WithLabelValues(allQuorums).Set(float64(len(tx.Operators)))
 		return
 	}
 	for i, q := range tx.Quorums {
-		m.operatorsUpdated.WithLabelValues(strconv.Itoa(int(q))).Add(float64(len(tx.OperatorsPerQuorum[i])))
+		m.operatorsUpdated.WithLabelValues(strconv.Itoa(int(q))).Set(float64(len(tx.OperatorsPerQuorum[i])))
 	}
 }
 

@@ -509,6 +509,9 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels ...strin
 					continue next
 				}
 			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
 			return m.GetCounter().GetValue()
 		}
 	}
