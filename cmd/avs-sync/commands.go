@@ -198,6 +198,7 @@ type planOutput struct {
 	Checked      int               `json:"operators_checked"`
 	Noops        int               `json:"noops"`
 	Stale        []common.Address  `json:"stale_operators"`
+	Covered      int               `json:"stale_covered_by_quorum_refresh"`
 	Quorums      []uint8           `json:"quorums"`
 	Transactions []planTransaction `json:"transactions"`
 	TotalGas     uint64            `json:"total_gas_estimate"`
@@ -259,7 +260,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("estimate transactions: %w", err)
 	}
-	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Transactions: []planTransaction{}}
+	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Covered: res.Covered, Transactions: []planTransaction{}}
 	for _, q := range plan.Quorums {
 		po.Quorums = append(po.Quorums, q.Quorum)
 	}
@@ -272,7 +273,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(po)
 	}
-	fmt.Fprintf(out, "block %d: %d operators checked, %d already up to date, %d stale", po.Block, po.Checked, po.Noops, len(po.Stale))
+	fmt.Fprintf(out, "block %d: %d operators checked, %d already up to date, %d stale", po.Block, po.Checked, po.Noops, len(po.Stale)+res.Covered)
 	if len(po.Quorums) > 0 {
 		fmt.Fprintf(out, ", quorums %v refreshed whole", po.Quorums)
 	}
@@ -288,8 +289,11 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 	fmt.Fprintln(tw, "#\tFUNCTION\tOPERATORS\tQUORUMS\tGAS ESTIMATE")
 	for i, tx := range po.Transactions {
 		n := len(tx.Operators)
-		for _, q := range txs[i].OperatorsPerQuorum {
-			n += len(q)
+		if tx.Kind == submitter.KindUpdateOperatorsForQuorum {
+			n = 0
+			for _, q := range txs[i].OperatorsPerQuorum {
+				n += len(q)
+			}
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%v\t%d\n", i+1, tx.Kind, n, tx.Quorums, tx.GasEstimate)
 	}
