@@ -132,7 +132,8 @@ type outcome struct {
 // Watch runs the daemon until ctx ends: events from src make operators dirty, dirty operators are
 // updated after the debounce window, quorums are swept on schedule. At start every registered
 // operator is checked once, so changes made while avs-sync was down are caught whatever the
-// checkpoint says.
+// checkpoint says. When ctx ends, Watch stops taking events, waits up to Config.Drain for the
+// update in flight, stops src (which checkpoints what it handed over) and returns nil.
 func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	p := planner.New(s.cfg.Planner, s.now)
 	head, ops, err := s.load(ctx, p)
@@ -187,22 +188,12 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 
 		select {
 		case <-ctx.Done():
-			if inflight {
-				s.log.Info("shutting down: waiting for the in-flight update", "max_wait", s.cfg.Drain)
-				select {
-				case o := <-done:
-					p.Done(o.batch, o.err)
-				case <-time.After(s.cfg.Drain):
-					abandon()
-					o := <-done
-					p.Done(o.batch, o.err)
-					s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
-				}
-			}
+			s.drain(p, done, inflight, abandon)
 			return nil
 		case b := <-batches:
 			s.apply(p, b)
 		case err := <-srcErr:
+			s.drain(p, done, inflight, abandon)
 			if err != nil {
 				return fmt.Errorf("watch chain events: %w", err)
 			}
@@ -230,6 +221,24 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", failures, "retry_in", wait, "err", o.err)
 		case <-timer.C:
 		}
+	}
+}
+
+// drain waits for the in-flight update, if any, for up to Drain, then abandons it: a sent
+// transaction is seen through on a clean shutdown, and a hung one does not hold the process.
+func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, abandon context.CancelFunc) {
+	if !inflight {
+		return
+	}
+	s.log.Info("shutting down: waiting for the in-flight update", "max_wait", s.cfg.Drain)
+	select {
+	case o := <-done:
+		p.Done(o.batch, o.err)
+	case <-time.After(s.cfg.Drain):
+		abandon()
+		o := <-done
+		p.Done(o.batch, o.err)
+		s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
 	}
 }
 

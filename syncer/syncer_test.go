@@ -1,0 +1,228 @@
+package syncer
+
+import (
+	"context"
+	"log/slog"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/registry"
+	"github.com/avs-sync/avs-sync/submitter"
+	"github.com/avs-sync/avs-sync/watcher"
+)
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		n    int
+		max  time.Duration
+		want time.Duration
+	}{
+		{1, time.Minute, time.Second},
+		{2, time.Minute, 2 * time.Second},
+		{4, time.Minute, 8 * time.Second},
+		{7, time.Minute, time.Minute},
+		{100, time.Minute, time.Minute},
+		{1, 20 * time.Millisecond, 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := backoff(tt.n, tt.max); got != tt.want {
+			t.Errorf("backoff(%d, %v) = %v, want %v", tt.n, tt.max, got, tt.want)
+		}
+	}
+}
+
+// chain is an in-memory AVS with one quorum: stakes the fake submitter writes and events the
+// fake source emits. The chain-facing paths are tested on the devnet (e2e); this covers the loop's
+// own decisions: retry with backoff, never a hot loop, drain at shutdown.
+type chain struct {
+	mu       sync.Mutex
+	head     uint64
+	stored   map[common.Address]int64
+	weight   map[common.Address]int64
+	fails    int // Submit calls left to fail
+	submits  int
+	inFlight chan struct{} // closed by the test to let a Submit finish, when set
+}
+
+func (c *chain) BlockNumber(context.Context) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.head, nil
+}
+
+func (c *chain) OperatorStakes(_ context.Context, ops []common.Address, _ uint64) ([]planner.OperatorStake, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]planner.OperatorStake, len(ops))
+	for i, op := range ops {
+		out[i] = planner.OperatorStake{Operator: op, Registered: true, Quorums: []planner.QuorumStake{{
+			Quorum: 0, Stored: big.NewInt(c.stored[op]), Weight: big.NewInt(c.weight[op]), Minimum: new(big.Int),
+		}}}
+	}
+	return out, nil
+}
+
+func (c *chain) QuorumOperators(context.Context, []uint8, uint64) (map[uint8][]common.Address, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ops []common.Address
+	for op := range c.weight {
+		ops = append(ops, op)
+	}
+	return map[uint8][]common.Address{0: ops}, nil
+}
+
+func (c *chain) AllOperators(ctx context.Context, block uint64) ([]common.Address, error) {
+	sets, _ := c.QuorumOperators(ctx, nil, block)
+	return sets[0], nil
+}
+
+func (c *chain) Quorums(context.Context, uint64) ([]registry.Quorum, error) {
+	return []registry.Quorum{{Number: 0}}, nil
+}
+
+func (c *chain) Submit(ctx context.Context, plan planner.Plan) (submitter.Result, error) {
+	c.mu.Lock()
+	c.submits++
+	wait := c.inFlight
+	c.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return submitter.Result{}, ctx.Err()
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fails > 0 {
+		c.fails--
+		return submitter.Result{}, submitter.ErrReverted
+	}
+	for _, op := range plan.Operators {
+		c.stored[op] = c.weight[op]
+	}
+	for _, q := range plan.Quorums {
+		for _, op := range q.Operators {
+			c.stored[op] = c.weight[op]
+		}
+	}
+	return submitter.Result{Txs: []submitter.TxResult{{Block: c.head}}}, nil
+}
+
+func (c *chain) calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.submits
+}
+
+// source emits the batches it is given, then waits for the end.
+type source struct{ batches chan watcher.Batch }
+
+func (s source) Run(ctx context.Context, out chan<- watcher.Batch) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case b := <-s.batches:
+			out <- b
+		}
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+var op = common.HexToAddress("0x1")
+
+func TestRetriesRevertWithBackoff(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, fails: 2}
+	s := New(Config{Retries: 3, MaxBackoff: 30 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	src := source{batches: make(chan watcher.Batch, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, src) }()
+	waitUntil(t, "startup check", func() bool { st := s.Status(); return st.Started && st.Dirty == 0 && st.Processing == 0 })
+
+	c.mu.Lock()
+	c.weight[op] = 5
+	c.head = 11
+	c.mu.Unlock()
+	began := time.Now()
+	src.batches <- watcher.Batch{From: 11, To: 11, Head: 11, Events: []watcher.Event{{Kind: watcher.SharesChanged, Operator: op, Block: 11}}}
+	waitUntil(t, "stake stored after two reverts", func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.stored[op] == 5 })
+	if n := c.calls(); n != 3 {
+		t.Fatalf("%d submits, want 3 (two reverts, one success)", n)
+	}
+	if took := time.Since(began); took < 2*30*time.Millisecond {
+		t.Fatalf("retried after %v: no backoff between attempts", took)
+	}
+	// Nothing more to do: no further submits.
+	time.Sleep(50 * time.Millisecond)
+	if n := c.calls(); n != 3 {
+		t.Fatalf("%d submits after success, want 3", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestShutdownDrainsInFlight(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 2}, inFlight: make(chan struct{})}
+	s := New(Config{Drain: 5 * time.Second}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
+	waitUntil(t, "update in flight", func() bool { return c.calls() == 1 })
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Watch returned with an update in flight")
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(c.inFlight)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stored[op] != 2 {
+		t.Fatal("the in-flight update was not seen through")
+	}
+}
+
+func TestShutdownAbandonsHungUpdate(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 2}, inFlight: make(chan struct{})}
+	s := New(Config{Drain: 20 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
+	waitUntil(t, "update in flight", func() bool { return c.calls() == 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a hung update held shutdown past Drain")
+	}
+}
+
