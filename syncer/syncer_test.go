@@ -225,4 +225,3 @@ func TestShutdownAbandonsHungUpdate(t *testing.T) {
 		t.Fatal("a hung update held shutdown past Drain")
 	}
 }
-
