@@ -5,11 +5,24 @@ import (
 	"time"
 
 	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // An allocation to a slashable quorum takes effect at a later block, with no event then: avs-sync
-// schedules the check for that block and updates the stake once it counts.
+// schedules the check for that block and updates the stake once it counts. Made while avs-sync
+// runs, it is scheduled from the AllocationUpdated event; made before avs-sync starts, it is read
+// from the AllocationManager at start.
 func TestAllocationTakesEffectLater(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		name := "while running"
+		if before {
+			name = "before start"
+		}
+		t.Run(name, func(t *testing.T) { testAllocation(t, before) })
+	}
+}
+
+func testAllocation(t *testing.T, allocateBeforeStart bool) {
 	e := newEnv(t, 1, 0)
 	op := e.ops[0]
 	const lookahead, delay = 5, 20
@@ -18,6 +31,11 @@ func TestAllocationTakesEffectLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
+		t.Fatal(err)
+	}
+	// Quorum 0 counts the deposit at once: store it now, so that the quorum under test is the
+	// only stale one.
+	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
 		t.Fatal(err)
 	}
 	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
@@ -31,12 +49,18 @@ func TestAllocationTakesEffectLater(t *testing.T) {
 	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
 		t.Fatal(err)
 	}
-	e.start(daemonOpts{debounce: debounce})
-	before := e.sent()
-
+	var before uint64
+	if !allocateBeforeStart {
+		e.start(daemonOpts{debounce: debounce})
+		before = e.sent()
+	}
 	r, err := op.Allocate(e.ctx, q, 5e17)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if allocateBeforeStart {
+		e.start(daemonOpts{debounce: debounce})
+		before = e.sent()
 	}
 	f, err := allocationmanager.NewContractAllocationManagerFilterer(e.d.Addresses.AllocationManager, e.eth)
 	if err != nil {

@@ -156,7 +156,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 		HTTPURL: e.d.HTTPURL,
 		WSURL:   e.d.WSURL,
 		Sources: watcher.Sources{DelegationManager: contracts.DelegationManager, RegistryCoordinator: contracts.RegistryCoordinator,
-			StakeRegistry: contracts.StakeRegistry, AllocationManager: contracts.AllocationManager, AVS: contracts.ServiceManager},
+			StakeRegistry: contracts.StakeRegistry, AllocationManager: contracts.AllocationManager, AVS: contracts.AVS},
 		Confirmations: o.confirmations,
 		PollInterval:  blockTime,
 		StateDir:      o.stateDir,
@@ -313,4 +313,37 @@ func (e *env) stakeRegistry() common.Address {
 		e.t.Fatal(err)
 	}
 	return a
+}
+
+// counter reads a counter or gauge from reg, matching the given label name/value pairs.
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if have[labels[i]] != labels[i+1] {
+					continue metrics
+				}
+			}
+			if m.GetCounter() != nil {
+				sum += m.GetCounter().GetValue()
+			} else if m.GetGauge() != nil {
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
 	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
 	sigchecker "github.com/Layr-Labs/eigensdk-go/contracts/bindings/IBLSSignatureChecker"
 	indexregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/IndexRegistry"
@@ -53,6 +54,9 @@ type Contracts struct {
 	DelegationManager      common.Address
 	// AllocationManager is zero on pre-slashing (M2) deployments or when disabled by config.
 	AllocationManager common.Address
+	// AVS is the address the AllocationManager keys the AVS's operator sets by (avs(), else the
+	// service manager).
+	AVS common.Address
 	// QuorumCount is the number of quorums at discovery; quorums can be created later.
 	QuorumCount uint8
 }
@@ -160,6 +164,13 @@ func Discover(ctx context.Context, client *rpc.Client, cfg DiscoverConfig) (Cont
 			}
 		}
 	}
+	// Operator sets in the AllocationManager are keyed by avs(), which the owner can point away
+	// from the service manager.
+	if a, err := addressResult(avs); err == nil && a != (common.Address{}) {
+		c.AVS = a
+	} else {
+		c.AVS = c.ServiceManager
+	}
 	if !cfg.DontUseAllocationManager {
 		if am, err := addressResult(allocMgr); err == nil {
 			c.AllocationManager = am
@@ -232,7 +243,7 @@ func addressResult(c *call) (common.Address, error) {
 
 // abis are the contract ABIs a Reader packs and unpacks calls with, from the SDK's bindings.
 type abis struct {
-	rc, sr, ir, osr, sig, dm *abi.ABI
+	rc, sr, ir, osr, sig, dm, am *abi.ABI
 }
 
 func loadABIs() (abis, error) {
@@ -255,6 +266,9 @@ func loadABIs() (abis, error) {
 	}
 	if a.dm, err = delegationmanager.ContractDelegationManagerMetaData.GetAbi(); err != nil {
 		return a, fmt.Errorf("delegation manager ABI: %w", err)
+	}
+	if a.am, err = allocationmanager.ContractAllocationManagerMetaData.GetAbi(); err != nil {
+		return a, fmt.Errorf("allocation manager ABI: %w", err)
 	}
 	return a, nil
 }

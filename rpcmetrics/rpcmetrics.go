@@ -24,12 +24,14 @@ type transport struct {
 }
 
 // NewHTTPClient returns an HTTP client for rpc.WithHTTPClient that records every JSON-RPC call on
-// reg under the avs_name label name. A nil reg returns a plain client.
-func NewHTTPClient(reg prometheus.Registerer, name string) *http.Client {
+// reg under the avs_name label name, and gives up on a request after timeout (0: never), so a
+// node that stops answering surfaces as an error instead of a silent stall. A nil reg records
+// nothing.
+func NewHTTPClient(reg prometheus.Registerer, name string, timeout time.Duration) *http.Client {
 	if reg == nil {
-		return &http.Client{}
+		return &http.Client{Timeout: timeout}
 	}
-	return &http.Client{Transport: &transport{base: http.DefaultTransport, collector: rpccalls.NewCollector(name, reg)}}
+	return &http.Client{Timeout: timeout, Transport: &transport{base: http.DefaultTransport, collector: rpccalls.NewCollector(name, reg)}}
 }
 
 // RoundTrip sends req and records its methods with the time the node took to answer.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,7 @@ func TestCountsCallsAndBatches(t *testing.T) {
 	defer hs.Close()
 
 	reg := prometheus.NewRegistry()
-	client, err := rpc.DialOptions(context.Background(), hs.URL, rpc.WithHTTPClient(NewHTTPClient(reg, "avs-sync")))
+	client, err := rpc.DialOptions(context.Background(), hs.URL, rpc.WithHTTPClient(NewHTTPClient(reg, "avs-sync", time.Minute)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestMethodsOf(t *testing.T) {
 			t.Errorf("methodsOf(%q) = %v, want %v", tt.body, got, tt.want)
 		}
 	}
-	if NewHTTPClient(nil, "x").Transport != nil {
+	if NewHTTPClient(nil, "x", 0).Transport != nil {
 		t.Error("a nil registry should give a plain client")
 	}
 }

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -24,6 +25,9 @@ type QuorumReport struct {
 	// stakes; 0 otherwise.
 	Deadline uint64 `json:"deadline,omitempty"`
 }
+
+// ErrUnknownQuorum is returned for a quorum the AVS does not have.
+var ErrUnknownQuorum = errors.New("no such quorum")
 
 // Inspector reads what `status` and `plan` show.
 type Inspector interface {
@@ -60,7 +64,7 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8) ([]Quo
 	if len(only) > 0 {
 		for _, q := range only {
 			if _, ok := byNum[q]; !ok {
-				return nil, fmt.Errorf("quorum %d does not exist (the AVS has %d)", q, len(qs))
+				return nil, fmt.Errorf("%w: quorum %d (the AVS has %d)", ErrUnknownQuorum, q, len(qs))
 			}
 		}
 	}

@@ -28,6 +28,8 @@ type Reader interface {
 	AllOperators(ctx context.Context, block uint64) ([]common.Address, error)
 	// Quorums returns the AVS's quorums at block.
 	Quorums(ctx context.Context, block uint64) ([]registry.Quorum, error)
+	// PendingAllocations returns the allocation changes to the quorums that take effect after block.
+	PendingAllocations(ctx context.Context, operators []common.Address, quorums []uint8, block uint64) ([]registry.PendingAllocation, error)
 }
 
 // Submitter sends a plan's transactions.
@@ -57,6 +59,8 @@ type Config struct {
 	Drain time.Duration
 	// MaxBackoff caps the wait between retries of a failing update.
 	MaxBackoff time.Duration
+	// ReadTimeout bounds one chain read (--reader-timeout-duration); 0 means none.
+	ReadTimeout time.Duration
 }
 
 // Syncer keeps the AVS's stored stakes equal to current weights.
@@ -69,6 +73,10 @@ type Syncer struct {
 	log      *slog.Logger
 	metrics  *metrics
 	now      func() time.Time
+
+	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
+	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
+	quorumsStale bool
 
 	mu     sync.Mutex
 	status Status
@@ -85,6 +93,8 @@ type Status struct {
 	// Dirty is the number of operators waiting for an update; Processing those in the update in
 	// flight.
 	Dirty, Processing int
+	// Removed counts events withdrawn by reorgs.
+	Removed uint64
 }
 
 // New returns a syncer. reg receives the loop's metrics (nil: none); now is the clock (nil: time.Now).
@@ -147,7 +157,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	s.publish(p)
 	s.setStatus(func(st *Status) { st.Started, st.Head, st.LastBlock = true, head, head })
 
-	batches := make(chan watcher.Batch, 64)
+	// Unbuffered: the watcher checkpoints a batch once the send returns, so a batch is only
+	// checkpointed once the loop has taken it.
+	batches := make(chan watcher.Batch)
 	srcErr := make(chan error, 1)
 	srcCtx, stopSrc := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -173,9 +185,11 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	defer timer.Stop()
 	for {
 		if !inflight && !s.now().Before(holdUntil) {
-			if p.NeedsReload() {
+			if p.NeedsReload() || s.quorumsStale {
 				if _, _, err := s.load(ctx, p); err != nil {
-					s.log.Warn("reload operators after reorg failed; retrying", "err", err)
+					s.log.Warn("reload of quorums and operators failed; retrying", "err", err)
+				} else {
+					s.quorumsStale = false
 				}
 			}
 			if b, ok := p.Next(); ok {
@@ -249,9 +263,15 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 		if len(s.cfg.Operators) > 0 && ev.Operator != (common.Address{}) && !slices.Contains(s.cfg.Operators, ev.Operator) {
 			continue
 		}
+		dirtied := p.Stats().Dirtied
 		p.Observe(ev)
-		if ev.Kind == watcher.SharesChanged && !ev.Removed {
+		if p.Stats().Dirtied > dirtied && ev.Kind == watcher.SharesChanged && !ev.Removed {
 			s.metrics.firstSeen(ev.Operator, s.now(), ev.Block)
+		}
+		if ev.Kind == watcher.QuorumConfigChanged && !ev.Removed {
+			// A new quorum, or a new lookahead: the planner's quorum list and lookaheads are
+			// read again before the next batch.
+			s.quorumsStale = true
 		}
 	}
 	p.AdvanceHead(b.Head)
@@ -261,16 +281,18 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 			"newly_dirty", n, "not_ours", after.NotOurs-before.NotOurs, "coalesced", after.Coalesced-before.Coalesced)
 	}
 	s.metrics.notOurs.Add(float64(after.NotOurs - before.NotOurs))
-	s.setStatus(func(st *Status) { st.LastBlock, st.Head = b.To, b.Head })
+	s.setStatus(func(st *Status) { st.LastBlock, st.Head, st.Removed = b.To, b.Head, after.Removed })
 }
 
 // execute resolves a batch against the chain and submits the plan.
 func (s *Syncer) execute(ctx context.Context, b planner.Batch) error {
-	if head, err := s.head.BlockNumber(ctx); err == nil && head > b.Head {
+	readCtx, cancel := s.readContext(ctx, 4) // head, then at most three batched rounds
+	defer cancel()
+	if head, err := s.head.BlockNumber(readCtx); err == nil && head > b.Head {
 		// Read as close as possible to the block the transaction will land in.
 		b.Head = head
 	}
-	plan, res, err := s.resolver.Resolve(ctx, b)
+	plan, res, err := s.resolver.Resolve(readCtx, b)
 	if err != nil {
 		return fmt.Errorf("read stakes for %s batch: %w", b.Reason, err)
 	}
@@ -297,9 +319,19 @@ func (s *Syncer) execute(ctx context.Context, b planner.Batch) error {
 	return nil
 }
 
+// readContext bounds n chain reads by ReadTimeout each.
+func (s *Syncer) readContext(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+	if s.cfg.ReadTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, time.Duration(n)*s.cfg.ReadTimeout)
+}
+
 // load reads the head, the quorums and the operators in scope (registered, and in --operators if
 // given) into p.
 func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common.Address, error) {
+	ctx, cancel := s.readContext(ctx, 5)
+	defer cancel()
 	head, err := s.head.BlockNumber(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read chain head: %w", err)
@@ -309,10 +341,14 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		return 0, nil, fmt.Errorf("read quorums at block %d: %w", head, err)
 	}
 	nums := make([]uint8, 0, len(qs))
+	var slashable []uint8
 	for _, q := range qs {
 		nums = append(nums, q.Number)
 		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
 		p.SetLookahead(q.Number, q.Lookahead)
+		if q.StakeType == registry.TotalSlashable {
+			slashable = append(slashable, q.Number)
+		}
 	}
 	p.SetQuorums(nums)
 	ops, err := s.reader.AllOperators(ctx, head)
@@ -323,7 +359,16 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		ops = slices.DeleteFunc(ops, func(op common.Address) bool { return !slices.Contains(s.cfg.Operators, op) })
 	}
 	p.SetOperators(ops)
-	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "operators", len(ops))
+	// Allocation changes emit nothing when they take effect; those announced before the watcher's
+	// first block are read from the chain and scheduled like the ones it sees.
+	pending, err := s.reader.PendingAllocations(ctx, ops, slashable, head)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read pending allocations at block %d: %w", head, err)
+	}
+	for _, a := range pending {
+		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
+	}
+	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "operators", len(ops), "pending_allocations", len(pending))
 	return head, ops, nil
 }
 

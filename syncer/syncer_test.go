@@ -86,6 +86,10 @@ func (c *chain) Quorums(context.Context, uint64) ([]registry.Quorum, error) {
 	return []registry.Quorum{{Number: 0}}, nil
 }
 
+func (c *chain) PendingAllocations(context.Context, []common.Address, []uint8, uint64) ([]registry.PendingAllocation, error) {
+	return nil, nil
+}
+
 func (c *chain) Submit(ctx context.Context, plan planner.Plan) (submitter.Result, error) {
 	c.mu.Lock()
 	c.submits++

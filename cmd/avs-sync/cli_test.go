@@ -178,3 +178,28 @@ func TestHelpIsReadable(t *testing.T) {
 		}
 	}
 }
+
+// Node URLs often carry an API key; errors from HTTP clients quote the URL in full. Neither the
+// key in the URL nor the private key may reach the output.
+func TestSecretsScrubbed(t *testing.T) {
+	const apiKey = "SECRETAPIKEY123"
+	const privateKey = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+	for _, format := range []string{"json", "text"} {
+		var out strings.Builder
+		code := run(t.Context(), []string{"sweep", "--log-format", format,
+			"--eth-http-url", "http://127.0.0.1:1/v3/" + apiKey + "?key=" + apiKey,
+			"--registry-coordinator-addr", "0x95401dc811bb5740090279Ba06cfA8fcF6113778",
+			"--operator-state-retriever-addr", "0x0E801D84Fa97b50751Dbf25036d067dCf18858bF",
+			"--ecdsa-private-key", privateKey,
+		}, &out, &out)
+		if code == 0 {
+			t.Fatalf("%s: exit 0 with an unreachable node", format)
+		}
+		if strings.Contains(out.String(), apiKey) || strings.Contains(out.String(), privateKey) {
+			t.Fatalf("%s: a secret reached the output:\n%s", format, out.String())
+		}
+		if !strings.Contains(out.String(), "127.0.0.1:1") {
+			t.Fatalf("%s: the error no longer says which node:\n%s", format, out.String())
+		}
+	}
+}

@@ -43,7 +43,7 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := syncerConfig(ctx, log, ch, f.Sync)
+	cfg, err := syncerConfig(ctx, log, ch, f.Sync, f.Node.ReaderTimeoutDuration)
 	if err != nil {
 		ch.Close()
 		return nil, err
@@ -105,7 +105,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 	w, err := watcher.New(watcher.Config{
 		HTTPURL:       c.Node.EthHTTPURL,
 		WSURL:         c.Node.EthWSURL,
-		Sources:       watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.ServiceManager},
+		Sources:       watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS},
 		Confirmations: c.Sync.Confirmations,
 		PollInterval:  c.Node.PollInterval,
 		StateDir:      c.Sync.StateDir,
@@ -218,7 +218,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		return err
 	}
 	defer ch.Close()
-	cfg, err := syncerConfig(ctx, log, ch, c.Sync)
+	cfg, err := syncerConfig(ctx, log, ch, c.Sync, c.Node.ReaderTimeoutDuration)
 	if err != nil {
 		return err
 	}
@@ -321,8 +321,11 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 		return fmt.Errorf("read chain head: %w", err)
 	}
 	reports, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums)
-	if err != nil {
+	if errors.Is(err, syncer.ErrUnknownQuorum) {
 		return usage(err)
+	}
+	if err != nil {
+		return err
 	}
 	if c.JSON {
 		enc := json.NewEncoder(out)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -47,7 +48,8 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 
 	dialCtx, cancel := context.WithTimeout(ctx, node.ReaderTimeoutDuration)
 	defer cancel()
-	httpClient := rpcmetrics.NewHTTPClient(reg, "avs-sync")
+	// One request (a large eth_getLogs range, a batch of eth_calls) may take longer than one read.
+	httpClient := rpcmetrics.NewHTTPClient(reg, "avs-sync", max(30*time.Second, 6*node.ReaderTimeoutDuration))
 	client, err := rpc.DialOptions(dialCtx, node.EthHTTPURL, rpc.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redact(node.EthHTTPURL), err)

@@ -150,15 +150,6 @@ func (s SyncFlags) Validate() error {
 	return nil
 }
 
-// FirstSync returns the parsed --first-sync-time, if set.
-func (s SyncFlags) FirstSync() (time.Duration, bool) {
-	if s.FirstSyncTime == "" {
-		return 0, false
-	}
-	t, _ := time.Parse(time.TimeOnly, s.FirstSyncTime)
-	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second, true
-}
-
 // LowBalanceWei returns --low-balance in wei.
 func (s SignerFlags) LowBalanceWei() (*big.Int, error) {
 	f, ok := new(big.Float).SetString(s.LowBalance)

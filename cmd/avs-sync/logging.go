@@ -20,8 +20,8 @@ type LogFlags struct {
 	LogPath   string `name:"log-path" type:"path" placeholder:"FILE" help:"Also append logs to this file."`
 }
 
-// Logger builds the process logger writing to w.
-func (f LogFlags) Logger(w io.Writer) (*slog.Logger, error) {
+// Logger builds the process logger writing to w; replace rewrites every attribute (scrubbing).
+func (f LogFlags) Logger(w io.Writer, replace func([]string, slog.Attr) slog.Attr) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(strings.ToUpper(f.LogLevel))); err != nil {
 		return nil, fmt.Errorf("bad --log-level %q: %w", f.LogLevel, err)
@@ -41,7 +41,7 @@ func (f LogFlags) Logger(w io.Writer) (*slog.Logger, error) {
 		w = io.MultiWriter(w, file)
 	}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: replace})), nil
 	}
-	return slog.New(tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly})), nil
+	return slog.New(tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: replace})), nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -61,9 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "avs-sync:", err)
 		return 2
 	}
-	logger, err := cli.Log.Logger(stderr)
+	scrub := newScrubber(kctx)
+	logger, err := cli.Log.Logger(stderr, scrub.attr)
 	if err != nil {
-		fmt.Fprintln(stderr, "avs-sync:", err)
+		fmt.Fprintln(stderr, "avs-sync:", scrub.Error(err))
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := kctx.Run(); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, "avs-sync:", err)
+			fmt.Fprintln(stderr, "avs-sync:", scrub.Error(err))
 			return 2
 		}
 		logger.Error("avs-sync stopped", "err", err)
@@ -122,6 +122,3 @@ func (VersionCmd) Run(out io.Writer) error {
 	fmt.Fprintln(out, "avs-sync", version)
 	return nil
 }
-
-// discard is a logger for commands whose output is their result.
-var discard = slog.New(slog.DiscardHandler)

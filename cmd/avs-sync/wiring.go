@@ -43,6 +43,8 @@ func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerCo
 		KMSKeyID:                    f.KMSKeyID,
 		KMSRegion:                   region,
 		ReceiptPollInterval:         500 * time.Millisecond,
+		// Re-price a pending transaction a few times before the writer timeout gives up on it.
+		BumpAfter: writerTimeout / 4,
 		Fireblocks: submitter.FireblocksConfig{
 			Enabled:          f.UseFireblocks && !keyGiven,
 			APIKey:           f.FireblocksAPIKey,
@@ -109,7 +111,7 @@ func operatorList(ops []string) ([]common.Address, error) {
 
 // syncerConfig builds the loop's configuration, with what only the chain can tell: whether the
 // AVS forbids stale stakes, and the withdrawal delay that then bounds a quorum's staleness.
-func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags) (syncer.Config, error) {
+func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags, readTimeout time.Duration) (syncer.Config, error) {
 	if err := s.Validate(); err != nil {
 		return syncer.Config{}, usage(err)
 	}
@@ -158,5 +160,5 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags)
 	if err := pc.Validate(); err != nil {
 		return syncer.Config{}, usage(err)
 	}
-	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes}, nil
+	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout}, nil
 }
