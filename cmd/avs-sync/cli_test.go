@@ -203,3 +203,25 @@ func TestSecretsScrubbed(t *testing.T) {
 		}
 	}
 }
+
+// The original's --use-fireblocks defaulted to true: a key wins over it, and Fireblocks
+// credentials alone select Fireblocks.
+func TestSignerSelection(t *testing.T) {
+	tests := []struct {
+		name           string
+		flags          SignerFlags
+		wantFireblocks bool
+	}{
+		{"key only", SignerFlags{EcdsaPrivateKey: "ab"}, false},
+		{"key and use-fireblocks", SignerFlags{EcdsaPrivateKey: "ab", UseFireblocks: true}, false},
+		{"fireblocks credentials only", SignerFlags{FireblocksAPIKey: "k", FireblocksAPISecretPath: "/s"}, true},
+		{"fireblocks from secrets manager", SignerFlags{SecretManagerFireblocksAPIKeyName: "k"}, true},
+		{"use-fireblocks", SignerFlags{UseFireblocks: true}, true},
+		{"nothing", SignerFlags{}, false},
+	}
+	for _, tt := range tests {
+		if got := signerConfig(tt.flags, time.Minute).Fireblocks.Enabled; got != tt.wantFireblocks {
+			t.Errorf("%s: Fireblocks %v, want %v", tt.name, got, tt.wantFireblocks)
+		}
+	}
+}

@@ -24,8 +24,9 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// signerConfig maps the signer flags onto the submitter's key sources. As in the original tool, a
-// private key wins over --use-fireblocks.
+// signerConfig maps the signer flags onto the submitter's key sources. As in the original tool
+// (whose --use-fireblocks defaulted to true), a private key wins over Fireblocks, and Fireblocks
+// credentials without a key select Fireblocks.
 func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerConfig {
 	keyGiven := f.EcdsaPrivateKey != "" || f.EcdsaPrivateKeyFile != "" || f.KeystorePath != "" ||
 		f.SecretManagerEcdsaPrivateKeyName != "" || f.KMSKeyID != ""
@@ -46,7 +47,7 @@ func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerCo
 		// Re-price a pending transaction a few times before the writer timeout gives up on it.
 		BumpAfter: writerTimeout / 4,
 		Fireblocks: submitter.FireblocksConfig{
-			Enabled:          f.UseFireblocks && !keyGiven,
+			Enabled:          !keyGiven && (f.UseFireblocks || f.FireblocksAPIKey != "" || f.SecretManagerFireblocksAPIKeyName != ""),
 			APIKey:           f.FireblocksAPIKey,
 			APIKeySecretName: f.SecretManagerFireblocksAPIKeyName,
 			APISecretPath:    f.FireblocksAPISecretPath,
