@@ -87,6 +87,8 @@ type daemonOpts struct {
 	stateDir      string
 	poll          bool
 	confirmations uint64
+	// maxTxGas stands in for the per-transaction gas cap (0: the real one).
+	maxTxGas uint64
 }
 
 // daemon is avs-sync running in-process.
@@ -144,7 +146,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sub, err := submitter.New(submitter.Config{}, eth, txm, from, contracts, log, reg)
+	sub, err := submitter.New(submitter.Config{MaxTxGas: o.maxTxGas}, eth, txm, from, contracts, log, reg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -346,4 +348,28 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels ...stri
 		}
 	}
 	return sum
+}
+
+// receiptOfNonce finds the receipt of avs-sync's transaction with nonce n, scanning recent blocks.
+func (e *env) receiptOfNonce(n uint64) *types.Receipt {
+	e.t.Helper()
+	head := e.head()
+	for b := head; b > 0 && b+200 > head; b-- {
+		block, err := e.eth.BlockByNumber(e.ctx, new(big.Int).SetUint64(b))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, tx := range block.Transactions() {
+			from, err := types.Sender(types.LatestSignerForChainID(tx.ChainId()), tx)
+			if err == nil && from == e.sender && tx.Nonce() == n {
+				r, err := e.eth.TransactionReceipt(e.ctx, tx.Hash())
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				return r
+			}
+		}
+	}
+	e.t.Fatalf("no transaction with nonce %d from %s in the last 200 blocks", n, e.sender)
+	return nil
 }

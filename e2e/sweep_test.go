@@ -8,6 +8,8 @@ import (
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
 )
 
 // quorumUpdates returns the blocks of QuorumBlockNumberUpdated events for quorum from block from on.
@@ -53,4 +55,40 @@ func TestSweepOnceAndExit(t *testing.T) {
 	if ups := e.quorumUpdates(0, from); len(ups) != 1 {
 		t.Fatalf("%d QuorumBlockNumberUpdated events for one sync, want 1", len(ups))
 	}
+}
+
+// A quorum refresh carries every stale operator's update; with many stale it exceeds what one
+// transaction may use, and the complete operator set cannot be split. avs-sync then updates the
+// stale operators with updateOperators (split to fit) and refreshes the quorum after.
+func TestSweepOverTransactionCap(t *testing.T) {
+	const capGas = 1_000_000
+	e := newEnv(t, 5, 0)
+	if err := devnet.DepositAll(e.ctx, e.ops, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	from := e.head()
+	nonce := e.sent()
+	dm := e.oneShot(daemonOpts{maxTxGas: capGas})
+	if err := dm.sy.Sweep(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range e.ops {
+		if !e.fresh(op.Address) {
+			t.Fatalf("%s stale after the sweep", op.Address)
+		}
+	}
+	if ups := e.quorumUpdates(0, from); len(ups) != 1 {
+		t.Fatalf("%d quorum refreshes, want 1", len(ups))
+	}
+	sent := e.sent() - nonce
+	if sent < 3 {
+		t.Fatalf("%d transactions, want the stale operators in several updateOperators and one refresh", sent)
+	}
+	for n := nonce; n < nonce+sent; n++ {
+		r := e.receiptOfNonce(n)
+		if r.GasUsed > capGas {
+			t.Fatalf("transaction %d used %d gas, over the %d cap", n, r.GasUsed, capGas)
+		}
+	}
+	t.Logf("%d transactions under a %d gas cap", sent, capGas)
 }

@@ -32,7 +32,7 @@ func (s *Submitter) Build(ctx context.Context, plan planner.Plan) ([]Tx, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read block gas limit: %w", err)
 	}
-	b := builder{s: s, blockCap: uint64(float64(head.GasLimit) / GasLimitMultiplier)}
+	b := builder{s: s, blockCap: uint64(float64(min(head.GasLimit, s.cfg.MaxTxGas)) / GasLimitMultiplier)}
 	b.budget = min(s.cfg.GasBudget, b.blockCap)
 
 	var txs []Tx
@@ -73,14 +73,16 @@ func (b builder) quorums(ctx context.Context, updates []planner.QuorumUpdate) ([
 				*cur = joint
 				continue
 			}
-			if err != nil && !errors.Is(err, errOverCap) {
+			// Over the per-transaction cap the joint estimate may come back as a revert; each
+			// quorum alone tells whether it really reverts.
+			if err != nil && !errors.Is(err, errOverCap) && !errors.Is(err, ErrReverted) {
 				return nil, err
 			}
 			txs = append(txs, *cur)
 		}
 		alone, err := b.quorumTx(ctx, []planner.QuorumUpdate{u})
 		if errors.Is(err, errOverCap) || (err == nil && alone.GasEstimate > b.blockCap) {
-			return nil, fmt.Errorf("updateOperatorsForQuorum of quorum %d (%d operators) needs more gas than a block allows (%d with headroom): %w",
+			return nil, fmt.Errorf("updateOperatorsForQuorum of quorum %d (%d operators) needs more gas than a transaction may use (%d with headroom): %w",
 				u.Quorum, len(u.Operators), b.blockCap, ErrTooLarge)
 		}
 		if err != nil {
@@ -125,10 +127,19 @@ func (b builder) quorumTx(ctx context.Context, updates []planner.QuorumUpdate) (
 // operators splits ops into updateOperators transactions within the budget: estimate the whole,
 // and if it is too big, split it into as many even parts as the estimate says and recurse on
 // each (halves when the node gave no estimate).
+//
+// Over the per-transaction gas cap a node answers a plain "execution reverted" (an inner call
+// runs out of gas), not "gas required exceeds allowance": a list that reverts is split too, unless
+// its first operator alone reverts, which is a real revert.
 func (b builder) operators(ctx context.Context, ops []common.Address) ([]Tx, error) {
 	tx, err := b.operatorsTx(ctx, ops)
 	over := errors.Is(err, errOverCap)
-	if err != nil && !over {
+	if errors.Is(err, ErrReverted) && len(ops) > 1 {
+		if _, one := b.operatorsTx(ctx, ops[:1]); one != nil {
+			return nil, err
+		}
+		over = true
+	} else if err != nil && !over {
 		return nil, err
 	}
 	if !over && tx.GasEstimate <= b.budget {

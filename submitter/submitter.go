@@ -27,9 +27,13 @@ import (
 // plan (most often a quorum's operator set changed): re-read the chain and plan again.
 var ErrReverted = errors.New("stake update reverted")
 
-// ErrTooLarge: a quorum's complete operator set, which cannot be split, needs more gas than a
-// block holds.
-var ErrTooLarge = errors.New("stake update larger than a block")
+// ErrTooLarge: a quorum's complete operator set, which cannot be split, needs more gas than one
+// transaction may use.
+var ErrTooLarge = errors.New("stake update larger than a transaction may be")
+
+// MaxTransactionGas is the most gas one transaction may use since Osaka (EIP-7825), whatever the
+// block gas limit.
+const MaxTransactionGas = 1 << 24
 
 // Transaction kinds, as in Tx.Kind and the transactions_total metric.
 const (
@@ -56,6 +60,9 @@ type Config struct {
 	// Timeout bounds each transaction from sending to receipt (default DefaultTimeout;
 	// --writer-timeout-duration).
 	Timeout time.Duration
+	// MaxTxGas is the most gas one transaction may use (default MaxTransactionGas); a quorum
+	// refresh over it fails with ErrTooLarge.
+	MaxTxGas uint64
 }
 
 // Submitter builds and sends stake update transactions from one sender. Submit calls must not
@@ -123,6 +130,9 @@ func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender commo
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxTxGas == 0 {
+		cfg.MaxTxGas = MaxTransactionGas
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -306,6 +306,20 @@ func (s *Syncer) execute(ctx context.Context, b planner.Batch) error {
 		return nil
 	}
 	sent, err := s.sub.Submit(ctx, plan)
+	if err != nil && len(plan.Quorums) > 0 && (errors.Is(err, submitter.ErrTooLarge) || errors.Is(err, submitter.ErrReverted)) {
+		// A quorum refresh also carries the update of each stale operator in it; with many stale
+		// it can exceed what one transaction may use. Update the stale ones with updateOperators
+		// first (those lists split), then the refresh only rewrites equal stakes.
+		s.log.Warn("whole-quorum refresh failed; updating its stale operators first, then refreshing again",
+			"quorums", quorumNumbers(plan), "err", err)
+		if err := s.updateMembers(ctx, b, plan); err != nil {
+			return err
+		}
+		if plan, err = s.requorum(ctx, plan, b.Reason); err != nil {
+			return err
+		}
+		sent, err = s.sub.Submit(ctx, plan)
+	}
 	if err != nil {
 		return fmt.Errorf("submit %s plan: %w", b.Reason, err)
 	}
@@ -316,6 +330,58 @@ func (s *Syncer) execute(ctx context.Context, b planner.Batch) error {
 	s.metrics.updated(plan, b.Operators, s.now(), last)
 	s.log.Info("stakes updated", "reason", b.Reason, "operators", len(plan.Operators), "quorums", quorumNumbers(plan),
 		"txs", len(sent.Txs), "gas_used", sent.GasUsed(), "block", last)
+	return nil
+}
+
+// requorum reads plan's quorum operator sets again, at the head, for a refresh after its members
+// were updated.
+func (s *Syncer) requorum(ctx context.Context, plan planner.Plan, reason string) (planner.Plan, error) {
+	readCtx, cancel := s.readContext(ctx, 2)
+	defer cancel()
+	head, err := s.head.BlockNumber(readCtx)
+	if err != nil {
+		return planner.Plan{}, fmt.Errorf("read chain head: %w", err)
+	}
+	var qs []uint8
+	for _, q := range plan.Quorums {
+		qs = append(qs, q.Quorum)
+	}
+	again, _, err := s.resolver.Resolve(readCtx, planner.Batch{Quorums: qs, Reason: reason, Head: head})
+	if err != nil {
+		return planner.Plan{}, fmt.Errorf("read operator sets of quorums %v again: %w", ints(qs), err)
+	}
+	return again, nil
+}
+
+// updateMembers sends updateOperators for the stale operators of plan's quorums.
+func (s *Syncer) updateMembers(ctx context.Context, b planner.Batch, plan planner.Plan) error {
+	var members []common.Address
+	for _, q := range plan.Quorums {
+		members = append(members, q.Operators...)
+	}
+	slices.SortFunc(members, common.Address.Cmp)
+	members = slices.Compact(members)
+	readCtx, cancel := s.readContext(ctx, 4)
+	defer cancel()
+	head, err := s.head.BlockNumber(readCtx)
+	if err != nil {
+		return fmt.Errorf("read chain head: %w", err)
+	}
+	// No escalation here: the point is to take the stale operators out of the quorum refresh.
+	resolver := planner.NewResolver(s.reader, planner.Config{Quorums: s.cfg.Planner.Quorums, FullQuorumRatio: 1})
+	stale, res, err := resolver.Resolve(readCtx, planner.Batch{Operators: members, Reason: b.Reason, Head: head})
+	if err != nil {
+		return fmt.Errorf("read stakes of %d quorum members: %w", len(members), err)
+	}
+	s.metrics.noops.Add(float64(res.Noops))
+	if stale.Empty() {
+		return nil
+	}
+	sent, err := s.sub.Submit(ctx, stale)
+	if err != nil {
+		return fmt.Errorf("update %d stale quorum members: %w", len(stale.Operators), err)
+	}
+	s.log.Info("stale quorum members updated", "operators", len(stale.Operators), "txs", len(sent.Txs), "gas_used", sent.GasUsed())
 	return nil
 }
 

@@ -153,10 +153,11 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var op = common.HexToAddress("0x1")
+var op, other = common.HexToAddress("0x1"), common.HexToAddress("0x2")
 
 func TestRetriesRevertWithBackoff(t *testing.T) {
-	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, fails: 2}
+	// Two operators, one of which goes stale: an updateOperators plan, not a quorum refresh.
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1, other: 1}, weight: map[common.Address]int64{op: 1, other: 1}, fails: 2}
 	s := New(Config{Retries: 3, MaxBackoff: 30 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	src := source{batches: make(chan watcher.Batch, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
