@@ -20,8 +20,12 @@ test-short:
 demo: build
 	$(BIN) devnet --activity
 
+## bench: planner throughput, then avs-sync against the daily full sweep on devnets (staleness, gas,
+## RPC load, memory, sweep scale, idle cost): tables on stdout; JSON, tables and logs in bench-results/
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./planner/
+	@mkdir -p bench-results
+	$(GO) test -run '^$$' -bench . -benchmem ./planner/ > bench-results/planner.txt; s=$$?; cat bench-results/planner.txt; exit $$s
+	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 20m -v -run '^TestBench' ./e2e/
 
 docker-build:
 	docker build -t avs-sync:$(VERSION) .

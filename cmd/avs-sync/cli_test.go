@@ -225,3 +225,21 @@ func TestSignerSelection(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyOnCommandLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"watch", "--ecdsa-private-key", "ab"}, true},
+		{[]string{"watch", "--ecdsa-private-key=ab"}, true},
+		{[]string{"-ecdsa-private-key", "ab"}, true},
+		{[]string{"watch", "--ecdsa-private-key-file", "/k"}, false},
+		{[]string{"watch"}, false},
+	}
+	for _, tt := range tests {
+		if got := keyOnCommandLine(tt.args); got != tt.want {
+			t.Errorf("keyOnCommandLine(%q) = %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}

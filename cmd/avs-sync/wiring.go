@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr"
@@ -64,7 +66,7 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 	if err := cfg.Validate(); err != nil {
 		return nil, common.Address{}, usage(err)
 	}
-	if f.EcdsaPrivateKey != "" {
+	if f.EcdsaPrivateKey != "" && keyOnCommandLine(os.Args) {
 		log.Warn("--ecdsa-private-key is visible to other users in the process list; prefer AVS_SYNC_ECDSA_PRIVATE_KEY or --ecdsa-private-key-file")
 	}
 	low, err := f.LowBalanceWei()
@@ -162,4 +164,15 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 		return syncer.Config{}, usage(err)
 	}
 	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout}, nil
+}
+
+// keyOnCommandLine reports whether the private key was given as a flag, where `ps` shows it,
+// rather than through the environment or a file.
+func keyOnCommandLine(args []string) bool {
+	for _, a := range args {
+		if strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-") == "ecdsa-private-key" {
+			return true
+		}
+	}
+	return false
 }
