@@ -179,6 +179,9 @@ func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int)
 		ec.Genesis.Config = &cfg
 		ec.Genesis.GasLimit = gasLimit
 		ec.Miner.GasCeil = gasLimit
+		// Senders tip above the suggested tip, and the suggestion follows recent tips: on a chain
+		// with no other traffic that loop would raise fees without end. Cap the suggestion.
+		ec.GPO.MaxPrice = big.NewInt(params.GWei)
 		ec.NetworkId = ChainID
 		ec.RPCGasCap = 0
 	})

@@ -18,7 +18,7 @@ func TestSteadyTips(t *testing.T) {
 	d := start(t, devnet.Options{BlockTime: 50 * time.Millisecond, Accounts: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	tip := big.NewInt(2e9)
+	tip := big.NewInt(5e8) // below the devnet's 1 gwei cap on suggestions
 	stop, err := d.SteadyTips(ctx, tip, 2, 3)
 	if err != nil {
 		t.Fatal(err)
