@@ -16,9 +16,9 @@ test:
 test-short:
 	$(GO) test -count=1 -short ./...
 
-## demo: a local chain with EigenLayer, three operators and stake activity
+## demo: a local chain with EigenLayer, three operators, stake activity, and avs-sync watch on it
 demo: build
-	$(BIN) devnet --activity
+	$(BIN) devnet --activity --watch
 
 ## bench: planner throughput, then avs-sync against the daily full sweep on devnets (staleness, gas,
 ## RPC load, memory, sweep scale, idle cost): tables on stdout; JSON, tables and logs in bench-results/

@@ -339,3 +339,34 @@ func httpBody(t *testing.T, url string) string {
 }
 
 var _ = devnet.ChainID
+
+// `avs-sync devnet --activity --watch`, the demo: a chain with activity and the daemon keeping
+// the registered operators fresh, in one process.
+func TestDevnetDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("devnet test: starts a chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "devnet", "--activity", "--watch", "--block-time", "100ms", "--every", "2",
+		"--operators", "2", "--watch-metrics-addr", "", "--log-format", "json")
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	s := bufio.NewScanner(stderr)
+	for s.Scan() {
+		if strings.Contains(s.Text(), `"msg":"stake update mined"`) && strings.Contains(s.Text(), `"reason":"dirty"`) {
+			return
+		}
+	}
+	t.Fatalf("no stake update from the demo before it ended: %v", ctx.Err())
+}

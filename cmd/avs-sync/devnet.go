@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -19,15 +21,17 @@ import (
 // DevnetCmd runs a local chain with EigenLayer and a mock AVS, registers operators and optionally
 // moves their stakes, so that `avs-sync watch` has something to keep fresh.
 type DevnetCmd struct {
-	BlockTime time.Duration `default:"1s" help:"Time between blocks."`
-	Operators int           `default:"3" help:"Operators to register with the AVS in quorum 0."`
-	Activity  bool          `help:"Make stake changes every few blocks (deposits to registered operators and to outsiders)."`
-	Every     int           `default:"5" help:"With --activity, blocks between stake changes."`
-	M2        bool          `name:"m2" help:"Start the pre-slashing (M2) deployment instead of the slashing one."`
+	BlockTime        time.Duration `default:"1s" help:"Time between blocks."`
+	Operators        int           `default:"3" help:"Operators to register with the AVS in quorum 0."`
+	Activity         bool          `help:"Make stake changes every few blocks (deposits to registered operators and to outsiders)."`
+	Every            int           `default:"5" help:"With --activity, blocks between stake changes."`
+	M2               bool          `name:"m2" help:"Start the pre-slashing (M2) deployment instead of the slashing one."`
+	Watch            bool          `help:"Also run avs-sync watch against the chain, in this process, with a debounce of three blocks."`
+	WatchMetricsAddr string        `default:"127.0.0.1:9090" help:"With --watch, its metrics address (empty = off)."`
 }
 
 // Run starts the devnet and blocks until ctx ends.
-func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) error {
+func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer, lf LogFlags) error {
 	flavor := devnet.Slashing
 	if c.M2 {
 		flavor = devnet.M2
@@ -78,6 +82,21 @@ Ctrl-C stops the chain.
 `, devnet.ChainID, flavor, d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, a.ServiceManager,
 		a.DelegationManager, keyHex(d.Key(1)), d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, keyHex(d.Key(1)))
 
+	if c.Watch {
+		args := []string{"watch", "--eth-http-url", d.HTTPURL, "--eth-ws-url", d.WSURL,
+			"--registry-coordinator-addr", a.RegistryCoordinator.Hex(), "--operator-state-retriever-addr", a.OperatorStateRetriever.Hex(),
+			"--ecdsa-private-key", keyHex(d.Key(1)), "--debounce", (3 * c.BlockTime).String(), "--metrics-addr", c.WatchMetricsAddr,
+			"--log-format", lf.LogFormat, "--log-level", lf.LogLevel}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code := run(ctx, args, out, os.Stderr); code != 0 && ctx.Err() == nil {
+				log.Error("avs-sync watch stopped", "exit_status", code)
+			}
+		}()
+		defer wg.Wait()
+	}
 	if !c.Activity || len(ops) == 0 {
 		<-ctx.Done()
 		return nil

@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
-	kctx.Bind(logger)
+	kctx.Bind(logger, cli.Log)
 	kctx.BindTo(stdout, (*io.Writer)(nil))
 	if err := kctx.Run(); err != nil {
 		var ue usageError
