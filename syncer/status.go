@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -55,7 +56,7 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8) ([]Quo
 	var nums []uint8
 	byNum := map[uint8]registry.Quorum{}
 	for _, q := range qs {
-		if len(only) > 0 && !contains(only, q.Number) {
+		if len(only) > 0 && !slices.Contains(only, q.Number) {
 			continue
 		}
 		nums = append(nums, q.Number)
@@ -107,13 +108,4 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8) ([]Quo
 		out = append(out, rep)
 	}
 	return out, nil
-}
-
-func contains(qs []uint8, q uint8) bool {
-	for _, x := range qs {
-		if x == q {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -242,7 +243,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 			return fmt.Errorf("read quorums: %w", err)
 		}
 		for _, q := range qs {
-			if len(c.Sync.Quorums) == 0 || contains(c.Sync.Quorums, q.Number) {
+			if len(c.Sync.Quorums) == 0 || slices.Contains(c.Sync.Quorums, q.Number) {
 				b.Quorums = append(b.Quorums, q.Number)
 			}
 		}
@@ -346,13 +347,4 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, len(r.Stale), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
 	}
 	return tw.Flush()
-}
-
-func contains(qs []uint8, q uint8) bool {
-	for _, x := range qs {
-		if x == q {
-			return true
-		}
-	}
-	return false
 }

@@ -15,10 +15,14 @@ import (
 	"sync"
 	"time"
 
+	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
+	stakeregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StakeRegistry"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/params"
@@ -62,6 +66,11 @@ type Devnet struct {
 	backend *simulated.Backend
 	ws      *proxy
 	log     *slog.Logger
+	// client, coordinator and stakes serve the devnet's own reads (Stakes, QuorumOperators), which
+	// tests call at every block: one connection and one address lookup for the devnet's life.
+	client      *ethclient.Client
+	coordinator *regcoord.ContractRegistryCoordinator
+	stakes      *stakeregistry.ContractStakeRegistry
 
 	// mu serialises block production: the timer and Mine/WithBackend never commit concurrently.
 	mu     sync.Mutex
@@ -130,6 +139,11 @@ func Start(ctx context.Context, opts Options) (*Devnet, error) {
 	for i := uint64(0); i <= dumpBlock; i++ {
 		backend.Commit()
 	}
+	if err := d.dialReads(ctx); err != nil {
+		ws.close()
+		backend.Close()
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	if opts.BlockTime > 0 {
@@ -137,6 +151,31 @@ func Start(ctx context.Context, opts Options) (*Devnet, error) {
 		go d.produce(runCtx, opts.BlockTime)
 	}
 	return d, nil
+}
+
+// dialReads connects the devnet's own reads and finds the StakeRegistry.
+func (d *Devnet) dialReads(ctx context.Context) error {
+	client, err := ethclient.DialContext(ctx, d.HTTPURL)
+	if err != nil {
+		return fmt.Errorf("dial devnet: %w", err)
+	}
+	rc, err := regcoord.NewContractRegistryCoordinator(d.Addresses.RegistryCoordinator, client)
+	if err != nil {
+		client.Close()
+		return err
+	}
+	srAddr, err := rc.StakeRegistry(&bind.CallOpts{Context: ctx})
+	if err != nil {
+		client.Close()
+		return fmt.Errorf("read stake registry address: %w", err)
+	}
+	sr, err := stakeregistry.NewContractStakeRegistry(srAddr, client)
+	if err != nil {
+		client.Close()
+		return err
+	}
+	d.client, d.coordinator, d.stakes = client, rc, sr
+	return nil
 }
 
 // newBackend starts the simulated node with HTTP and websocket servers on free loopback ports.
@@ -245,6 +284,7 @@ func (d *Devnet) CutWS(down bool) { d.ws.cut(down) }
 func (d *Devnet) Close() error {
 	d.cancel()
 	d.wg.Wait()
+	d.client.Close()
 	d.ws.close()
 	d.mu.Lock()
 	defer d.mu.Unlock()

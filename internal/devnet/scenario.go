@@ -18,7 +18,6 @@ import (
 	mockerc20 "github.com/Layr-Labs/eigensdk-go/contracts/bindings/MockERC20"
 	opstateretriever "github.com/Layr-Labs/eigensdk-go/contracts/bindings/OperatorStateRetriever"
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
-	stakeregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StakeRegistry"
 	"github.com/Layr-Labs/eigensdk-go/crypto/bls"
 	"github.com/Layr-Labs/eigensdk-go/logging"
 	"github.com/Layr-Labs/eigensdk-go/signerv2"
@@ -304,34 +303,21 @@ func toQuorumNums(qs []uint8) []eigentypes.QuorumNum {
 	return out
 }
 
-// Stakes reads an operator's stored stake and current weight in a quorum.
+// Stakes reads an operator's stored stake and current weight in a quorum, both at the head.
 func (d *Devnet) Stakes(ctx context.Context, operator common.Address, quorum uint8) (stored, weight *big.Int, err error) {
-	client, err := ethclient.DialContext(ctx, d.HTTPURL)
+	head, err := d.client.BlockNumber(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer client.Close()
-	rc, err := regcoord.NewContractRegistryCoordinator(d.Addresses.RegistryCoordinator, client)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := &bind.CallOpts{Context: ctx}
-	srAddr, err := rc.StakeRegistry(opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read stake registry address: %w", err)
-	}
-	sr, err := stakeregistry.NewContractStakeRegistry(srAddr, client)
-	if err != nil {
-		return nil, nil, err
-	}
-	id, err := rc.GetOperatorId(opts, operator)
+	opts := &bind.CallOpts{Context: ctx, BlockNumber: new(big.Int).SetUint64(head)}
+	id, err := d.coordinator.GetOperatorId(opts, operator)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read operator id: %w", err)
 	}
-	if stored, err = sr.GetCurrentStake(opts, id, quorum); err != nil {
+	if stored, err = d.stakes.GetCurrentStake(opts, id, quorum); err != nil {
 		return nil, nil, fmt.Errorf("read stored stake: %w", err)
 	}
-	if weight, err = sr.WeightOfOperatorForQuorum(opts, quorum, operator); err != nil {
+	if weight, err = d.stakes.WeightOfOperatorForQuorum(opts, quorum, operator); err != nil {
 		return nil, nil, fmt.Errorf("read weight: %w", err)
 	}
 	return stored, weight, nil
@@ -339,16 +325,11 @@ func (d *Devnet) Stakes(ctx context.Context, operator common.Address, quorum uin
 
 // QuorumOperators reads the operators registered in quorum through the OperatorStateRetriever.
 func (d *Devnet) QuorumOperators(ctx context.Context, quorum uint8) ([]common.Address, error) {
-	client, err := ethclient.DialContext(ctx, d.HTTPURL)
+	osr, err := opstateretriever.NewContractOperatorStateRetriever(d.Addresses.OperatorStateRetriever, d.client)
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	osr, err := opstateretriever.NewContractOperatorStateRetriever(d.Addresses.OperatorStateRetriever, client)
-	if err != nil {
-		return nil, err
-	}
-	head, err := client.BlockNumber(ctx)
+	head, err := d.client.BlockNumber(ctx)
 	if err != nil {
 		return nil, err
 	}
