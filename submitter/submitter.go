@@ -31,6 +31,13 @@ var ErrReverted = errors.New("stake update reverted")
 // transaction may use.
 var ErrTooLarge = errors.New("stake update larger than a transaction may be")
 
+// ErrFeeAboveCap: the network's fees are above what the sender may pay (--max-fee-per-gas,
+// --max-priority-fee-per-gas): nothing was sent, and the work waits until fees fall.
+var ErrFeeAboveCap = errors.New("network fee above the configured cap")
+
+// ErrOutOfFunds: the sender cannot pay for the transaction; the work waits until it is funded.
+var ErrOutOfFunds = errors.New("sender out of funds")
+
 // MaxTransactionGas is the most gas one transaction may use since Osaka (EIP-7825), whatever the
 // block gas limit.
 const MaxTransactionGas = 1 << 24
