@@ -3,15 +3,26 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/avs-sync
 
-.PHONY: build test test-short lint demo bench docker-build clean
+.PHONY: build test test-rules test-short lint demo bench docker-build clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/avs-sync
 
-## test: vet, then every package with the race detector (devnet tests start real in-process chains)
-test:
+## test: vet, the alert rule tests, then every package with the race detector (devnet tests start
+## real in-process chains)
+test: test-rules
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+## test-rules: promtool checks and unit-tests deploy/prometheus/alerts.yml (Debian package prometheus;
+## .ci/run installs it, so CI never skips them)
+test-rules:
+	@if command -v promtool >/dev/null 2>&1; then \
+		promtool check rules deploy/prometheus/alerts.yml && \
+		promtool test rules deploy/prometheus/alerts_test.yml; \
+	else \
+		echo "test-rules: SKIPPED: promtool not found (apt-get install prometheus)"; \
+	fi
 
 test-short:
 	$(GO) test -count=1 -short ./...
