@@ -47,6 +47,10 @@ type Source interface {
 	Run(ctx context.Context, out chan<- watcher.Batch) error
 }
 
+// DefaultDrain is how long shutdown waits for an in-flight transaction unless Config.Drain says
+// otherwise; deployments give the process longer than this to stop (deploy/ checks they do).
+const DefaultDrain = 10 * time.Second
+
 // Config shapes the loop.
 type Config struct {
 	Planner planner.Config
@@ -55,7 +59,8 @@ type Config struct {
 	// Retries is how many times a failed update is retried before the failure is reported (one-shot
 	// modes) or logged as an error and retried with a longer backoff (daemon).
 	Retries int
-	// Drain is how long shutdown waits for an in-flight transaction before abandoning it.
+	// Drain is how long shutdown waits for an in-flight transaction before abandoning it
+	// (0: DefaultDrain).
 	Drain time.Duration
 	// MaxBackoff caps the wait between retries of a failing update.
 	MaxBackoff time.Duration
@@ -103,7 +108,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 		now = time.Now
 	}
 	if cfg.Drain == 0 {
-		cfg.Drain = 10 * time.Second
+		cfg.Drain = DefaultDrain
 	}
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = time.Minute
