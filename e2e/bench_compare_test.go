@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
 // benchTail is how long the window stays open after the scenario's last step: past one sweep
@@ -22,7 +22,7 @@ type strategy struct {
 	Name        string
 	Description string
 	// args are the command line against the node at m.
-	args func(c *benchChain, m *devnet.RPCMeter) []string
+	args func(c *benchChain, m *rpcproxy.Proxy) []string
 	// settled reports that the process finished its start-up work; the window opens then.
 	settled func(c *benchChain, p *proc) bool
 }
@@ -33,8 +33,8 @@ func watchStrategy() strategy {
 	return strategy{
 		Name:        "watch",
 		Description: fmt.Sprintf("avs-sync watch over websocket, --debounce %v (3 blocks), default --sync-interval 24h", benchDebounce),
-		args: func(c *benchChain, m *devnet.RPCMeter) []string {
-			return append([]string{"watch", "--eth-ws-url", m.WSURL, "--debounce", benchDebounce.String()}, c.contractArgs(m.HTTPURL)...)
+		args: func(c *benchChain, m *rpcproxy.Proxy) []string {
+			return append([]string{"watch", "--eth-ws-url", m.WSURL(), "--debounce", benchDebounce.String()}, c.contractArgs(m.HTTPURL())...)
 		},
 		settled: func(c *benchChain, p *proc) bool {
 			// The start-up check of every registered operator is through.
@@ -51,8 +51,8 @@ func sweepStrategy() strategy {
 	return strategy{
 		Name:        "daily-sweep",
 		Description: fmt.Sprintf("original flags, --sync-interval %v (%d blocks, standing for 24 h = 7200 blocks)", benchSyncInterval, benchSyncInterval/blockTime),
-		args: func(c *benchChain, m *devnet.RPCMeter) []string {
-			return append(c.contractArgs(m.HTTPURL), "--sync-interval", benchSyncInterval.String())
+		args: func(c *benchChain, m *rpcproxy.Proxy) []string {
+			return append(c.contractArgs(m.HTTPURL()), "--sync-interval", benchSyncInterval.String())
 		},
 		settled: func(c *benchChain, p *proc) bool {
 			// The sweep at start is through.
@@ -104,10 +104,10 @@ type strategyResult struct {
 	// MetricGasUsed is the binary's avssync_gas_used_total over the window, a cross-check.
 	MetricGasUsed float64 `json:"metric_gas_used_in_window"`
 
-	RPC         devnet.RPCCounts `json:"rpc_window"`
-	RPCStartup  devnet.RPCCounts `json:"rpc_startup"`
-	RPCPerBlock float64          `json:"rpc_requests_per_block"`
-	PeakRSSKiB  uint64           `json:"peak_rss_kib"`
+	RPC         rpcproxy.Counts `json:"rpc_window"`
+	RPCStartup  rpcproxy.Counts `json:"rpc_startup"`
+	RPCPerBlock float64         `json:"rpc_requests_per_block"`
+	PeakRSSKiB  uint64          `json:"peak_rss_kib"`
 }
 
 // compareReport is compare.json.
@@ -200,13 +200,13 @@ func (c *benchChain) runStrategy(s strategy, sc scenario) strategyResult {
 type snapshot struct {
 	block     uint64
 	at        time.Time
-	rpc       devnet.RPCCounts
+	rpc       rpcproxy.Counts
 	nonce     uint64
 	gasMetric float64
 }
 
 // snapshot reads the counters at block, the newest block.
-func (c *benchChain) snapshot(p *proc, m *devnet.RPCMeter, block uint64) snapshot {
+func (c *benchChain) snapshot(p *proc, m *rpcproxy.Proxy, block uint64) snapshot {
 	c.t.Helper()
 	at, _ := c.clock.at(block)
 	gas, _ := p.metric("avssync_gas_used_total")
@@ -312,13 +312,13 @@ func printCompare(out io.Writer, r compareReport) {
 	row("RPC: HTTP requests / calls", func(s strategyResult) string {
 		return fmt.Sprintf("%d / %d", s.RPC.HTTPRequests, total(s.RPC.HTTPCalls))
 	})
-	for _, m := range methods(r, func(c devnet.RPCCounts) map[string]int { return c.HTTPCalls }) {
+	for _, m := range methods(r, func(c rpcproxy.Counts) map[string]int { return c.HTTPCalls }) {
 		row("  http "+m, func(s strategyResult) string { return fmt.Sprint(s.RPC.HTTPCalls[m]) })
 	}
-	for _, m := range methods(r, func(c devnet.RPCCounts) map[string]int { return c.WSCalls }) {
+	for _, m := range methods(r, func(c rpcproxy.Counts) map[string]int { return c.WSCalls }) {
 		row("  ws "+m, func(s strategyResult) string { return fmt.Sprint(s.RPC.WSCalls[m]) })
 	}
-	for _, m := range methods(r, func(c devnet.RPCCounts) map[string]int { return c.WSNotifications }) {
+	for _, m := range methods(r, func(c rpcproxy.Counts) map[string]int { return c.WSNotifications }) {
 		row("  ws notifications "+m, func(s strategyResult) string { return fmt.Sprint(s.RPC.WSNotifications[m]) })
 	}
 	row("RPC requests per block", func(s strategyResult) string { return fmt.Sprintf("%.2f", s.RPCPerBlock) })
@@ -363,7 +363,7 @@ func functions(r compareReport) []string {
 }
 
 // methods lists the methods of one kind of count across strategies.
-func methods(r compareReport, of func(devnet.RPCCounts) map[string]int) []string {
+func methods(r compareReport, of func(rpcproxy.Counts) map[string]int) []string {
 	var out []string
 	for _, s := range r.Strategies {
 		for m := range of(s.RPC) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
 // idleBlocks is how many quiet blocks each idle run is measured over.
@@ -21,17 +22,17 @@ const mainnetBlocksPerHour = uint64(time.Hour / mainnetBlockTime)
 
 // idleRun is `avs-sync watch` on a quiet chain in one mode.
 type idleRun struct {
-	Mode                  string           `json:"mode"`
-	Command               []string         `json:"command"`
-	Window                span             `json:"window"`
-	Blocks                uint64           `json:"blocks"`
-	Seconds               float64          `json:"seconds"`
-	RPC                   devnet.RPCCounts `json:"rpc"`
-	RequestsPerBlock      float64          `json:"requests_per_block"`
-	NotificationsPerBlock float64          `json:"ws_notifications_per_block"`
-	RequestsPerHour       float64          `json:"requests_per_hour_at_12s_blocks"`
-	NotificationsPerHour  float64          `json:"ws_notifications_per_hour_at_12s_blocks"`
-	PeakRSSKiB            uint64           `json:"peak_rss_kib"`
+	Mode                  string          `json:"mode"`
+	Command               []string        `json:"command"`
+	Window                span            `json:"window"`
+	Blocks                uint64          `json:"blocks"`
+	Seconds               float64         `json:"seconds"`
+	RPC                   rpcproxy.Counts `json:"rpc"`
+	RequestsPerBlock      float64         `json:"requests_per_block"`
+	NotificationsPerBlock float64         `json:"ws_notifications_per_block"`
+	RequestsPerHour       float64         `json:"requests_per_hour_at_12s_blocks"`
+	NotificationsPerHour  float64         `json:"ws_notifications_per_hour_at_12s_blocks"`
+	PeakRSSKiB            uint64          `json:"peak_rss_kib"`
 }
 
 // idleReport is idle.json.
@@ -50,10 +51,10 @@ func TestBenchIdle(t *testing.T) {
 	c := newBenchChain(t, ctx, quiet, false)
 	modes := []struct {
 		name string
-		args func(m *devnet.RPCMeter) []string
+		args func(m *rpcproxy.Proxy) []string
 	}{
-		{"websocket", func(m *devnet.RPCMeter) []string { return []string{"--eth-ws-url", m.WSURL} }},
-		{"polling", func(*devnet.RPCMeter) []string { return []string{"--poll-interval", blockTime.String()} }},
+		{"websocket", func(m *rpcproxy.Proxy) []string { return []string{"--eth-ws-url", m.WSURL()} }},
+		{"polling", func(*rpcproxy.Proxy) []string { return []string{"--poll-interval", blockTime.String()} }},
 	}
 	report := idleReport{Blocks: idleBlocks}
 	for _, mode := range modes {
@@ -70,10 +71,10 @@ func TestBenchIdle(t *testing.T) {
 }
 
 // idleOnce runs watch in one mode through a meter over idleBlocks quiet blocks.
-func (c *benchChain) idleOnce(mode string, modeArgs func(*devnet.RPCMeter) []string) idleRun {
+func (c *benchChain) idleOnce(mode string, modeArgs func(*rpcproxy.Proxy) []string) idleRun {
 	c.t.Helper()
 	m := c.meter()
-	args := append(append([]string{"watch", "--debounce", benchDebounce.String()}, modeArgs(m)...), c.contractArgs(m.HTTPURL)...)
+	args := append(append([]string{"watch", "--debounce", benchDebounce.String()}, modeArgs(m)...), c.contractArgs(m.HTTPURL())...)
 	p := startProc(c.t, "idle-"+mode, c.senderKey, args...)
 	c.waitReady(p, "start-up check done", func() bool { return watchStrategy().settled(c, p) })
 	w := span{Start: c.clock.last()}
@@ -113,7 +114,7 @@ func printIdle(out io.Writer, r idleReport) {
 }
 
 // byMethod lists a count's calls and notifications by method, most frequent first.
-func byMethod(c devnet.RPCCounts) string {
+func byMethod(c rpcproxy.Counts) string {
 	type kv struct {
 		k string
 		v int

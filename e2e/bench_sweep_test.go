@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 	"github.com/avs-sync/avs-sync/submitter"
 )
 
@@ -34,12 +35,12 @@ type sweepRun struct {
 	Stale       int      `json:"stale_operators_before"`
 	WallSeconds float64  `json:"wall_seconds"`
 	// Error is the process's last error when it exited non-zero.
-	Error    string           `json:"error,omitempty"`
-	Blocks   uint64           `json:"blocks_to_last_tx"`
-	Txs      []sentTx         `json:"transactions"`
-	GasUsed  uint64           `json:"gas_used"`
-	MaxShare float64          `json:"max_share_of_block_gas_limit"`
-	RPC      devnet.RPCCounts `json:"rpc"`
+	Error    string          `json:"error,omitempty"`
+	Blocks   uint64          `json:"blocks_to_last_tx"`
+	Txs      []sentTx        `json:"transactions"`
+	GasUsed  uint64          `json:"gas_used"`
+	MaxShare float64         `json:"max_share_of_block_gas_limit"`
+	RPC      rpcproxy.Counts `json:"rpc"`
 }
 
 // sweepReport is sweep.json.
@@ -124,7 +125,7 @@ func (c *benchChain) makeStale(members []devnet.Member) {
 func (c *benchChain) sweepOnce(name string, stale int, args ...string) sweepRun {
 	c.t.Helper()
 	m := c.meter()
-	args = append(slices.Clone(args), c.contractArgs(m.HTTPURL)...)
+	args = append(slices.Clone(args), c.contractArgs(m.HTTPURL())...)
 	start := c.head()
 	wall, runErr := c.runToCompletion(name, args)
 	r := sweepRun{Name: name, Command: abbreviate(args), Stale: stale, WallSeconds: wall.Seconds(), Error: runErr, RPC: m.Counts()}

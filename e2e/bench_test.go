@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
 // The benchmarks measure avs-sync against the original tool's daily full sweep on the devnet:
@@ -151,9 +152,9 @@ func (c *benchChain) waitBlock(n uint64) {
 }
 
 // meter puts a counting proxy between a process and the devnet.
-func (c *benchChain) meter() *devnet.RPCMeter {
+func (c *benchChain) meter() *rpcproxy.Proxy {
 	c.t.Helper()
-	m, err := devnet.NewRPCMeter(c.d.HTTPURL, c.d.WSURL)
+	m, err := rpcproxy.New(c.d.HTTPURL, c.d.WSURL)
 	if err != nil {
 		c.t.Fatal(err)
 	}
