@@ -35,14 +35,18 @@ type follower struct {
 	removed []Event
 	// saved is the checkpoint last written.
 	saved Checkpoint
+	// rng is the span of one eth_getLogs, shrunk while the node refuses larger ones.
+	rng *logRange
 }
 
-// sync emits everything from next up to head-Confirmations, in Batches of at most MaxRange
-// blocks, after checking that what was emitted before is still canonical; then a head-only Batch
-// if the head moved and nothing else went out. head is the header that prompted the sync, or nil
-// to read the newest one. An error leaves the follower consistent: the next sync resumes where
-// this one stopped.
-func (f *follower) sync(ctx context.Context, head *types.Header) error {
+// sync emits everything from next up to head-Confirmations, in Batches of at most the current
+// log range, after checking that what was emitted before is still canonical; then a head-only
+// Batch if the head moved and nothing else went out. A range the node refuses as too large is
+// read again at half the size. head is the header that prompted the sync, or nil to read the
+// newest one. An error leaves the follower consistent: the next sync resumes where this one
+// stopped, and the new head has gone out in a head-only Batch, so that block-based schedules
+// downstream follow the chain while its logs cannot be read.
+func (f *follower) sync(ctx context.Context, head *types.Header) (err error) {
 	if head != nil && head.Number.Uint64() < f.head {
 		// A head older than one already seen (a lagging websocket node, or a reorganisation to a
 		// shorter chain): only the HTTP node can say which.
@@ -55,25 +59,55 @@ func (f *follower) sync(ctx context.Context, head *types.Header) error {
 		}
 		head = h
 	}
-	f.head = head.Number.Uint64()
+	f.setHead(head.Number.Uint64())
+	defer func() {
+		if err != nil && !isFatal(err) && ctx.Err() == nil {
+			// Best effort: the read is retried anyway, and this send fails only when ctx ends.
+			_ = f.sendHead(ctx)
+		}
+	}()
 	if err := f.checkCanonical(ctx, head); err != nil {
 		return err
 	}
 	conf := f.w.cfg.Confirmations
 	for f.head >= conf && f.next <= f.head-conf {
-		end := min(f.head-conf, f.next+f.w.cfg.MaxRange-1)
-		if err := f.emitRange(ctx, head, end); err != nil {
+		from, end := f.next, min(f.head-conf, f.next+f.rng.size-1)
+		err := f.emitRange(ctx, head, end)
+		var limit *rangeLimitError
+		switch {
+		case err == nil:
+			if f.rng.succeeded(end - from + 1) {
+				f.w.rangeChanged(f.rng.size, false)
+				f.w.log.Info("log range grown", "blocks", f.rng.size)
+			}
+		case errors.As(err, &limit) && f.rng.shrink():
+			f.w.rangeChanged(f.rng.size, true)
+			f.w.log.Warn("the node refused a log range; halving it", "from", from, "to", end, "now_blocks", f.rng.size, "err", err)
+		default:
 			return err
 		}
 	}
-	if f.next > 0 && (f.head > f.sentHead || len(f.removed) > 0) {
-		b := Batch{From: f.next, To: f.next - 1, Head: f.head, Events: f.removed}
-		if err := f.send(ctx, b); err != nil {
-			return err
-		}
-		if last, ok := f.hist.last(); ok {
-			return f.checkpoint(last)
-		}
+	return f.sendHead(ctx)
+}
+
+// setHead records the newest head seen.
+func (f *follower) setHead(n uint64) {
+	f.head = n
+	f.w.headSeen(n)
+}
+
+// sendHead sends a head-only Batch if the head moved since the last Batch, or withdrawn events
+// wait to go out.
+func (f *follower) sendHead(ctx context.Context) error {
+	if f.next == 0 || (f.head <= f.sentHead && len(f.removed) == 0) {
+		return nil
+	}
+	b := Batch{From: f.next, To: f.next - 1, Head: f.head, Events: f.removed}
+	if err := f.send(ctx, b); err != nil {
+		return err
+	}
+	if last, ok := f.hist.last(); ok {
+		return f.checkpoint(last)
 	}
 	return nil
 }
@@ -118,7 +152,11 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 	}
 	logs, err := f.chain.FilterLogs(ctx, q)
 	if err != nil {
-		return fmt.Errorf("read logs of blocks %d..%d: %w", from, end, err)
+		err = fmt.Errorf("read logs of blocks %d..%d: %w", from, end, err)
+		if !single && isRangeLimit(err) {
+			return &rangeLimitError{err}
+		}
+		return err
 	}
 	slices.SortStableFunc(logs, func(a, b types.Log) int {
 		return cmp.Or(cmp.Compare(a.BlockNumber, b.BlockNumber), cmp.Compare(a.Index, b.Index))

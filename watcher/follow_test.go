@@ -14,6 +14,8 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // fakeChain is a canonical chain of headers with logs, reorganisable at will.
@@ -23,6 +25,10 @@ type fakeChain struct {
 	logs   map[common.Hash][]types.Log // by block hash, also for blocks no longer canonical
 	fail   map[string]int              // method -> how many more calls fail
 	reads  map[string]int              // method -> calls
+	// maxRange, when set, is the most blocks a range read may cover, as hosted providers cap it.
+	maxRange uint64
+	// ranges are the spans of the range reads, accepted or not.
+	ranges []span
 }
 
 func newFakeChain(n int) *fakeChain {
@@ -104,6 +110,10 @@ func (c *fakeChain) FilterLogs(_ context.Context, q ethereum.FilterQuery) ([]typ
 		return slices.Clone(ls), nil
 	}
 	from, to := q.FromBlock.Uint64(), q.ToBlock.Uint64()
+	c.ranges = append(c.ranges, span{from, to, 0})
+	if c.maxRange > 0 && to-from+1 > c.maxRange {
+		return nil, &rpcError{-32602, fmt.Sprintf("query exceeds max block range %d", c.maxRange)}
+	}
 	if to >= uint64(len(c.blocks)) {
 		return nil, errors.New("block range extends beyond current head block")
 	}
@@ -346,8 +356,9 @@ func TestFollowFailedReadChangesNothing(t *testing.T) {
 	if err := f.sync(context.Background(), nil); err == nil {
 		t.Fatal("sync succeeded through a failing read")
 	}
-	if f.next != 9 || len(drain(out)) != 0 {
-		t.Fatalf("a failed sync moved on: next %d", f.next)
+	// Only the head goes out, so that what is scheduled by block downstream follows the chain.
+	if got, want := spans(drain(out)), []span{{9, 8, 10}}; f.next != 9 || !slices.Equal(got, want) {
+		t.Fatalf("a failed sync moved on: next %d, batches %v, want %v", f.next, got, want)
 	}
 	if err := f.sync(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -436,13 +447,14 @@ func TestRunBacksOffOnTheInjectedClock(t *testing.T) {
 	clock.fire(time.Second)
 	clock.awaitTimer(t, 2*time.Second) // second failure: doubled
 	clock.fire(2 * time.Second)
-	select {
-	case b := <-out:
+	for b := range out {
+		if b.To < b.From {
+			continue // the head, announced while the logs could not be read
+		}
 		if b.From != 10 || b.To != 10 || len(b.Events) != 1 {
 			t.Fatalf("batch %+v", b)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no batch after the retries")
+		break
 	}
 	chain.extend(1, "y")
 	clock.fire(time.Hour) // a poll tick
@@ -457,5 +469,95 @@ func TestRunBacksOffOnTheInjectedClock(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v, want nil after cancel", err)
+	}
+}
+
+// rpcError is a JSON-RPC error as the node returns it.
+type rpcError struct {
+	code int
+	msg  string
+}
+
+func (e *rpcError) Error() string  { return e.msg }
+func (e *rpcError) ErrorCode() int { return e.code }
+
+// A provider that caps eth_getLogs at 50 blocks, met 300 blocks behind with a 2000-block range:
+// the range halves until the provider accepts it, every block is read once and in order, and the
+// range grows back once reads succeed.
+func TestFollowShrinksARefusedRangeAndGrowsItBack(t *testing.T) {
+	chain := newFakeChain(100)
+	a := common.HexToAddress("0xa")
+	chain.extend(1, "x", sharesLog(t, a)) // 100
+	chain.extend(299, "y")                // 101..399
+	chain.maxRange = 50
+	reg := prometheus.NewRegistry()
+	w, err := New(Config{HTTPURL: "http://unused", Sources: testSources(), StartBlock: 100, MaxRange: 2000}, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan Batch, 100)
+	f, err := w.resume(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.chain = chain
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	next := uint64(100)
+	for _, b := range bs {
+		if b.From != next || b.To-b.From+1 > 50 || b.Head != 399 {
+			t.Fatalf("batch %d..%d head %d, want from %d, at most 50 blocks, head 399", b.From, b.To, b.Head, next)
+		}
+		next = b.To + 1
+	}
+	if next != 400 || len(bs[0].Events) != 1 {
+		t.Fatalf("read up to %d, first batch %+v", next-1, bs[0])
+	}
+	// 2000, 1000, 500, 250, 125, 62 refused; 31 accepted; after growAfter reads, 62 tried and
+	// refused again.
+	if got := w.Status().LogRange; got != 31 {
+		t.Fatalf("range %d, want 31", got)
+	}
+	if n := gathered(t, reg, "avssync_log_range_shrinks_total", ""); n != 7 {
+		t.Fatalf("log_range_shrinks_total %v, want 7", n)
+	}
+	if n := gathered(t, reg, "avssync_log_range_blocks", ""); n != 31 {
+		t.Fatalf("log_range_blocks %v, want 31", n)
+	}
+	// The provider lifts its cap: after growAfter full reads the range doubles.
+	chain.maxRange = 0
+	chain.extend(growAfter*(31+62), "z")
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(out)
+	if got := w.Status().LogRange; got != 124 {
+		t.Fatalf("range %d after the cap was lifted, want 124 (31 doubled twice)", got)
+	}
+}
+
+func TestIsRangeLimit(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&rpcError{-32602, "query exceeds max block range 50"}, true},
+		{&rpcError{-32000, "block range too large"}, true},
+		{&rpcError{-32005, "query returned more than 10000 results. Try with this block range [0x1, 0x2]."}, true},
+		{&rpcError{-32602, "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range"}, true},
+		{&rpcError{-32005, "limit exceeded"}, true},
+		{&rpcError{-32000, "exceed maximum block range: 10000"}, true},
+		{rpc.HTTPError{StatusCode: 413, Status: "413 Request Entity Too Large"}, true},
+		{&rpcError{-32005, "daily request count exceeded, request rate limited"}, false},
+		{rpc.HTTPError{StatusCode: 429, Status: "429 Too Many Requests"}, false},
+		{&rpcError{-32000, "header not found"}, false},
+		{errors.New("dial tcp: connection refused"), false},
+		{context.DeadlineExceeded, false},
+	} {
+		if got := isRangeLimit(fmt.Errorf("read logs: %w", c.err)); got != c.want {
+			t.Errorf("isRangeLimit(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

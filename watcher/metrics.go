@@ -13,11 +13,17 @@ type metrics struct {
 	reconnects prometheus.Counter
 	behind     prometheus.Gauge
 	last       prometheus.Gauge
+	headBlock  prometheus.Gauge
+	headAge    prometheus.GaugeFunc
+	ws         prometheus.Gauge
+	rangeSize  prometheus.Gauge
+	shrinks    prometheus.Counter
 }
 
 // newMetrics registers the watcher's series on reg, or returns nil when reg is nil. Series already
-// registered (a second watcher on the same registry) are shared, not an error.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// registered (a second watcher on the same registry) are shared, not an error. headAge is read at
+// each scrape.
+func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, error) {
 	if reg == nil {
 		return nil, nil
 	}
@@ -38,6 +44,26 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "avssync", Name: "last_processed_block",
 			Help: "Last block whose events were emitted.",
 		}),
+		headBlock: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "avssync", Name: "head_block",
+			Help: "Newest chain head seen.",
+		}),
+		headAge: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "avssync", Name: "head_age_seconds",
+			Help: "Seconds since the node's head last advanced (0 before the first head).",
+		}, headAge),
+		ws: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "avssync", Name: "ws_connected",
+			Help: "1 while the websocket subscription is live, 0 otherwise (polling).",
+		}),
+		rangeSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "avssync", Name: "log_range_blocks",
+			Help: "Blocks one eth_getLogs covers now: --max-log-range, halved while the node refuses larger ranges.",
+		}),
+		shrinks: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "avssync", Name: "log_range_shrinks_total",
+			Help: "eth_getLogs ranges the node refused as too large, each halving the range.",
+		}),
 	}
 	var err error
 	m.events, err = register(reg, m.events)
@@ -53,7 +79,49 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.last, err = register(reg, m.last); err != nil {
 		return nil, err
 	}
+	if m.headBlock, err = register(reg, m.headBlock); err != nil {
+		return nil, err
+	}
+	if m.headAge, err = register(reg, m.headAge); err != nil {
+		return nil, err
+	}
+	if m.ws, err = register(reg, m.ws); err != nil {
+		return nil, err
+	}
+	if m.rangeSize, err = register(reg, m.rangeSize); err != nil {
+		return nil, err
+	}
+	if m.shrinks, err = register(reg, m.shrinks); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+func (m *metrics) head(n uint64) {
+	if m != nil {
+		m.headBlock.Set(float64(n))
+	}
+}
+
+func (m *metrics) wsConnected(up bool) {
+	if m == nil {
+		return
+	}
+	if up {
+		m.ws.Set(1)
+	} else {
+		m.ws.Set(0)
+	}
+}
+
+func (m *metrics) logRange(blocks uint64, shrunk bool) {
+	if m == nil {
+		return
+	}
+	m.rangeSize.Set(float64(blocks))
+	if shrunk {
+		m.shrinks.Inc()
+	}
 }
 
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {

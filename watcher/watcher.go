@@ -40,11 +40,17 @@ type Config struct {
 	Sources Sources
 	// Confirmations is how many blocks must bury a block before its logs are emitted (0 = at once).
 	Confirmations uint64
-	// PollInterval is how often the head is read over HTTP in polling mode, and in websocket mode
-	// whenever the subscription delivered no head since the last interval (default 2s).
+	// PollInterval is how often the head is read over HTTP in polling mode. In websocket mode a
+	// tick reads the head only when the subscription has been silent for longer than a block
+	// time and a half (every tick while the block time is unknown). Default 2s.
 	PollInterval time.Duration
-	// MaxRange is the most blocks one eth_getLogs covers (default 2000).
+	// BlockTime is the chain's block time; 0 measures it from the websocket's heads.
+	BlockTime time.Duration
+	// MaxRange is the most blocks one eth_getLogs covers (default 2000). A range the node refuses
+	// as too large is halved, down to one block, and grows back after reads succeed.
 	MaxRange uint64
+	// BatchSize is the most calls in one JSON-RPC batch request (default 500).
+	BatchSize int
 	// StateDir holds checkpoint.json; "" keeps no checkpoint.
 	StateDir string
 	// StartBlock is the first block to read when there is no checkpoint.
@@ -64,7 +70,9 @@ type Config struct {
 
 // Batch is what the watcher emits, in block order: every event of blocks From..To
 // (To <= Head-Confirmations), and the newest head seen. When only the head moved, To is From-1
-// and Events is empty. After a reorganisation the first Batch starts with the withdrawn events
+// and Events is empty; such a head-only Batch also goes out when a newer head is seen while the
+// blocks below it cannot be read yet (a failing node, a refused range), so that Head follows the
+// node's head even while the watcher is behind. After a reorganisation the first Batch starts with the withdrawn events
 // (Removed set, Block at or above From, possibly above To when the new chain is shorter or not
 // yet confirmed), then the events of the new chain.
 type Batch struct {
@@ -85,6 +93,22 @@ type Status struct {
 	Head uint64
 	// Reconnects counts websocket subscriptions re-established after a loss.
 	Reconnects uint64
+	// HeadChanged is when the node's head was last seen to advance (zero before the first head).
+	HeadChanged time.Time
+	// BlockTime is the block time in use: Config.BlockTime, else the median interval between
+	// websocket heads (0 until measured).
+	BlockTime time.Duration
+	// LogRange is the current span of one eth_getLogs, in blocks.
+	LogRange uint64
+}
+
+// HeadAge is how long the node's head has not advanced at now: what readiness compares with a
+// few block times to tell a node that stopped producing blocks. It is 0 before the first head.
+func (s Status) HeadAge(now time.Time) time.Duration {
+	if s.HeadChanged.IsZero() {
+		return 0
+	}
+	return max(0, now.Sub(s.HeadChanged))
 }
 
 // Watcher follows the chain and emits Batches of Events. Build one with New; Run it once.
@@ -93,8 +117,10 @@ type Watcher struct {
 	log     *slog.Logger
 	dec     *decoder
 	metrics *metrics
-	// after is the clock: poll intervals and backoff delays wait on it.
+	// after and now are the clock: poll intervals and backoff delays wait on after; head age
+	// and block time are read from now.
 	after func(time.Duration) <-chan time.Time
+	now   func() time.Time
 	// dialHTTP opens the reader of log ranges and headers.
 	dialHTTP func(ctx context.Context, url string) (chainReader, error)
 
@@ -104,6 +130,8 @@ type Watcher struct {
 	status Status // Mode and Connected are derived on read from wsLive and readOK
 	wsLive bool
 	readOK bool
+	// topHead is the highest head seen: status.HeadChanged is when it last rose.
+	topHead uint64
 }
 
 // New checks cfg, fills in its defaults and registers the watcher's metrics on reg (none when
@@ -121,6 +149,12 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 	if cfg.MaxRange == 0 {
 		cfg.MaxRange = 2000
 	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	if cfg.BlockTime < 0 {
+		return nil, errors.New("watcher: the block time must not be negative")
+	}
 	if cfg.ReorgWindow == 0 {
 		cfg.ReorgWindow = 128
 	}
@@ -134,19 +168,16 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 	if err != nil {
 		return nil, fmt.Errorf("watcher: %w", err)
 	}
-	m, err := newMetrics(reg)
-	if err != nil {
-		return nil, fmt.Errorf("watcher: register metrics: %w", err)
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Watcher{
-		cfg:     cfg,
-		log:     log,
-		dec:     dec,
-		metrics: m,
-		after:   time.After,
+	w := &Watcher{
+		cfg:    cfg,
+		log:    log,
+		dec:    dec,
+		after:  time.After,
+		now:    time.Now,
+		status: Status{BlockTime: cfg.BlockTime, LogRange: cfg.MaxRange},
 		dialHTTP: func(ctx context.Context, url string) (chainReader, error) {
 			if cfg.HTTPClient != nil {
 				c, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(cfg.HTTPClient))
@@ -157,7 +188,14 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 			}
 			return ethclient.DialContext(ctx, url)
 		},
-	}, nil
+	}
+	m, err := newMetrics(reg, func() float64 { return w.Status().HeadAge(w.now()).Seconds() })
+	if err != nil {
+		return nil, fmt.Errorf("watcher: register metrics: %w", err)
+	}
+	w.metrics = m
+	m.logRange(cfg.MaxRange, false)
+	return w, nil
 }
 
 // Run follows the chain, sending Batches to out until ctx ends; it never closes out. It returns
@@ -207,9 +245,10 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 		hint  *types.Header
 		retry <-chan time.Time // set while backing off after a failed sync
 		poll  = w.after(w.cfg.PollInterval)
-		// heads is set when the websocket delivered a head since the last poll tick, which
-		// then has nothing to add.
-		heads bool
+		// wsHead is when the websocket last delivered a newer head; a poll tick reads the
+		// chain only once the subscription has been silent for longer than a block.
+		wsHead time.Time
+		bt     = blockTimer{fixed: w.cfg.BlockTime}
 	)
 	for {
 		if due && retry == nil {
@@ -236,15 +275,19 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 			return nil
 		case n := <-notes:
 			if n.head != nil {
-				hint, heads = n.head, true
+				hint = n.head
+				now := w.now()
+				if bt.observe(n.head.Number.Uint64(), now) {
+					wsHead = now
+					w.setBlockTime(bt.get())
+				}
 			}
 			due = true
 		case <-poll:
 			poll = w.after(w.cfg.PollInterval)
-			if !heads {
+			if silence := bt.silence(w.cfg.PollInterval); wsHead.IsZero() || w.now().Sub(wsHead) >= silence || !w.Status().wsUp() {
 				due = true
 			}
-			heads = false
 		case <-retry:
 			retry, due = nil, true
 		}
@@ -266,7 +309,7 @@ func (w *Watcher) Status() Status {
 
 // resume builds the follower's starting point: the checkpoint when there is one, else StartBlock.
 func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
-	f := &follower{w: w, out: out, next: w.cfg.StartBlock, hist: history{window: w.cfg.ReorgWindow}}
+	f := &follower{w: w, out: out, next: w.cfg.StartBlock, hist: history{window: w.cfg.ReorgWindow}, rng: newLogRange(w.cfg.MaxRange)}
 	if w.cfg.StateDir == "" {
 		return f, nil
 	}
@@ -292,6 +335,40 @@ func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
 	return f, nil
 }
 
+// wsUp reports that the websocket subscription is live.
+func (s Status) wsUp() bool { return s.Mode == "ws" }
+
+// headSeen records the newest head number seen; the head age restarts when it advances.
+func (w *Watcher) headSeen(n uint64) {
+	w.mu.Lock()
+	// Head follows the node, down too after a reorganisation to a shorter chain; its age restarts
+	// only when a block above every one seen before arrives.
+	w.status.Head = n
+	advanced := n > w.topHead
+	if advanced {
+		w.topHead = n
+		w.status.HeadChanged = w.now()
+	}
+	w.mu.Unlock()
+	if advanced {
+		w.metrics.head(n)
+	}
+}
+
+func (w *Watcher) setBlockTime(d time.Duration) {
+	w.mu.Lock()
+	w.status.BlockTime = d
+	w.mu.Unlock()
+}
+
+// rangeChanged records a new log range, shrunk after a refusal or grown after successes.
+func (w *Watcher) rangeChanged(n uint64, shrunk bool) {
+	w.mu.Lock()
+	w.status.LogRange = n
+	w.mu.Unlock()
+	w.metrics.logRange(n, shrunk)
+}
+
 func (w *Watcher) setReadOK(ok bool) {
 	w.mu.Lock()
 	w.readOK = ok
@@ -305,6 +382,7 @@ func (w *Watcher) setWSLive(live, reconnected bool) {
 		w.status.Reconnects++
 	}
 	w.mu.Unlock()
+	w.metrics.wsConnected(live)
 	if reconnected {
 		w.metrics.reconnect()
 	}
@@ -313,11 +391,9 @@ func (w *Watcher) setWSLive(live, reconnected bool) {
 func (w *Watcher) setProgress(last, head uint64) {
 	w.mu.Lock()
 	w.status.LastBlock = last
-	if head != 0 {
-		w.status.Head = head
-	}
 	w.mu.Unlock()
 	if head != 0 {
+		w.headSeen(head)
 		w.metrics.progress(last, head)
 	}
 }

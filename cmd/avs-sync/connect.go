@@ -88,7 +88,7 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 		}
 		return nil, fmt.Errorf("read AVS contracts: %w", err)
 	}
-	reader, err := registry.NewReader(client, contracts)
+	reader, err := registry.NewReader(client, contracts, registry.WithBatchSize(node.RPCBatchSize))
 	if err != nil {
 		client.Close()
 		return nil, err

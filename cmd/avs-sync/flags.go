@@ -17,8 +17,18 @@ type NodeFlags struct {
 	EthWSURL              string        `name:"eth-ws-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
 	ChainID               uint64        `name:"chain-id" group:"node" help:"Expected chain id; avs-sync refuses to start on another chain (0 = accept the node's)."`
 	ReaderTimeoutDuration time.Duration `name:"reader-timeout-duration" group:"node" default:"5s" help:"Timeout of one chain read."`
-	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between eth_getLogs polls when no websocket URL is given."`
+	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between head polls over HTTP; with a websocket, a poll happens only once the subscription has been silent for longer than a block."`
+	BlockTime             time.Duration `name:"block-time" group:"node" default:"0s" help:"The chain's block time (0 = measure it from the websocket's heads)."`
+	MaxLogRange           uint64        `name:"max-log-range" group:"node" default:"2000" help:"Most blocks one eth_getLogs covers; halved while the provider refuses larger ranges, grown back after successes."`
+	RPCBatchSize          int           `name:"rpc-batch-size" group:"node" default:"500" help:"Most calls in one JSON-RPC batch request (providers cap batches; geth at 1000)."`
 }
+
+// maxLogRange bounds --max-log-range: beyond it one answer may hold more logs than any provider
+// returns.
+const maxLogRange = 1_000_000
+
+// maxBatchSize bounds --rpc-batch-size.
+const maxBatchSize = 10_000
 
 // ContractFlags locate the AVS's registry contracts.
 type ContractFlags struct {
@@ -103,6 +113,15 @@ func (n NodeFlags) Validate() error {
 		if err := checkURL("eth-ws-url", n.EthWSURL, "ws", "wss"); err != nil {
 			return err
 		}
+	}
+	if n.MaxLogRange < 1 || n.MaxLogRange > maxLogRange {
+		return fmt.Errorf("--max-log-range must be between 1 and %d blocks", maxLogRange)
+	}
+	if n.RPCBatchSize < 1 || n.RPCBatchSize > maxBatchSize {
+		return fmt.Errorf("--rpc-batch-size must be between 1 and %d calls", maxBatchSize)
+	}
+	if n.BlockTime < 0 {
+		return errors.New("--block-time must not be negative")
 	}
 	return nil
 }

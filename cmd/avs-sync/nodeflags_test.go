@@ -1,0 +1,33 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNodeFlagsLimits(t *testing.T) {
+	ok := NodeFlags{EthHTTPURL: "http://127.0.0.1:8545", MaxLogRange: 2000, RPCBatchSize: 500}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("defaults rejected: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*NodeFlags)
+		want string
+	}{
+		{"zero log range", func(n *NodeFlags) { n.MaxLogRange = 0 }, "--max-log-range"},
+		{"huge log range", func(n *NodeFlags) { n.MaxLogRange = maxLogRange + 1 }, "--max-log-range"},
+		{"zero batch", func(n *NodeFlags) { n.RPCBatchSize = 0 }, "--rpc-batch-size"},
+		{"negative batch", func(n *NodeFlags) { n.RPCBatchSize = -1 }, "--rpc-batch-size"},
+		{"huge batch", func(n *NodeFlags) { n.RPCBatchSize = maxBatchSize + 1 }, "--rpc-batch-size"},
+		{"negative block time", func(n *NodeFlags) { n.BlockTime = -time.Second }, "--block-time"},
+	} {
+		n := ok
+		c.edit(&n)
+		err := n.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming %s", c.name, err, c.want)
+		}
+	}
+}
