@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +27,7 @@ type DevnetCmd struct {
 	Activity         bool          `help:"Make stake changes every few blocks (deposits to registered operators and to outsiders)."`
 	Every            int           `default:"5" help:"With --activity, blocks between stake changes."`
 	M2               bool          `name:"m2" help:"Start the pre-slashing (M2) deployment instead of the slashing one."`
+	Profile          string        `enum:",eigenda" default:"" help:"Start with a populated AVS shape instead of --operators: eigenda (quorum 0 over ten strategies, a single-strategy quorum, a slashable quorum, 240 operators with skewed stake). Built once, then started from a cache."`
 	Watch            bool          `help:"Also run avs-sync watch against the chain, in this process, with a debounce of three blocks."`
 	WatchMetricsAddr string        `default:"127.0.0.1:9090" help:"With --watch, its metrics address (empty = off)."`
 }
@@ -36,16 +38,40 @@ func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer, lf
 	if c.M2 {
 		flavor = devnet.M2
 	}
+	if c.Profile != "" && c.M2 {
+		return errors.New("--profile needs the slashing deployment: drop --m2")
+	}
 	began := time.Now()
-	d, err := devnet.Start(ctx, devnet.Options{Flavor: flavor, BlockTime: c.BlockTime, Accounts: c.Operators + 2, Logger: log})
+	accounts := c.Operators + 2
+	if c.Profile != "" {
+		accounts = 0
+	}
+	d, err := devnet.Start(ctx, devnet.Options{Flavor: flavor, BlockTime: c.BlockTime, Accounts: accounts, Logger: log, Profile: devnet.Profile(c.Profile)})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	log.Info("devnet started", "took", time.Since(began).Round(time.Millisecond), "chain_id", devnet.ChainID, "flavor", flavor)
+	log.Info("devnet started", "took", time.Since(began).Round(time.Millisecond), "chain_id", devnet.ChainID, "flavor", flavor, "profile", c.Profile)
 
-	ops := make([]*devnet.Actor, 0, c.Operators)
-	for i := 0; i < c.Operators; i++ {
+	var (
+		ops      []*devnet.Actor
+		outsider *devnet.Actor
+	)
+	if d.Shape != nil {
+		pop, err := d.Actors(ctx)
+		if err != nil {
+			return err
+		}
+		defer pop.Close()
+		for _, m := range pop.Registered {
+			ops = append(ops, m.Actor)
+		}
+		outsider = pop.Outsiders[0]
+		for _, q := range d.Shape.Quorums {
+			log.Info("quorum", "quorum", q.Number, "strategies", len(q.Strategies), "slashable", q.Slashable, "operators", len(d.Shape.Members(q.Number)))
+		}
+	}
+	for i := 0; d.Shape == nil && i < c.Operators; i++ {
 		a, err := d.Actor(ctx, 3+i)
 		if err != nil {
 			return err
@@ -101,13 +127,14 @@ Ctrl-C stops the chain.
 		<-ctx.Done()
 		return nil
 	}
-	outsider, err := d.Actor(ctx, 3+c.Operators)
-	if err != nil {
-		return err
-	}
-	defer outsider.Close()
-	if err := outsider.RegisterOperator(ctx); err != nil {
-		return err
+	if outsider == nil {
+		if outsider, err = d.Actor(ctx, 3+c.Operators); err != nil {
+			return err
+		}
+		defer outsider.Close()
+		if err := outsider.RegisterOperator(ctx); err != nil {
+			return err
+		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	tick := time.NewTicker(time.Duration(c.Every) * c.BlockTime)

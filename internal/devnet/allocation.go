@@ -67,3 +67,24 @@ func (a *Actor) Allocate(ctx context.Context, quorum uint8, magnitude uint64) (*
 	}
 	return r, nil
 }
+
+// AllocateStrategies sets the actor's magnitude of each of strategies to the AVS's operator set
+// (quorum) and returns the receipt.
+func (a *Actor) AllocateStrategies(ctx context.Context, quorum uint8, strategies []common.Address, magnitude uint64) (*types.Receipt, error) {
+	mags := make([]uint64, len(strategies))
+	for i := range mags {
+		mags[i] = magnitude
+	}
+	r, err := a.el.ModifyAllocations(ctx, a.Address, []allocationmanager.IAllocationManagerTypesAllocateParams{{
+		OperatorSet:   allocationmanager.OperatorSet{Avs: a.d.Addresses.ServiceManager, Id: uint32(quorum)},
+		Strategies:    strategies,
+		NewMagnitudes: mags,
+	}}, true)
+	if err != nil {
+		return nil, fmt.Errorf("allocate %d of %s to quorum %d: %w", magnitude, a.Address, quorum, err)
+	}
+	if r.Status != types.ReceiptStatusSuccessful {
+		return nil, fmt.Errorf("allocation of %s to quorum %d reverted", a.Address, quorum)
+	}
+	return r, nil
+}

@@ -50,6 +50,13 @@ type Options struct {
 	GasLimit uint64
 	// Logger receives progress lines; nil discards them.
 	Logger *slog.Logger
+	// Profile, when set, starts the chain with that AVS shape already populated (see Profile);
+	// the populated state is built once and cached on disk. Accounts then counts extra keys
+	// after the profile's own.
+	Profile Profile
+	// CacheDir holds profile state caches; "" uses the user cache directory (or
+	// $AVS_SYNC_DEVNET_CACHE when set).
+	CacheDir string
 }
 
 // Devnet is a running local chain.
@@ -61,6 +68,8 @@ type Devnet struct {
 	Addresses Addresses
 	// Flavor of the deployment.
 	Flavor Flavor
+	// Shape is the populated AVS of Options.Profile; nil without a profile.
+	Shape *Shape
 
 	keys    []*ecdsa.PrivateKey
 	backend *simulated.Backend
@@ -86,19 +95,53 @@ func Start(ctx context.Context, opts Options) (*Devnet, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	sdk, err := SDKDir()
-	if err != nil {
-		return nil, fmt.Errorf("find eigensdk-go: %w", err)
+	if opts.Profile != "" {
+		return startProfile(ctx, opts)
 	}
-	dir := flavorDir(sdk, opts.Flavor)
-	alloc, dumpBlock, err := loadAlloc(filepath.Join(dir, "anvil", "contracts-deployed-anvil-state.json"))
+	g, err := baseGenesis(opts.Flavor)
 	if err != nil {
 		return nil, err
 	}
-	addrs, err := loadAddresses(dir, opts.Flavor)
+	return startFrom(ctx, opts, g, 0)
+}
+
+// genesis is the state a devnet starts from.
+type genesis struct {
+	alloc types.GenesisAlloc
+	// block is the number of the block the state was taken at: the chain moves past it before
+	// use, so that block numbers recorded in contract storage stay in the past.
+	block uint64
+	addrs Addresses
+}
+
+// baseGenesis reads the SDK's anvil state of a deployment.
+func baseGenesis(flavor Flavor) (genesis, error) {
+	sdk, err := SDKDir()
 	if err != nil {
-		return nil, fmt.Errorf("read deployment addresses: %w", err)
+		return genesis{}, fmt.Errorf("find eigensdk-go: %w", err)
 	}
+	dir := flavorDir(sdk, flavor)
+	alloc, dumpBlock, err := loadAlloc(filepath.Join(dir, "anvil", "contracts-deployed-anvil-state.json"))
+	if err != nil {
+		return genesis{}, err
+	}
+	addrs, err := loadAddresses(dir, flavor)
+	if err != nil {
+		return genesis{}, fmt.Errorf("read deployment addresses: %w", err)
+	}
+	return genesis{alloc: alloc, block: dumpBlock, addrs: addrs}, nil
+}
+
+// accountKey is the deterministic key of extra funded account i.
+func accountKey(i int) *ecdsa.PrivateKey {
+	k, _ := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("avs-sync devnet account %d", i))))
+	return k
+}
+
+// startFrom starts a chain from g with extra accounts first .. opts.Accounts-1 funded (accounts
+// below first are already in g's state).
+func startFrom(ctx context.Context, opts Options, g genesis, first int) (*Devnet, error) {
+	alloc := g.alloc
 	keys := make([]*ecdsa.PrivateKey, 0, len(anvilKeys)+opts.Accounts)
 	for _, h := range anvilKeys {
 		k, _ := crypto.HexToECDSA(h)
@@ -106,16 +149,18 @@ func Start(ctx context.Context, opts Options) (*Devnet, error) {
 	}
 	funds := new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))
 	for i := 0; i < opts.Accounts; i++ {
-		k, _ := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("avs-sync devnet account %d", i))))
+		k := accountKey(i)
 		keys = append(keys, k)
-		alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: funds}
+		if i >= first {
+			alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: funds}
+		}
 	}
 	gasLimit := opts.GasLimit
 	if gasLimit == 0 {
 		gasLimit = 30_000_000
 	}
 
-	backend, httpURL, wsTarget, err := newBackend(alloc, gasLimit)
+	backend, httpURL, wsTarget, err := newBackend(alloc, gasLimit, opts.Profile != "")
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +172,7 @@ func Start(ctx context.Context, opts Options) (*Devnet, error) {
 	d := &Devnet{
 		HTTPURL:   httpURL,
 		WSURL:     "ws://" + ws.Addr(),
-		Addresses: addrs,
+		Addresses: g.addrs,
 		Flavor:    opts.Flavor,
 		keys:      keys,
 		backend:   backend,
@@ -136,7 +181,7 @@ func Start(ctx context.Context, opts Options) (*Devnet, error) {
 	}
 	// The state's contracts recorded history up to the dump's block number; move past it so block
 	// numbers stay monotonic for checkpoints such as StakeRegistry's stake history.
-	for i := uint64(0); i <= dumpBlock; i++ {
+	for i := uint64(0); i <= g.block; i++ {
 		backend.Commit()
 	}
 	if err := d.dialReads(ctx); err != nil {
@@ -179,7 +224,9 @@ func (d *Devnet) dialReads(ctx context.Context) error {
 }
 
 // newBackend starts the simulated node with HTTP and websocket servers on free loopback ports.
-func newBackend(alloc types.GenesisAlloc, gasLimit uint64) (*simulated.Backend, string, string, error) {
+// With preimages the node keeps the addresses and storage keys behind its trie's hashes, so that its
+// state can be dumped (profile caches).
+func newBackend(alloc types.GenesisAlloc, gasLimit uint64, preimages bool) (*simulated.Backend, string, string, error) {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		httpPort, err := freePort()
@@ -190,7 +237,7 @@ func newBackend(alloc types.GenesisAlloc, gasLimit uint64) (*simulated.Backend, 
 		if err != nil {
 			return nil, "", "", err
 		}
-		b, err := tryBackend(alloc, gasLimit, httpPort, wsPort)
+		b, err := tryBackend(alloc, gasLimit, httpPort, wsPort, preimages)
 		if err == nil {
 			return b, fmt.Sprintf("http://127.0.0.1:%d", httpPort), fmt.Sprintf("127.0.0.1:%d", wsPort), nil
 		}
@@ -199,7 +246,7 @@ func newBackend(alloc types.GenesisAlloc, gasLimit uint64) (*simulated.Backend, 
 	return nil, "", "", fmt.Errorf("start simulated chain: %w", lastErr)
 }
 
-func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int) (b *simulated.Backend, err error) {
+func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int, preimages bool) (b *simulated.Backend, err error) {
 	// NewBackend panics when the node cannot start (a port taken between freePort and bind).
 	defer func() {
 		if r := recover(); r != nil {
@@ -209,6 +256,10 @@ func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int)
 	b = simulated.NewBackend(alloc, func(nc *node.Config, ec *ethconfig.Config) {
 		nc.HTTPHost, nc.HTTPPort = "127.0.0.1", httpPort
 		nc.HTTPModules = []string{"eth", "net", "web3"}
+		if preimages {
+			// Only the profile build dumps state (debug_accountRange); loopback only.
+			nc.HTTPModules = append(nc.HTTPModules, "debug")
+		}
 		nc.HTTPVirtualHosts = []string{"*"}
 		nc.WSHost, nc.WSPort = "127.0.0.1", wsPort
 		nc.WSModules = []string{"eth", "net", "web3"}
@@ -223,6 +274,7 @@ func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int)
 		ec.GPO.MaxPrice = big.NewInt(params.GWei)
 		ec.NetworkId = ChainID
 		ec.RPCGasCap = 0
+		ec.Preimages = preimages
 	})
 	return b, nil
 }
