@@ -95,3 +95,57 @@ func quorumLabels(tx Tx) []string {
 	}
 	return out
 }
+
+// senderMetrics are the Sender's collectors: fees, caps, replacements, send errors, balance.
+type senderMetrics struct {
+	feeCapBlocked prometheus.Gauge
+	baseFee       prometheus.Gauge
+	maxFee        prometheus.Gauge
+	maxTip        prometheus.Gauge
+	balance       prometheus.Gauge
+	balanceLow    prometheus.Gauge
+	outOfFunds    prometheus.Gauge
+	feesPaid      prometheus.Counter
+	replacements  prometheus.Counter
+	sendErrors    *prometheus.CounterVec
+	gasEstimated  prometheus.Counter
+}
+
+// newSenderMetrics builds the Sender's collectors and registers them on reg; nil registers none.
+func newSenderMetrics(reg prometheus.Registerer) (*senderMetrics, error) {
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: name, Help: help})
+	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: metricsNamespace, Name: name, Help: help})
+	}
+	m := &senderMetrics{
+		feeCapBlocked: gauge("fee_cap_blocked", "1 while the base fee plus the minimum tip is above --max-fee-per-gas: nothing is sent, updates wait."),
+		baseFee:       gauge("base_fee_gwei", "Base fee of the latest block, in gwei, as last read before a send."),
+		maxFee:        gauge("max_fee_per_gas_gwei", "The fee cap no transaction exceeds (--max-fee-per-gas), in gwei."),
+		maxTip:        gauge("max_priority_fee_per_gas_gwei", "The tip no transaction exceeds (--max-priority-fee-per-gas), in gwei."),
+		balance:       gauge("sender_balance_eth", "ETH held by the sender, read every few blocks and after each transaction."),
+		balanceLow:    gauge("sender_balance_low", "1 while the sender holds less than --low-balance."),
+		outOfFunds:    gauge("out_of_funds", "1 while the sender cannot pay for the next transaction: updates wait for funds."),
+		feesPaid:      counter("fees_paid_eth_total", "ETH paid in fees by mined transactions (effective gas price times gas used)."),
+		replacements:  counter("tx_replacements_total", "Transactions broadcast to replace a pending one at the same nonce, at higher fees."),
+		sendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metricsNamespace, Name: "send_errors_total",
+			Help: "Sends refused, by kind: underpriced, nonce_too_low, already_known, insufficient_funds, fee_cap (above the cap, not sent), other.",
+		}, []string{"kind"}),
+		gasEstimated: counter("gas_estimated_total", "Gas estimated for mined stake update transactions (compare with gas_used_total)."),
+	}
+	for _, k := range sendErrorKinds {
+		m.sendErrors.WithLabelValues(k)
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.feeCapBlocked, m.baseFee, m.maxFee, m.maxTip, m.balance, m.balanceLow,
+		m.outOfFunds, m.feesPaid, m.replacements, m.sendErrors, m.gasEstimated} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register sender metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -16,8 +16,6 @@ import (
 	"github.com/Layr-Labs/eigensdk-go/aws/secretmanager"
 	"github.com/Layr-Labs/eigensdk-go/chainio/clients/fireblocks"
 	"github.com/Layr-Labs/eigensdk-go/chainio/clients/wallet"
-	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr"
-	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr/geometric"
 	sdkecdsa "github.com/Layr-Labs/eigensdk-go/crypto/ecdsa"
 	"github.com/Layr-Labs/eigensdk-go/signerv2"
 	"github.com/ethereum/go-ethereum/common"
@@ -50,12 +48,27 @@ type SignerConfig struct {
 
 	// ReceiptPollInterval is how often receipts are polled (default 1 s).
 	ReceiptPollInterval time.Duration
-	// BumpAfter is how long a transaction may stay unmined before it is re-sent with a higher tip
-	// (default 60 s).
+	// BumpAfter is how long a transaction may stay unmined before it is replaced at higher fees
+	// (the resubmission timeout; default DefaultResubmissionTimeout).
 	BumpAfter time.Duration
 	// Confirmations is how many blocks must follow a transaction's block before it counts as
 	// mined (default 0).
 	Confirmations uint64
+	// Fees bound every transaction's tip and fee cap (zero fields: the defaults).
+	Fees FeeLimits
+	// StateDir keeps what was broadcast at each pending nonce across restarts (empty: memory
+	// only).
+	StateDir string
+	// LowBalance is the balance, in wei, below which the sender is reported low (nil: never).
+	LowBalance *big.Int
+}
+
+// resubmission is the resubmission timeout.
+func (c SignerConfig) resubmission() time.Duration {
+	if c.BumpAfter <= 0 {
+		return DefaultResubmissionTimeout
+	}
+	return c.BumpAfter
 }
 
 // FireblocksConfig configures the Fireblocks wallet.
@@ -117,6 +130,11 @@ func (c SignerConfig) Validate() error {
 		return errors.New("signer: Secrets Manager private key needs a region")
 	case c.KMSKeyID != "" && c.KMSRegion == "":
 		return errors.New("signer: AWS KMS key needs a region")
+	}
+	if err := c.Fees.Validate(); err != nil {
+		return err
+	}
+	switch {
 	case c.Fireblocks.Enabled:
 		f := c.Fireblocks
 		if (f.APIKey == "") == (f.APIKeySecretName == "") {
@@ -135,11 +153,11 @@ func (c SignerConfig) Validate() error {
 	return nil
 }
 
-// NewTxManager builds the sender's wallet from cfg's one key source and a geometric transaction
-// manager over it (gas estimation with GasLimitMultiplier headroom, tip bumping, confirmations),
-// and returns it with the sender address. chainID nil reads it from client. Metrics of the
-// transaction manager go to reg (nil: none). No secret is logged or put in an error.
-func NewTxManager(ctx context.Context, cfg SignerConfig, client *ethclient.Client, chainID *big.Int, log *slog.Logger, reg prometheus.Registerer) (txmgr.TxManager, common.Address, error) {
+// NewTxManager builds the sender's signer from cfg's one key source and the Sender over it, and
+// returns it with the sender address. chainID nil reads it from client. The Sender's metrics go
+// to reg (nil: none). What an earlier process broadcast is read from cfg.StateDir; a missing or
+// unreadable record is a warning. No secret is logged or put in an error.
+func NewTxManager(ctx context.Context, cfg SignerConfig, client *ethclient.Client, chainID *big.Int, log *slog.Logger, reg prometheus.Registerer) (*Sender, common.Address, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, common.Address{}, err
 	}
@@ -153,47 +171,42 @@ func NewTxManager(ctx context.Context, cfg SignerConfig, client *ethclient.Clien
 		log = slog.New(slog.DiscardHandler)
 	}
 	sdkLog := sdkLogger{l: log}
-	w, sender, err := newWallet(ctx, cfg, client, chainID, sdkLog)
+	b, sender, err := newBroadcaster(ctx, cfg, client, chainID, sdkLog)
 	if err != nil {
 		return nil, common.Address{}, err
 	}
-	m, err := txmgrMetrics(reg, sdkLog)
+	m, err := newSenderMetrics(reg)
 	if err != nil {
 		return nil, common.Address{}, err
 	}
-	poll := cfg.ReceiptPollInterval
-	if poll <= 0 {
-		poll = time.Second
+	limits := cfg.Fees.withDefaults()
+	m.maxFee.Set(gweiFloat(limits.MaxFeePerGas))
+	m.maxTip.Set(gweiFloat(limits.MaxPriorityFeePerGas))
+	sent, err := loadSent(cfg.StateDir, chainID.Uint64(), sender)
+	if err != nil {
+		log.Warn("what earlier runs broadcast is unknown: a pending replacement is priced from the pool's answers", "err", err)
 	}
-	txm := geometric.NewGeometricTxnManager(pendingEstimator{client}, w, sdkLog, m, geometric.GeometricTxnManagerParams{
-		ConfirmationBlocks:         cfg.Confirmations,
-		TxnConfirmationTimeout:     cfg.BumpAfter,
-		GetTxReceiptTickerDuration: poll,
-		GasMultiplier:              GasLimitMultiplier,
-	})
-	return txm, sender, nil
+	s := &Sender{
+		client: client, b: b, from: sender, chainID: chainID, limits: limits, cfg: cfg,
+		log: log, m: m, now: time.Now, sent: sent,
+	}
+	if len(sent) > 0 {
+		log.Info("transactions broadcast by an earlier run", "nonces", len(sent))
+	}
+	return s, sender, nil
 }
 
-// txmgrMetrics registers the transaction manager's metrics on reg (nil: none). The SDK registers
-// with promauto, which panics on a duplicate; that becomes an error here.
-func txmgrMetrics(reg prometheus.Registerer, log sdkLogger) (m geometric.Metrics, err error) {
-	if reg == nil {
-		return geometric.NewNoopMetrics(), nil
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("register transaction manager metrics: %v", r)
+// newBroadcaster builds the signing path of the one configured source: the SDK's Fireblocks
+// wallet, or one of its signers for a local key, keystore, Secrets Manager key or KMS key.
+func newBroadcaster(ctx context.Context, cfg SignerConfig, client *ethclient.Client, chainID *big.Int, sdkLog sdkLogger) (broadcaster, common.Address, error) {
+	if cfg.Fireblocks.Enabled {
+		w, sender, err := fireblocksWallet(ctx, cfg, client, sdkLog)
+		if err != nil {
+			return nil, common.Address{}, err
 		}
-	}()
-	return geometric.NewMetrics(reg, "avssync", log), nil
-}
-
-// newWallet builds the wallet of the one configured source.
-func newWallet(ctx context.Context, cfg SignerConfig, client *ethclient.Client, chainID *big.Int, sdkLog sdkLogger) (wallet.Wallet, common.Address, error) {
-	switch {
-	case cfg.Fireblocks.Enabled:
-		return fireblocksWallet(ctx, cfg, client, sdkLog)
-	case cfg.KMSKeyID != "":
+		return fireblocksBroadcaster{w: w}, sender, nil
+	}
+	if cfg.KMSKeyID != "" {
 		kms, err := eigenkms.NewKMSClient(ctx, cfg.KMSRegion)
 		if err != nil {
 			return nil, common.Address{}, fmt.Errorf("signer: AWS KMS client in %s: %w", cfg.KMSRegion, err)
@@ -203,11 +216,7 @@ func newWallet(ctx context.Context, cfg SignerConfig, client *ethclient.Client, 
 			return nil, common.Address{}, fmt.Errorf("signer: public key of AWS KMS key %s: %w", cfg.KMSKeyID, err)
 		}
 		sender := crypto.PubkeyToAddress(*pub)
-		w, err := wallet.NewPrivateKeyWallet(client, signerv2.NewKMSSigner(ctx, kms, pub, cfg.KMSKeyID, chainID), sender, sdkLog)
-		if err != nil {
-			return nil, common.Address{}, fmt.Errorf("signer: wallet: %w", err)
-		}
-		return w, sender, nil
+		return keyBroadcaster{client: client, signer: signerv2.NewKMSSigner(ctx, kms, pub, cfg.KMSKeyID, chainID), from: sender}, sender, nil
 	}
 	key, err := privateKey(ctx, cfg)
 	if err != nil {
@@ -217,11 +226,7 @@ func newWallet(ctx context.Context, cfg SignerConfig, client *ethclient.Client, 
 	if err != nil {
 		return nil, common.Address{}, fmt.Errorf("signer: %w", err)
 	}
-	w, err := wallet.NewPrivateKeyWallet(client, signer, sender, sdkLog)
-	if err != nil {
-		return nil, common.Address{}, fmt.Errorf("signer: wallet: %w", err)
-	}
-	return w, sender, nil
+	return keyBroadcaster{client: client, signer: signer, from: sender}, sender, nil
 }
 
 // privateKey loads the key of a local source: hex, hex file, keystore or Secrets Manager. The

@@ -241,21 +241,13 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) (*TxResult, 
 	return tr, nil
 }
 
-// sendTx hands the transaction to the transaction manager with the sender's next nonce; the
-// manager re-estimates gas, prices it, signs, sends, bumps and waits for the receipt.
-//
-// The nonce is the sender's mined count, not its pending one: sends never overlap, so a
-// transaction still pending is one an earlier attempt gave up on, and the new one replaces it
-// instead of queueing behind it. The key must be avs-sync's alone.
+// sendTx hands the transaction to the transaction manager (NewTxManager's Sender), which owns
+// nonce, fees within the caps, replacement and resubmission, and waits for the receipt. The
+// candidate carries only what to call: the manager ignores its nonce, gas and fees.
 func (s *Submitter) sendTx(ctx context.Context, tx Tx) (*types.Receipt, error) {
-	nonce, err := s.client.NonceAt(ctx, s.sender, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read nonce of %s: %w", s.sender, err)
-	}
 	to := s.c.RegistryCoordinator
 	unsigned := types.NewTx(&types.DynamicFeeTx{
 		ChainID: s.chainID,
-		Nonce:   nonce,
 		To:      &to,
 		Gas:     tx.GasEstimate,
 		Data:    tx.Data,

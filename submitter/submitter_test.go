@@ -281,7 +281,8 @@ func TestSubmitMinedRevert(t *testing.T) {
 	}
 }
 
-// halfGasTxManager signs and sends a transaction with half its gas estimate and waits for it.
+// halfGasTxManager signs and sends a transaction with half its gas estimate at the sender's next
+// nonce and waits for it.
 type halfGasTxManager struct {
 	client *ethclient.Client
 	key    *ecdsa.PrivateKey
@@ -296,9 +297,13 @@ func (m halfGasTxManager) Send(ctx context.Context, tx *types.Transaction, _ boo
 	if err != nil {
 		return nil, err
 	}
+	nonce, err := m.client.PendingNonceAt(ctx, crypto.PubkeyToAddress(m.key.PublicKey))
+	if err != nil {
+		return nil, err
+	}
 	tip := big.NewInt(1e9)
 	signed, err := types.SignNewTx(m.key, types.LatestSignerForChainID(tx.ChainId()), &types.DynamicFeeTx{
-		ChainID: tx.ChainId(), Nonce: tx.Nonce(), GasTipCap: tip,
+		ChainID: tx.ChainId(), Nonce: nonce, GasTipCap: tip,
 		GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip),
 		Gas:       tx.Gas() / 2, To: tx.To(), Data: tx.Data(),
 	})

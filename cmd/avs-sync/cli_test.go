@@ -220,7 +220,7 @@ func TestSignerSelection(t *testing.T) {
 		{"nothing", SignerFlags{}, false},
 	}
 	for _, tt := range tests {
-		if got := signerConfig(tt.flags, time.Minute).Fireblocks.Enabled; got != tt.wantFireblocks {
+		if got := signerConfig(tt.flags, "").Fireblocks.Enabled; got != tt.wantFireblocks {
 			t.Errorf("%s: Fireblocks %v, want %v", tt.name, got, tt.wantFireblocks)
 		}
 	}

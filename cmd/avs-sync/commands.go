@@ -33,9 +33,10 @@ type daemonFlags struct {
 
 // prepared is a daemon's parts, built from its flags.
 type prepared struct {
-	ch  *chain
-	reg *prometheus.Registry
-	sy  *syncer.Syncer
+	ch     *chain
+	reg    *prometheus.Registry
+	sy     *syncer.Syncer
+	sender *submitter.Sender
 }
 
 func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, error) {
@@ -61,7 +62,7 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, 
 		return nil, err
 	}
 	sy := syncer.New(cfg, ch.reader, sub, ch.eth, log, reg, nil)
-	return &prepared{ch: ch, reg: reg, sy: sy}, nil
+	return &prepared{ch: ch, reg: reg, sy: sy, sender: txm}, nil
 }
 
 // serve runs the metrics server beside main, and stops it when main returns.
@@ -135,7 +136,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return nil
 	}
 	return serve(ctx, log, c.Metrics, p.reg, ready, func(ctx context.Context) error {
-		return p.sy.Watch(ctx, w)
+		return watchingBalance(ctx, p.sender, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/submitter"
 )
 
 // NodeFlags say how to reach the Ethereum node.
@@ -56,6 +58,40 @@ type SignerFlags struct {
 	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
 	FireblocksVaultAccountName           string `name:"fireblocks-vault-account-name" group:"signer" help:"Fireblocks vault account that sends."`
 	LowBalance                           string `name:"low-balance" group:"signer" default:"0.1" placeholder:"ETH" help:"Warn (log and metric) when the sender holds less than this many ETH."`
+
+	MaxFeePerGas         string        `name:"max-fee-per-gas" group:"fees" default:"100" placeholder:"GWEI" help:"Most any transaction pays per gas (its EIP-1559 fee cap), first send or replacement. With the base fee above it nothing is sent and updates wait."`
+	MaxPriorityFeePerGas string        `name:"max-priority-fee-per-gas" group:"fees" default:"3" placeholder:"GWEI" help:"Most any transaction tips per gas, whatever the node suggests."`
+	MinPriorityFeePerGas string        `name:"min-priority-fee-per-gas" group:"fees" default:"0.1" placeholder:"GWEI" help:"Least tip per gas, whatever the node suggests."`
+	ResubmissionTimeout  time.Duration `name:"resubmission-timeout" group:"fees" default:"48s" help:"Replace a transaction still unmined after this long, at fees 12.5% higher (within the caps)."`
+}
+
+// FeeLimits parses the fee flags into wei.
+func (s SignerFlags) FeeLimits() (submitter.FeeLimits, error) {
+	var l submitter.FeeLimits
+	for _, f := range []struct {
+		flag, v string
+		dst     **big.Int
+	}{
+		{"max-fee-per-gas", s.MaxFeePerGas, &l.MaxFeePerGas},
+		{"max-priority-fee-per-gas", s.MaxPriorityFeePerGas, &l.MaxPriorityFeePerGas},
+		{"min-priority-fee-per-gas", s.MinPriorityFeePerGas, &l.MinPriorityFeePerGas},
+	} {
+		wei, err := submitter.ParseGwei(f.v)
+		if err != nil {
+			return l, fmt.Errorf("--%s: %w", f.flag, err)
+		}
+		*f.dst = wei
+	}
+	if l.MaxFeePerGas.Sign() == 0 {
+		return l, errors.New("--max-fee-per-gas must be above 0")
+	}
+	if l.MaxPriorityFeePerGas.Sign() == 0 {
+		return l, errors.New("--max-priority-fee-per-gas must be above 0")
+	}
+	if s.ResubmissionTimeout <= 0 {
+		return l, errors.New("--resubmission-timeout must be above 0")
+	}
+	return l, l.Validate()
 }
 
 // SyncFlags shape when and what avs-sync updates.

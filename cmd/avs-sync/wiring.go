@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -29,7 +28,7 @@ func newRegistry() *prometheus.Registry {
 // signerConfig maps the signer flags onto the submitter's key sources. As in the original tool
 // (whose --use-fireblocks defaulted to true), a private key wins over Fireblocks, and Fireblocks
 // credentials without a key select Fireblocks.
-func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerConfig {
+func signerConfig(f SignerFlags, stateDir string) submitter.SignerConfig {
 	keyGiven := f.EcdsaPrivateKey != "" || f.EcdsaPrivateKeyFile != "" || f.KeystorePath != "" ||
 		f.SecretManagerEcdsaPrivateKeyName != "" || f.KMSKeyID != ""
 	region := f.KMSRegion
@@ -46,8 +45,8 @@ func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerCo
 		KMSKeyID:                    f.KMSKeyID,
 		KMSRegion:                   region,
 		ReceiptPollInterval:         500 * time.Millisecond,
-		// Re-price a pending transaction a few times before the writer timeout gives up on it.
-		BumpAfter: writerTimeout / 4,
+		BumpAfter:                   f.ResubmissionTimeout,
+		StateDir:                    stateDir,
 		Fireblocks: submitter.FireblocksConfig{
 			Enabled:          !keyGiven && (f.UseFireblocks || f.FireblocksAPIKey != "" || f.SecretManagerFireblocksAPIKeyName != ""),
 			APIKey:           f.FireblocksAPIKey,
@@ -61,42 +60,55 @@ func signerConfig(f SignerFlags, writerTimeout time.Duration) submitter.SignerCo
 }
 
 // sender builds the transaction manager and checks the sender can pay.
-func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, sync SyncFlags, reg prometheus.Registerer) (txmgr.TxManager, common.Address, error) {
-	cfg := signerConfig(f, sync.WriterTimeoutDuration)
+func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, sync SyncFlags, reg prometheus.Registerer) (*submitter.Sender, common.Address, error) {
+	cfg := signerConfig(f, sync.StateDir)
+	fees, err := f.FeeLimits()
+	if err != nil {
+		return nil, common.Address{}, usage(err)
+	}
+	cfg.Fees = fees
+	if cfg.LowBalance, err = f.LowBalanceWei(); err != nil {
+		return nil, common.Address{}, usage(err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, common.Address{}, usage(err)
 	}
 	if f.EcdsaPrivateKey != "" && keyOnCommandLine(os.Args) {
 		log.Warn("--ecdsa-private-key is visible to other users in the process list; prefer AVS_SYNC_ECDSA_PRIVATE_KEY or --ecdsa-private-key-file")
 	}
-	low, err := f.LowBalanceWei()
-	if err != nil {
-		return nil, common.Address{}, usage(err)
-	}
 	txm, addr, err := submitter.NewTxManager(ctx, cfg, ch.eth, new(big.Int).SetUint64(ch.contracts.ChainID), log, reg)
 	if err != nil {
 		return nil, common.Address{}, usage(err)
 	}
-	bal, err := ch.eth.BalanceAt(ctx, addr, nil)
+	bal, err := txm.RefreshBalance(ctx)
 	if err != nil {
-		return nil, common.Address{}, fmt.Errorf("read balance of sender %s: %w", addr, err)
+		return nil, common.Address{}, err
 	}
-	balance := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "sender_balance_eth", Help: "ETH held by the sender at start."})
-	lowGauge := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "sender_balance_low", Help: "1 when the sender held less than --low-balance at start."})
-	if reg != nil {
-		reg.MustRegister(balance, lowGauge)
-	}
-	eth, _ := new(big.Float).Quo(new(big.Float).SetInt(bal), big.NewFloat(1e18)).Float64()
-	balance.Set(eth)
 	if bal.Sign() == 0 {
 		return nil, common.Address{}, usage(fmt.Errorf("sender %s holds no ETH on chain %d: fund it or use another key", addr, ch.contracts.ChainID))
 	}
-	log.Info("sender", "address", addr, "balance_eth", eth)
-	if bal.Cmp(low) < 0 {
-		lowGauge.Set(1)
-		log.Warn("sender balance is low", "address", addr, "balance_eth", eth, "threshold_eth", f.LowBalance)
-	}
+	eth, _ := new(big.Float).Quo(new(big.Float).SetInt(bal), big.NewFloat(1e18)).Float64()
+	log.Info("sender", "address", addr, "balance_eth", eth, "max_fee_per_gas_gwei", f.MaxFeePerGas,
+		"max_priority_fee_per_gas_gwei", f.MaxPriorityFeePerGas, "min_priority_fee_per_gas_gwei", f.MinPriorityFeePerGas)
 	return txm, addr, nil
+}
+
+// balanceInterval is how often the daemon reads the sender's balance between transactions
+// (three mainnet blocks).
+const balanceInterval = 36 * time.Second
+
+// watchingBalance runs main with the sender's balance read every balanceInterval beside it.
+func watchingBalance(ctx context.Context, s *submitter.Sender, main func(context.Context) error) error {
+	bctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.WatchBalance(bctx, balanceInterval)
+	}()
+	err := main(ctx)
+	stop()
+	<-done
+	return err
 }
 
 // operatorList parses --operators.

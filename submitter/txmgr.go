@@ -1,0 +1,589 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// Lifecycle defaults.
+const (
+	// DefaultResubmissionTimeout is how long a transaction may stay unmined before it is re-priced
+	// (Optimism's txmgr default).
+	DefaultResubmissionTimeout = 48 * time.Second
+	// nonceTooLowLimit is how many "nonce too low" answers one Send takes before it gives up
+	// (Optimism's SafeAbortNonceTooLowCount).
+	nonceTooLowLimit = 3
+	// cancelTimeout bounds a Fireblocks cancel sent after the send's own deadline passed.
+	cancelTimeout = 30 * time.Second
+)
+
+// errNonceTaken: another transaction was mined at the nonce; what this one does is not done.
+var errNonceTaken = errors.New("nonce taken by another transaction")
+
+// Sender owns the lifecycle of the sender's transactions: nonce, fees within the configured
+// limits, replacement pricing, resubmission, error classification and the sender's balance. Its
+// one Send takes what to call and returns the receipt; callers never see a fee. It implements
+// the SDK's txmgr.TxManager, so the submitter (and anything else written against the SDK) sends
+// through it unchanged.
+//
+// Sends never overlap (mu). The key must be avs-sync's alone: a transaction still pending at the
+// sender's mined nonce is one an earlier send gave up on, and the next send replaces it.
+type Sender struct {
+	client  *ethclient.Client
+	b       broadcaster
+	from    common.Address
+	chainID *big.Int
+	limits  FeeLimits
+	cfg     SignerConfig
+	log     *slog.Logger
+	m       *senderMetrics
+	now     func() time.Time
+
+	// mu serialises Send and guards sent and the balance gauges' inputs.
+	mu sync.Mutex
+	// sent holds, for every nonce at or above the sender's mined nonce when last read, what was
+	// broadcast there (or what the pool said holds it): a replacement is priced above its fees.
+	// Entries below the mined nonce are dropped. It is written to stateDir after every change,
+	// so a restart prices above what the previous process left in the pool.
+	sent map[uint64]*nonceRecord
+	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
+	lowWarned bool
+}
+
+// Send prices, signs, broadcasts and re-prices the transaction described by candidate (its To,
+// Data, Value; its nonce, gas and fees are ignored) until it is mined or ctx ends, and returns
+// the receipt, reverted or not. Fees above the caps are ErrFeeAboveCap (nothing sent), a sender
+// that cannot pay is ErrOutOfFunds, a call that reverts in its gas estimate wraps the node's
+// revert error. waitForReceipt is ignored: Send always waits.
+func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool) (*types.Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if candidate.To() == nil {
+		return nil, errors.New("send: contract creation is not supported")
+	}
+	work := workOf(candidate)
+	estimate, err := s.estimate(ctx, candidate)
+	if err != nil {
+		return nil, err
+	}
+	gas := uint64(float64(estimate) * GasLimitMultiplier)
+	tooLow := 0
+	var nextBump time.Time // when a replacement the caps forbade is tried again
+	for {
+		nonce, err := s.nonce(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rec := s.sent[nonce]
+		if rec != nil && s.b.managesNonce() && rec.last() == nil {
+			delete(s.sent, nonce) // every Fireblocks attempt there was cancelled or failed
+			s.persist()
+			rec = nil
+		}
+		if s.shouldBroadcast(ctx, rec, work, nextBump) {
+			err := s.broadcastAt(ctx, nonce, candidate, work, gas)
+			switch {
+			case errors.Is(err, errNonceTooLow):
+				tooLow++
+				if tooLow >= nonceTooLowLimit {
+					return nil, fmt.Errorf("send at nonce %d: %d nonce too low answers, giving up: %w", nonce, tooLow, err)
+				}
+				continue
+			case errors.Is(err, errUnderpriced):
+				continue // priced again above what the pool holds
+			case errors.Is(err, errCapsForbid):
+				nextBump = s.now().Add(s.cfg.resubmission())
+			case err != nil:
+				return nil, err
+			}
+		}
+		receipt, err := s.await(ctx, nonce, work, nextBump)
+		switch {
+		case err == nil:
+			s.mined(ctx, receipt, estimate)
+			return receipt, nil
+		case errors.Is(err, errNonceTaken), errors.Is(err, errResubmit):
+			continue
+		}
+		return nil, err
+	}
+}
+
+// shouldBroadcast decides, at a nonce holding rec, whether to broadcast now or wait for what is
+// pending there.
+func (s *Sender) shouldBroadcast(ctx context.Context, rec *nonceRecord, work common.Hash, nextBump time.Time) bool {
+	if rec == nil {
+		return true
+	}
+	if s.now().Before(nextBump) {
+		return false
+	}
+	last := rec.last()
+	if last == nil {
+		return true // the pool holds something unknown: replace it, priced above what it said
+	}
+	// Fireblocks: a transaction awaiting approval has no hash to replace; a second one would be
+	// a second transaction for the same work. Wait for it (or for its cancel at the timeout).
+	if s.b.managesNonce() && s.pendingApproval(ctx, rec) {
+		return false
+	}
+	if last.Work != work {
+		return true // replace abandoned work with current work
+	}
+	return s.now().Sub(last.At) >= s.cfg.resubmission()
+}
+
+// pendingApproval reports whether a live Fireblocks attempt of rec is not yet broadcast.
+func (s *Sender) pendingApproval(ctx context.Context, rec *nonceRecord) bool {
+	for _, a := range rec.live() {
+		if _, err := s.b.receipt(ctx, a.ID); errors.Is(err, errNotBroadcast) {
+			return true
+		}
+	}
+	return false
+}
+
+// Broadcast outcomes the Send loop acts on.
+var (
+	errNonceTooLow = errors.New("nonce too low")
+	errUnderpriced = errors.New("replacement underpriced")
+	errCapsForbid  = errors.New("the caps leave no room for a replacement")
+	errResubmit    = errors.New("resubmission due")
+)
+
+// broadcastAt prices and broadcasts the candidate at nonce, replacing what rec holds there.
+func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types.Transaction, work common.Hash, gas uint64) error {
+	price, baseFee, err := s.price(ctx)
+	if err != nil {
+		if errors.Is(err, ErrFeeAboveCap) {
+			s.m.feeCapBlocked.Set(1)
+			s.m.sendErrors.WithLabelValues(kindFeeCap).Inc()
+			s.log.Warn("fees above the cap: nothing sent, the update waits", "err", err)
+		}
+		return err
+	}
+	rec := s.sent[nonce]
+	replacing := rec != nil
+	if replacing {
+		p, ok := s.limits.replacement(rec.fees(), price)
+		if !ok {
+			s.log.Warn("a replacement 12.5% above the pending transaction would exceed the fee caps: waiting for it",
+				"nonce", nonce, "pending", rec.fees().String(), "max_fee_gwei", Gwei(s.limits.MaxFeePerGas),
+				"max_priority_fee_gwei", Gwei(s.limits.MaxPriorityFeePerGas))
+			return errCapsForbid
+		}
+		price = p
+	}
+	if err := s.checkFunds(ctx, gas, price.FeeCap, candidate.Value()); err != nil {
+		return err
+	}
+	tx := types.NewTx(&types.DynamicFeeTx{
+		ChainID:   s.chainID,
+		Nonce:     nonce,
+		GasTipCap: price.Tip,
+		GasFeeCap: price.FeeCap,
+		Gas:       gas,
+		To:        candidate.To(),
+		Value:     candidate.Value(),
+		Data:      candidate.Data(),
+	})
+	id, err := s.b.broadcast(ctx, tx)
+	kind := classify(err)
+	if kind != "" {
+		s.m.sendErrors.WithLabelValues(kind).Inc()
+	}
+	switch kind {
+	case "":
+	case kindAlreadyKnown:
+		// The pool holds exactly this transaction: it was sent, its answer was lost.
+		s.log.Info("transaction already known to the node: waiting for it", "nonce", nonce, "hash", id)
+	case kindUnderpriced:
+		// Something at least this price holds the nonce: price the next try above it.
+		s.log.Warn("replacement underpriced: pricing above what the pool holds", "nonce", nonce, "tried", price.String(), "err", err)
+		if rec == nil {
+			rec = &nonceRecord{}
+			s.sent[nonce] = rec
+		}
+		rec.raise(price)
+		s.persist()
+		return fmt.Errorf("%w: %w", errUnderpriced, err)
+	case kindNonceTooLow:
+		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "err", err)
+		return fmt.Errorf("%w: %w", errNonceTooLow, err)
+	case kindInsufficientFunds:
+		s.m.outOfFunds.Set(1)
+		s.log.Error("sender out of funds: nothing sent, the update waits for funds", "sender", s.from, "err", err)
+		return fmt.Errorf("send at nonce %d: %w: %w", nonce, ErrOutOfFunds, err)
+	default:
+		return fmt.Errorf("send at nonce %d: %w", nonce, err)
+	}
+	if rec == nil {
+		rec = &nonceRecord{}
+		s.sent[nonce] = rec
+	}
+	if replacing {
+		s.m.replacements.Inc()
+	}
+	rec.raise(price)
+	rec.Attempts = append(rec.Attempts, attempt{ID: id, Work: work, Tip: price.Tip, FeeCap: price.FeeCap, At: s.now()})
+	s.persist()
+	s.m.feeCapBlocked.Set(0)
+	s.m.outOfFunds.Set(0)
+	s.log.Info("transaction sent", "nonce", nonce, "id", id, "tip_gwei", Gwei(price.Tip), "fee_cap_gwei", Gwei(price.FeeCap),
+		"base_fee_gwei", Gwei(baseFee), "gas_limit", gas, "replacement", replacing)
+	return nil
+}
+
+// await waits for a transaction at nonce doing work to be mined. It returns errResubmit when
+// the latest attempt has waited the resubmission timeout, errNonceTaken when something else was
+// mined at the nonce, and on ctx's end (cancelling Fireblocks transactions not yet broadcast) an
+// error wrapping ctx's.
+func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, nextBump time.Time) (*types.Receipt, error) {
+	poll := s.cfg.ReceiptPollInterval
+	if poll <= 0 {
+		poll = time.Second
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		rec := s.sent[nonce]
+		if rec == nil || (s.b.managesNonce() && rec.last() == nil) {
+			return nil, errNonceTaken // nothing live at the nonce: send again
+		}
+		var mined uint64
+		if !s.b.managesNonce() {
+			n, err := s.client.NonceAt(ctx, s.from, nil)
+			if err == nil {
+				mined = n
+			}
+		}
+		for _, a := range rec.live() {
+			r, err := s.b.receipt(ctx, a.ID)
+			switch {
+			case err == nil && r != nil:
+				delete(s.sent, nonce)
+				s.persist()
+				if a.Work != work {
+					s.log.Info("an earlier transaction was mined at the nonce: sending this one at the next", "nonce", nonce, "hash", r.TxHash)
+					s.mined(ctx, r, 0)
+					return nil, errNonceTaken
+				}
+				return r, nil
+			case errors.Is(err, errDead):
+				s.log.Warn("Fireblocks transaction will not be mined", "id", a.ID, "err", err)
+				a.Dead = true
+				s.persist()
+			}
+		}
+		if mined > nonce {
+			s.log.Warn("a transaction this sender did not record was mined at the nonce", "nonce", nonce)
+			delete(s.sent, nonce)
+			s.persist()
+			return nil, errNonceTaken
+		}
+		if !s.b.managesNonce() && !s.now().Before(nextBump) {
+			// Re-price once the latest attempt waited the resubmission timeout; at once when the
+			// pool holds only something unknown and the caps allowed no replacement before.
+			if last := rec.last(); last == nil || s.now().Sub(last.At) >= s.cfg.resubmission() {
+				return nil, errResubmit
+			}
+		}
+		if last := rec.last(); last != nil && s.b.managesNonce() && !s.now().Before(nextBump) && s.now().Sub(last.At) >= s.cfg.resubmission() {
+			if _, err := s.b.receipt(ctx, last.ID); errors.Is(err, errPending) {
+				return nil, errResubmit // broadcast and unmined: a replacement names its hash
+			}
+		}
+		select {
+		case <-ctx.Done():
+			s.cancelUnbroadcast(ctx, rec)
+			return nil, fmt.Errorf("transaction at nonce %d not mined: %w", nonce, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// cancelUnbroadcast withdraws the live Fireblocks attempts of rec still awaiting approval, on a
+// fresh context since ctx has ended. One the cancel cannot stop stays recorded, and the next
+// send waits for it instead of creating another.
+func (s *Sender) cancelUnbroadcast(ctx context.Context, rec *nonceRecord) {
+	if !s.b.managesNonce() {
+		return
+	}
+	cctx, cancel := freshContext(ctx, cancelTimeout)
+	defer cancel()
+	for _, a := range rec.live() {
+		if _, err := s.b.receipt(cctx, a.ID); !errors.Is(err, errNotBroadcast) {
+			continue
+		}
+		ok, err := s.b.cancel(cctx, a.ID)
+		switch {
+		case err != nil:
+			s.log.Warn("cancel Fireblocks transaction not broadcast in time", "id", a.ID, "err", err)
+		case !ok:
+			s.log.Warn("Fireblocks refused to cancel a transaction not broadcast in time: the next send waits for it", "id", a.ID)
+		default:
+			s.log.Info("cancelled Fireblocks transaction not broadcast in time", "id", a.ID)
+			a.Dead = true
+		}
+	}
+	s.persist()
+}
+
+// mined counts a mined transaction and refreshes the balance. estimate 0: not ours to count.
+func (s *Sender) mined(ctx context.Context, r *types.Receipt, estimate uint64) {
+	if r.EffectiveGasPrice != nil {
+		paid := new(big.Int).Mul(r.EffectiveGasPrice, new(big.Int).SetUint64(r.GasUsed))
+		s.m.feesPaid.Add(ethFloat(paid))
+	}
+	if estimate > 0 {
+		s.m.gasEstimated.Add(float64(estimate))
+	}
+	if err := s.waitConfirmations(ctx, r); err != nil {
+		s.log.Warn("waiting for confirmations", "hash", r.TxHash, "err", err)
+	}
+	if _, err := s.refreshBalance(ctx); err != nil {
+		s.log.Warn("read sender balance after a transaction", "err", err)
+	}
+}
+
+// waitConfirmations waits until cfg.Confirmations blocks follow the receipt's block.
+func (s *Sender) waitConfirmations(ctx context.Context, r *types.Receipt) error {
+	if s.cfg.Confirmations == 0 || r.BlockNumber == nil {
+		return nil
+	}
+	want := r.BlockNumber.Uint64() + s.cfg.Confirmations
+	t := time.NewTicker(max(s.cfg.ReceiptPollInterval, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		head, err := s.client.BlockNumber(ctx)
+		if err == nil && head >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// estimate is the candidate's gas from the sender at the pending block.
+func (s *Sender) estimate(ctx context.Context, candidate *types.Transaction) (uint64, error) {
+	gas, err := pendingEstimator{s.client}.EstimateGas(ctx, ethereum.CallMsg{
+		From: s.from, To: candidate.To(), Value: candidate.Value(), Data: candidate.Data(),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("estimate gas: %w", err)
+	}
+	return gas, nil
+}
+
+// nonce reads the sender's mined nonce and forgets what was sent below it.
+func (s *Sender) nonce(ctx context.Context) (uint64, error) {
+	n, err := s.client.NonceAt(ctx, s.from, nil)
+	if err != nil {
+		return 0, fmt.Errorf("read nonce of %s: %w", s.from, err)
+	}
+	if s.b.managesNonce() {
+		return n, nil
+	}
+	changed := false
+	for k := range s.sent {
+		if k < n {
+			delete(s.sent, k)
+			changed = true
+		}
+	}
+	if changed {
+		s.persist()
+	}
+	return n, nil
+}
+
+// price is what a first send pays now, from the latest header's base fee and the node's
+// suggested tip, within the limits.
+func (s *Sender) price(ctx context.Context) (fees, *big.Int, error) {
+	head, err := s.client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return fees{}, nil, fmt.Errorf("read latest header: %w", err)
+	}
+	if head.BaseFee == nil {
+		return fees{}, nil, fmt.Errorf("block %v has no base fee: the node is not past London, or answered garbage", head.Number)
+	}
+	s.m.baseFee.Set(gweiFloat(head.BaseFee))
+	tip, err := s.client.SuggestGasTipCap(ctx)
+	if err != nil {
+		s.log.Warn("node suggested no tip: paying the minimum", "err", err)
+		tip = new(big.Int)
+	}
+	f, err := s.limits.price(head.BaseFee, tip)
+	if err != nil {
+		return fees{}, head.BaseFee, err
+	}
+	return f, head.BaseFee, nil
+}
+
+// checkFunds refuses a transaction the sender cannot pay for at its fee cap.
+func (s *Sender) checkFunds(ctx context.Context, gas uint64, feeCap, value *big.Int) error {
+	bal, err := s.refreshBalance(ctx)
+	if err != nil {
+		return err
+	}
+	need := new(big.Int).Mul(new(big.Int).SetUint64(gas), feeCap)
+	if value != nil {
+		need.Add(need, value)
+	}
+	if bal.Cmp(need) < 0 {
+		s.m.outOfFunds.Set(1)
+		s.m.sendErrors.WithLabelValues(kindInsufficientFunds).Inc()
+		s.log.Error("sender out of funds: nothing sent, the update waits for funds", "sender", s.from,
+			"balance_eth", ethFloat(bal), "needed_eth", ethFloat(need))
+		return fmt.Errorf("sender %s holds %s ETH, the transaction may cost %s ETH: %w", s.from,
+			trimDecimal(new(big.Rat).SetFrac(bal, big.NewInt(1e18)).FloatString(18)),
+			trimDecimal(new(big.Rat).SetFrac(need, big.NewInt(1e18)).FloatString(18)), ErrOutOfFunds)
+	}
+	return nil
+}
+
+// Balance reads the sender's balance and updates the balance gauges.
+func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
+	bal, err := s.client.BalanceAt(ctx, s.from, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read balance of %s: %w", s.from, err)
+	}
+	s.m.balance.Set(ethFloat(bal))
+	low := s.cfg.LowBalance != nil && bal.Cmp(s.cfg.LowBalance) < 0
+	if low {
+		s.m.balanceLow.Set(1)
+		if !s.lowWarned {
+			s.log.Warn("sender balance is low", "address", s.from, "balance_eth", ethFloat(bal), "threshold_eth", ethFloat(s.cfg.LowBalance))
+		}
+	} else {
+		s.m.balanceLow.Set(0)
+		if s.lowWarned {
+			s.log.Info("sender balance recovered", "address", s.from, "balance_eth", ethFloat(bal))
+		}
+	}
+	s.lowWarned = low
+	return bal, nil
+}
+
+// WatchBalance reads the sender's balance every interval until ctx ends, so the balance gauges
+// follow funding and spending between transactions.
+func (s *Sender) WatchBalance(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		bal, err := s.refreshBalance(ctx)
+		if err == nil && bal.Sign() > 0 {
+			// Funds arrived: the next send finds out whether they suffice.
+			s.m.outOfFunds.Set(0)
+		}
+		s.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			s.log.Debug("read sender balance", "err", err)
+		}
+	}
+}
+
+// GetNoSendTxOpts returns options that build a transaction from the sender without sending it.
+func (s *Sender) GetNoSendTxOpts() (*bind.TransactOpts, error) {
+	return &bind.TransactOpts{
+		From:   s.from,
+		NoSend: true,
+		Signer: func(_ common.Address, tx *types.Transaction) (*types.Transaction, error) { return tx, nil },
+	}, nil
+}
+
+// Address is the sender's address.
+func (s *Sender) Address() common.Address { return s.from }
+
+// persist writes the records to the state directory; a failure is a warning, the records stay
+// in memory.
+func (s *Sender) persist() {
+	if s.cfg.StateDir == "" {
+		return
+	}
+	if err := saveSent(s.cfg.StateDir, sentState{ChainID: s.chainID.Uint64(), Sender: s.from, Nonces: s.sent}); err != nil {
+		s.log.Warn("remember sent transactions", "err", err)
+	}
+}
+
+// workOf identifies what a transaction does: destination, value and calldata.
+func workOf(tx *types.Transaction) common.Hash {
+	var to []byte
+	if tx.To() != nil {
+		to = tx.To().Bytes()
+	}
+	var value []byte
+	if tx.Value() != nil {
+		value = tx.Value().Bytes()
+	}
+	return crypto.Keccak256Hash(to, []byte{byte(len(value))}, value, tx.Data())
+}
+
+// Send error kinds, as in send_errors_total.
+const (
+	kindUnderpriced       = "underpriced"
+	kindNonceTooLow       = "nonce_too_low"
+	kindAlreadyKnown      = "already_known"
+	kindInsufficientFunds = "insufficient_funds"
+	kindFeeCap            = "fee_cap"
+	kindOther             = "other"
+)
+
+var sendErrorKinds = []string{kindUnderpriced, kindNonceTooLow, kindAlreadyKnown, kindInsufficientFunds, kindFeeCap, kindOther}
+
+// classify names a broadcast error by what the pool said ("" for none). geth, Erigon, Nethermind
+// and Reth share these phrasings; Fireblocks' wallet says "insufficient funds" too.
+func classify(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := strings.ToLower(err.Error())
+	var rpcErr rpc.Error
+	if errors.As(err, &rpcErr) {
+		msg = strings.ToLower(rpcErr.Error())
+	}
+	switch {
+	case strings.Contains(msg, "already known"), strings.Contains(msg, "known transaction"), strings.Contains(msg, "already imported"):
+		return kindAlreadyKnown
+	case strings.Contains(msg, "underpriced"), strings.Contains(msg, "fee too low"):
+		return kindUnderpriced
+	case strings.Contains(msg, "nonce too low"), strings.Contains(msg, "oldnonce"):
+		return kindNonceTooLow
+	case strings.Contains(msg, "insufficient funds"):
+		return kindInsufficientFunds
+	}
+	return kindOther
+}
+
+// RefreshBalance reads the sender's balance now and updates the balance gauges.
+func (s *Sender) RefreshBalance(ctx context.Context) (*big.Int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshBalance(ctx)
+}
