@@ -80,12 +80,15 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 	if err != nil {
 		return nil, common.Address{}, usage(err)
 	}
-	bal, err := txm.RefreshBalance(ctx)
+	bal, err := ch.eth.BalanceAt(ctx, addr, nil)
 	if err != nil {
-		return nil, common.Address{}, err
+		return nil, common.Address{}, fmt.Errorf("read balance of sender %s: %w", addr, err)
 	}
 	if bal.Sign() == 0 {
 		return nil, common.Address{}, usage(fmt.Errorf("sender %s holds no ETH on chain %d: fund it or use another key", addr, ch.contracts.ChainID))
+	}
+	if bal, err = txm.RefreshBalance(ctx); err != nil {
+		return nil, common.Address{}, err
 	}
 	eth, _ := new(big.Float).Quo(new(big.Float).SetInt(bal), big.NewFloat(1e18)).Float64()
 	log.Info("sender", "address", addr, "balance_eth", eth, "max_fee_per_gas_gwei", f.MaxFeePerGas,
