@@ -48,7 +48,7 @@ func BenchmarkObserve(b *testing.B) {
 			}
 			clk.Advance(100 * time.Millisecond)
 			if busy {
-				p.Done(out, nil)
+				p.Done(out, Outcome{})
 			}
 			out, busy = p.Next()
 			batched += len(out.Operators)

@@ -62,7 +62,28 @@ type Config struct {
 	// refreshes the whole quorum instead (fewer transactions, and it resets the quorum's staleness
 	// clock). 0 means DefaultFullQuorumRatio; 1 or more never escalates.
 	FullQuorumRatio float64
+	// MinStakeChange is the materiality rule of event-driven updates: an operator of
+	// Batch.Operators whose stored stake differs from its weight by less than this fraction of the
+	// stored stake is left to the sweep, unless the change crosses the quorum minimum or the stored
+	// stake is 0. 0 sends every difference. Sweeps, deadlines and configuration changes ignore it.
+	MinStakeChange float64
+	// MaxFailures is how many consecutive failures of the same work (an operator's update, a
+	// quorum's refresh) set it aside until a new event for it or the next sweep; 0 never does.
+	MaxFailures int
+	// RetryBackoff is the wait before the first retry of failed work, doubling with each further
+	// failure up to MaxRetryBackoff (0: DefaultRetryBackoff, DefaultMaxRetryBackoff).
+	RetryBackoff, MaxRetryBackoff time.Duration
 }
+
+// Defaults of the retry backoff of failed work.
+const (
+	DefaultRetryBackoff    = time.Second
+	DefaultMaxRetryBackoff = time.Minute
+)
+
+// DefaultMinStakeChange is the default materiality threshold: 0.1% of the stored stake. Dust
+// moves an operator's weight by far less; a real deposit or slashing by far more.
+const DefaultMinStakeChange = 0.001
 
 // Validate reports settings the planner cannot honour.
 func (c Config) Validate() error {
@@ -75,6 +96,12 @@ func (c Config) Validate() error {
 	}
 	if c.FullQuorumRatio < 0 || math.IsNaN(c.FullQuorumRatio) {
 		errs = append(errs, fmt.Errorf("full quorum ratio %v is not a fraction", c.FullQuorumRatio))
+	}
+	if c.MinStakeChange < 0 || c.MinStakeChange >= 1 || math.IsNaN(c.MinStakeChange) {
+		errs = append(errs, fmt.Errorf("minimum stake change %v is not a fraction below 1", c.MinStakeChange))
+	}
+	if c.MaxFailures < 0 {
+		errs = append(errs, fmt.Errorf("max failures %d is negative", c.MaxFailures))
 	}
 	if c.StaleStakesForbidden && c.DeadlineMargin >= c.WithdrawalDelayBlocks {
 		// A margin that eats the whole delay would make every quorum due again right after its refresh.
@@ -91,6 +118,14 @@ type Batch struct {
 	Operators []common.Address
 	// Quorums are refreshed whole (updateOperatorsForQuorum); sorted ascending.
 	Quorums []uint8
+	// Members are quorums whose every operator is a candidate, resolved like Operators (only the
+	// stale ones are sent, in the cheapest shape) but exempt from the materiality rule: a quorum
+	// configuration changed weights across the quorum. Sorted ascending.
+	Members []uint8
+	// MembersOnly are quorums whose whole refresh failed: this round their stale operators are
+	// updated with updateOperators, the quorum is neither refreshed nor escalated; its refresh
+	// comes back in a later batch once Done. Sorted ascending.
+	MembersOnly []uint8
 	// Reason is the most urgent of the reasons the batch's parts were due for.
 	Reason string
 	// Head is the chain head when the batch was made: the block to read the chain at.
@@ -114,8 +149,9 @@ type Stats struct {
 	Coalesced uint64
 	// Dirtied counts operators made dirty (clean to dirty transitions).
 	Dirtied uint64
-	// Batches is the number of batches handed out; Retries the number that came back with an error.
-	Batches, Retries uint64
+	// Batches is the number of batches handed out; Retries the number that came back with a part
+	// that failed; SetAside counts work set aside after MaxFailures failures.
+	Batches, Retries, SetAside uint64
 
 	// Registered, Dirty, Processing and Scheduled are current sizes: registered operators, dirty
 	// operators, operators in outstanding batches, allocation changes waiting for their block.
@@ -183,6 +219,27 @@ type Planner struct {
 	// sweepInFlight is set while the batch carrying a sweep is outstanding; no other sweep starts.
 	sweepInFlight bool
 
+	// failures counts each operator's consecutive failed updates, below MaxFailures; an entry is
+	// dropped when its update lands, when it is set aside, or when a sweep is handed out.
+	failures map[common.Address]int
+	// quorumFailures counts each quorum's consecutive failed refreshes, below MaxFailures; a quorum
+	// with an entry is in its retry path (dirtyQuorums or processingQuorums), which the deadline
+	// check leaves alone.
+	quorumFailures map[uint8]int
+	// heldBack holds registered operators left out of the updates and why (HeldImmaterial,
+	// HeldSetAside). No key is in dirty: a new event for an operator removes it from here. Cleared
+	// when a sweep is handed out.
+	heldBack map[common.Address]string
+	// asideQuorums are quorums whose refresh failed MaxFailures times: not in dirtyQuorums, nor
+	// handed out for their deadline, until a configuration event for them or the next sweep.
+	asideQuorums quorumSet
+	// budgetExhausted is set by the owner while the daily gas budget is spent: Next hands out only
+	// deadline work.
+	budgetExhausted bool
+	// slashable holds the quorums of total-slashable stake, the only ones a lookahead change
+	// touches.
+	slashable quorumSet
+
 	// needsReload is set when a reorg removed a registration or quorum event: membership cannot be
 	// inferred, and the owner must re-read it from the chain.
 	needsReload bool
@@ -199,11 +256,25 @@ type dirtyOp struct {
 	index int
 }
 
-// dirtyQuorum is a quorum waiting for a whole-quorum refresh.
+// dirtyQuorum is a quorum waiting for a whole-quorum refresh, or for its members to be resolved.
 type dirtyQuorum struct {
 	ready  time.Time
 	reason string
+	// shape says how the quorum goes into a batch: Quorums (refresh), Members or MembersOnly.
+	shape quorumShape
 }
+
+// quorumShape is the list of Batch a dirty quorum is handed out in.
+type quorumShape int
+
+const (
+	// shapeRefresh: Batch.Quorums, a whole-quorum refresh.
+	shapeRefresh quorumShape = iota
+	// shapeMembers: Batch.Members, every operator a candidate.
+	shapeMembers
+	// shapeMembersOnly: Batch.MembersOnly, stale members first after a failed refresh.
+	shapeMembersOnly
+)
 
 // New returns a planner with no operators, no head and the sweep schedule starting from now().
 // now is the clock (time.Now when nil); cfg should pass Validate.
@@ -212,17 +283,20 @@ func New(cfg Config, now func() time.Time) *Planner {
 		now = time.Now
 	}
 	p := &Planner{
-		cfg:           cfg,
-		now:           now,
-		filter:        newQuorumFilter(cfg.Quorums),
-		known:         quorumsOf(cfg.Quorums),
-		registered:    make(map[common.Address]struct{}),
-		dirty:         make(map[common.Address]*dirtyOp),
-		processing:    make(map[common.Address]struct{}),
-		scheduledKeys: make(map[schedEntry]struct{}),
-		lookahead:     make(map[uint8]uint64),
-		dirtyQuorums:  make(map[uint8]dirtyQuorum),
-		updateBlock:   make(map[uint8]uint64),
+		cfg:            cfg,
+		now:            now,
+		filter:         newQuorumFilter(cfg.Quorums),
+		known:          quorumsOf(cfg.Quorums),
+		registered:     make(map[common.Address]struct{}),
+		dirty:          make(map[common.Address]*dirtyOp),
+		processing:     make(map[common.Address]struct{}),
+		scheduledKeys:  make(map[schedEntry]struct{}),
+		lookahead:      make(map[uint8]uint64),
+		dirtyQuorums:   make(map[uint8]dirtyQuorum),
+		updateBlock:    make(map[uint8]uint64),
+		failures:       make(map[common.Address]int),
+		quorumFailures: make(map[uint8]int),
+		heldBack:       make(map[common.Address]string),
 	}
 	if cfg.SyncInterval > 0 {
 		start := now()
@@ -274,6 +348,16 @@ func (p *Planner) SetQuorums(quorums []uint8) {
 // SetLookahead records a slashable quorum's stake lookahead: its stakes count allocations as of
 // block.number + blocks, so an allocation change matters that many blocks before it takes effect.
 func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum] = blocks }
+
+// SetSlashable records whether a quorum counts total slashable stake (a lookahead change matters
+// to it) or total delegated stake.
+func (p *Planner) SetSlashable(quorum uint8, slashable bool) {
+	if slashable {
+		p.slashable.add(quorum)
+	} else {
+		p.slashable.remove(quorum)
+	}
+}
 
 // SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber, read from the chain at start.
 func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.updateBlock[quorum] = block }
@@ -331,6 +415,8 @@ func (p *Planner) Observe(ev watcher.Event) {
 		// when they come due.
 		delete(p.registered, ev.Operator)
 		p.dropDirty(ev.Operator)
+		delete(p.heldBack, ev.Operator)
+		delete(p.failures, ev.Operator)
 	case watcher.QuorumConfigChanged:
 		p.observeQuorumConfig(ev)
 	case watcher.QuorumUpdated:
@@ -371,7 +457,7 @@ func (p *Planner) Next() (Batch, bool) {
 	now := p.now()
 	b := Batch{Head: p.head}
 
-	for len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
+	for !p.budgetExhausted && len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
 		d := heap.Pop(&p.waiting).(*dirtyOp)
 		delete(p.dirty, d.op)
 		p.processing[d.op] = struct{}{}
@@ -380,15 +466,25 @@ func (p *Planner) Next() (Batch, bool) {
 	}
 	slices.SortFunc(b.Operators, common.Address.Cmp)
 
-	var qs quorumSet
+	var qs, members, membersOnly quorumSet
 	for q, d := range p.dirtyQuorums {
-		if !p.processingQuorums.has(q) && !d.ready.After(now) {
-			qs.add(q)
-			b.Reason = moreUrgent(b.Reason, d.reason)
+		if p.processingQuorums.has(q) || d.ready.After(now) || (p.budgetExhausted && d.reason != ReasonDeadline) {
+			continue
 		}
+		switch d.shape {
+		case shapeMembers:
+			members.add(q)
+		case shapeMembersOnly:
+			membersOnly.add(q)
+		default:
+			qs.add(q)
+		}
+		b.Reason = moreUrgent(b.Reason, d.reason)
 	}
 	free := p.inScope().minus(p.processingQuorums)
-	if p.sweepDue(now) {
+	if p.budgetExhausted {
+		// Over the gas budget only deadline refreshes go out; the sweep waits for the budget.
+	} else if p.sweepDue(now) {
 		// A quorum already in an outstanding batch is being refreshed whole there.
 		if free.empty() {
 			p.sweepSucceeded(now)
@@ -399,70 +495,28 @@ func (p *Planner) Next() (Batch, bool) {
 			b.Reason = moreUrgent(b.Reason, ReasonSweep)
 		}
 	}
-	if due := p.deadlinesDue(free); !due.empty() {
+	if due := p.deadlinesDue(free.minus(p.retrying())); !due.empty() {
 		qs = qs.union(due)
 		b.Reason = moreUrgent(b.Reason, ReasonDeadline)
 	}
-	for _, q := range qs.list() {
-		// A quorum handed out whole covers its pending configuration change too.
+	// A quorum handed out whole covers its members too.
+	members = members.minus(qs)
+	membersOnly = membersOnly.minus(qs)
+	all := qs.union(members).union(membersOnly)
+	for _, q := range all.list() {
 		delete(p.dirtyQuorums, q)
 	}
-	p.processingQuorums = p.processingQuorums.union(qs)
-	b.Quorums = qs.list()
+	p.processingQuorums = p.processingQuorums.union(all)
+	b.Quorums, b.Members, b.MembersOnly = qs.list(), members.list(), membersOnly.list()
+	if b.sweep {
+		p.sweepHandedOut()
+	}
 
-	if len(b.Operators) == 0 && len(b.Quorums) == 0 {
+	if len(b.Operators) == 0 && all.empty() {
 		return Batch{}, false
 	}
 	p.stats.Batches++
 	return b, true
-}
-
-// Done takes back a batch from Next. On success, a sweep advances the schedule and the batch's
-// quorums count as refreshed at b.Head until the chain says when exactly. On error, everything in
-// the batch is dirty again and ready at once, so it is retried without another debounce; the
-// owner applies its own backoff between attempts. Operators and quorums dirtied while the batch was
-// out become ready again.
-func (p *Planner) Done(b Batch, err error) {
-	now := p.now()
-	if err != nil {
-		p.stats.Retries++
-	}
-	for _, op := range b.Operators {
-		delete(p.processing, op)
-		_, registered := p.registered[op]
-		if err != nil && registered {
-			p.markReady(op, now)
-			continue
-		}
-		if d, ok := p.dirty[op]; ok && d.index < 0 {
-			heap.Push(&p.waiting, d)
-		}
-	}
-	for _, q := range b.Quorums {
-		p.processingQuorums.remove(q)
-		if err != nil {
-			if p.inScope().has(q) {
-				d, ok := p.dirtyQuorums[q]
-				if !ok || now.Before(d.ready) {
-					d.ready = now
-				}
-				d.reason = moreUrgent(d.reason, b.Reason)
-				p.dirtyQuorums[q] = d
-			}
-			continue
-		}
-		// The refresh landed at or after b.Head; without this the deadline check would hand the
-		// quorum out again until the watcher reports QuorumBlockNumberUpdated.
-		if p.updateBlock[q] < b.Head {
-			p.updateBlock[q] = b.Head
-		}
-	}
-	if b.sweep {
-		p.sweepInFlight = false
-		if err == nil {
-			p.sweepSucceeded(now)
-		}
-	}
 }
 
 // NextWake returns the earliest time at which Next may have something to hand out, so the owner
@@ -479,26 +533,29 @@ func (p *Planner) NextWake() (time.Time, bool) {
 			wake, found = t, true
 		}
 	}
-	if len(p.waiting) > 0 {
+	if len(p.waiting) > 0 && !p.budgetExhausted {
 		consider(p.waiting[0].ready)
 	}
 	for q, d := range p.dirtyQuorums {
-		if !p.processingQuorums.has(q) {
+		if !p.processingQuorums.has(q) && (!p.budgetExhausted || d.reason == ReasonDeadline) {
 			consider(d.ready)
 		}
 	}
-	if !p.sweepInFlight {
+	if !p.sweepInFlight && !p.budgetExhausted {
 		if p.sweepForced {
 			consider(p.now())
 		} else if p.cfg.SyncInterval > 0 {
 			consider(p.nextSweep)
 		}
 	}
-	if !p.deadlinesDue(p.inScope().minus(p.processingQuorums)).empty() {
+	if !p.deadlinesDue(p.inScope().minus(p.processingQuorums).minus(p.retrying())).empty() {
 		consider(p.now())
 	}
 	return wake, found
 }
+
+// Head returns the latest block given to AdvanceHead.
+func (p *Planner) Head() uint64 { return p.head }
 
 // Stats returns the counters and current sizes.
 func (p *Planner) Stats() Stats {
@@ -521,6 +578,9 @@ func (p *Planner) dirtyOperator(op common.Address) {
 		p.stats.Coalesced++
 		return
 	}
+	// A new event gives held-back or set-aside work its chance again.
+	delete(p.heldBack, op)
+	delete(p.failures, op)
 	p.stats.Dirtied++
 	p.addDirty(op, p.now().Add(p.cfg.Debounce))
 }
@@ -596,11 +656,24 @@ func (p *Planner) schedule(ev watcher.Event) {
 	}
 }
 
+// Quorum configuration events that change no weight, or only the weights of some quorums.
+const (
+	// eventOperatorSetParams changes the maximum operator count and churn thresholds: no weight.
+	// It is also emitted when a quorum is created, which makes the quorum known.
+	eventOperatorSetParams = "OperatorSetParamsUpdated"
+	// eventLookAhead changes the stake lookahead, which only slashable quorums read.
+	eventLookAhead = "LookAheadPeriodChanged"
+)
+
+// observeQuorumConfig applies a quorum configuration event. A change that moves weights
+// (strategies added or removed, a multiplier, the minimum stake, a lookahead for slashable
+// quorums) makes every operator of the quorum a candidate (Batch.Members), resolved like any
+// batch: only the stale ones are sent, in the cheapest shape. A change that moves no weight sends
+// nothing.
 func (p *Planner) observeQuorumConfig(ev watcher.Event) {
 	if ev.Quorum == watcher.NoQuorum {
-		// LookAheadPeriodChanged names no quorum: it concerns every slashable one, so refresh
-		// every quorum in scope.
-		for _, q := range p.inScope().list() {
+		// LookAheadPeriodChanged names no quorum: it concerns every slashable one.
+		for _, q := range p.inScope().intersect(p.slashable).list() {
 			ev.Quorum = int(q)
 			p.observeQuorumConfig(ev)
 		}
@@ -621,11 +694,17 @@ func (p *Planner) observeQuorumConfig(ev watcher.Event) {
 		p.stats.NotOurs++
 		return
 	}
+	if ev.Name == eventOperatorSetParams || (ev.Name == eventLookAhead && !p.slashable.has(q)) {
+		return
+	}
+	// A new configuration gives a set-aside quorum its chance again.
+	p.asideQuorums.remove(q)
+	delete(p.quorumFailures, q)
 	if _, ok := p.dirtyQuorums[q]; ok {
 		p.stats.Coalesced++
 		return
 	}
-	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig}
+	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig, shape: shapeMembers}
 }
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.

@@ -100,6 +100,13 @@ func wantQuorums(t *testing.T, b Batch, want ...uint8) {
 	}
 }
 
+func wantMembers(t *testing.T, b Batch, want ...uint8) {
+	t.Helper()
+	if !slices.Equal(b.Members, want) {
+		t.Fatalf("batch members of quorums %v, want %v", b.Members, want)
+	}
+}
+
 func wantWake(t *testing.T, p *Planner, want time.Time) {
 	t.Helper()
 	got, ok := p.NextWake()
@@ -172,6 +179,7 @@ func checkInvariants(t *testing.T, p *Planner) {
 			t.Fatalf("dirty quorum %d out of scope", q)
 		}
 	}
+	checkOutcomeInvariants(t, p)
 }
 
 func TestDebounce(t *testing.T) {
@@ -339,7 +347,7 @@ func TestProcessing(t *testing.T) {
 			}
 
 			clk.Set(t0.Add(tt.doneAt))
-			p.Done(first, nil)
+			p.Done(first, Outcome{})
 			checkInvariants(t, p)
 			if tt.wantAt == 0 {
 				noNext(t, p)
@@ -366,7 +374,7 @@ func TestDoneErrorRetriesAtOnce(t *testing.T) {
 	clk.Advance(time.Second)
 	b := mustNext(t, p)
 	wantOperators(t, b, addr(1), addr(2))
-	wantQuorums(t, b, 1)
+	wantMembers(t, b, 1)
 	if b.Reason != ReasonConfig {
 		t.Fatalf("reason %q, want %q", b.Reason, ReasonConfig)
 	}
@@ -377,13 +385,13 @@ func TestDoneErrorRetriesAtOnce(t *testing.T) {
 	p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: addr(1), Quorum: watcher.NoQuorum})
 	clk.Advance(100 * time.Millisecond)
 	retryAt := clk.Now()
-	p.Done(b, errors.New("rpc down"))
+	p.Done(b, Outcome{Err: errors.New("rpc down")})
 	checkInvariants(t, p)
 
 	wantWake(t, p, retryAt)
 	retry := mustNext(t, p)
 	wantOperators(t, retry, addr(2)) // deregistered operator 1 is not retried
-	wantQuorums(t, retry, 1)
+	wantMembers(t, retry, 1)
 	if retry.Reason != ReasonConfig {
 		t.Fatalf("retry reason %q, want %q", retry.Reason, ReasonConfig)
 	}
@@ -425,7 +433,7 @@ func TestAllocationSchedule(t *testing.T) {
 				}
 				b := mustNext(t, p)
 				wantOperators(t, b, addr(1))
-				p.Done(b, nil)
+				p.Done(b, Outcome{})
 			}
 			noNext(t, p)
 			if s := p.Stats(); s.Scheduled != 0 {
@@ -475,7 +483,7 @@ func TestSweepSchedule(t *testing.T) {
 		noNext(t, p)     // one sweep at a time
 		wantNoWake(t, p) // nothing else waits
 		clk.Set(t0.Add(doneAt))
-		p.Done(b, err)
+		p.Done(b, Outcome{Err: err})
 		checkInvariants(t, p)
 	}
 	sweep(interval, interval+30*time.Minute, nil)
@@ -519,7 +527,7 @@ func TestFirstSyncTime(t *testing.T) {
 
 			clk.Set(tt.wantFirst)
 			b := mustNext(t, p)
-			p.Done(b, nil)
+			p.Done(b, Outcome{})
 			wantWake(t, p, tt.wantFirst.Add(6*time.Hour))
 		})
 	}
@@ -571,7 +579,7 @@ func TestSweepNow(t *testing.T) {
 		if b.Reason != ReasonSweep {
 			t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
 		}
-		p.Done(b, nil)
+		p.Done(b, Outcome{})
 		wantNoWake(t, p)
 		noNext(t, p)
 	})
@@ -580,13 +588,13 @@ func TestSweepNow(t *testing.T) {
 		clk.Advance(10 * time.Minute)
 		p.SweepNow()
 		b := mustNext(t, p)
-		p.Done(b, nil)
+		p.Done(b, Outcome{})
 		wantWake(t, p, t0.Add(time.Hour))
 	})
 	t.Run("failed forced sweep retried", func(t *testing.T) {
 		p, _ := newTestPlanner(t, Config{}, 1)
 		p.SweepNow()
-		p.Done(mustNext(t, p), errors.New("reverted"))
+		p.Done(mustNext(t, p), Outcome{Err: errors.New("reverted")})
 		wantQuorums(t, mustNext(t, p), 0, 1)
 	})
 }
@@ -595,19 +603,19 @@ func TestSweepSkipsQuorumsInFlight(t *testing.T) {
 	p, clk := newTestPlanner(t, Config{SyncInterval: time.Hour}, 1)
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
 	config := mustNext(t, p)
-	wantQuorums(t, config, 1)
+	wantMembers(t, config, 1)
 
 	clk.Set(t0.Add(time.Hour))
 	sweep := mustNext(t, p)
-	wantQuorums(t, sweep, 0) // quorum 1 is being refreshed whole already
-	p.Done(sweep, nil)
-	p.Done(config, nil)
+	wantQuorums(t, sweep, 0) // quorum 1 is being resolved already
+	p.Done(sweep, Outcome{})
+	p.Done(config, Outcome{})
 	wantWake(t, p, t0.Add(2*time.Hour))
 
 	// With every quorum in flight, a due sweep has nothing left to do and is complete.
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 0, testHead))
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
-	wantQuorums(t, mustNext(t, p), 0, 1)
+	wantMembers(t, mustNext(t, p), 0, 1)
 	clk.Set(t0.Add(2 * time.Hour))
 	noNext(t, p)
 	if p.sweepInFlight || !p.nextSweep.Equal(t0.Add(3*time.Hour)) {
@@ -638,7 +646,7 @@ func TestDeadline(t *testing.T) {
 			t.Fatalf("batch %+v, want reason deadline at head 1090", b)
 		}
 		noNext(t, p)
-		p.Done(b, nil)
+		p.Done(b, Outcome{})
 		p.AdvanceHead(1091)
 		noNext(t, p) // counted as refreshed at the batch's head until the chain says otherwise
 
@@ -663,7 +671,7 @@ func TestDeadline(t *testing.T) {
 	t.Run("failed refresh due again", func(t *testing.T) {
 		p := setup(t, cfg)
 		p.AdvanceHead(1090)
-		p.Done(mustNext(t, p), errors.New("set changed"))
+		p.Done(mustNext(t, p), Outcome{Err: errors.New("set changed")})
 		wantQuorums(t, mustNext(t, p), 0)
 	})
 	t.Run("removed refresh makes the quorum due", func(t *testing.T) {
@@ -714,7 +722,7 @@ func TestQuorumConfigChanged(t *testing.T) {
 	clk.Set(t0.Add(time.Second))
 
 	b := mustNext(t, p)
-	wantQuorums(t, b, 1)
+	wantMembers(t, b, 1)
 	if b.Reason != ReasonConfig || len(b.Operators) != 0 {
 		t.Fatalf("batch %+v, want quorum refresh for config", b)
 	}
@@ -725,14 +733,14 @@ func TestQuorumConfigChanged(t *testing.T) {
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead)) // while quorum 1 is out
 	clk.Advance(time.Minute)
 	b5 := mustNext(t, p)
-	wantQuorums(t, b5, 5)
-	p.Done(b, nil)
+	wantMembers(t, b5, 5)
+	p.Done(b, Outcome{})
 	b1 := mustNext(t, p)
-	wantQuorums(t, b1, 1)
+	wantMembers(t, b1, 1)
 
 	// The new quorum is part of later sweeps.
-	p.Done(b1, nil)
-	p.Done(b5, nil)
+	p.Done(b1, Outcome{})
+	p.Done(b5, Outcome{})
 	clk.Set(t0.Add(time.Hour))
 	wantQuorums(t, mustNext(t, p), 0, 1, 5)
 }
@@ -787,7 +795,7 @@ func TestRemovedEvents(t *testing.T) {
 				wantOperators(t, b, op)
 			}
 			if tt.wantQuorum {
-				wantQuorums(t, b, 1)
+				wantMembers(t, b, 1)
 			}
 		})
 	}
@@ -827,11 +835,17 @@ func TestQuorumEventsWithoutQuorum(t *testing.T) {
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 256, testHead))
 	clk.Advance(time.Second)
 	noNext(t, p)
-	// LookAheadPeriodChanged names no quorum: every quorum in scope is refreshed.
-	p.Observe(quorumEvent(watcher.QuorumConfigChanged, watcher.NoQuorum, testHead))
+	// LookAheadPeriodChanged names no quorum: it concerns the slashable quorums only.
+	lookahead := quorumEvent(watcher.QuorumConfigChanged, watcher.NoQuorum, testHead)
+	lookahead.Name = "LookAheadPeriodChanged"
+	p.Observe(lookahead)
+	clk.Advance(time.Second)
+	noNext(t, p)
+	p.SetSlashable(1, true)
+	p.Observe(lookahead)
 	clk.Advance(time.Second)
 	b := mustNext(t, p)
-	wantQuorums(t, b, 0, 1)
+	wantMembers(t, b, 1)
 	if b.Reason != ReasonConfig {
 		t.Fatalf("reason %q, want %q", b.Reason, ReasonConfig)
 	}
@@ -855,7 +869,7 @@ func TestSetQuorumsDropsQuorumsGone(t *testing.T) {
 	p.Observe(quorumEvent(watcher.QuorumConfigChanged, 1, testHead))
 	p.SetQuorums([]uint8{0})
 	clk.Advance(time.Second)
-	wantQuorums(t, mustNext(t, p), 0)
+	wantMembers(t, mustNext(t, p), 0)
 }
 
 func TestQuorumFilter(t *testing.T) {
@@ -988,14 +1002,27 @@ func TestNeverLoseNeverDuplicate(t *testing.T) {
 			for _, op := range b.Operators {
 				delete(inFlight, op)
 			}
-			var err error
-			if rng.IntN(3) == 0 {
-				err = errors.New("failed")
+			var o Outcome
+			switch rng.IntN(6) {
+			case 0:
+				o.Err = errors.New("failed")
+				for _, op := range b.Operators {
+					owed[op] = true
+				}
+			case 1:
+				if len(b.Operators) > 0 {
+					// One part failed, the rest landed.
+					op := b.Operators[rng.IntN(len(b.Operators))]
+					o.FailedOperators = []common.Address{op}
+					owed[op] = true
+				}
+			case 2:
+				o.WaitingOperators = b.Operators
 				for _, op := range b.Operators {
 					owed[op] = true
 				}
 			}
-			p.Done(b, err)
+			p.Done(b, o)
 		}
 		clk.Advance(time.Duration(rng.IntN(20)) * time.Millisecond)
 		checkInvariants(t, p)
@@ -1006,7 +1033,7 @@ func TestNeverLoseNeverDuplicate(t *testing.T) {
 			for _, op := range b.Operators {
 				delete(inFlight, op)
 			}
-			p.Done(b, nil)
+			p.Done(b, Outcome{})
 		}
 		outstanding = nil
 		wake, ok := p.NextWake()

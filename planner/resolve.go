@@ -49,6 +49,12 @@ type Resolution struct {
 	// Covered counts stale operators left out of updateOperators because every quorum they are
 	// stale in is refreshed whole by the same plan.
 	Covered int
+	// Immaterial are stale operators of Batch.Operators left to the sweep by the materiality rule
+	// (Config.MinStakeChange).
+	Immaterial []common.Address
+	// Stale maps every stale candidate, immaterial ones included, to the quorums in scope it is
+	// stale in.
+	Stale map[common.Address][]uint8
 }
 
 // Resolver turns batches into plans by reading the chain. It holds no mutable state and is safe
@@ -58,6 +64,8 @@ type Resolver struct {
 	filter quorumFilter
 	// ratio is the escalation threshold; 1 or more disables escalation and the read it needs.
 	ratio float64
+	// minChange is the materiality threshold of event-driven candidates; 0 disables the rule.
+	minChange float64
 }
 
 // NewResolver returns a resolver reading through r, with cfg's quorum filter and FullQuorumRatio.
@@ -66,17 +74,25 @@ func NewResolver(r StakeReader, cfg Config) *Resolver {
 	if ratio == 0 {
 		ratio = DefaultFullQuorumRatio
 	}
-	return &Resolver{reader: r, filter: newQuorumFilter(cfg.Quorums), ratio: ratio}
+	return &Resolver{reader: r, filter: newQuorumFilter(cfg.Quorums), ratio: ratio, minChange: cfg.MinStakeChange}
 }
 
 // Resolve reads the batch's operators and quorums at b.Head and returns the plan worth sending:
 // operators stale in a quorum in scope (stored stake differs from weight, or weight is below the
 // minimum) go to updateOperators, the batch's quorums and any quorum with too many stale operators
-// go to updateOperatorsForQuorum with their complete, sorted operator sets. It makes at most one
-// call of each StakeReader method.
+// go to updateOperatorsForQuorum with their complete, sorted operator sets. The operators of
+// b.Members and b.MembersOnly are candidates too; b.MembersOnly quorums are never refreshed whole
+// here. Stale operators of b.Operators whose change is immaterial are left out (Immaterial). It
+// makes at most one call of OperatorStakes and two of QuorumOperators (one when the batch has no
+// members to read).
 func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, error) {
-	res := Resolution{Candidates: len(b.Operators)}
-	stale, staleIn, err := rs.staleOperators(ctx, b, &res)
+	var res Resolution
+	sets, candidates, err := rs.memberCandidates(ctx, b)
+	if err != nil {
+		return Plan{}, res, err
+	}
+	res.Candidates = len(candidates)
+	stale, staleIn, err := rs.staleOperators(ctx, b.Head, candidates, eventDriven(b, sets), &res)
 	if err != nil {
 		return Plan{}, res, err
 	}
@@ -87,14 +103,25 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		for _, s := range stale {
 			escalate = escalate.union(s.quorums)
 		}
-		escalate = escalate.minus(whole)
+		escalate = escalate.minus(whole).minus(quorumsOf(b.MembersOnly))
 	}
 
 	plan := Plan{Block: b.Head, Reason: b.Reason}
 	if need := whole.union(escalate); !need.empty() {
-		sets, err := rs.reader.QuorumOperators(ctx, need.list(), b.Head)
-		if err != nil {
-			return Plan{}, res, fmt.Errorf("read operator sets of quorums %v at block %d: %w", need.list(), b.Head, err)
+		var missing []uint8
+		for _, q := range need.list() {
+			if _, ok := sets[q]; !ok {
+				missing = append(missing, q)
+			}
+		}
+		if len(missing) > 0 {
+			read, err := rs.reader.QuorumOperators(ctx, missing, b.Head)
+			if err != nil {
+				return Plan{}, res, fmt.Errorf("read operator sets of quorums %v at block %d: %w", missing, b.Head, err)
+			}
+			for q, ops := range read {
+				sets[q] = ops
+			}
 		}
 		for _, q := range whole.list() {
 			if _, ok := sets[q]; !ok {
@@ -126,32 +153,73 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 	return plan, res, nil
 }
 
+// memberCandidates reads the operator sets of b.Members and b.MembersOnly (in scope) and returns
+// them with the batch's candidates: b.Operators and every member, sorted, once each.
+func (rs *Resolver) memberCandidates(ctx context.Context, b Batch) (map[uint8][]common.Address, []common.Address, error) {
+	sets := make(map[uint8][]common.Address)
+	qs := rs.filter.apply(quorumsOf(b.Members).union(quorumsOf(b.MembersOnly))).list()
+	if len(qs) == 0 {
+		return sets, b.Operators, nil
+	}
+	read, err := rs.reader.QuorumOperators(ctx, qs, b.Head)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read operator sets of quorums %v at block %d: %w", qs, b.Head, err)
+	}
+	candidates := slices.Clone(b.Operators)
+	for _, q := range qs {
+		ops, ok := read[q]
+		if !ok {
+			return nil, nil, fmt.Errorf("read operator sets at block %d: quorum %d missing", b.Head, q)
+		}
+		sets[q] = ops
+		candidates = append(candidates, ops...)
+	}
+	slices.SortFunc(candidates, common.Address.Cmp)
+	return sets, slices.Compact(candidates), nil
+}
+
+// eventDriven returns the candidates the materiality rule applies to: b.Operators that are not
+// also members of a quorum the batch resolves whole.
+func eventDriven(b Batch, sets map[uint8][]common.Address) map[common.Address]bool {
+	out := make(map[common.Address]bool, len(b.Operators))
+	for _, op := range b.Operators {
+		out[op] = true
+	}
+	for _, ops := range sets {
+		for _, op := range ops {
+			delete(out, op)
+		}
+	}
+	return out
+}
+
 // staleOperator is a registered operator and the quorums in scope it is stale in.
 type staleOperator struct {
 	op      common.Address
 	quorums quorumSet
 }
 
-// staleOperators reads the batch's operators and keeps those stale in a quorum in scope; staleIn
-// counts them per quorum.
-func (rs *Resolver) staleOperators(ctx context.Context, b Batch, res *Resolution) ([]staleOperator, [256]int, error) {
+// staleOperators reads the candidates at head and keeps those stale in a quorum in scope; staleIn
+// counts them per quorum. Candidates in eventDriven whose every stale quorum changed immaterially
+// are left out and listed in res.Immaterial.
+func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates []common.Address, eventDriven map[common.Address]bool, res *Resolution) ([]staleOperator, [256]int, error) {
 	var staleIn [256]int
-	if len(b.Operators) == 0 {
+	if len(candidates) == 0 {
 		return nil, staleIn, nil
 	}
-	stakes, err := rs.reader.OperatorStakes(ctx, b.Operators, b.Head)
+	stakes, err := rs.reader.OperatorStakes(ctx, candidates, head)
 	if err != nil {
-		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: %w", len(b.Operators), b.Head, err)
+		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: %w", len(candidates), head, err)
 	}
-	if len(stakes) != len(b.Operators) {
+	if len(stakes) != len(candidates) {
 		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: got %d answers",
-			len(b.Operators), b.Head, len(stakes))
+			len(candidates), head, len(stakes))
 	}
 	var stale []staleOperator
 	for i, s := range stakes {
-		if s.Operator != b.Operators[i] {
+		if s.Operator != candidates[i] {
 			return nil, staleIn, fmt.Errorf("read stakes at block %d: answer %d is for %s, want %s",
-				b.Head, i, s.Operator, b.Operators[i])
+				head, i, s.Operator, candidates[i])
 		}
 		if !s.Registered {
 			res.Unregistered++
@@ -165,6 +233,14 @@ func (rs *Resolver) staleOperators(ctx context.Context, b Batch, res *Resolution
 		}
 		if qs.empty() {
 			res.Noops++
+			continue
+		}
+		if res.Stale == nil {
+			res.Stale = make(map[common.Address][]uint8)
+		}
+		res.Stale[s.Operator] = qs.list()
+		if eventDriven[s.Operator] && rs.immaterial(s, qs) {
+			res.Immaterial = append(res.Immaterial, s.Operator)
 			continue
 		}
 		for _, q := range qs.list() {

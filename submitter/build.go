@@ -20,11 +20,35 @@ import (
 var errOverCap = errors.New("gas required exceeds the node's cap")
 
 // Build returns the transactions Submit would send for plan, with their gas estimates, and sends
-// nothing. Quorum refreshes come first: several quorums share a transaction while the estimate
-// fits the budget; one quorum's set is never split, and is sent alone over the budget as long as it
-// fits in a block, else ErrTooLarge. Then plan.Operators in updateOperators chunks that fit the
-// budget. An estimate that reverts is ErrReverted-wrapped.
+// nothing; the first part that cannot be built is the error (Submit sends the others).
 func (s *Submitter) Build(ctx context.Context, plan planner.Plan) ([]Tx, error) {
+	parts, err := s.build(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	txs := make([]Tx, 0, len(parts))
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, p.err
+		}
+		txs = append(txs, p.tx)
+	}
+	return txs, nil
+}
+
+// part is one transaction of a plan, or the work that could not be built into one and why.
+type part struct {
+	tx  Tx
+	err error
+}
+
+// build packs plan into parts. Quorum refreshes come first: several quorums share a transaction
+// while the estimate fits the budget; one quorum's set is never split, and is sent alone over the
+// budget as long as it fits in a block, else it is a failed part (ErrTooLarge). Then plan.Operators
+// in updateOperators chunks that fit the budget; an operator whose own update reverts is a failed
+// part of its own (ErrReverted), so the others still go. A part that fails does not fail the
+// others: they are independent. The error is for what stops the whole plan (no chain head).
+func (s *Submitter) build(ctx context.Context, plan planner.Plan) ([]part, error) {
 	if plan.Empty() {
 		return nil, nil
 	}
@@ -35,22 +59,14 @@ func (s *Submitter) Build(ctx context.Context, plan planner.Plan) ([]Tx, error) 
 	b := builder{s: s, blockCap: uint64(float64(min(head.GasLimit, s.cfg.MaxTxGas)) / GasLimitMultiplier)}
 	b.budget = min(s.cfg.GasBudget, b.blockCap)
 
-	var txs []Tx
+	var parts []part
 	if len(plan.Quorums) > 0 {
-		qtxs, err := b.quorums(ctx, plan.Quorums)
-		if err != nil {
-			return nil, err
-		}
-		txs = append(txs, qtxs...)
+		parts = append(parts, b.quorums(ctx, plan.Quorums)...)
 	}
 	if len(plan.Operators) > 0 {
-		otxs, err := b.operators(ctx, plan.Operators)
-		if err != nil {
-			return nil, err
-		}
-		txs = append(txs, otxs...)
+		parts = append(parts, b.operators(ctx, plan.Operators)...)
 	}
-	return txs, nil
+	return parts, nil
 }
 
 // builder packs and estimates the transactions of one Build.
@@ -62,9 +78,10 @@ type builder struct {
 }
 
 // quorums packs quorum refreshes greedily in plan order: a quorum joins the current transaction
-// while the joint estimate fits the budget.
-func (b builder) quorums(ctx context.Context, updates []planner.QuorumUpdate) ([]Tx, error) {
-	var txs []Tx
+// while the joint estimate fits the budget. A quorum that cannot be refreshed alone is a failed
+// part; the others are packed without it.
+func (b builder) quorums(ctx context.Context, updates []planner.QuorumUpdate) []part {
+	var parts []part
 	var cur *Tx
 	for _, u := range updates {
 		if cur != nil {
@@ -73,27 +90,37 @@ func (b builder) quorums(ctx context.Context, updates []planner.QuorumUpdate) ([
 				*cur = joint
 				continue
 			}
-			// Over the per-transaction cap the joint estimate may come back as a revert; each
-			// quorum alone tells whether it really reverts.
-			if err != nil && !errors.Is(err, errOverCap) && !errors.Is(err, ErrReverted) {
-				return nil, err
-			}
-			txs = append(txs, *cur)
+			// Over the per-transaction cap the joint estimate may come back as a revert, or the
+			// new quorum may fail on its own: each quorum alone tells.
+			parts = append(parts, part{tx: *cur})
+			cur = nil
 		}
 		alone, err := b.quorumTx(ctx, []planner.QuorumUpdate{u})
 		if errors.Is(err, errOverCap) || (err == nil && alone.GasEstimate > b.blockCap) {
-			return nil, fmt.Errorf("updateOperatorsForQuorum of quorum %d (%d operators) needs more gas than a transaction may use (%d with headroom): %w",
+			err = fmt.Errorf("updateOperatorsForQuorum of quorum %d (%d operators) needs more gas than a transaction may use (%d with headroom): %w",
 				u.Quorum, len(u.Operators), b.blockCap, ErrTooLarge)
 		}
 		if err != nil {
-			return nil, err
+			parts = append(parts, part{tx: quorumPart([]planner.QuorumUpdate{u}), err: err})
+			continue
 		}
 		cur = &alone
 	}
 	if cur != nil {
-		txs = append(txs, *cur)
+		parts = append(parts, part{tx: *cur})
 	}
-	return txs, nil
+	return parts
+}
+
+// quorumPart describes quorum refreshes without calldata or estimate, for a part not built.
+func quorumPart(updates []planner.QuorumUpdate) Tx {
+	tx := Tx{Kind: KindUpdateOperatorsForQuorum}
+	for _, u := range updates {
+		tx.Quorums = append(tx.Quorums, u.Quorum)
+		tx.OperatorsPerQuorum = append(tx.OperatorsPerQuorum, u.Operators)
+		tx.Operators = append(tx.Operators, u.Operators...)
+	}
+	return tx
 }
 
 // currentUpdates recovers the quorum updates a quorum transaction carries.
@@ -128,44 +155,38 @@ func (b builder) quorumTx(ctx context.Context, updates []planner.QuorumUpdate) (
 // and if it is too big, split it into as many even parts as the estimate says and recurse on
 // each (halves when the node gave no estimate).
 //
-// Over the per-transaction gas cap a node answers a plain "execution reverted" (an inner call
-// runs out of gas), not "gas required exceeds allowance": a list that reverts is split too, unless
-// its first operator alone reverts, which is a real revert.
-func (b builder) operators(ctx context.Context, ops []common.Address) ([]Tx, error) {
+// A list that reverts is split in halves too: over the per-transaction gas cap a node answers a
+// plain "execution reverted" (an inner call runs out of gas), and an operator whose own update
+// reverts is isolated that way, in about log2(len) estimates, so the others land.
+func (b builder) operators(ctx context.Context, ops []common.Address) []part {
 	tx, err := b.operatorsTx(ctx, ops)
+	tx.Kind, tx.Operators = KindUpdateOperators, ops
 	over := errors.Is(err, errOverCap)
-	if errors.Is(err, ErrReverted) && len(ops) > 1 {
-		if _, one := b.operatorsTx(ctx, ops[:1]); one != nil {
-			return nil, err
-		}
-		over = true
-	} else if err != nil && !over {
-		return nil, err
-	}
-	if !over && tx.GasEstimate <= b.budget {
-		return []Tx{tx}, nil
+	reverted := errors.Is(err, ErrReverted)
+	switch {
+	case err != nil && len(ops) == 1 && reverted:
+		return []part{{tx: tx, err: fmt.Errorf("updateOperators of %s alone: %w", ops[0], err)}}
+	case err != nil && !over && !reverted:
+		return []part{{tx: tx, err: err}}
+	case err == nil && tx.GasEstimate <= b.budget:
+		return []part{{tx: tx}}
 	}
 	if len(ops) == 1 {
 		if !over && tx.GasEstimate <= b.blockCap {
-			return []Tx{tx}, nil
+			return []part{{tx: tx}}
 		}
-		return nil, fmt.Errorf("updateOperators of %s alone needs more gas than a block allows (%d with headroom): %w", ops[0], b.blockCap, ErrTooLarge)
+		return []part{{tx: tx, err: fmt.Errorf("updateOperators of %s alone needs more gas than a block allows (%d with headroom): %w", ops[0], b.blockCap, ErrTooLarge)}}
 	}
 	parts := 2
-	if !over {
+	if err == nil {
 		parts = int((tx.GasEstimate + b.budget - 1) / b.budget)
 	}
 	parts = min(max(parts, 2), len(ops))
-	var txs []Tx
+	var out []part
 	for i := range parts {
-		chunk := ops[i*len(ops)/parts : (i+1)*len(ops)/parts]
-		sub, err := b.operators(ctx, chunk)
-		if err != nil {
-			return nil, err
-		}
-		txs = append(txs, sub...)
+		out = append(out, b.operators(ctx, ops[i*len(ops)/parts:(i+1)*len(ops)/parts])...)
 	}
-	return txs, nil
+	return out
 }
 
 // operatorsTx packs and estimates one updateOperators.

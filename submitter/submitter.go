@@ -103,12 +103,14 @@ type Tx struct {
 	GasEstimate uint64
 }
 
-// Result is what Submit sent.
+// Result is what became of each transaction of a plan.
 type Result struct {
+	// Txs are the plan's transactions in the order they were built and sent: mined, reverted and
+	// not sent alike. Together they carry every operator and quorum of the plan.
 	Txs []TxResult
 }
 
-// GasUsed is the gas all the transactions used.
+// GasUsed is the gas all the mined transactions used, reverted ones included.
 func (r Result) GasUsed() uint64 {
 	var g uint64
 	for _, t := range r.Txs {
@@ -117,9 +119,50 @@ func (r Result) GasUsed() uint64 {
 	return g
 }
 
-// TxResult is one mined transaction.
+// Mined returns the transactions mined successfully.
+func (r Result) Mined() []TxResult {
+	var out []TxResult
+	for _, t := range r.Txs {
+		if t.Outcome == Mined {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Outcome is what one transaction of a plan did.
+type Outcome int
+
+const (
+	// Mined: mined successfully; its operators and quorums are stored. The zero value, so a
+	// TxResult built from a receipt alone reads as mined.
+	Mined Outcome = iota
+	// NotSent: the transaction was not broadcast, or not mined within the timeout (Err says why):
+	// its work did not land and costs nothing.
+	NotSent
+	// Reverted: mined and reverted (gas paid), or its gas estimate reverted (nothing paid).
+	Reverted
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Mined:
+		return "mined"
+	case Reverted:
+		return "reverted"
+	}
+	return "not sent"
+}
+
+// TxResult is what one transaction did.
 type TxResult struct {
-	Tx      Tx
+	// Tx is the transaction: its kind and the operators and quorums it carried. A part that could
+	// not be built has no Data nor GasEstimate.
+	Tx Tx
+	// Outcome is Mined, Reverted or NotSent; Err says why it is not Mined.
+	Outcome Outcome
+	Err     error
+	// Hash, GasUsed, Block, Status and Receipt are set once the transaction was mined.
 	Hash    common.Hash
 	GasUsed uint64
 	Block   uint64
@@ -171,53 +214,80 @@ func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender commo
 
 // Submit builds the plan's transactions and sends them one by one, quorum refreshes first (an
 // updateOperators that drops an operator below a minimum would change a quorum's set and revert
-// its refresh). It stops at the first failure and returns what was mined so far with the error;
-// a revert is ErrReverted-wrapped.
+// its refresh). The parts are independent: one that fails (reverts, too large, not mined) does not
+// stop the others. Fees above the cap, a sender out of funds or the end of ctx stop the sending,
+// since nothing after could go either. Result reports every part; the error joins the parts'
+// errors (ErrReverted, ErrTooLarge, ErrFeeAboveCap, ErrOutOfFunds wrapped), nil when all were
+// mined. When not even the parts could be built (the chain head could not be read), Result is
+// empty and the error says why.
 func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, error) {
 	var res Result
 	if plan.Empty() {
 		return res, nil
 	}
-	txs, err := s.Build(ctx, plan)
+	parts, err := s.build(ctx, plan)
 	if err != nil {
-		if errors.Is(err, ErrReverted) {
-			s.metrics.txReverted.Inc()
-		}
+		// Nothing was built, so nothing is reported part by part: the plan failed as a whole.
 		for _, tx := range planTxs(plan) {
 			s.metrics.attempt(tx, statusError)
 		}
 		return res, err
 	}
-	for _, tx := range txs {
-		tr, err := s.send(ctx, tx, plan.Reason)
-		if tr != nil {
-			res.Txs = append(res.Txs, *tr)
+	var errs []error
+	var stop error
+	for _, p := range parts {
+		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}
+		switch {
+		case stop != nil:
+			tr.Err = stop
+		case p.err != nil:
+			if errors.Is(p.err, ErrReverted) {
+				tr.Outcome = Reverted
+				s.metrics.txReverted.Inc()
+			}
+			s.metrics.attempt(p.tx, statusError)
+			s.log.Warn("stake update not sent", "kind", p.tx.Kind, "operators", len(p.tx.Operators),
+				"quorums", quorumInts(p.tx.Quorums), "reason", plan.Reason, "err", p.err)
+		default:
+			tr = s.send(ctx, p.tx, plan.Reason)
+			if tr.Err != nil && !errors.Is(tr.Err, ErrReverted) && waitsForAll(ctx, tr.Err) {
+				stop = tr.Err
+			}
 		}
-		if err != nil {
-			return res, err
+		if tr.Err != nil {
+			errs = append(errs, tr.Err)
 		}
+		res.Txs = append(res.Txs, tr)
 	}
-	return res, nil
+	return res, errors.Join(errs...)
+}
+
+// waitsForAll reports a failure that no later transaction would escape: fees above the cap, no
+// funds, or the caller gave up.
+func waitsForAll(ctx context.Context, err error) bool {
+	return errors.Is(err, ErrFeeAboveCap) || errors.Is(err, ErrOutOfFunds) || ctx.Err() != nil
 }
 
 // send sends one transaction and waits for its receipt, within the per-transaction timeout.
-func (s *Submitter) send(ctx context.Context, tx Tx, reason string) (*TxResult, error) {
+func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	began := time.Now()
 	receipt, err := s.sendTx(ctx, tx)
 	if err != nil {
+		tr := TxResult{Tx: tx, Outcome: NotSent, Err: err}
 		status := statusError
 		if errors.Is(err, ErrReverted) {
+			tr.Outcome = Reverted
 			status = statusReverted
 			s.metrics.txReverted.Inc()
 		}
 		s.metrics.attempt(tx, statusError)
 		s.metrics.transactions.WithLabelValues(tx.Kind, status).Inc()
-		return nil, err
+		return tr
 	}
 
-	tr := &TxResult{Tx: tx, Hash: receipt.TxHash, GasUsed: receipt.GasUsed, Status: receipt.Status, Receipt: receipt}
+	tr := TxResult{Tx: tx, Outcome: Mined, Hash: receipt.TxHash, GasUsed: receipt.GasUsed, Status: receipt.Status, Receipt: receipt}
 	if receipt.BlockNumber != nil {
 		tr.Block = receipt.BlockNumber.Uint64()
 	}
@@ -233,12 +303,14 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) (*TxResult, 
 	if receipt.Status != types.ReceiptStatusSuccessful {
 		s.metrics.txReverted.Inc()
 		s.metrics.attempt(tx, statusError)
-		return tr, fmt.Errorf("%s of %d operators (quorums %v) in tx %s at block %d: %w",
-			tx.Kind, len(tx.Operators), tx.Quorums, receipt.TxHash, tr.Block, ErrReverted)
+		tr.Outcome = Reverted
+		tr.Err = fmt.Errorf("%s of %d operators (quorums %v) in tx %s at block %d: %w",
+			tx.Kind, len(tx.Operators), quorumInts(tx.Quorums), receipt.TxHash, tr.Block, ErrReverted)
+		return tr
 	}
 	s.metrics.attempt(tx, statusSucceed)
 	s.metrics.updated(tx)
-	return tr, nil
+	return tr
 }
 
 // sendTx hands the transaction to the transaction manager (NewTxManager's Sender), which owns

@@ -226,17 +226,24 @@ func TestSubmit(t *testing.T) {
 			t.Fatalf("err = %v, want ErrReverted", err)
 		}
 		t.Logf("incomplete set: %v", err)
+		broadcast := 0
 		for _, tr := range res.Txs {
-			if tr.Status == types.ReceiptStatusSuccessful {
+			if tr.Outcome == submitter.Mined {
 				t.Fatalf("a transaction succeeded: %+v", tr)
 			}
+			if tr.Hash != (common.Hash{}) {
+				broadcast++
+			}
+		}
+		if len(res.Txs) != 1 || res.Txs[0].Outcome != submitter.Reverted || !slices.Equal(res.Txs[0].Tx.Quorums, []uint8{0}) {
+			t.Fatalf("result %+v, want the quorum 0 refresh reported as reverted", res.Txs)
 		}
 		after, err := e.client.PendingNonceAt(ctx, e.sender)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after != nonce+uint64(len(res.Txs)) {
-			t.Fatalf("nonce %d -> %d with %d reverted transactions reported", nonce, after, len(res.Txs))
+		if after != nonce+uint64(broadcast) {
+			t.Fatalf("nonce %d -> %d with %d reverted transactions broadcast", nonce, after, broadcast)
 		}
 		if got := metric(t, e.reg, "avssync_tx_reverted_total"); got != 1 {
 			t.Fatalf("tx_reverted_total = %v, want 1", got)
@@ -245,6 +252,45 @@ func TestSubmit(t *testing.T) {
 			t.Fatalf("update_stake_attempt{error,0} = %v, want 1", got)
 		}
 	})
+}
+
+// One failing part of a plan does not block the others: a quorum refresh that reverts (its set is
+// incomplete) is reported as such, and the stale operator of the same plan is still updated.
+func TestSubmitIndependentParts(t *testing.T) {
+	e := newEnv(t, 3, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	all := e.addresses(e.ops)
+	if _, err := e.ops[1].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	plan := planner.Plan{
+		Quorums:   []planner.QuorumUpdate{{Quorum: 0, Operators: all[:2]}},
+		Operators: []common.Address{e.ops[1].Address},
+		Reason:    "sweep",
+	}
+	res, err := e.sub.Submit(ctx, plan)
+	if !errors.Is(err, submitter.ErrReverted) {
+		t.Fatalf("err = %v, want ErrReverted for the quorum part", err)
+	}
+	if len(res.Txs) != 2 {
+		t.Fatalf("%d parts reported, want 2: %+v", len(res.Txs), res.Txs)
+	}
+	q, ops := res.Txs[0], res.Txs[1]
+	if q.Tx.Kind != submitter.KindUpdateOperatorsForQuorum || q.Outcome != submitter.Reverted || !errors.Is(q.Err, submitter.ErrReverted) {
+		t.Fatalf("quorum part %+v, want reverted", q)
+	}
+	if ops.Tx.Kind != submitter.KindUpdateOperators || ops.Outcome != submitter.Mined || ops.Err != nil ||
+		!slices.Equal(ops.Tx.Operators, []common.Address{e.ops[1].Address}) {
+		t.Fatalf("operators part %+v, want operator 1 mined", ops)
+	}
+	if m := res.Mined(); len(m) != 1 || m[0].GasUsed == 0 {
+		t.Fatalf("mined %+v", m)
+	}
+	if after := e.stakes(t, ctx, all); after[1].Stored.Cmp(after[1].Weight) != 0 {
+		t.Fatalf("operator 1 still stale: stored %s weight %s", after[1].Stored, after[1].Weight)
+	}
+	t.Logf("quorum part: %v; operators part: gas used %d", q.Err, ops.GasUsed)
 }
 
 // TestSubmitMinedRevert sends through a transaction manager that gives transactions half their

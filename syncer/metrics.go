@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -27,8 +28,23 @@ type metrics struct {
 	lastSweep prometheus.Gauge
 	seconds   prometheus.Histogram
 	blocks    prometheus.Histogram
+	// consecutiveFailures counts batches in a row with a part that failed; lastUpdate is when a
+	// stake update was last mined.
+	consecutiveFailures prometheus.Gauge
+	lastUpdate          prometheus.Gauge
+	// heldBack counts operators held back from updates, by planner.Held* reason.
+	heldBack *prometheus.GaugeVec
+	// staleSeconds is, per quorum in scope, the age of the oldest known weight change not stored.
+	staleSeconds *prometheus.GaugeVec
 
 	mu sync.Mutex
+	// failuresInARow backs consecutiveFailures.
+	failuresInARow int
+	// feeCapHeld is the number of operators waiting for fees, set by held.
+	feeCapHeld int
+	// staleSince holds, per quorum, the stale operators known from the last reads and since when
+	// (their first event, or when the read found them stale).
+	staleSince map[uint8]map[common.Address]time.Time
 	// pending holds, per operator with an event not yet reflected in its stored stake, the time and
 	// block of the first such event.
 	pending map[common.Address]seen
@@ -56,12 +72,124 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Seconds from the first event that made an operator stale to its stake update.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
 		blocks: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "avssync", Name: "event_to_update_blocks",
 			Help: "Blocks from the first event that made an operator stale to its stake update.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
-		pending: make(map[common.Address]seen),
+		consecutiveFailures: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "consecutive_failures",
+			Help: "Update batches in a row with a part that failed (reverted, too large, not mined); 0 after one without."}),
+		lastUpdate: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "last_update_timestamp_seconds",
+			Help: "Unix time of the last mined stake update transaction."}),
+		heldBack: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "held_back_operators",
+			Help: "Operators with a stale stake not being sent, by reason: immaterial (below --min-stake-change, left to the sweep), set_aside (failed --retry-sync-n-times times), budget (--max-gas-per-day spent), fee_cap (fees above the cap or no funds)."},
+			[]string{"reason"}),
+		staleSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "stale_seconds",
+			Help: "Per quorum, seconds since the oldest known weight change not yet stored in it; 0 when none."},
+			[]string{"quorum"}),
+		pending:    make(map[common.Address]seen),
+		staleSince: make(map[uint8]map[common.Address]time.Time),
+	}
+	for _, r := range planner.HeldReasons {
+		m.heldBack.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.dirty, m.noops, m.notOurs, m.lastSweep, m.seconds, m.blocks)
+		reg.MustRegister(m.dirty, m.noops, m.notOurs, m.lastSweep, m.seconds, m.blocks,
+			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds)
 	}
 	return m
+}
+
+// quorums initialises stale_seconds of the quorums in scope at 0, and drops quorums gone.
+func (m *metrics) quorums(qs []uint8) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	keep := make(map[uint8]bool, len(qs))
+	for _, q := range qs {
+		keep[q] = true
+		if _, ok := m.staleSince[q]; !ok {
+			m.staleSince[q] = make(map[common.Address]time.Time)
+		}
+		m.staleSeconds.WithLabelValues(strconv.Itoa(int(q)))
+	}
+	for q := range m.staleSince {
+		if !keep[q] {
+			delete(m.staleSince, q)
+			m.staleSeconds.DeleteLabelValues(strconv.Itoa(int(q)))
+		}
+	}
+}
+
+// resolved records what a read found stale and what it found fresh.
+func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, op := range b.Operators {
+		if _, stale := res.Stale[op]; !stale {
+			for _, ops := range m.staleSince {
+				delete(ops, op)
+			}
+		}
+	}
+	for op, qs := range res.Stale {
+		since := now
+		if p, ok := m.pending[op]; ok {
+			since = p.at
+		}
+		for _, q := range qs {
+			ops, ok := m.staleSince[q]
+			if !ok {
+				continue // out of scope
+			}
+			if _, known := ops[op]; !known {
+				ops[op] = since
+			}
+		}
+	}
+}
+
+// settled records a batch's outcome.
+func (m *metrics) settled(o outcome, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case o.res.Failed():
+		m.failuresInARow++
+	case o.held == nil:
+		m.failuresInARow = 0
+	}
+	m.consecutiveFailures.Set(float64(m.failuresInARow))
+	if o.mined > 0 {
+		m.lastUpdate.Set(float64(now.UnixNano()) / 1e9)
+	}
+}
+
+// held sets how many operators wait for fees or funds.
+func (m *metrics) held(reason string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if reason == planner.HeldFeeCap {
+		m.feeCapHeld = n
+	}
+	m.heldBack.WithLabelValues(reason).Set(float64(n))
+}
+
+// publish sets the gauges that follow the planner's state: operators held back by reason, and
+// each quorum's staleness.
+func (m *metrics) publish(held map[common.Address]string, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	counts := make(map[string]int)
+	for _, r := range held {
+		counts[r]++
+	}
+	for _, r := range planner.HeldReasons {
+		if r != planner.HeldFeeCap {
+			m.heldBack.WithLabelValues(r).Set(float64(counts[r]))
+		}
+	}
+	for q, ops := range m.staleSince {
+		age := 0.0
+		for _, t := range ops {
+			age = max(age, now.Sub(t).Seconds())
+		}
+		m.staleSeconds.WithLabelValues(strconv.Itoa(int(q))).Set(age)
+	}
 }
 
 // firstSeen records an event for op unless one is already pending.
@@ -103,10 +231,17 @@ func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.
 	}
 	for _, op := range plan.Operators {
 		observe(op)
+		// updateOperators stores every quorum of the operator.
+		for _, ops := range m.staleSince {
+			delete(ops, op)
+		}
 	}
 	for _, q := range plan.Quorums {
 		for _, op := range q.Operators {
 			observe(op)
+		}
+		if ops, ok := m.staleSince[q.Quorum]; ok {
+			clear(ops)
 		}
 	}
 	for _, op := range batchOps {

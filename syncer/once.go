@@ -1,40 +1,96 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/watcher"
 )
 
 // Sweep updates every quorum in scope whole with updateOperatorsForQuorum, or, when Operators is
-// set, those operators with updateOperators, once. A failure is retried Retries times, re-reading
-// the chain each time.
+// set, those operators with updateOperators, once. It runs the same planner as the daemon: a part
+// that fails is retried on its own (a quorum refresh after its stale members), up to Retries
+// times, and what landed is never sent again.
 func (s *Syncer) Sweep(ctx context.Context) error {
-	var err error
-	for attempt := 0; attempt <= s.cfg.Retries; attempt++ {
-		if attempt > 0 {
-			wait := backoff(attempt, s.cfg.MaxBackoff)
-			s.log.Warn("sweep failed; retrying", "attempt", attempt, "retry_in", wait, "err", err)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
+	b, err := s.sweepBatch(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := s.cfg.Planner
+	cfg.SyncInterval, cfg.Debounce, cfg.MinStakeChange = 0, 0, 0
+	cfg.MaxFailures = s.cfg.Retries + 1
+	cfg.MaxRetryBackoff = min(cmp.Or(cfg.MaxRetryBackoff, s.cfg.MaxBackoff), s.cfg.MaxBackoff)
+	p := planner.New(cfg, s.now)
+	p.SetQuorums(b.Quorums)
+	p.AdvanceHead(b.Head)
+	if len(b.Operators) > 0 {
+		p.SetOperators(b.Operators)
+		for _, op := range b.Operators {
+			p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "sweep", Operator: op, Block: b.Head})
 		}
-		var b planner.Batch
-		if b, err = s.sweepBatch(ctx); err != nil {
+	} else {
+		p.SweepNow()
+	}
+	failures := 0
+	rs := planner.NewResolver(s.reader, cfg)
+	for {
+		next, ok := p.Next()
+		if !ok {
+			at, more := p.NextWake()
+			if !more {
+				break
+			}
+			if err := sleepUntil(ctx, s.now, at); err != nil {
+				return err
+			}
 			continue
 		}
-		if err = s.execute(ctx, b); err == nil {
-			s.setStatus(func(st *Status) { st.LastSweep = s.now() })
-			s.metrics.lastSweep.SetToCurrentTime()
-			return nil
+		o := s.execute(ctx, rs, next)
+		s.settle(p, o)
+		if err := cmp.Or(o.res.Err, o.held); err != nil {
+			// Reads that fail and fees above the cap are not the work's fault, but a one-shot run
+			// does not wait for them forever.
+			failures++
+			if failures > s.cfg.Retries {
+				return fmt.Errorf("sweep failed after %d attempts: %w", failures, err)
+			}
+			wait := backoff(failures, s.cfg.MaxBackoff)
+			s.log.Warn("sweep failed; retrying", "attempt", failures, "retry_in", wait, "err", err)
+			if err := sleepUntil(ctx, s.now, s.now().Add(wait)); err != nil {
+				return err
+			}
+		}
+		if head, err := s.head.BlockNumber(ctx); err == nil {
+			p.AdvanceHead(head)
 		}
 	}
-	return fmt.Errorf("sweep failed after %d attempts: %w", s.cfg.Retries+1, err)
+	if st := p.Stats(); st.SetAside > 0 {
+		return fmt.Errorf("sweep: %d updates still failing after %d attempts (held back: %d operators, quorums %v)",
+			st.SetAside, s.cfg.Retries+1, len(p.HeldBack()), ints(p.SetAsideQuorums()))
+	}
+	s.setStatus(func(st *Status) { st.LastSweep = s.now() })
+	s.metrics.lastSweep.SetToCurrentTime()
+	return nil
+}
+
+// sleepUntil waits until at, or returns ctx's error if it ends first.
+func sleepUntil(ctx context.Context, now func() time.Time, at time.Time) error {
+	d := at.Sub(now())
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (s *Syncer) sweepBatch(ctx context.Context) (planner.Batch, error) {

@@ -113,6 +113,13 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = time.Minute
 	}
+	if cfg.Planner.MaxFailures == 0 {
+		// --retry-sync-n-times failures of the same work set it aside.
+		cfg.Planner.MaxFailures = max(cfg.Retries, 1)
+	}
+	if cfg.Planner.MaxRetryBackoff == 0 {
+		cfg.Planner.MaxRetryBackoff = cfg.MaxBackoff
+	}
 	return &Syncer{
 		cfg:      cfg,
 		reader:   r,
@@ -141,7 +148,15 @@ func (s *Syncer) setStatus(f func(*Status)) {
 // outcome is what an executed batch came back with.
 type outcome struct {
 	batch planner.Batch
-	err   error
+	res   planner.Outcome
+	// held is set when parts were not sent because fees are above the cap or the sender is out of
+	// funds: nothing can go until that changes, and no failure is counted.
+	held error
+	// heldOperators counts the operators of those parts.
+	heldOperators int
+	// mined is the gas and block of the batch's mined transactions.
+	gasUsed, block uint64
+	mined          int
 }
 
 // Watch runs the daemon until ctx ends: events from src make operators dirty, dirty operators are
@@ -184,12 +199,15 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 
 	done := make(chan outcome, 1)
 	inflight := false
-	failures := 0
+	readFailures := 0
 	var holdUntil time.Time
+	// holdBlock: while fees are above the cap (or funds are out), nothing is tried before the head
+	// reaches it; each new look costs a few reads, no transaction.
+	var holdBlock uint64
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		if !inflight && !s.now().Before(holdUntil) {
+		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
 			if p.NeedsReload() || s.quorumsStale {
 				if _, _, err := s.load(ctx, p); err != nil {
 					s.log.Warn("reload of quorums and operators failed; retrying", "err", err)
@@ -199,7 +217,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			}
 			if b, ok := p.Next(); ok {
 				inflight = true
-				go func() { done <- outcome{b, s.execute(execCtx, b)} }()
+				go func() { done <- s.execute(execCtx, s.resolver, b) }()
 			}
 		}
 		s.publish(p)
@@ -219,27 +237,55 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			return nil
 		case o := <-done:
 			inflight = false
-			p.Done(o.batch, o.err)
-			if o.err == nil {
-				failures = 0
+			s.settle(p, o)
+			holdBlock = 0
+			if o.held != nil {
+				holdBlock = p.Head() + HoldBlocks
+			}
+			if o.res.Err == nil {
+				readFailures = 0
 				holdUntil = time.Time{}
-				if slices.Contains([]string{planner.ReasonSweep, planner.ReasonDeadline}, o.batch.Reason) {
-					s.setStatus(func(st *Status) { st.LastSweep = s.now() })
-					s.metrics.lastSweep.SetToCurrentTime()
-				}
 				continue
 			}
-			failures++
-			wait := backoff(failures, s.cfg.MaxBackoff)
+			readFailures++
+			wait := backoff(readFailures, s.cfg.MaxBackoff)
 			holdUntil = s.now().Add(wait)
 			level := slog.LevelWarn
-			if failures > s.cfg.Retries {
+			if readFailures > s.cfg.Retries {
 				level = slog.LevelError
 			}
-			s.log.Log(ctx, level, "update failed; re-reading the chain and retrying", "reason", o.batch.Reason,
-				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", failures, "retry_in", wait, "err", o.err)
+			s.log.Log(ctx, level, "update failed before sending; re-reading the chain and retrying", "reason", o.batch.Reason,
+				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", readFailures, "retry_in", wait, "err", o.res.Err)
 		case <-timer.C:
 		}
+	}
+}
+
+// HoldBlocks is how many blocks the loop waits before looking again when fees are above the cap
+// or the sender is out of funds.
+const HoldBlocks = 3
+
+// settle hands a batch's outcome back to the planner and records it: metrics, and one line for a
+// batch that had to wait for fees or funds.
+func (s *Syncer) settle(p *planner.Planner, o outcome) {
+	p.Done(o.batch, o.res)
+	s.metrics.settled(o, s.now())
+	if o.held != nil {
+		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
+		if o.batch.Reason == planner.ReasonDeadline {
+			s.log.Error("deadline at risk: a quorum due for its staleness deadline waits for fees to fall below the cap or for funds",
+				"quorums", ints(o.batch.Quorums), "head", p.Head(), "err", o.held)
+		} else {
+			s.log.Warn("update waits: fees above the cap or sender out of funds; nothing sent",
+				"reason", o.batch.Reason, "operators_waiting", o.heldOperators, "look_again_in_blocks", HoldBlocks, "err", o.held)
+		}
+	} else {
+		s.metrics.held(planner.HeldFeeCap, 0)
+	}
+	if slices.Contains([]string{planner.ReasonSweep, planner.ReasonDeadline}, o.batch.Reason) && o.res.Err == nil &&
+		len(o.res.FailedQuorums) == 0 && len(o.res.WaitingQuorums) == 0 {
+		s.setStatus(func(st *Status) { st.LastSweep = s.now() })
+		s.metrics.lastSweep.SetToCurrentTime()
 	}
 }
 
@@ -252,11 +298,11 @@ func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, a
 	s.log.Info("shutting down: waiting for the in-flight update", "max_wait", s.cfg.Drain)
 	select {
 	case o := <-done:
-		p.Done(o.batch, o.err)
+		p.Done(o.batch, o.res)
 	case <-time.After(s.cfg.Drain):
 		abandon()
 		o := <-done
-		p.Done(o.batch, o.err)
+		p.Done(o.batch, o.res)
 		s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
 	}
 }
@@ -289,105 +335,106 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 	s.setStatus(func(st *Status) { st.LastBlock, st.Head, st.Removed = b.To, b.Head, after.Removed })
 }
 
-// execute resolves a batch against the chain and submits the plan.
-func (s *Syncer) execute(ctx context.Context, b planner.Batch) error {
-	readCtx, cancel := s.readContext(ctx, 4) // head, then at most three batched rounds
+// execute resolves a batch against the chain, submits the plan and reports what became of each
+// part. Re-planning is the planner's and resolver's: a failed quorum refresh comes back as its
+// stale members first, a failed operator on its own.
+func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Batch) outcome {
+	o := outcome{batch: b}
+	readCtx, cancel := s.readContext(ctx, 5) // head, then at most four batched rounds
 	defer cancel()
 	if head, err := s.head.BlockNumber(readCtx); err == nil && head > b.Head {
 		// Read as close as possible to the block the transaction will land in.
 		b.Head = head
 	}
-	plan, res, err := s.resolver.Resolve(readCtx, b)
+	plan, res, err := rs.Resolve(readCtx, b)
 	if err != nil {
-		return fmt.Errorf("read stakes for %s batch: %w", b.Reason, err)
+		o.res.Err = fmt.Errorf("read stakes for %s batch: %w", b.Reason, err)
+		return o
 	}
+	o.res.Immaterial = res.Immaterial
 	s.metrics.noops.Add(float64(res.Noops))
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
-		"unregistered", res.Unregistered, "stale", len(plan.Operators), "quorums", quorumNumbers(plan), "escalated", res.Escalated)
+		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
+		"quorums", quorumNumbers(plan), "members_of", ints(append(slices.Clone(b.Members), b.MembersOnly...)), "escalated", res.Escalated)
+	s.metrics.resolved(b, res, s.now())
 	if plan.Empty() {
 		for _, op := range b.Operators {
 			s.metrics.forget(op)
 		}
-		return nil
+		return o
 	}
 	sent, err := s.sub.Submit(ctx, plan)
-	if err != nil && len(plan.Quorums) > 0 && (errors.Is(err, submitter.ErrTooLarge) || errors.Is(err, submitter.ErrReverted)) {
-		// A quorum refresh also carries the update of each stale operator in it; with many stale
-		// it can exceed what one transaction may use. Update the stale ones with updateOperators
-		// first (those lists split), then the refresh only rewrites equal stakes.
-		s.log.Warn("whole-quorum refresh failed; updating its stale operators first, then refreshing again",
-			"quorums", quorumNumbers(plan), "err", err)
-		if err := s.updateMembers(ctx, b, plan); err != nil {
-			return err
-		}
-		if plan, err = s.requorum(ctx, plan, b.Reason); err != nil {
-			return err
-		}
-		sent, err = s.sub.Submit(ctx, plan)
+	if err != nil && len(sent.Txs) == 0 {
+		o.res.Err = fmt.Errorf("submit %s plan: %w", b.Reason, err)
+		return o
 	}
+	s.partsOutcome(&o, b, sent)
+	var landed planner.Plan
+	landed.Reason = plan.Reason
+	for _, tx := range sent.Mined() {
+		o.block = max(o.block, tx.Block)
+		o.mined++
+		if tx.Tx.Kind == submitter.KindUpdateOperators {
+			landed.Operators = append(landed.Operators, tx.Tx.Operators...)
+		}
+		for i, q := range tx.Tx.Quorums {
+			landed.Quorums = append(landed.Quorums, planner.QuorumUpdate{Quorum: q, Operators: tx.Tx.OperatorsPerQuorum[i]})
+		}
+	}
+	o.gasUsed = sent.GasUsed()
+	s.metrics.updated(landed, b.Operators, s.now(), o.block)
 	if err != nil {
-		return fmt.Errorf("submit %s plan: %w", b.Reason, err)
+		s.log.Warn("stake update partly failed; the failed parts are retried on their own", "reason", b.Reason,
+			"mined_txs", o.mined, "txs", len(sent.Txs), "failed_operators", len(o.res.FailedOperators),
+			"failed_quorums", ints(o.res.FailedQuorums), "waiting_operators", len(o.res.WaitingOperators),
+			"gas_used", o.gasUsed, "err", err)
+		return o
 	}
-	var last uint64
-	for _, tx := range sent.Txs {
-		last = max(last, tx.Block)
-	}
-	s.metrics.updated(plan, b.Operators, s.now(), last)
 	s.log.Info("stakes updated", "reason", b.Reason, "operators", len(plan.Operators), "quorums", quorumNumbers(plan),
-		"txs", len(sent.Txs), "gas_used", sent.GasUsed(), "block", last)
-	return nil
+		"txs", len(sent.Txs), "gas_used", o.gasUsed, "block", o.block)
+	return o
 }
 
-// requorum reads plan's quorum operator sets again, at the head, for a refresh after its members
-// were updated.
-func (s *Syncer) requorum(ctx context.Context, plan planner.Plan, reason string) (planner.Plan, error) {
-	readCtx, cancel := s.readContext(ctx, 2)
-	defer cancel()
-	head, err := s.head.BlockNumber(readCtx)
-	if err != nil {
-		return planner.Plan{}, fmt.Errorf("read chain head: %w", err)
+// partsOutcome turns the submitter's per-transaction result into the planner's outcome: a failed
+// updateOperators fails its operators; a failed quorum refresh fails the quorum, and the batch's
+// own operators in it are taken back uncounted (the refresh failed around them); parts that waited
+// on fees or funds, or were cut by shutdown, are taken back uncounted.
+func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result) {
+	batchOps := make(map[common.Address]bool, len(b.Operators))
+	for _, op := range b.Operators {
+		batchOps[op] = true
 	}
-	var qs []uint8
-	for _, q := range plan.Quorums {
-		qs = append(qs, q.Quorum)
+	for _, tx := range sent.Txs {
+		if tx.Outcome == submitter.Mined {
+			continue
+		}
+		wait := errors.Is(tx.Err, submitter.ErrFeeAboveCap) || errors.Is(tx.Err, submitter.ErrOutOfFunds)
+		if wait && o.held == nil {
+			o.held = tx.Err
+		}
+		if wait {
+			o.heldOperators += len(tx.Tx.Operators)
+		}
+		wait = wait || errors.Is(tx.Err, context.Canceled)
+		if tx.Tx.Kind == submitter.KindUpdateOperators {
+			if wait {
+				o.res.WaitingOperators = append(o.res.WaitingOperators, tx.Tx.Operators...)
+			} else {
+				o.res.FailedOperators = append(o.res.FailedOperators, tx.Tx.Operators...)
+			}
+			continue
+		}
+		if wait {
+			o.res.WaitingQuorums = append(o.res.WaitingQuorums, tx.Tx.Quorums...)
+		} else {
+			o.res.FailedQuorums = append(o.res.FailedQuorums, tx.Tx.Quorums...)
+		}
+		for _, op := range tx.Tx.Operators {
+			if batchOps[op] {
+				o.res.WaitingOperators = append(o.res.WaitingOperators, op)
+			}
+		}
 	}
-	again, _, err := s.resolver.Resolve(readCtx, planner.Batch{Quorums: qs, Reason: reason, Head: head})
-	if err != nil {
-		return planner.Plan{}, fmt.Errorf("read operator sets of quorums %v again: %w", ints(qs), err)
-	}
-	return again, nil
-}
-
-// updateMembers sends updateOperators for the stale operators of plan's quorums.
-func (s *Syncer) updateMembers(ctx context.Context, b planner.Batch, plan planner.Plan) error {
-	var members []common.Address
-	for _, q := range plan.Quorums {
-		members = append(members, q.Operators...)
-	}
-	slices.SortFunc(members, common.Address.Cmp)
-	members = slices.Compact(members)
-	readCtx, cancel := s.readContext(ctx, 4)
-	defer cancel()
-	head, err := s.head.BlockNumber(readCtx)
-	if err != nil {
-		return fmt.Errorf("read chain head: %w", err)
-	}
-	// No escalation here: the point is to take the stale operators out of the quorum refresh.
-	resolver := planner.NewResolver(s.reader, planner.Config{Quorums: s.cfg.Planner.Quorums, FullQuorumRatio: 1})
-	stale, res, err := resolver.Resolve(readCtx, planner.Batch{Operators: members, Reason: b.Reason, Head: head})
-	if err != nil {
-		return fmt.Errorf("read stakes of %d quorum members: %w", len(members), err)
-	}
-	s.metrics.noops.Add(float64(res.Noops))
-	if stale.Empty() {
-		return nil
-	}
-	sent, err := s.sub.Submit(ctx, stale)
-	if err != nil {
-		return fmt.Errorf("update %d stale quorum members: %w", len(stale.Operators), err)
-	}
-	s.log.Info("stale quorum members updated", "operators", len(stale.Operators), "txs", len(sent.Txs), "gas_used", sent.GasUsed())
-	return nil
 }
 
 // readContext bounds n chain reads by ReadTimeout each.
@@ -417,11 +464,19 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		nums = append(nums, q.Number)
 		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
 		p.SetLookahead(q.Number, q.Lookahead)
+		p.SetSlashable(q.Number, q.StakeType == registry.TotalSlashable)
 		if q.StakeType == registry.TotalSlashable {
 			slashable = append(slashable, q.Number)
 		}
 	}
 	p.SetQuorums(nums)
+	var scope []uint8
+	for _, q := range nums {
+		if len(s.cfg.Planner.Quorums) == 0 || slices.Contains(s.cfg.Planner.Quorums, q) {
+			scope = append(scope, q)
+		}
+	}
+	s.metrics.quorums(scope)
 	ops, err := s.reader.AllOperators(ctx, head)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read registered operators at block %d: %w", head, err)
@@ -446,6 +501,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 func (s *Syncer) publish(p *planner.Planner) {
 	st := p.Stats()
 	s.metrics.dirty.Set(float64(st.Dirty))
+	s.metrics.publish(p.HeldBack(), s.now())
 	s.setStatus(func(x *Status) { x.Dirty, x.Processing = st.Dirty, st.Processing })
 }
 

@@ -1,0 +1,135 @@
+package planner
+
+import (
+	"context"
+	"math/big"
+	"slices"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+func TestMaterial(t *testing.T) {
+	const e18 = 1_000_000_000_000_000_000
+	big18 := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(e18)) }
+	plus := func(a *big.Int, d int64) *big.Int { return new(big.Int).Add(a, big.NewInt(d)) }
+	tests := []struct {
+		name                    string
+		stored, weight, minimum *big.Int
+		want                    bool
+	}{
+		{name: "1 wei on 10 ETH", stored: big18(10), weight: plus(big18(10), 1), minimum: new(big.Int), want: false},
+		{name: "20 wei on 10 ETH", stored: big18(10), weight: plus(big18(10), 20), minimum: new(big.Int), want: false},
+		{name: "just under 0.1%", stored: big18(1000), weight: plus(big18(1000), e18-1), minimum: new(big.Int), want: false},
+		{name: "exactly 0.1%", stored: big18(1000), weight: big18(1001), minimum: new(big.Int), want: true},
+		{name: "decrease of 1%", stored: big18(100), weight: big18(99), minimum: new(big.Int), want: true},
+		{name: "stored 0", stored: new(big.Int), weight: big.NewInt(1), minimum: new(big.Int), want: true},
+		{name: "dust crossing the minimum down", stored: big18(10), weight: plus(big18(10), -1), minimum: big18(10), want: true},
+		{name: "dust crossing the minimum up", stored: plus(big18(10), -1), weight: big18(10), minimum: big18(10), want: true},
+		{name: "dust above the minimum", stored: big18(11), weight: plus(big18(11), 1), minimum: big18(10), want: false},
+		{name: "nil amounts", want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := QuorumStake{Stored: tt.stored, Weight: tt.weight, Minimum: tt.minimum}
+			if got := Material(st, DefaultMinStakeChange); got != tt.want {
+				t.Fatalf("Material(%s -> %s, min %s) = %v, want %v", tt.stored, tt.weight, tt.minimum, got, tt.want)
+			}
+		})
+	}
+}
+
+// The materiality rule applies to event-driven candidates only: quorum members (configuration
+// changes, failed refreshes) and sweeps are exempt.
+func TestResolveMateriality(t *testing.T) {
+	dust := func(op common.Address) OperatorStake { return registered(op, stake(0, 1_000_000, 1_000_001, 0)) }
+	real := func(op common.Address) OperatorStake { return registered(op, stake(0, 1_000_000, 1_100_000, 0)) }
+	r := &fakeReader{
+		stakes: stakesOf(dust(addr(1)), real(addr(2)), dust(addr(3))),
+		sets:   map[uint8][]common.Address{0: addrs(1, 2, 3), 1: addrs(3)},
+	}
+	cfg := Config{MinStakeChange: DefaultMinStakeChange, FullQuorumRatio: 1}
+	rs := NewResolver(r, cfg)
+
+	plan, res, err := rs.Resolve(context.Background(), Batch{Operators: addrs(1, 2), Head: 1, Reason: ReasonDirty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(plan.Operators, addrs(2)) || !slices.Equal(res.Immaterial, addrs(1)) {
+		t.Fatalf("plan %v immaterial %v, want [2] sent and [1] held back", plan.Operators, res.Immaterial)
+	}
+	if len(res.Stale) != 2 {
+		t.Fatalf("stale %v, want both operators reported stale", res.Stale)
+	}
+
+	// Members of a quorum are exempt, even when also in Operators.
+	plan, res, err = rs.Resolve(context.Background(), Batch{Operators: addrs(1), Members: []uint8{1}, Head: 1, Reason: ReasonConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(plan.Operators, addrs(3)) || !slices.Equal(res.Immaterial, addrs(1)) {
+		t.Fatalf("plan %v immaterial %v, want member 3 sent, operator 1 held back", plan.Operators, res.Immaterial)
+	}
+
+	// A sweep's refresh carries every operator.
+	plan, _, err = rs.Resolve(context.Background(), Batch{Quorums: []uint8{0}, Head: 1, Reason: ReasonSweep})
+	if err != nil || len(plan.Quorums) != 1 {
+		t.Fatalf("sweep plan %+v, %v", plan, err)
+	}
+}
+
+// A quorum whose refresh failed: its stale members go through updateOperators, the quorum is not
+// refreshed nor escalated, whatever share of it is stale.
+func TestResolveMembersOnly(t *testing.T) {
+	r := &fakeReader{
+		stakes: stakesOf(
+			registered(addr(1), stake(0, 1, 2, 0)),
+			registered(addr(2), stake(0, 1, 2, 0)),
+			registered(addr(3), stake(0, 5, 5, 0)),
+			registered(addr(4), stake(1, 1, 3, 0)),
+		),
+		sets: map[uint8][]common.Address{0: addrs(3, 1, 2)},
+	}
+	plan, res, err := NewResolver(r, Config{FullQuorumRatio: 0.5}).Resolve(context.Background(),
+		Batch{Operators: addrs(1, 4), MembersOnly: []uint8{0}, Head: 7, Reason: ReasonSweep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Quorums) != 0 || res.Escalated != 0 {
+		t.Fatalf("plan quorums %+v escalated %d, want none", plan.Quorums, res.Escalated)
+	}
+	if !slices.Equal(plan.Operators, addrs(1, 2, 4)) {
+		t.Fatalf("plan operators %v, want [1 2 4]", plan.Operators)
+	}
+	if res.Candidates != 4 || res.Noops != 1 {
+		t.Fatalf("resolution %+v, want 4 candidates, 1 noop", res)
+	}
+	// Quorum 0's set is read once; the second read is quorum 1's, for escalating operator 4.
+	if r.stakeCalls != 1 || r.setCalls != 2 || !slices.Equal(r.setQuorums, []uint8{1}) {
+		t.Fatalf("reads: %d stakes, %d sets (last %v); want 1 and 2 (last [1])", r.stakeCalls, r.setCalls, r.setQuorums)
+	}
+}
+
+// Members of a configuration change are resolved like any batch: nothing stale sends nothing;
+// nearly all stale is escalated to a refresh, and the set read once serves both.
+func TestResolveMembersEscalate(t *testing.T) {
+	fresh := &fakeReader{
+		stakes: stakesOf(registered(addr(1), stake(0, 5, 5, 0)), registered(addr(2), stake(0, 5, 5, 0))),
+		sets:   map[uint8][]common.Address{0: addrs(1, 2)},
+	}
+	plan, _, err := NewResolver(fresh, Config{}).Resolve(context.Background(), Batch{Members: []uint8{0}, Head: 1, Reason: ReasonConfig})
+	if err != nil || !plan.Empty() {
+		t.Fatalf("plan %+v, %v; want nothing to send", plan, err)
+	}
+	stale := &fakeReader{
+		stakes: stakesOf(registered(addr(1), stake(0, 5, 6, 0)), registered(addr(2), stake(0, 5, 6, 0))),
+		sets:   map[uint8][]common.Address{0: addrs(2, 1)},
+	}
+	plan, res, err := NewResolver(stale, Config{}).Resolve(context.Background(), Batch{Members: []uint8{0}, Head: 1, Reason: ReasonConfig})
+	if err != nil || len(plan.Quorums) != 1 || len(plan.Operators) != 0 || res.Escalated != 1 {
+		t.Fatalf("plan %+v res %+v, %v; want quorum 0 refreshed whole", plan, res, err)
+	}
+	if !slices.Equal(plan.Quorums[0].Operators, addrs(1, 2)) || stale.setCalls != 1 {
+		t.Fatalf("refresh %+v after %d set reads, want the sorted set read once", plan.Quorums[0], stale.setCalls)
+	}
+}

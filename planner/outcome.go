@@ -1,0 +1,272 @@
+package planner
+
+import (
+	"container/heap"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Reasons work is held back instead of sent, as in HeldBack and the held_back_operators metric.
+const (
+	// HeldImmaterial: the operator's stake moved by less than Config.MinStakeChange; the sweep
+	// stores it.
+	HeldImmaterial = "immaterial"
+	// HeldSetAside: its update failed Config.MaxFailures times; it waits for a new event or the
+	// next sweep.
+	HeldSetAside = "set_aside"
+	// HeldBudget: the daily gas budget is spent; only deadline refreshes go out.
+	HeldBudget = "budget"
+	// HeldFeeCap: fees are above the cap (or the sender has no funds); nothing is sent until they
+	// fall.
+	HeldFeeCap = "fee_cap"
+)
+
+// HeldReasons lists every held-back reason, for metrics initialised at zero.
+var HeldReasons = []string{HeldImmaterial, HeldSetAside, HeldBudget, HeldFeeCap}
+
+// Outcome is what became of a batch handed out by Next, reported to Done part by part: what is
+// not named in it landed (or was found to need nothing).
+type Outcome struct {
+	// Err: the batch failed as a whole before anything was sent (its chain reads failed). All of it
+	// is taken back, ready at once, without counting a failure against the work; the owner backs
+	// off before the next batch.
+	Err error
+	// FailedOperators and FailedQuorums were sent (or estimated) and did not land: reverted, too
+	// large, not mined. Each is taken back after a backoff that grows with its consecutive
+	// failures; after Config.MaxFailures it is set aside until a new event for it or the next
+	// sweep. A failed quorum refresh comes back as MembersOnly first, then as a refresh.
+	FailedOperators []common.Address
+	FailedQuorums   []uint8
+	// WaitingOperators and WaitingQuorums were not sent for a reason that is not theirs (fees above
+	// the cap, no funds, or a quorum refresh that failed around them): taken back, ready at once,
+	// not counted. The owner decides when to ask Next again.
+	WaitingOperators []common.Address
+	WaitingQuorums   []uint8
+	// Immaterial are operators of the batch the materiality rule left to the sweep.
+	Immaterial []common.Address
+}
+
+// Failed reports whether any part of the batch failed (waiting parts are not failures).
+func (o Outcome) Failed() bool {
+	return o.Err != nil || len(o.FailedOperators) > 0 || len(o.FailedQuorums) > 0
+}
+
+// Done takes back a batch from Next with what became of it. Whatever the outcome does not name
+// landed: a quorum refresh counts as stored at b.Head until the chain says when exactly, and a
+// sweep advances the schedule even when some of its quorums failed, since those come back on their
+// own (a mined refresh is never sent again for another's failure). Operators and quorums dirtied
+// while the batch was out become ready again.
+func (p *Planner) Done(b Batch, o Outcome) {
+	now := p.now()
+	if o.Failed() {
+		p.stats.Retries++
+	}
+	failedOps := make(map[common.Address]bool, len(o.FailedOperators))
+	for _, op := range o.FailedOperators {
+		failedOps[op] = true
+	}
+	waitingOps := make(map[common.Address]bool, len(o.WaitingOperators))
+	for _, op := range o.WaitingOperators {
+		waitingOps[op] = true
+	}
+	for _, op := range b.Operators {
+		delete(p.processing, op)
+		if o.Err != nil || failedOps[op] || waitingOps[op] {
+			continue // taken back below
+		}
+		delete(p.failures, op)
+		if d, ok := p.dirty[op]; ok && d.index < 0 {
+			heap.Push(&p.waiting, d)
+		}
+	}
+	if o.Err != nil {
+		for _, op := range b.Operators {
+			p.takeBack(op, now)
+		}
+	}
+	// Failed and waiting operators may come from a quorum's members, outside b.Operators.
+	for _, op := range o.FailedOperators {
+		p.failOperator(op, now)
+	}
+	for _, op := range o.WaitingOperators {
+		p.takeBack(op, now)
+	}
+	for _, op := range o.Immaterial {
+		if _, dirty := p.dirty[op]; !dirty && !failedOps[op] {
+			p.heldBack[op] = HeldImmaterial
+		}
+	}
+
+	failedQs, waitingQs := quorumsOf(o.FailedQuorums), quorumsOf(o.WaitingQuorums)
+	batchQs := quorumsOf(b.Quorums).union(quorumsOf(b.Members)).union(quorumsOf(b.MembersOnly))
+	for _, q := range batchQs.list() {
+		p.processingQuorums.remove(q)
+	}
+	switch {
+	case o.Err != nil:
+		for _, q := range b.Quorums {
+			p.requeueQuorum(q, now, b.Reason, shapeRefresh)
+		}
+		for _, q := range b.Members {
+			p.requeueQuorum(q, now, b.Reason, shapeMembers)
+		}
+		for _, q := range b.MembersOnly {
+			p.requeueQuorum(q, now, b.Reason, shapeMembersOnly)
+		}
+	default:
+		for _, q := range b.Quorums {
+			if failedQs.has(q) || waitingQs.has(q) {
+				continue
+			}
+			delete(p.quorumFailures, q)
+			// The refresh landed at or after b.Head; without this the deadline check would hand
+			// the quorum out again until the watcher reports QuorumBlockNumberUpdated.
+			if p.updateBlock[q] < b.Head {
+				p.updateBlock[q] = b.Head
+			}
+		}
+		for _, q := range b.MembersOnly {
+			// Its stale members went first; now the refresh itself, after the backoff its failures
+			// earned if something failed again.
+			at := now
+			if o.Failed() {
+				at = now.Add(p.backoff(p.quorumFailures[q]))
+			}
+			p.requeueQuorum(q, at, b.Reason, shapeRefresh)
+		}
+		for _, q := range o.FailedQuorums {
+			p.failQuorum(q, now, b.Reason)
+		}
+		for _, q := range o.WaitingQuorums {
+			p.requeueQuorum(q, now, b.Reason, shapeRefresh)
+		}
+	}
+	if b.sweep {
+		p.sweepInFlight = false
+		if o.Err == nil {
+			p.sweepSucceeded(now)
+		}
+	}
+}
+
+// takeBack makes a registered op dirty and ready at once, without counting a failure.
+func (p *Planner) takeBack(op common.Address, now time.Time) {
+	delete(p.processing, op)
+	if _, ok := p.registered[op]; ok {
+		p.markReady(op, now)
+	}
+}
+
+// failOperator counts a failed update of op and takes it back after a backoff, or sets it aside
+// once it has failed MaxFailures times in a row.
+func (p *Planner) failOperator(op common.Address, now time.Time) {
+	delete(p.processing, op)
+	if _, ok := p.registered[op]; !ok {
+		return
+	}
+	p.failures[op]++
+	if n := p.failures[op]; p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
+		delete(p.failures, op)
+		p.dropDirty(op)
+		p.heldBack[op] = HeldSetAside
+		p.stats.SetAside++
+		return
+	}
+	p.markReady(op, now.Add(p.backoff(p.failures[op])))
+}
+
+// failQuorum counts a failed refresh of q and takes it back as MembersOnly after a backoff, or
+// sets it aside once it has failed MaxFailures times in a row.
+func (p *Planner) failQuorum(q uint8, now time.Time, reason string) {
+	p.processingQuorums.remove(q)
+	if !p.inScope().has(q) {
+		return
+	}
+	p.quorumFailures[q]++
+	if n := p.quorumFailures[q]; p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
+		delete(p.quorumFailures, q)
+		delete(p.dirtyQuorums, q)
+		p.asideQuorums.add(q)
+		p.stats.SetAside++
+		return
+	}
+	p.requeueQuorum(q, now.Add(p.backoff(p.quorumFailures[q])), reason, shapeMembersOnly)
+}
+
+// requeueQuorum makes q dirty in the given shape, ready no later than at. A refresh already
+// pending wins over resolving members, which it covers.
+func (p *Planner) requeueQuorum(q uint8, at time.Time, reason string, shape quorumShape) {
+	if !p.inScope().has(q) {
+		return
+	}
+	d, ok := p.dirtyQuorums[q]
+	if !ok || at.Before(d.ready) {
+		d.ready = at
+	}
+	if !ok || shape == shapeRefresh && d.shape == shapeMembers || shape == shapeMembersOnly {
+		d.shape = shape
+	}
+	d.reason = moreUrgent(d.reason, reason)
+	p.dirtyQuorums[q] = d
+}
+
+// retrying returns the quorums waiting for a retry or set aside: the deadline check leaves them to
+// that path instead of handing them out again at once.
+func (p *Planner) retrying() quorumSet {
+	s := p.asideQuorums
+	for q := range p.quorumFailures {
+		s.add(q)
+	}
+	return s
+}
+
+// backoff is the wait before retry n (from 1) of the same work: RetryBackoff doubling, capped at
+// MaxRetryBackoff.
+func (p *Planner) backoff(n int) time.Duration {
+	base, ceiling := p.cfg.RetryBackoff, p.cfg.MaxRetryBackoff
+	if base <= 0 {
+		base = DefaultRetryBackoff
+	}
+	if ceiling <= 0 {
+		ceiling = DefaultMaxRetryBackoff
+	}
+	d := base
+	for i := 1; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
+}
+
+// sweepHandedOut gives set-aside and immaterial work its chance again: the sweep refreshes it, and
+// if the sweep's refresh fails, its members come back as candidates.
+func (p *Planner) sweepHandedOut() {
+	clear(p.heldBack)
+	clear(p.failures)
+	clear(p.quorumFailures)
+	p.asideQuorums = quorumSet{}
+}
+
+// SetBudgetExhausted says whether the daily gas budget is spent: while it is, Next hands out only
+// deadline refreshes, and dirty operators wait (HeldBudget).
+func (p *Planner) SetBudgetExhausted(exhausted bool) { p.budgetExhausted = exhausted }
+
+// HeldBack returns the operators held back and why (the Held* reasons): immaterial changes and
+// set-aside failures by operator; while the budget is spent, every dirty operator is held back
+// for it.
+func (p *Planner) HeldBack() map[common.Address]string {
+	out := make(map[common.Address]string, len(p.heldBack))
+	for op, r := range p.heldBack {
+		out[op] = r
+	}
+	if p.budgetExhausted {
+		for op := range p.dirty {
+			out[op] = HeldBudget
+		}
+	}
+	return out
+}
+
+// SetAsideQuorums returns the quorums whose refresh failed MaxFailures times and waits for the
+// next sweep or configuration event.
+func (p *Planner) SetAsideQuorums() []uint8 { return p.asideQuorums.list() }

@@ -1,0 +1,280 @@
+package planner
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/watcher"
+)
+
+// checkOutcomeInvariants checks the invariants written on the retry and held-back fields; every
+// checkInvariants runs it.
+func checkOutcomeInvariants(t *testing.T, p *Planner) {
+	t.Helper()
+	for op, r := range p.heldBack {
+		if _, dirty := p.dirty[op]; dirty {
+			t.Fatalf("held-back operator %s (%s) is dirty", op, r)
+		}
+		if _, ok := p.registered[op]; !ok {
+			t.Fatalf("held-back operator %s is not registered", op)
+		}
+	}
+	for op, n := range p.failures {
+		if p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
+			t.Fatalf("operator %s has %d failures, not set aside at %d", op, n, p.cfg.MaxFailures)
+		}
+	}
+	for q := range p.quorumFailures {
+		_, dirty := p.dirtyQuorums[q]
+		if !dirty && !p.processingQuorums.has(q) {
+			t.Fatalf("quorum %d has failures but is neither dirty nor processing", q)
+		}
+	}
+	for _, q := range p.asideQuorums.list() {
+		if _, dirty := p.dirtyQuorums[q]; dirty {
+			t.Fatalf("set-aside quorum %d is dirty", q)
+		}
+	}
+}
+
+// A sweep of two quorums whose second refresh fails: the first, mined, is not handed out again;
+// the second comes back as its stale members first, then as a refresh; the schedule moves on.
+func TestDonePartialSweep(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{SyncInterval: time.Hour, MaxFailures: 3}, 2)
+	clk.Set(t0.Add(time.Hour))
+	sweep := mustNext(t, p)
+	wantQuorums(t, sweep, 0, 1)
+	p.Done(sweep, Outcome{FailedQuorums: []uint8{1}})
+	checkOutcomeInvariants(t, p)
+	if p.updateBlock[0] != testHead || p.updateBlock[1] != 0 {
+		t.Fatalf("update blocks %v, want quorum 0 refreshed at %d only", p.updateBlock, testHead)
+	}
+	if !p.nextSweep.Equal(t0.Add(2 * time.Hour)) {
+		t.Fatalf("next sweep %v, want the schedule to move on", p.nextSweep)
+	}
+	noNext(t, p) // backoff
+	wantWake(t, p, clk.Now().Add(DefaultRetryBackoff))
+	clk.Advance(DefaultRetryBackoff)
+	members := mustNext(t, p)
+	if len(members.Quorums) != 0 || len(members.Members) != 0 || len(members.MembersOnly) != 1 || members.MembersOnly[0] != 1 {
+		t.Fatalf("retry %+v, want quorum 1's members only", members)
+	}
+	if members.Reason != ReasonSweep {
+		t.Fatalf("retry reason %q, want %q", members.Reason, ReasonSweep)
+	}
+	p.Done(members, Outcome{})
+	refresh := mustNext(t, p)
+	wantQuorums(t, refresh, 1)
+	p.Done(refresh, Outcome{})
+	checkOutcomeInvariants(t, p)
+	noNext(t, p)
+	if len(p.quorumFailures) != 0 {
+		t.Fatalf("quorum failures %v after the refresh landed", p.quorumFailures)
+	}
+}
+
+// An operator whose update fails every time is retried with a growing backoff, set aside after
+// MaxFailures, and another operator's work is never held up by it.
+func TestFailingOperatorSetAside(t *testing.T) {
+	const maxFailures = 3
+	p, clk := newTestPlanner(t, Config{MaxFailures: maxFailures}, 3)
+	p.Observe(shares(addr(1)))
+	attempts := 0
+	for step := 0; step < 20; step++ {
+		b, ok := p.Next()
+		if !ok {
+			at, more := p.NextWake()
+			if !more {
+				break
+			}
+			clk.Set(at)
+			continue
+		}
+		for _, op := range b.Operators {
+			if op == addr(1) {
+				attempts++
+			}
+		}
+		if step == 1 {
+			// Another operator's change while operator 1 is backing off goes out at once.
+			p.Observe(shares(addr(2)))
+		}
+		p.Done(b, Outcome{FailedOperators: []common.Address{addr(1)}})
+		checkOutcomeInvariants(t, p)
+	}
+	if attempts != maxFailures {
+		t.Fatalf("operator 1 attempted %d times, want %d", attempts, maxFailures)
+	}
+	if got := p.HeldBack()[addr(1)]; got != HeldSetAside {
+		t.Fatalf("operator 1 held back as %q, want %q", got, HeldSetAside)
+	}
+	if s := p.Stats(); s.SetAside != 1 {
+		t.Fatalf("set aside %d, want 1", s.SetAside)
+	}
+	// A new event gives it another chance.
+	p.Observe(shares(addr(1)))
+	if _, held := p.HeldBack()[addr(1)]; held {
+		t.Fatal("operator 1 still held back after a new event")
+	}
+	wantOperators(t, mustNext(t, p), addr(1))
+}
+
+func TestBackoffGrows(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{MaxFailures: 10, RetryBackoff: time.Second, MaxRetryBackoff: 5 * time.Second}, 1)
+	p.Observe(shares(addr(1)))
+	var waits []time.Duration
+	for range 5 {
+		b := mustNext(t, p)
+		p.Done(b, Outcome{FailedOperators: b.Operators})
+		at, _ := p.NextWake()
+		waits = append(waits, at.Sub(clk.Now()))
+		clk.Set(at)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	for i := range want {
+		if waits[i] != want[i] {
+			t.Fatalf("waits %v, want %v", waits, want)
+		}
+	}
+}
+
+// Work that waited for fees (or was cut) is taken back at once and counts no failure.
+func TestWaitingNotCounted(t *testing.T) {
+	p, _ := newTestPlanner(t, Config{MaxFailures: 1}, 2)
+	p.Observe(shares(addr(1)))
+	p.SweepNow()
+	for range 5 {
+		b := mustNext(t, p)
+		p.Done(b, Outcome{WaitingOperators: b.Operators, WaitingQuorums: b.Quorums})
+		checkOutcomeInvariants(t, p)
+	}
+	b := mustNext(t, p)
+	wantOperators(t, b, addr(1))
+	if s := p.Stats(); s.SetAside != 0 || s.Retries != 0 {
+		t.Fatalf("stats %+v, want no failure counted", s)
+	}
+}
+
+// A failed refresh of a deadline quorum goes through its retry path, not straight back out.
+func TestDeadlineRetryBacksOff(t *testing.T) {
+	cfg := Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10, MaxFailures: 2}
+	p, clk := newTestPlanner(t, cfg, 1)
+	p.SetQuorumUpdateBlock(0, testHead)
+	p.SetQuorumUpdateBlock(1, testHead)
+	p.AdvanceHead(testHead + 90)
+	b := mustNext(t, p)
+	if b.Reason != ReasonDeadline {
+		t.Fatalf("reason %q", b.Reason)
+	}
+	wantQuorums(t, b, 0, 1)
+	p.Done(b, Outcome{FailedQuorums: []uint8{0}})
+	checkOutcomeInvariants(t, p)
+	noNext(t, p)
+	clk.Advance(DefaultRetryBackoff)
+	retry := mustNext(t, p)
+	if len(retry.MembersOnly) != 1 || retry.MembersOnly[0] != 0 || retry.Reason != ReasonDeadline {
+		t.Fatalf("retry %+v, want quorum 0's members for the deadline", retry)
+	}
+	p.Done(retry, Outcome{})
+	refresh := mustNext(t, p)
+	wantQuorums(t, refresh, 0)
+	p.Done(refresh, Outcome{FailedQuorums: []uint8{0}})
+	checkOutcomeInvariants(t, p)
+	if got := p.SetAsideQuorums(); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("set-aside quorums %v, want [0]", got)
+	}
+	clk.Advance(time.Hour)
+	noNext(t, p)
+	// A configuration change of the quorum gives it another chance.
+	p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: "StrategyMultiplierUpdated", Quorum: 0})
+	if len(p.SetAsideQuorums()) != 0 {
+		t.Fatal("quorum 0 still set aside after a configuration change")
+	}
+}
+
+// Over the gas budget only deadline work goes out; dirty operators and the sweep wait for the
+// budget and are held back for it.
+func TestBudgetExhausted(t *testing.T) {
+	cfg := Config{SyncInterval: time.Hour, StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10}
+	p, clk := newTestPlanner(t, cfg, 2)
+	p.SetQuorumUpdateBlock(0, testHead)
+	p.SetQuorumUpdateBlock(1, testHead+50)
+	p.SetBudgetExhausted(true)
+	p.Observe(shares(addr(1)))
+	p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: "StrategyAddedToQuorum", Quorum: 1})
+	clk.Set(t0.Add(time.Hour))
+	noNext(t, p)
+	wantNoWake(t, p)
+	if got := p.HeldBack()[addr(1)]; got != HeldBudget {
+		t.Fatalf("operator 1 held back as %q, want %q", got, HeldBudget)
+	}
+	p.AdvanceHead(testHead + 90)
+	b := mustNext(t, p)
+	if b.Reason != ReasonDeadline || len(b.Operators) != 0 || len(b.Members) != 0 {
+		t.Fatalf("batch %+v, want quorum 0's deadline refresh only", b)
+	}
+	wantQuorums(t, b, 0)
+	p.Done(b, Outcome{})
+	noNext(t, p)
+	p.SetBudgetExhausted(false)
+	b = mustNext(t, p)
+	wantOperators(t, b, addr(1))
+	wantMembers(t, b)       // quorum 1 refreshed whole by the sweep covers its members
+	wantQuorums(t, b, 0, 1) // the sweep due since t0+1h
+}
+
+// Configuration events: one that moves no weight sends nothing; a lookahead change matters only
+// to slashable quorums; the others make the quorum's members candidates, not a forced refresh.
+func TestConfigEventsResolveMembers(t *testing.T) {
+	tests := []struct {
+		name      string
+		event     string
+		quorum    int
+		slashable bool
+		want      []uint8 // Members of the batch; nil: nothing handed out
+	}{
+		{name: "operator set params", event: "OperatorSetParamsUpdated", quorum: 1},
+		{name: "lookahead, delegated quorums", event: "LookAheadPeriodChanged", quorum: watcher.NoQuorum},
+		{name: "lookahead, slashable quorum", event: "LookAheadPeriodChanged", quorum: watcher.NoQuorum, slashable: true, want: []uint8{1}},
+		{name: "strategy added", event: "StrategyAddedToQuorum", quorum: 1, want: []uint8{1}},
+		{name: "strategy removed", event: "StrategyRemovedFromQuorum", quorum: 1, want: []uint8{1}},
+		{name: "multiplier", event: "StrategyMultiplierUpdated", quorum: 0, want: []uint8{0}},
+		{name: "minimum stake", event: "MinimumStakeForQuorumUpdated", quorum: 1, want: []uint8{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 2)
+			p.SetSlashable(1, tt.slashable)
+			p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: tt.event, Quorum: tt.quorum, Block: testHead})
+			clk.Advance(time.Second)
+			if tt.want == nil {
+				noNext(t, p)
+				wantNoWake(t, p)
+				return
+			}
+			b := mustNext(t, p)
+			wantMembers(t, b, tt.want...)
+			wantQuorums(t, b)
+			if b.Reason != ReasonConfig {
+				t.Fatalf("reason %q, want %q", b.Reason, ReasonConfig)
+			}
+		})
+	}
+}
+
+// A batch that failed as a whole (its reads) counts no failure against its work.
+func TestDoneErrNotCounted(t *testing.T) {
+	p, _ := newTestPlanner(t, Config{MaxFailures: 1}, 1)
+	p.Observe(shares(addr(1)))
+	for range 3 {
+		b := mustNext(t, p)
+		p.Done(b, Outcome{Err: errors.New("node down")})
+	}
+	wantOperators(t, mustNext(t, p), addr(1))
+	if len(p.HeldBack()) != 0 {
+		t.Fatalf("held back %v after read failures", p.HeldBack())
+	}
+}
