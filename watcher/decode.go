@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
 	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
@@ -83,6 +84,13 @@ func (d *decoder) blockQuery(hash common.Hash) ethereum.FilterQuery {
 	q := d.liveQuery()
 	q.BlockHash = &hash
 	return q
+}
+
+// mayContain reports whether a block with bloom may hold a log the filter matches: one of the
+// addresses and one of the topics are in it. Blooms have no false negatives.
+func (d *decoder) mayContain(bloom types.Bloom) bool {
+	addr := slices.ContainsFunc(d.addresses, func(a common.Address) bool { return types.BloomLookup(bloom, a) })
+	return addr && slices.ContainsFunc(d.topics, func(t common.Hash) bool { return types.BloomLookup(bloom, t) })
 }
 
 // liveQuery returns the log filter without a block range, for subscriptions.

@@ -12,6 +12,23 @@
 // every block is read exactly once, by number in order, nothing is emitted twice at the boundary
 // between a backfill and live operation, and nothing is skipped when the websocket drops.
 //
+// Verified ranges. A range of several blocks is checked block by block: its headers, read in one
+// batched request, must chain (each parent hash is the previous block's hash) from the last block
+// emitted, and each log must name the hash of its block in that chain. A range answer is not
+// trusted further than it proves: behind a load balancer, a lagging backend stops at its own head
+// without an error, so the blocks above the last one the answer holds logs of are read again by
+// block hash wherever their header's bloom may hold logs of ours, as is a block whose logs name a
+// hash of another fork. A by-hash read is exact or fails; a failure is retried.
+//
+// Provider limits. A range the node refuses as too large ("query exceeds max block range",
+// "more than 10000 results", -32005) is halved, down to one block, and doubles back towards
+// MaxRange after reads succeed. While blocks cannot be read, head-only Batches keep the consumer's
+// head on the node's.
+//
+// Idle cost. In websocket mode a poll tick reads the head over HTTP only once the subscription has
+// been silent for longer than a block time and a half (configured, or the median interval of its
+// heads), so a live subscription costs one eth_getLogs per block.
+//
 // Reconnection. When the websocket drops or cannot connect, the watcher keeps reading over HTTP
 // every PollInterval and re-establishes the subscription with capped exponential backoff; the
 // first read after it is back (a backfill in MaxRange chunks from the last emitted block) catches

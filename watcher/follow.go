@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 
@@ -17,6 +18,12 @@ import (
 type chainReader interface {
 	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
 	FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
+	// HeadersByNumber returns the headers of blocks from..to, in order, in batched requests; a
+	// missing block is an error.
+	HeadersByNumber(ctx context.Context, from, to uint64) ([]*types.Header, error)
+	// FilterLogsByHash returns the logs matching q (its range ignored) of each block hash, in
+	// batched requests.
+	FilterLogsByHash(ctx context.Context, q ethereum.FilterQuery, hashes []common.Hash) ([][]types.Log, error)
 }
 
 // follower is the state of one Run, owned by Run's goroutine alone.
@@ -130,67 +137,75 @@ func (f *follower) checkCanonical(ctx context.Context, head *types.Header) error
 
 // emitRange reads the logs of next..end and emits them as one Batch, unless the chain turns out
 // to have reorganised under what was emitted before, in which case it rewinds instead.
+//
+// A range is verified block by block: its headers, read in one batched request, must chain from
+// the last block emitted to end, and every log must name the hash of its block in that chain.
+// Behind a load balancer the range read may be answered by a backend that disagrees (another fork)
+// or lags (it stops at its own head and answers fewer blocks, silently): a block whose logs name
+// another hash, or a block above the last one with logs whose bloom says it may hold logs of ours,
+// is read again by its hash, which a backend either answers exactly or refuses. Incomplete logs
+// are never emitted.
 func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64) error {
 	from := f.next
-	endHdr := head
-	if end != head.Number.Uint64() {
-		h, err := f.chain.HeaderByNumber(ctx, new(big.Int).SetUint64(end))
-		if err != nil {
-			return fmt.Errorf("read header %d: %w", end, err)
+	var (
+		hdrs []*types.Header
+		logs []types.Log
+		err  error
+	)
+	if from != end {
+		// Logs first: a range the node refuses costs no header reads.
+		if logs, err = f.chain.FilterLogs(ctx, f.w.dec.query(from, end)); err != nil {
+			err = fmt.Errorf("read logs of blocks %d..%d: %w", from, end, err)
+			if isRangeLimit(err) {
+				return &rangeLimitError{err}
+			}
+			return err
 		}
-		endHdr = h
 	}
-	endHash := endHdr.Hash()
-	single := from == end
-	var q ethereum.FilterQuery
-	if single {
+	if from == end {
+		hdr := head
+		if end != head.Number.Uint64() {
+			h, err := f.chain.HeaderByNumber(ctx, new(big.Int).SetUint64(end))
+			if err != nil {
+				return fmt.Errorf("read header %d: %w", end, err)
+			}
+			hdr = h
+		}
+		hdrs = []*types.Header{hdr}
+	} else {
+		if hdrs, err = f.readChain(ctx, from, end); err != nil {
+			return err
+		}
+		if end == head.Number.Uint64() && hdrs[len(hdrs)-1].Hash() != head.Hash() {
+			return fmt.Errorf("the chain moved while reading blocks %d..%d", from, end)
+		}
+	}
+	endHash := hdrs[len(hdrs)-1].Hash()
+	// What is read must extend what was emitted: the last block emitted is still canonical.
+	if last, ok := f.hist.last(); ok && hdrs[0].ParentHash != last.Hash {
+		return f.rewind(ctx, head)
+	}
+	if from == end {
 		// By hash: exactly the logs of the block whose header was read, whatever the node's
 		// head has become since.
-		q = f.w.dec.blockQuery(endHash)
-	} else {
-		q = f.w.dec.query(from, end)
-	}
-	logs, err := f.chain.FilterLogs(ctx, q)
-	if err != nil {
-		err = fmt.Errorf("read logs of blocks %d..%d: %w", from, end, err)
-		if !single && isRangeLimit(err) {
-			return &rangeLimitError{err}
+		if logs, err = f.chain.FilterLogs(ctx, f.w.dec.blockQuery(endHash)); err != nil {
+			return fmt.Errorf("read logs of block %d: %w", end, err)
 		}
+		for _, l := range logs {
+			if l.BlockNumber != end || l.BlockHash != endHash {
+				return fmt.Errorf("the node answered logs of block %d (%s) for block %d (%s)", l.BlockNumber, l.BlockHash, end, endHash)
+			}
+		}
+	} else if logs, err = f.completeLogs(ctx, hdrs, logs); err != nil {
 		return err
 	}
 	slices.SortStableFunc(logs, func(a, b types.Log) int {
 		return cmp.Or(cmp.Compare(a.BlockNumber, b.BlockNumber), cmp.Compare(a.Index, b.Index))
 	})
-	// What was read must extend what was emitted: the last block emitted is still canonical
-	// (for a single block, it is the block's parent).
-	if last, ok := f.hist.last(); ok {
-		parent, found := endHdr.ParentHash, true
-		if !single {
-			if parent, found, err = f.hashAt(ctx, last.Number, nil); err != nil {
-				return err
-			}
-		}
-		if !found || parent != last.Hash {
-			return f.rewind(ctx, head)
-		}
-	}
 	refs := make([]blockRef, 0, 4)
 	for _, l := range logs {
-		if l.BlockNumber < from || l.BlockNumber > end || (l.BlockNumber == end && l.BlockHash != endHash) {
-			return fmt.Errorf("the chain moved while reading blocks %d..%d", from, end)
-		}
 		if n := len(refs); n == 0 || refs[n-1].Number != l.BlockNumber {
 			refs = append(refs, blockRef{Number: l.BlockNumber, Hash: l.BlockHash})
-		}
-	}
-	if !single {
-		// A range read names no block hash: check that end is still the block read above.
-		h, found, err := f.hashAt(ctx, end, nil)
-		if err != nil {
-			return err
-		}
-		if !found || h != endHash {
-			return fmt.Errorf("the chain moved while reading blocks %d..%d", from, end)
 		}
 	}
 	if n := len(refs); n == 0 || refs[n-1].Number != end {
@@ -217,6 +232,81 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 	f.next = end + 1
 	f.hist.add(refs, events[fresh:])
 	return f.checkpoint(blockRef{Number: end, Hash: endHash})
+}
+
+// readChain reads the headers of blocks from..to in one batched request and checks that they
+// form a chain: each block's parent hash is the hash of the block before it.
+func (f *follower) readChain(ctx context.Context, from, to uint64) ([]*types.Header, error) {
+	hdrs, err := f.chain.HeadersByNumber(ctx, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read headers %d..%d: %w", from, to, err)
+	}
+	for i, h := range hdrs {
+		if h.Number.Uint64() != from+uint64(i) {
+			return nil, fmt.Errorf("read headers %d..%d: block %d answered for %d", from, to, h.Number, from+uint64(i))
+		}
+		if i > 0 && h.ParentHash != hdrs[i-1].Hash() {
+			return nil, fmt.Errorf("the chain moved while reading headers %d..%d: block %d does not extend block %d", from, to, from+uint64(i), from+uint64(i)-1)
+		}
+	}
+	return hdrs, nil
+}
+
+// completeLogs checks the logs of a range read against the verified headers of the range, and
+// reads again, by block hash, the blocks the answer may have left out or got from another fork.
+// A log in block n shows that the backend had every block up to n; above the last such block a
+// lagging backend answers nothing, which only the block's bloom can contradict.
+func (f *follower) completeLogs(ctx context.Context, hdrs []*types.Header, logs []types.Log) ([]types.Log, error) {
+	from, to := hdrs[0].Number.Uint64(), hdrs[len(hdrs)-1].Number.Uint64()
+	reread := map[uint64]bool{}
+	// The answer covers every block up to top: it holds a log of top, in the verified chain.
+	top, disagreed := int64(from)-1, false
+	for _, l := range logs {
+		if l.BlockNumber < from || l.BlockNumber > to {
+			return nil, fmt.Errorf("the node answered a log of block %d for blocks %d..%d", l.BlockNumber, from, to)
+		}
+		if l.BlockHash != hdrs[l.BlockNumber-from].Hash() {
+			reread[l.BlockNumber], disagreed = true, true
+			continue
+		}
+		top = max(top, int64(l.BlockNumber))
+	}
+	for i, h := range hdrs {
+		if n := from + uint64(i); int64(n) > top && f.w.dec.mayContain(h.Bloom) {
+			reread[n] = true
+		}
+	}
+	if len(reread) == 0 {
+		return logs, nil
+	}
+	blocks := slices.Sorted(maps.Keys(reread))
+	hashes := make([]common.Hash, len(blocks))
+	for i, n := range blocks {
+		hashes[i] = hdrs[n-from].Hash()
+	}
+	again, err := f.chain.FilterLogsByHash(ctx, f.w.dec.liveQuery(), hashes)
+	if err != nil {
+		return nil, fmt.Errorf("read logs of %d blocks of %d..%d by hash: %w", len(blocks), from, to, err)
+	}
+	kept := slices.DeleteFunc(logs, func(l types.Log) bool { return reread[l.BlockNumber] })
+	before := len(logs) - len(kept)
+	found := 0
+	for i, ls := range again {
+		for _, l := range ls {
+			if l.BlockNumber != blocks[i] || l.BlockHash != hashes[i] {
+				return nil, fmt.Errorf("the node answered a log of block %d (%s) for block %d (%s)", l.BlockNumber, l.BlockHash, blocks[i], hashes[i])
+			}
+		}
+		found += len(ls)
+		kept = append(kept, ls...)
+	}
+	if disagreed || found != before {
+		f.w.log.Warn("a range read of logs disagreed with the verified chain; blocks read again by hash",
+			"from", from, "to", to, "blocks", len(blocks), "logs_in_range_answer", before, "logs_by_hash", found)
+	} else {
+		f.w.log.Debug("blocks whose bloom may hold our logs read again by hash", "from", from, "to", to, "blocks", len(blocks))
+	}
+	return kept, nil
 }
 
 // rewind finds where the chain forked from what was emitted, queues the events emitted above the

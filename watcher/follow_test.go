@@ -29,6 +29,11 @@ type fakeChain struct {
 	maxRange uint64
 	// ranges are the spans of the range reads, accepted or not.
 	ranges []span
+	// lag, when set, makes range reads answer as a backend this many blocks behind: nothing
+	// above its head, and no error.
+	lag uint64
+	// forged logs replace, in range reads, the logs of their block number.
+	forged []types.Log
 }
 
 func newFakeChain(n int) *fakeChain {
@@ -43,6 +48,14 @@ func (c *fakeChain) extend(n int, tag string, logs ...types.Log) {
 	defer c.mu.Unlock()
 	for i := 0; i < n; i++ {
 		h := &types.Header{Number: big.NewInt(int64(len(c.blocks))), Extra: []byte(tag), Difficulty: big.NewInt(0)}
+		if i == 0 {
+			for _, l := range logs {
+				h.Bloom.Add(l.Address.Bytes())
+				for _, t := range l.Topics {
+					h.Bloom.Add(t.Bytes())
+				}
+			}
+		}
 		if len(c.blocks) > 0 {
 			h.ParentHash = c.blocks[len(c.blocks)-1].Hash()
 		}
@@ -117,9 +130,50 @@ func (c *fakeChain) FilterLogs(_ context.Context, q ethereum.FilterQuery) ([]typ
 	if to >= uint64(len(c.blocks)) {
 		return nil, errors.New("block range extends beyond current head block")
 	}
+	if c.lag > 0 {
+		to = min(to, uint64(len(c.blocks)-1)-min(c.lag, uint64(len(c.blocks)-1)))
+	}
 	var out []types.Log
 	for n := from; n <= to; n++ {
+		if i := slices.IndexFunc(c.forged, func(l types.Log) bool { return l.BlockNumber == n }); i >= 0 {
+			out = append(out, c.forged[i])
+			continue
+		}
 		out = append(out, c.logs[c.blocks[n].Hash()]...)
+	}
+	return out, nil
+}
+
+func (c *fakeChain) HeadersByNumber(ctx context.Context, from, to uint64) ([]*types.Header, error) {
+	c.mu.Lock()
+	if err := c.failing("HeadersByNumber"); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.mu.Unlock()
+	var out []*types.Header
+	for n := from; n <= to; n++ {
+		h, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func (c *fakeChain) FilterLogsByHash(ctx context.Context, q ethereum.FilterQuery, hashes []common.Hash) ([][]types.Log, error) {
+	c.mu.Lock()
+	c.reads["FilterLogsByHash"]++
+	c.mu.Unlock()
+	out := make([][]types.Log, len(hashes))
+	for i, h := range hashes {
+		q.BlockHash = &h
+		ls, err := c.FilterLogs(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ls
 	}
 	return out, nil
 }
@@ -559,5 +613,62 @@ func TestIsRangeLimit(t *testing.T) {
 		if got := isRangeLimit(fmt.Errorf("read logs: %w", c.err)); got != c.want {
 			t.Errorf("isRangeLimit(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// A backend behind a load balancer that lags answers a range read only up to its own head, with
+// no error: the verified headers' blooms show which blocks may hold logs, and those are read
+// again by hash, so no event is lost.
+func TestFollowRereadsWhatALaggingBackendLeftOut(t *testing.T) {
+	chain := newFakeChain(10)
+	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	chain.extend(1, "x", sharesLog(t, a)) // 10
+	chain.extend(4, "y")                  // 11..14
+	chain.extend(1, "z", sharesLog(t, b)) // 15
+	chain.extend(2, "w")                  // 16..17
+	f, out := testFollower(t, Config{StartBlock: 10}, chain)
+	chain.lag = 5 // range reads stop at block 12
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	var ops []common.Address
+	for _, bt := range bs {
+		for _, ev := range bt.Events {
+			ops = append(ops, ev.Operator)
+		}
+	}
+	if !slices.Equal(ops, []common.Address{a, b}) || bs[len(bs)-1].To != 17 {
+		t.Fatalf("events of operators %v up to block %d, want %v up to 17", ops, bs[len(bs)-1].To, []common.Address{a, b})
+	}
+	if n := chain.reads["FilterLogsByHash"]; n != 1 {
+		t.Fatalf("%d by-hash reads, want 1 (block 15 only: the other blocks' blooms hold none of ours)", n)
+	}
+}
+
+// A range answer with a log of a block that is not the one verified (another backend on another
+// fork) is not trusted: that block is read again by the hash of the verified chain.
+func TestFollowRereadsALogOfAnotherFork(t *testing.T) {
+	chain := newFakeChain(10)
+	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	chain.extend(2, "x")                  // 10..11
+	chain.extend(1, "y", sharesLog(t, b)) // 12
+	chain.extend(1, "z")                  // 13
+	f, out := testFollower(t, Config{StartBlock: 10}, chain)
+	// The range answer replaces block 12's log by one of another fork's block 12.
+	forged := sharesLog(t, a)
+	forged.BlockNumber, forged.BlockHash = 12, common.HexToHash("0xf0f0")
+	chain.forged = []types.Log{forged}
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var ops []common.Address
+	for _, bt := range drain(out) {
+		for _, ev := range bt.Events {
+			ops = append(ops, ev.Operator)
+		}
+	}
+	if !slices.Equal(ops, []common.Address{b}) || chain.reads["FilterLogsByHash"] != 1 {
+		t.Fatalf("events of %v after %d by-hash reads, want only %v after 1", ops, chain.reads["FilterLogsByHash"], b)
 	}
 }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -179,14 +177,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 		now:    time.Now,
 		status: Status{BlockTime: cfg.BlockTime, LogRange: cfg.MaxRange},
 		dialHTTP: func(ctx context.Context, url string) (chainReader, error) {
-			if cfg.HTTPClient != nil {
-				c, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(cfg.HTTPClient))
-				if err != nil {
-					return nil, err
-				}
-				return ethclient.NewClient(c), nil
-			}
-			return ethclient.DialContext(ctx, url)
+			return dialChain(ctx, url, cfg.HTTPClient, cfg.BatchSize)
 		},
 	}
 	m, err := newMetrics(reg, func() float64 { return w.Status().HeadAge(w.now()).Seconds() })
