@@ -47,6 +47,10 @@ type Source interface {
 	Run(ctx context.Context, out chan<- watcher.Batch) error
 }
 
+// DefaultHeartbeat is the longest the loop waits without running unless Config.Heartbeat says
+// otherwise.
+const DefaultHeartbeat = 5 * time.Second
+
 // DefaultDrain is how long shutdown waits for an in-flight transaction unless Config.Drain says
 // otherwise; deployments give the process longer than this to stop (deploy/ checks they do).
 const DefaultDrain = 10 * time.Second
@@ -66,6 +70,9 @@ type Config struct {
 	MaxBackoff time.Duration
 	// ReadTimeout bounds one chain read (--reader-timeout-duration); 0 means none.
 	ReadTimeout time.Duration
+	// Heartbeat is the longest the loop waits without running, so that Status.LastLoop shows it
+	// alive when idle (0: DefaultHeartbeat).
+	Heartbeat time.Duration
 }
 
 // Syncer keeps the AVS's stored stakes equal to current weights.
@@ -100,6 +107,13 @@ type Status struct {
 	Dirty, Processing int
 	// Removed counts events withdrawn by reorgs.
 	Removed uint64
+	// LastLoop is when the loop last ran.
+	LastLoop time.Time
+	// FailingSince is when the current run of failed updates began, zero after a success;
+	// Failures counts that run and LastError is its latest error.
+	FailingSince time.Time
+	Failures     int
+	LastError    string
 }
 
 // New returns a syncer. reg receives the loop's metrics (nil: none); now is the clock (nil: time.Now).
@@ -119,6 +133,9 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	}
 	if cfg.Planner.MaxRetryBackoff == 0 {
 		cfg.Planner.MaxRetryBackoff = cfg.MaxBackoff
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
 	}
 	return &Syncer{
 		cfg:      cfg,
@@ -221,7 +238,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			}
 		}
 		s.publish(p)
-		resetTimer(timer, s.wake(p, inflight, holdUntil))
+		resetTimer(timer, min(s.wake(p, inflight, holdUntil), s.cfg.Heartbeat))
 
 		select {
 		case <-ctx.Done():
@@ -238,6 +255,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 		case o := <-done:
 			inflight = false
 			s.settle(p, o)
+			s.setFailures(o)
 			holdBlock = 0
 			if o.held != nil {
 				holdBlock = p.Head() + HoldBlocks
@@ -502,7 +520,7 @@ func (s *Syncer) publish(p *planner.Planner) {
 	st := p.Stats()
 	s.metrics.dirty.Set(float64(st.Dirty))
 	s.metrics.publish(p.HeldBack(), s.now())
-	s.setStatus(func(x *Status) { x.Dirty, x.Processing = st.Dirty, st.Processing })
+	s.setStatus(func(x *Status) { x.Dirty, x.Processing, x.LastLoop = st.Dirty, st.Processing, s.now() })
 }
 
 // wake is when the loop must look at the planner again without any event.

@@ -40,6 +40,9 @@ type prepared struct {
 }
 
 func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, error) {
+	if err := f.Metrics.Validate(); err != nil {
+		return nil, usage(err)
+	}
 	reg := newRegistry()
 	ch, err := connect(ctx, log, f.Node, f.Contracts, reg)
 	if err != nil {
@@ -50,6 +53,7 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, 
 		ch.Close()
 		return nil, err
 	}
+	cfg.Heartbeat = f.Metrics.Heartbeat()
 	txm, from, err := sender(ctx, log, ch, f.Signer, f.Sync, reg)
 	if err != nil {
 		ch.Close()
@@ -66,11 +70,11 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, 
 }
 
 // serve runs the metrics server beside main, and stops it when main returns.
-func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheus.Registry, ready monitor.ReadyFunc, main func(context.Context) error) error {
+func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheus.Registry, checks monitor.Checks, main func(context.Context) error) error {
 	if f.MetricsAddr == "" {
 		return main(ctx)
 	}
-	srv, err := monitor.Listen(f.MetricsAddr, reg, ready, log)
+	srv, err := monitor.Listen(f.MetricsAddr, reg, checks, log)
 	if err != nil {
 		return usage(err)
 	}
@@ -121,21 +125,10 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return usage(err)
 	}
-	ready := func() error {
-		ws, st := w.Status(), p.sy.Status()
-		switch {
-		case !st.Started:
-			return errors.New("loading AVS state")
-		case !ws.Connected:
-			return errors.New("node unreachable")
-		case c.Node.EthWSURL != "" && ws.Mode != "ws":
-			return errors.New("websocket subscription down, polling")
-		case ws.Head > ws.LastBlock+c.Sync.Confirmations+c.Metrics.ReadyBlocks:
-			return fmt.Errorf("%d blocks behind head", ws.Head-ws.LastBlock)
-		}
-		return nil
-	}
-	return serve(ctx, log, c.Metrics, p.reg, ready, func(ctx context.Context) error {
+	lim := c.Metrics.Limits(c.Sync.Confirmations, c.Node.EthWSURL != "")
+	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
+	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live}, func(ctx context.Context) error {
 		return watchingBalance(ctx, p.sender, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
 	})
 }
@@ -165,7 +158,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		return nil
 	}
-	return serve(ctx, log, c.Metrics, p.reg, ready, p.sy.Cron)
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready}, p.sy.Cron)
 }
 
 // SweepCmd updates everything once.

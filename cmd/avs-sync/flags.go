@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/avs-sync/avs-sync/submitter"
+	"github.com/avs-sync/avs-sync/syncer"
 )
 
 // NodeFlags say how to reach the Ethereum node.
@@ -114,8 +115,43 @@ type SyncFlags struct {
 
 // MetricsFlags configure the Prometheus and health endpoints.
 type MetricsFlags struct {
-	MetricsAddr string `name:"metrics-addr" group:"metrics" default:":9090" env:"AVS_SYNC_METRICS_ADDR,AVS_SYNC_PROMETHEUS_SERVER_ADDR" help:"Listen address of /metrics, /healthz and /readyz (empty = off)."`
-	ReadyBlocks uint64 `name:"ready-blocks" group:"metrics" default:"5" help:"/readyz fails when the last processed block is more than this behind head."`
+	MetricsAddr  string        `name:"metrics-addr" group:"metrics" default:":9090" env:"AVS_SYNC_METRICS_ADDR,AVS_SYNC_PROMETHEUS_SERVER_ADDR" help:"Listen address of /metrics, /healthz and /readyz (empty = off)."`
+	ReadyBlocks  uint64        `name:"ready-blocks" group:"metrics" default:"5" help:"/readyz fails when the last processed block is more than this behind head."`
+	MaxHeadAge   time.Duration `name:"max-head-age" group:"metrics" default:"0s" help:"/readyz fails when the chain head has not advanced for this long (0 = 5 block times, at least 30s; 1m while the block time is unknown)."`
+	MaxFailing   time.Duration `name:"max-failing-duration" group:"metrics" default:"15m" help:"/readyz fails when stake updates have failed, without a success, for this long (0 = off)."`
+	MaxLoopStall time.Duration `name:"max-loop-stall" group:"metrics" default:"2m" help:"/healthz fails when the update loop has not run for this long, i.e. is wedged (0 = off)."`
+}
+
+// Validate checks the health bounds.
+func (m MetricsFlags) Validate() error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"max-head-age", m.MaxHeadAge}, {"max-failing-duration", m.MaxFailing}, {"max-loop-stall", m.MaxLoopStall}} {
+		if d.v < 0 {
+			return fmt.Errorf("--%s must not be negative", d.flag)
+		}
+		if d.v > 0 && d.v < time.Second {
+			return fmt.Errorf("--%s %s is below 1s", d.flag, d.v)
+		}
+	}
+	return nil
+}
+
+// Limits are the health bounds of a daemon that waits for confirmations and, with ws, follows
+// a websocket subscription.
+func (m MetricsFlags) Limits(confirmations uint64, ws bool) syncer.HealthLimits {
+	return syncer.HealthLimits{WebSocket: ws, BlocksBehind: confirmations + m.ReadyBlocks,
+		MaxHeadAge: m.MaxHeadAge, MaxFailing: m.MaxFailing, MaxLoopStall: m.MaxLoopStall}
+}
+
+// Heartbeat is how often the idle loop runs: often enough for --max-loop-stall to tell a wedged
+// loop from an idle one.
+func (m MetricsFlags) Heartbeat() time.Duration {
+	if m.MaxLoopStall <= 0 {
+		return syncer.DefaultHeartbeat
+	}
+	return min(syncer.DefaultHeartbeat, m.MaxLoopStall/4)
 }
 
 // parseAddress turns a flag value into an address, rejecting malformed and zero addresses.

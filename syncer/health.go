@@ -1,0 +1,104 @@
+package syncer
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/watcher"
+)
+
+// HealthLimits bound what the daemon's state may show and still count as ready or live.
+type HealthLimits struct {
+	// WebSocket is set when a websocket URL is configured: polling instead is not ready.
+	WebSocket bool
+	// BlocksBehind is how far the last processed block may trail the head, on top of the
+	// confirmations it waits for.
+	BlocksBehind uint64
+	// MaxHeadAge: not ready when the node's head has not advanced for longer (the node stopped
+	// producing or following blocks). 0 is automatic: AutoHeadAgeBlocks block times, at least
+	// MinAutoHeadAge, or DefaultHeadAge while the block time is unknown.
+	MaxHeadAge time.Duration
+	// MaxFailing: not ready when every update has failed for longer (reverts, fees above the cap,
+	// an unfunded sender, a node refusing transactions); 0 turns the check off.
+	MaxFailing time.Duration
+	// MaxLoopStall: not live when the loop has not run for longer (wedged); 0 turns the check off.
+	// The loop runs at least every Config.Heartbeat, so keep this well above that.
+	MaxLoopStall time.Duration
+}
+
+// Automatic head age limit: a few block times, never so short that a missed slot or two flips
+// readiness.
+const (
+	AutoHeadAgeBlocks = 5
+	MinAutoHeadAge    = 30 * time.Second
+	DefaultHeadAge    = time.Minute
+)
+
+// headAge is the head age limit for a chain of the given block time (0: unknown).
+func (l HealthLimits) headAge(blockTime time.Duration) time.Duration {
+	switch {
+	case l.MaxHeadAge > 0:
+		return l.MaxHeadAge
+	case blockTime > 0:
+		return max(AutoHeadAgeBlocks*blockTime, MinAutoHeadAge)
+	}
+	return DefaultHeadAge
+}
+
+// Ready reports why the daemon should not count as doing its job at now, or nil: loading, node
+// unreachable, websocket down, behind the head, head not advancing, updates failing.
+func Ready(now time.Time, st Status, ws watcher.Status, lim HealthLimits) error {
+	limit := lim.headAge(ws.BlockTime)
+	switch {
+	case !st.Started:
+		return errors.New("loading AVS state")
+	case !ws.Connected:
+		return errors.New("node unreachable")
+	case lim.WebSocket && ws.Mode != "ws":
+		return errors.New("websocket subscription down, polling")
+	case ws.Head > ws.LastBlock+lim.BlocksBehind:
+		return fmt.Errorf("%d blocks behind head", ws.Head-ws.LastBlock)
+	case ws.HeadAge(now) > limit:
+		return fmt.Errorf("chain head %d has not advanced for %s (limit %s)", ws.Head, ws.HeadAge(now).Round(time.Second), limit)
+	case lim.MaxFailing > 0 && !st.FailingSince.IsZero() && now.Sub(st.FailingSince) > lim.MaxFailing:
+		return fmt.Errorf("stake updates failing for %s (%d attempts, limit %s): %s",
+			now.Sub(st.FailingSince).Round(time.Second), st.Failures, lim.MaxFailing, st.LastError)
+	}
+	return nil
+}
+
+// Live reports why the loop is wedged at now, or nil. Loading at start is bounded by the read
+// timeout, so a loop that has not started yet is live.
+func Live(now time.Time, st Status, lim HealthLimits) error {
+	if st.Started && lim.MaxLoopStall > 0 && now.Sub(st.LastLoop) > lim.MaxLoopStall {
+		return fmt.Errorf("update loop has not run for %s (limit %s)", now.Sub(st.LastLoop).Round(time.Second), lim.MaxLoopStall)
+	}
+	return nil
+}
+
+// setFailures records a batch's outcome in the run of failed updates: a failure starts or extends
+// it, a success ends it, and work waiting for fees or funds leaves it as it is.
+func (s *Syncer) setFailures(o outcome) {
+	s.setStatus(func(st *Status) {
+		switch {
+		case o.res.Failed():
+			if st.FailingSince.IsZero() {
+				st.FailingSince = s.now()
+			}
+			st.Failures++
+			st.LastError = failure(o.res)
+		case o.held == nil:
+			st.FailingSince, st.Failures, st.LastError = time.Time{}, 0, ""
+		}
+	})
+}
+
+// failure says in a few words what failed in an outcome.
+func failure(o planner.Outcome) string {
+	if o.Err != nil {
+		return o.Err.Error()
+	}
+	return fmt.Sprintf("%d operator updates and %d quorum refreshes did not land", len(o.FailedOperators), len(o.FailedQuorums))
+}
