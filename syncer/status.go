@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 )
 
@@ -25,6 +26,15 @@ type QuorumReport struct {
 	// Deadline is the block by which the quorum must be refreshed whole, when the AVS forbids stale
 	// stakes; 0 otherwise.
 	Deadline uint64 `json:"deadline,omitempty"`
+	// HeldBack are the stale operators event-driven updates leave to the sweep, and why
+	// (planner.HeldImmaterial: below the materiality threshold).
+	HeldBack []HeldOperator `json:"held_back"`
+}
+
+// HeldOperator is a stale operator left out of event-driven updates.
+type HeldOperator struct {
+	Operator common.Address `json:"operator"`
+	Reason   string         `json:"reason"`
 }
 
 // ErrUnknownQuorum is returned for a quorum the AVS does not have.
@@ -37,8 +47,9 @@ type Inspector interface {
 	WithdrawalDelayBlocks(ctx context.Context) (uint64, bool, error)
 }
 
-// Inspect reads every quorum's freshness at head in a handful of batched round trips.
-func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8) ([]QuorumReport, error) {
+// Inspect reads every quorum's freshness at head in a handful of batched round trips; stale
+// operators whose change is below minChange (the materiality rule) are listed as held back.
+func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minChange float64) ([]QuorumReport, error) {
 	qs, err := r.Quorums(ctx, head)
 	if err != nil {
 		return nil, fmt.Errorf("read quorums: %w", err)
@@ -88,17 +99,22 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8) ([]Quo
 		return nil, fmt.Errorf("read operator stakes: %w", err)
 	}
 	staleIn := map[uint8][]common.Address{}
+	heldIn := map[uint8][]HeldOperator{}
 	for _, s := range stakes {
 		for _, qs := range s.Quorums {
 			if qs.Stale() {
 				staleIn[qs.Quorum] = append(staleIn[qs.Quorum], s.Operator)
+				if minChange > 0 && !planner.Material(qs, minChange) {
+					heldIn[qs.Quorum] = append(heldIn[qs.Quorum], HeldOperator{Operator: s.Operator, Reason: planner.HeldImmaterial})
+				}
 			}
 		}
 	}
 	out := make([]QuorumReport, 0, len(nums))
 	for _, n := range nums {
 		q := byNum[n]
-		rep := QuorumReport{Quorum: n, StakeType: q.StakeType.String(), Operators: len(sets[n]), Stale: staleIn[n], UpdateBlock: q.UpdateBlock}
+		rep := QuorumReport{Quorum: n, StakeType: q.StakeType.String(), Operators: len(sets[n]), Stale: staleIn[n], UpdateBlock: q.UpdateBlock,
+			HeldBack: append([]HeldOperator{}, heldIn[n]...)}
 		if head > q.UpdateBlock {
 			rep.BlocksSinceUpdate = head - q.UpdateBlock
 		}

@@ -73,6 +73,11 @@ type Config struct {
 	// Heartbeat is the longest the loop waits without running, so that Status.LastLoop shows it
 	// alive when idle (0: DefaultHeartbeat).
 	Heartbeat time.Duration
+	// MaxGasPerDay is the rolling 24-hour gas budget of mined stake updates (--max-gas-per-day):
+	// once the last 24 hours used it, only deadline refreshes go out. 0 = unlimited.
+	MaxGasPerDay uint64
+	// StateDir keeps the budget's window across restarts (--state-dir); empty = memory only.
+	StateDir string
 }
 
 // Syncer keeps the AVS's stored stakes equal to current weights.
@@ -85,6 +90,11 @@ type Syncer struct {
 	log      *slog.Logger
 	metrics  *metrics
 	now      func() time.Time
+
+	// budget is the rolling gas window; budgetSpent mirrors its last Exhausted answer, so the loop
+	// logs the transitions once. Only the loop goroutine touches them.
+	budget      *gasBudget
+	budgetSpent bool
 
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
 	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
@@ -137,6 +147,10 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
+	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.StateDir, now, reg)
+	if err != nil {
+		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
+	}
 	return &Syncer{
 		cfg:      cfg,
 		reader:   r,
@@ -146,7 +160,23 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 		log:      log,
 		metrics:  newMetrics(reg),
 		now:      now,
+		budget:   budget,
 	}
+}
+
+// checkBudget tells the planner whether the gas budget is spent, with one line when that changes.
+func (s *Syncer) checkBudget(p *planner.Planner) {
+	spent := s.budget.Exhausted()
+	if spent != s.budgetSpent {
+		if spent {
+			s.log.Error("gas budget reached: only deadline refreshes are sent until the last 24 hours used less",
+				"gas_used_24h", s.budget.Used(), "max_gas_per_day", s.cfg.MaxGasPerDay, "available_again_at", s.budget.FreesAt().UTC().Format(time.RFC3339))
+		} else {
+			s.log.Info("gas budget available again", "gas_used_24h", s.budget.Used(), "max_gas_per_day", s.cfg.MaxGasPerDay)
+		}
+		s.budgetSpent = spent
+	}
+	p.SetBudgetExhausted(spent)
 }
 
 // Status returns a snapshot of the loop's state; safe for concurrent use.
@@ -224,6 +254,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		s.checkBudget(p)
 		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
 			if p.NeedsReload() || s.quorumsStale {
 				if _, _, err := s.load(ctx, p); err != nil {
@@ -288,6 +319,9 @@ const HoldBlocks = 3
 func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	p.Done(o.batch, o.res)
 	s.metrics.settled(o, s.now())
+	if err := s.budget.add(o.gasUsed); err != nil {
+		s.log.Warn("gas budget window not saved; a restart would forget it", "err", err)
+	}
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
 		if o.batch.Reason == planner.ReasonDeadline {
@@ -533,6 +567,12 @@ func (s *Syncer) wake(p *planner.Planner, inflight bool, holdUntil time.Time) ti
 		return holdUntil.Sub(now)
 	}
 	at, ok := p.NextWake()
+	if s.budgetSpent {
+		// Dirty work waits for the budget: look again when the window frees some.
+		if free := s.budget.FreesAt(); !ok || free.Before(at) {
+			at, ok = free, true
+		}
+	}
 	if !ok {
 		return time.Hour
 	}

@@ -198,8 +198,15 @@ type planOutput struct {
 	Stale        []common.Address  `json:"stale_operators"`
 	Covered      int               `json:"stale_covered_by_quorum_refresh"`
 	Quorums      []uint8           `json:"quorums"`
+	HeldBack     []heldOperator    `json:"held_back"`
 	Transactions []planTransaction `json:"transactions"`
 	TotalGas     uint64            `json:"total_gas_estimate"`
+}
+
+// heldOperator is a stale operator left out of the updates, and why.
+type heldOperator struct {
+	Operator common.Address `json:"operator"`
+	Reason   string         `json:"reason"`
 }
 
 type planTransaction struct {
@@ -258,7 +265,11 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("estimate transactions: %w", err)
 	}
-	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Covered: res.Covered, Transactions: []planTransaction{}}
+	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Covered: res.Covered,
+		HeldBack: []heldOperator{}, Transactions: []planTransaction{}}
+	for _, op := range res.Immaterial {
+		po.HeldBack = append(po.HeldBack, heldOperator{Operator: op, Reason: planner.HeldImmaterial})
+	}
 	for _, q := range plan.Quorums {
 		po.Quorums = append(po.Quorums, q.Quorum)
 	}
@@ -278,6 +289,9 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 	fmt.Fprintln(out)
 	for _, op := range po.Stale {
 		fmt.Fprintf(out, "  stale: %s\n", op)
+	}
+	for _, h := range po.HeldBack {
+		fmt.Fprintf(out, "  held back (%s: changed by less than --min-stake-change %g, left to the sweep): %s\n", h.Reason, c.Sync.MinStakeChange, h.Operator)
 	}
 	if len(po.Transactions) == 0 {
 		fmt.Fprintln(out, "nothing to send")
@@ -305,6 +319,8 @@ type StatusCmd struct {
 	Contracts ContractFlags `embed:""`
 	Quorums   []uint8       `name:"quorums" sep:"," help:"Only these quorums."`
 	JSON      bool          `name:"json" help:"Print JSON."`
+	// MinStakeChange is the daemon's materiality rule, to tell which stale operators it holds back.
+	MinStakeChange float64 `name:"min-stake-change" default:"0.001" placeholder:"FRACTION" help:"The daemon's --min-stake-change: stale operators below it are shown as held back (immaterial)."`
 }
 
 // Run prints the status table.
@@ -318,7 +334,10 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	if err != nil {
 		return fmt.Errorf("read chain head: %w", err)
 	}
-	reports, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums)
+	if c.MinStakeChange < 0 || c.MinStakeChange >= 1 {
+		return usage(errors.New("--min-stake-change must be a fraction from 0 to below 1 (0.001 = 0.1%)"))
+	}
+	reports, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums, c.MinStakeChange)
 	if errors.Is(err, syncer.ErrUnknownQuorum) {
 		return usage(err)
 	}
@@ -335,13 +354,21 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	}
 	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tSTALE\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
+	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
 	for _, r := range reports {
 		deadline := "-"
 		if r.Deadline > 0 {
 			deadline = fmt.Sprint(r.Deadline)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, len(r.Stale), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, len(r.Stale), len(r.HeldBack), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range reports {
+		for _, h := range r.HeldBack {
+			fmt.Fprintf(out, "quorum %d: %s held back (%s: changed by less than --min-stake-change %g, left to the sweep)\n", r.Quorum, h.Operator, h.Reason, c.MinStakeChange)
+		}
+	}
+	return nil
 }

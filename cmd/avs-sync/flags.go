@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"net/url"
 	"strings"
@@ -103,7 +104,9 @@ type SyncFlags struct {
 	Quorums                 []uint8       `name:"quorums" group:"sync" sep:"," placeholder:"N,..." help:"Only these quorums (required when --fetch-quorums-dynamically=false)."`
 	FetchQuorumsDynamically bool          `name:"fetch-quorums-dynamically" group:"sync" default:"true" negatable:"" help:"Read the quorum list from the RegistryCoordinator."`
 	WriterTimeoutDuration   time.Duration `name:"writer-timeout-duration" group:"sync" default:"90s" help:"Timeout for one transaction to be mined."`
-	RetrySyncNTimes         int           `name:"retry-sync-n-times" group:"sync" default:"3" help:"Retries of a failed or reverted update, re-reading the chain each time."`
+	RetrySyncNTimes         int           `name:"retry-sync-n-times" group:"sync" default:"3" help:"Failures of the same update (reverted, too large, not mined) after which it is set aside until a new event for it or the next sweep; one-shot runs retry it this many times."`
+	MinStakeChange          float64       `name:"min-stake-change" group:"sync" default:"0.001" placeholder:"FRACTION" help:"Event-driven updates skip an operator whose stake moved by less than this fraction of its stored stake (0.001 = 0.1%), unless it crosses the quorum minimum; the sweep stores it. 0 = every difference."`
+	MaxGasPerDay            uint64        `name:"max-gas-per-day" group:"sync" default:"50000000" placeholder:"GAS" help:"Gas the stake updates mined in the last 24 hours may use; above it only staleness-deadline refreshes are sent. 0 = unlimited."`
 	Debounce                time.Duration `name:"debounce" group:"sync" default:"24s" help:"Collect events this long after the first one before updating (bounds latency, batches bursts)."`
 	Confirmations           uint64        `name:"confirmations" group:"sync" default:"0" help:"Blocks an event must be buried under before it counts."`
 	StateDir                string        `name:"state-dir" group:"sync" type:"path" placeholder:"DIR" help:"Directory for the checkpoint of the last processed block (empty = no checkpoint)."`
@@ -231,6 +234,9 @@ func (s SyncFlags) Validate() error {
 	}
 	if s.RetrySyncNTimes < 0 {
 		return errors.New("--retry-sync-n-times must not be negative")
+	}
+	if s.MinStakeChange < 0 || s.MinStakeChange >= 1 || math.IsNaN(s.MinStakeChange) {
+		return errors.New("--min-stake-change must be a fraction from 0 to below 1 (0.001 = 0.1%)")
 	}
 	if s.FullQuorumRatio < 0 || s.FullQuorumRatio > 1 {
 		return errors.New("--full-quorum-ratio must be between 0 and 1")

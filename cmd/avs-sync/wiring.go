@@ -153,6 +153,7 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 		Quorums:         s.Quorums,
 		FullQuorumRatio: s.FullQuorumRatio,
 		DeadlineMargin:  s.DeadlineMargin,
+		MinStakeChange:  s.MinStakeChange,
 	}
 	if !s.FetchQuorumsDynamically && len(s.Quorums) == 0 {
 		return syncer.Config{}, usage(fmt.Errorf("--fetch-quorums-dynamically=false needs --quorums"))
@@ -178,7 +179,8 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 	if err := pc.Validate(); err != nil {
 		return syncer.Config{}, usage(err)
 	}
-	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout}, nil
+	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout,
+		MaxGasPerDay: s.MaxGasPerDay, StateDir: s.StateDir}, nil
 }
 
 // keyOnCommandLine reports whether the private key was given as a flag, where `ps` shows it,

@@ -1,0 +1,160 @@
+package syncer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// budgetWindow is the span of the rolling gas budget.
+const budgetWindow = 24 * time.Hour
+
+// budgetFile holds the budget's window in --state-dir, so a restart loop cannot reset it.
+const budgetFile = "gas-window.json"
+
+// gasBudget is the rolling 24-hour window of gas used by mined stake updates, against
+// --max-gas-per-day. Only the loop goroutine calls it.
+type gasBudget struct {
+	// limit is the most gas the window may hold before only deadline work goes out; 0 = unlimited.
+	limit uint64
+	// path is the file the window is kept in; empty keeps it in memory only.
+	path string
+	now  func() time.Time
+	// spends are the window's entries, oldest first; none is older than budgetWindow once pruned.
+	spends []spend
+
+	used, perDay, exhausted prometheus.Gauge
+}
+
+// spend is the gas of the transactions of one batch, mined at At.
+type spend struct {
+	At  time.Time `json:"at"`
+	Gas uint64    `json:"gas"`
+}
+
+// newGasBudget returns the budget, with the window read from stateDir when there is one. A
+// missing or unreadable file starts an empty window; the error says so for a log line.
+func newGasBudget(limit uint64, stateDir string, now func() time.Time, reg prometheus.Registerer) (*gasBudget, error) {
+	g := &gasBudget{
+		limit: limit,
+		now:   now,
+		used: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_used_24h",
+			Help: "Gas used by mined stake updates in the last 24 hours (the window of --max-gas-per-day)."}),
+		perDay: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_per_day",
+			Help: "--max-gas-per-day; 0 = unlimited."}),
+		exhausted: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_exhausted",
+			Help: "1 while the gas used in the last 24 hours is at or above --max-gas-per-day: only deadline refreshes are sent."}),
+	}
+	g.perDay.Set(float64(limit))
+	if reg != nil {
+		reg.MustRegister(g.used, g.perDay, g.exhausted)
+	}
+	if stateDir == "" {
+		return g, nil
+	}
+	g.path = filepath.Join(stateDir, budgetFile)
+	data, err := os.ReadFile(g.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return g, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(data, &g.spends)
+	}
+	if err != nil {
+		g.spends = nil
+		return g, fmt.Errorf("read gas budget window %s: %w", g.path, err)
+	}
+	g.prune()
+	g.publish()
+	return g, nil
+}
+
+// add records gas used now, and writes the window down.
+func (g *gasBudget) add(gas uint64) error {
+	if gas == 0 {
+		return nil
+	}
+	g.spends = append(g.spends, spend{At: g.now(), Gas: gas})
+	g.prune()
+	g.publish()
+	return g.save()
+}
+
+// Used returns the gas of the last 24 hours.
+func (g *gasBudget) Used() uint64 {
+	g.prune()
+	var sum uint64
+	for _, s := range g.spends {
+		sum += s.Gas
+	}
+	return sum
+}
+
+// Exhausted reports whether the window holds the whole budget.
+func (g *gasBudget) Exhausted() bool {
+	ex := g.limit > 0 && g.Used() >= g.limit
+	g.publish()
+	return ex
+}
+
+// FreesAt is when enough of the window expires for the budget to be available again.
+func (g *gasBudget) FreesAt() time.Time {
+	used := g.Used()
+	for _, s := range g.spends {
+		if used < g.limit {
+			break
+		}
+		used -= s.Gas
+		if used < g.limit {
+			return s.At.Add(budgetWindow)
+		}
+	}
+	return g.now()
+}
+
+func (g *gasBudget) prune() {
+	cut := g.now().Add(-budgetWindow)
+	i := 0
+	for i < len(g.spends) && !g.spends[i].At.After(cut) {
+		i++
+	}
+	g.spends = g.spends[i:]
+}
+
+func (g *gasBudget) publish() {
+	var sum uint64
+	for _, s := range g.spends {
+		sum += s.Gas
+	}
+	g.used.Set(float64(sum))
+	if g.limit > 0 && sum >= g.limit {
+		g.exhausted.Set(1)
+	} else {
+		g.exhausted.Set(0)
+	}
+}
+
+// save writes the window atomically (temporary file, then rename).
+func (g *gasBudget) save() error {
+	if g.path == "" {
+		return nil
+	}
+	data, err := json.Marshal(g.spends)
+	if err != nil {
+		return fmt.Errorf("encode gas budget window: %w", err)
+	}
+	tmp := g.path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write gas budget window: %w", err)
+	}
+	if err := os.Rename(tmp, g.path); err != nil {
+		return fmt.Errorf("write gas budget window: %w", err)
+	}
+	return nil
+}

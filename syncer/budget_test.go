@@ -1,0 +1,63 @@
+package syncer
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestGasBudgetWindow(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := t0
+	clock := func() time.Time { return now }
+	dir := t.TempDir()
+	g, err := newGasBudget(1_000_000, dir, clock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Exhausted() {
+		t.Fatal("empty window exhausted")
+	}
+	for _, gas := range []uint64{400_000, 400_000} {
+		if err := g.add(gas); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Hour)
+	}
+	if g.Exhausted() || g.Used() != 800_000 {
+		t.Fatalf("used %d exhausted %v, want 800000 and not exhausted", g.Used(), g.Exhausted())
+	}
+	if err := g.add(300_000); err != nil {
+		t.Fatal(err)
+	}
+	if !g.Exhausted() {
+		t.Fatal("1.1M of 1M not exhausted")
+	}
+	// The first spend (t0) expires at t0+24h, leaving 700k: available again then.
+	if want := t0.Add(24 * time.Hour); !g.FreesAt().Equal(want) {
+		t.Fatalf("frees at %v, want %v", g.FreesAt(), want)
+	}
+
+	// A restart keeps the window.
+	again, err := newGasBudget(1_000_000, dir, clock, nil)
+	if err != nil || again.Used() != 1_100_000 || !again.Exhausted() {
+		t.Fatalf("after restart: used %d, err %v; want 1100000 exhausted", again.Used(), err)
+	}
+	now = t0.Add(24*time.Hour + time.Second)
+	if again.Exhausted() || again.Used() != 700_000 {
+		t.Fatalf("a day later: used %d, want 700000 and available", again.Used())
+	}
+
+	// A corrupt file starts an empty window, with an error to log.
+	if err := os.WriteFile(filepath.Join(dir, budgetFile), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := newGasBudget(1, dir, clock, nil); err == nil || g.Used() != 0 {
+		t.Fatalf("corrupt window: used %d, err %v; want 0 and an error", g.Used(), err)
+	}
+	// Unlimited is never exhausted.
+	if g, _ := newGasBudget(0, "", clock, nil); g.add(1<<40) != nil || g.Exhausted() {
+		t.Fatal("unlimited budget exhausted")
+	}
+}
