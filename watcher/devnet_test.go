@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
 )
@@ -474,32 +475,86 @@ func TestReorg(t *testing.T) {
 	})
 }
 
-// The checkpoint must belong to this chain and be readable; anything else stops Run at once.
-func TestRunRejectsBadCheckpoint(t *testing.T) {
+// A checkpoint of another chain stops Run at once: the state directory belongs to another
+// deployment. One that cannot be used (corrupt, empty, incomplete) is a warning and a metric, and
+// Run goes on from StartBlock: the checkpoint is optional.
+func TestRunBadCheckpoint(t *testing.T) {
 	for _, tc := range []struct {
 		name, content string
+		fatal         bool
 	}{
-		{"corrupt", "{\"chain_id\": 31337, \"block\": "},
-		{"empty", ""},
-		{"no hash", `{"chain_id": 31337, "block": 5}`},
-		{"other chain", `{"chain_id": 1, "block": 5, "hash": "0x0000000000000000000000000000000000000000000000000000000000000001"}`},
+		{"corrupt", "{\"chain_id\": 31337, \"block\": ", false},
+		{"empty", "", false},
+		{"no hash", `{"chain_id": 31337, "block": 5}`, false},
+		{"other chain", `{"chain_id": 1, "block": 5, "hash": "0x0000000000000000000000000000000000000000000000000000000000000001"}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, checkpointFile), []byte(tc.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			w, err := New(Config{HTTPURL: "http://127.0.0.1:1", Sources: testSources(), StateDir: dir, ChainID: 31337}, nil, nil)
+			reg := prometheus.NewRegistry()
+			w, err := New(Config{HTTPURL: "http://127.0.0.1:1", Sources: testSources(), StateDir: dir, ChainID: 31337, StartBlock: 7}, nil, reg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			defer cancel()
 			err = w.Run(ctx, make(chan Batch))
-			if err == nil || ctx.Err() != nil {
-				t.Fatalf("Run = %v, want an immediate checkpoint error", err)
+			if tc.fatal {
+				if err == nil || ctx.Err() != nil {
+					t.Fatalf("Run = %v, want an immediate checkpoint error", err)
+				}
+				return
 			}
-			t.Log(err)
+			if err != nil {
+				t.Fatalf("Run = %v, want it to go on without the checkpoint", err)
+			}
+			if n := testutil.ToFloat64(w.metrics.checkpoint); n != 1 {
+				t.Fatalf("avssync_checkpoint_errors_total = %v, want 1", n)
+			}
 		})
+	}
+}
+
+// A checkpoint that cannot be written is counted and warned about, and following goes on.
+func TestCheckpointWriteFailure(t *testing.T) {
+	d := startDevnet(t, devnet.Options{})
+	dir := t.TempDir()
+	// A directory with an entry where the file goes: neither replaced nor read, even by root.
+	if err := os.MkdirAll(filepath.Join(dir, checkpointFile, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	cfg := Config{HTTPURL: d.HTTPURL, Sources: devnetSources(t, d), StateDir: dir, ChainID: devnet.ChainID, StartBlock: headOf(t, d) + 1,
+		PollInterval: 20 * time.Millisecond, RetryMin: 10 * time.Millisecond}
+	w, err := New(cfg, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out := make(chan Batch, 100)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, out) }()
+	var last uint64
+	for last < cfg.StartBlock+3 {
+		d.Mine()
+		select {
+		case b := <-out:
+			last = max(last, b.To)
+		case err := <-done:
+			t.Fatalf("Run returned %v while the checkpoint could not be written", err)
+		case <-ctx.Done():
+			t.Fatal("no batches")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// One for the read at start, then one per block emitted.
+	if n := testutil.ToFloat64(w.metrics.checkpoint); n < 3 {
+		t.Fatalf("avssync_checkpoint_errors_total = %v after failed writes, want each counted", n)
 	}
 }

@@ -40,8 +40,9 @@ type follower struct {
 	hist           history
 	// removed are withdrawn events waiting to go out with the next Batch.
 	removed []Event
-	// saved is the checkpoint last written.
-	saved Checkpoint
+	// saved is the checkpoint last written; saveFailing is set while writes fail (warned once).
+	saved       Checkpoint
+	saveFailing bool
 	// rng is the span of one eth_getLogs, shrunk while the node refuses larger ones.
 	rng *logRange
 }
@@ -402,7 +403,17 @@ func (f *follower) checkpoint(ref blockRef) error {
 		return nil
 	}
 	if err := saveCheckpoint(f.w.cfg.StateDir, c); err != nil {
-		return &fatalError{fmt.Errorf("watcher: save checkpoint at block %d: %w", ref.Number, err)}
+		// Optional state: without it a restart reads from the head and checks every operator.
+		f.w.metrics.checkpointError()
+		if !f.saveFailing {
+			f.w.log.Warn("checkpoint not written; going on without it", "block", ref.Number, "err", err)
+		}
+		f.saveFailing = true
+		return nil
+	}
+	if f.saveFailing {
+		f.w.log.Info("checkpoint written again", "block", ref.Number)
+		f.saveFailing = false
 	}
 	f.saved = c
 	return nil

@@ -18,6 +18,7 @@ type metrics struct {
 	ws         prometheus.Gauge
 	rangeSize  prometheus.Gauge
 	shrinks    prometheus.Counter
+	checkpoint prometheus.Counter
 }
 
 // newMetrics registers the watcher's series on reg, or returns nil when reg is nil. Series already
@@ -64,6 +65,10 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 			Namespace: "avssync", Name: "log_range_shrinks_total",
 			Help: "eth_getLogs ranges the node refused as too large, each halving the range.",
 		}),
+		checkpoint: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "avssync", Name: "checkpoint_errors_total",
+			Help: "Checkpoints that could not be read (corrupt, unreadable) or written; each is a warning, the checkpoint being optional.",
+		}),
 	}
 	var err error
 	m.events, err = register(reg, m.events)
@@ -94,12 +99,21 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 	if m.shrinks, err = register(reg, m.shrinks); err != nil {
 		return nil, err
 	}
+	if m.checkpoint, err = register(reg, m.checkpoint); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 func (m *metrics) head(n uint64) {
 	if m != nil {
 		m.headBlock.Set(float64(n))
+	}
+}
+
+func (m *metrics) checkpointError() {
+	if m != nil {
+		m.checkpoint.Inc()
 	}
 }
 

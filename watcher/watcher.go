@@ -190,8 +190,8 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 }
 
 // Run follows the chain, sending Batches to out until ctx ends; it never closes out. It returns
-// nil when ctx ends, and an error only for what retrying cannot fix: a bad checkpoint, or one
-// that cannot be written. Failed reads are retried with capped exponential backoff and logged.
+// nil when ctx ends, and an error only for what retrying cannot fix: a checkpoint of another
+// chain. A checkpoint that cannot be read or written is a warning and avssync_checkpoint_errors_total. Failed reads are retried with capped exponential backoff and logged.
 // Run returns only after every goroutine it started has stopped.
 func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 	if !w.running.CompareAndSwap(false, true) {
@@ -304,12 +304,19 @@ func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
 	if w.cfg.StateDir == "" {
 		return f, nil
 	}
+	// The checkpoint only saves reading blocks again: the start-up check of every registered
+	// operator catches whatever happened before StartBlock. A checkpoint that cannot be used is a
+	// warning, never a reason to stop (a crash loop under a restart policy).
 	if err := os.MkdirAll(w.cfg.StateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("watcher: create state dir: %w", err)
+		w.metrics.checkpointError()
+		w.log.Warn("checkpoint unusable; starting from the start-up check", "from_block", f.next, "err", fmt.Errorf("create state dir: %w", err))
+		return f, nil
 	}
 	cp, ok, err := LoadCheckpoint(w.cfg.StateDir)
 	if err != nil {
-		return nil, fmt.Errorf("watcher: %w", err)
+		w.metrics.checkpointError()
+		w.log.Warn("checkpoint unusable; starting from the start-up check", "from_block", f.next, "err", err)
+		return f, nil
 	}
 	if !ok {
 		return f, nil
