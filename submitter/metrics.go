@@ -56,6 +56,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:      "Gas used by mined stake update transactions, reverted ones included.",
 		}),
 	}
+	// Every kind and status from the first scrape, so failure ratios and alerts see 0 rather
+	// than nothing.
+	for _, kind := range []string{KindUpdateOperators, KindUpdateOperatorsForQuorum} {
+		for _, status := range []string{statusSucceed, statusReverted, statusError} {
+			m.transactions.WithLabelValues(kind, status)
+		}
+	}
 	if reg == nil {
 		return m, nil
 	}

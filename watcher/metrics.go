@@ -75,6 +75,10 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 	if err != nil {
 		return nil, err
 	}
+	// Every kind from the first scrape, so rates and alerts see 0 rather than nothing.
+	for _, name := range kindNames {
+		m.events.WithLabelValues(name)
+	}
 	if m.reconnects, err = register(reg, m.reconnects); err != nil {
 		return nil, err
 	}
