@@ -17,6 +17,14 @@ import (
 // idleBlocks is how many quiet blocks each idle run is measured over.
 const idleBlocks = 200
 
+// idleBlockTime and idlePoll are mainnet's 12 s blocks and the default 2 s --poll-interval, both
+// scaled by 1/10: what decides the idle cost over a websocket is their ratio, six poll ticks per
+// block, and a block time much longer than the poll interval, as on mainnet.
+const (
+	idleBlockTime = mainnetBlockTime / 10
+	idlePoll      = 2 * time.Second / 10
+)
+
 // mainnetBlocksPerHour scales per-block figures to mainnet.
 const mainnetBlocksPerHour = uint64(time.Hour / mainnetBlockTime)
 
@@ -46,21 +54,24 @@ type idleReport struct {
 // block time, in requests per block and, scaled, per hour of mainnet.
 func TestBenchIdle(t *testing.T) {
 	requireBench(t)
-	ctx := benchContext(t, 3*time.Minute)
+	ctx := benchContext(t, 2*(idleBlocks+100)*idleBlockTime)
 	quiet := devnet.Population{Quorums: 1, Groups: []devnet.Group{{Count: 3, Quorums: []uint8{0}}}, Stake: func(int) *big.Int { return milliEth(500) }}
-	c := newBenchChain(t, ctx, quiet, false)
+	c := newBenchChainAt(t, ctx, quiet, false, idleBlockTime)
 	modes := []struct {
 		name string
 		args func(m *rpcproxy.Proxy) []string
 	}{
-		{"websocket", func(m *rpcproxy.Proxy) []string { return []string{"--eth-ws-url", m.WSURL()} }},
-		{"polling", func(*rpcproxy.Proxy) []string { return []string{"--poll-interval", blockTime.String()} }},
+		{"websocket", func(m *rpcproxy.Proxy) []string {
+			return []string{"--eth-ws-url", m.WSURL(), "--poll-interval", idlePoll.String()}
+		}},
+		{"polling", func(*rpcproxy.Proxy) []string { return []string{"--poll-interval", idleBlockTime.String()} }},
 	}
 	report := idleReport{Blocks: idleBlocks}
 	for _, mode := range modes {
 		report.Runs = append(report.Runs, c.idleOnce(mode.name, mode.args))
 	}
 	report.Notes = []string{
+		fmt.Sprintf("Blocks every %v and --poll-interval %v over websocket: mainnet's 12 s blocks and the default 2 s poll interval scaled by 1/10, so six poll ticks fall in each block as on mainnet; a tick reads the chain only when the subscription has been silent for 1.5 block times.", idleBlockTime, idlePoll),
 		fmt.Sprintf("Per hour at 12 s blocks = per block x %d: both modes work once per block (websocket: per newHeads notification; polling: --poll-interval equal to the block time, one poll per block), so the cost scales with blocks, not with time.", mainnetBlocksPerHour),
 		fmt.Sprintf("Polling at the default --poll-interval 2s makes 6 polls per 12 s block; the 5 that find no new block cost one eth_getBlockByNumber each: add %d requests per hour.", 5*mainnetBlocksPerHour),
 		"The AVS here has 3 operators: an idle watcher's requests do not depend on how many operators or quorums the AVS has (its log filter is by contract and event); only its start-up reads do.",

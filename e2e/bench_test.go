@@ -98,6 +98,8 @@ type benchChain struct {
 	clock *headClock
 	// setup is how long starting the devnet and populating it took.
 	setup time.Duration
+	// blockTime is the devnet's block time.
+	blockTime time.Duration
 }
 
 // newBenchChain starts a devnet with p on it. With busy, anvil account 2 and one extra account
@@ -105,8 +107,14 @@ type benchChain struct {
 // send many transactions. It lives until the test ends.
 func newBenchChain(t *testing.T, ctx context.Context, p devnet.Population, busy bool) *benchChain {
 	t.Helper()
+	return newBenchChainAt(t, ctx, p, busy, blockTime)
+}
+
+// newBenchChainAt is newBenchChain with blocks every bt.
+func newBenchChainAt(t *testing.T, ctx context.Context, p devnet.Population, busy bool, bt time.Duration) *benchChain {
+	t.Helper()
 	began := time.Now()
-	d, err := devnet.Start(ctx, devnet.Options{BlockTime: blockTime, Accounts: p.Size() + 1})
+	d, err := devnet.Start(ctx, devnet.Options{BlockTime: bt, Accounts: p.Size() + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +143,7 @@ func newBenchChain(t *testing.T, ctx context.Context, p devnet.Population, busy 
 	t.Cleanup(pop.Close)
 	key := d.Key(1)
 	e := &env{t: t, ctx: ctx, d: d, eth: eth, senderKey: hex.EncodeToString(crypto.FromECDSA(key)), sender: crypto.PubkeyToAddress(key.PublicKey)}
-	c := &benchChain{env: e, pop: pop, clock: clock, setup: time.Since(began)}
+	c := &benchChain{env: e, pop: pop, clock: clock, setup: time.Since(began), blockTime: bt}
 	t.Logf("devnet with %d registered operators and %d outsiders ready in %v", len(pop.Registered), len(pop.Outsiders), c.setup.Round(time.Millisecond))
 	return c
 }
@@ -144,7 +152,7 @@ func newBenchChain(t *testing.T, ctx context.Context, p devnet.Population, busy 
 func (c *benchChain) waitBlock(n uint64) {
 	c.t.Helper()
 	distance := n - min(n, c.clock.last())
-	ctx, cancel := context.WithTimeout(c.ctx, time.Duration(distance+50)*blockTime*4)
+	ctx, cancel := context.WithTimeout(c.ctx, time.Duration(distance+50)*c.blockTime*4)
 	defer cancel()
 	if err := c.clock.wait(ctx, n); err != nil {
 		c.t.Fatalf("wait for block %d: %v", n, err)
