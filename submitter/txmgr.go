@@ -381,15 +381,22 @@ func (s *Sender) waitConfirmations(ctx context.Context, r *types.Receipt) error 
 	}
 }
 
-// estimate is the candidate's gas from the sender at the pending block.
+// estimate is the gas the candidate needs: the most of the caller's estimate (candidate.Gas()),
+// one at the pending block and one at the latest. The pending block carries the block number the
+// transaction will be mined at, but also whatever of ours is still pending there: a stake update
+// replacing an abandoned one is estimated after it, rewriting its stake history entry in place,
+// tens of thousands of gas short of the new entry it pushes when it replaces it. The latest
+// state has no pending transaction in it. A revert at the pending block is the answer.
 func (s *Sender) estimate(ctx context.Context, candidate *types.Transaction) (uint64, error) {
-	gas, err := pendingEstimator{s.client}.EstimateGas(ctx, ethereum.CallMsg{
-		From: s.from, To: candidate.To(), Value: candidate.Value(), Data: candidate.Data(),
-	})
+	msg := ethereum.CallMsg{From: s.from, To: candidate.To(), Value: candidate.Value(), Data: candidate.Data()}
+	gas, err := pendingEstimator{s.client}.EstimateGas(ctx, msg)
 	if err != nil {
 		return 0, fmt.Errorf("estimate gas: %w", err)
 	}
-	return gas, nil
+	if latest, err := s.client.EstimateGas(ctx, msg); err == nil {
+		gas = max(gas, latest)
+	}
+	return max(gas, candidate.Gas()), nil
 }
 
 // nonce reads the sender's mined nonce and forgets what was sent below it.

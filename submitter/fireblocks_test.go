@@ -1,0 +1,329 @@
+package submitter_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Layr-Labs/eigensdk-go/chainio/clients/fireblocks"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/submitter"
+)
+
+// devnetAsset is the Fireblocks asset id the fake gives the devnet's ETH.
+const devnetAsset fireblocks.AssetID = "ETH_DEVNET"
+
+// fakeFireblocks speaks the Fireblocks API endpoints the SDK's client calls. Transactions wait
+// in PENDING_AUTHORIZATION until approve, which signs with the vault's key and broadcasts to the
+// devnet; a cancel succeeds only while a transaction awaits authorization.
+type fakeFireblocks struct {
+	t        *testing.T
+	client   *ethclient.Client
+	key      *ecdsa.PrivateKey
+	contract common.Address
+
+	mu      sync.Mutex
+	txs     []*fakeTx
+	cancels int
+	// polls counts status reads of each transaction.
+	polls map[string]int
+	// refuseCancel: the approver approves as the cancel arrives (too late to cancel).
+	refuseCancel bool
+}
+
+type fakeTx struct {
+	id     string
+	status fireblocks.TxStatus
+	req    fireblocks.TransactionRequest
+	hash   common.Hash
+}
+
+func newFakeFireblocks(t *testing.T, client *ethclient.Client, key *ecdsa.PrivateKey, contract common.Address) (*fakeFireblocks, *httptest.Server) {
+	f := &fakeFireblocks{t: t, client: client, key: key, contract: contract, polls: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeFireblocks) serve(w http.ResponseWriter, r *http.Request) {
+	addr := crypto.PubkeyToAddress(f.key.PublicKey)
+	reply := func(v any) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	path := r.URL.Path
+	switch {
+	case r.Method == http.MethodGet && path == "/v1/vault/accounts_paged":
+		reply(map[string]any{"accounts": []fireblocks.VaultAccount{{ID: "0", Name: "avs-sync",
+			Assets: []fireblocks.Asset{{ID: devnetAsset, Total: "100", Balance: "100", Available: "100"}}}}, "paging": map[string]string{}})
+	case r.Method == http.MethodGet && path == fmt.Sprintf("/v1/vault/accounts/0/%s/addresses_paginated", devnetAsset):
+		reply(map[string]any{"addresses": []fireblocks.AssetAddress{{AssetID: devnetAsset, Address: addr.Hex()}}, "paging": map[string]string{}})
+	case r.Method == http.MethodGet && path == "/v1/contracts":
+		reply([]map[string]any{{"id": "rc", "name": "RegistryCoordinator", "assets": []map[string]any{
+			{"id": devnetAsset, "status": "APPROVED", "address": f.contract.Hex()}}}})
+	case r.Method == http.MethodPost && path == "/v1/transactions":
+		var req fireblocks.TransactionRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, `{"message":"bad request","code":1}`, http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		tx := &fakeTx{id: fmt.Sprint(len(f.txs) + 1), status: fireblocks.PendingAuthorization, req: req}
+		f.txs = append(f.txs, tx)
+		f.mu.Unlock()
+		reply(fireblocks.TransactionResponse{ID: tx.id, Status: tx.status})
+	case r.Method == http.MethodPost && strings.HasSuffix(path, "/cancel"):
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/transactions/"), "/cancel")
+		f.mu.Lock()
+		f.cancels++
+		tx := f.find(id)
+		ok := tx != nil && tx.status == fireblocks.PendingAuthorization && !f.refuseCancel
+		if ok {
+			tx.status = fireblocks.Cancelled
+		}
+		f.mu.Unlock()
+		reply(map[string]bool{"success": ok})
+	case r.Method == http.MethodGet && strings.HasPrefix(path, "/v1/transactions/"):
+		id := strings.TrimPrefix(path, "/v1/transactions/")
+		f.mu.Lock()
+		f.polls[id]++
+		tx := f.find(id)
+		if tx == nil {
+			f.mu.Unlock()
+			w.WriteHeader(http.StatusNotFound)
+			reply(map[string]any{"message": "not found", "code": 404})
+			return
+		}
+		hash, status := tx.hash, tx.status
+		f.mu.Unlock()
+		if status == fireblocks.Confirming {
+			if _, err := f.client.TransactionReceipt(r.Context(), hash); err == nil {
+				status = fireblocks.Completed
+				f.mu.Lock()
+				tx.status = status
+				f.mu.Unlock()
+			}
+		}
+		out := map[string]any{"id": id, "status": status}
+		if hash != (common.Hash{}) {
+			out["txHash"] = hash.Hex()
+		}
+		reply(out)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		reply(map[string]any{"message": "no such endpoint " + r.Method + " " + path, "code": 404})
+	}
+}
+
+func (f *fakeFireblocks) find(id string) *fakeTx {
+	for _, tx := range f.txs {
+		if tx.id == id {
+			return tx
+		}
+	}
+	return nil
+}
+
+// approve authorises transaction id: the vault signs it at its next nonce with the requested
+// fees and gas, and broadcasts it.
+func (f *fakeFireblocks) approve(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tx := f.find(id)
+	if tx == nil || tx.status != fireblocks.PendingAuthorization {
+		return fmt.Errorf("transaction %s not awaiting authorisation", id)
+	}
+	from := crypto.PubkeyToAddress(f.key.PublicKey)
+	nonce, err := f.client.PendingNonceAt(ctx, from)
+	if err != nil {
+		return err
+	}
+	var gas uint64
+	fmt.Sscan(tx.req.GasLimit, &gas)
+	signed, err := types.SignNewTx(f.key, types.LatestSignerForChainID(big.NewInt(devnet.ChainID)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(devnet.ChainID), Nonce: nonce, GasTipCap: gweiString(tx.req.PriorityFee), GasFeeCap: gweiString(tx.req.MaxFee),
+		Gas: gas, To: &f.contract, Data: common.FromHex(tx.req.ExtraParameters.Calldata),
+	})
+	if err != nil {
+		return err
+	}
+	if err := f.client.SendTransaction(ctx, signed); err != nil {
+		return err
+	}
+	tx.hash, tx.status = signed.Hash(), fireblocks.Confirming
+	return nil
+}
+
+// counts returns how many transactions were created, how many are not cancelled, and cancels.
+func (f *fakeFireblocks) counts() (created, live, cancels int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, tx := range f.txs {
+		if tx.status != fireblocks.Cancelled {
+			live++
+		}
+	}
+	return len(f.txs), live, f.cancels
+}
+
+// gweiString parses the SDK's gwei strings (big.Float text, 10 significant digits) into wei.
+func gweiString(s string) *big.Int {
+	g, _, err := big.ParseFloat(s, 10, 256, big.ToNearestEven)
+	if err != nil {
+		return new(big.Int)
+	}
+	w, _ := new(big.Float).Mul(g, big.NewFloat(params.GWei)).Int(nil)
+	return w
+}
+
+// A Fireblocks transaction whose approval comes after --writer-timeout-duration: the send
+// cancels it on a fresh context (the SDK's cancel ran on the expired one), and the retry never
+// creates a second Fireblocks transaction while the first is pending.
+func TestFireblocksApprovalPastTimeout(t *testing.T) {
+	fireblocks.AssetIDByChain[devnet.ChainID] = devnetAsset
+	t.Cleanup(func() { delete(fireblocks.AssetIDByChain, devnet.ChainID) })
+	e := newEnv(t, 1, submitter.Config{})
+	secret := filepath.Join(t.TempDir(), "fireblocks.pem")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	op := e.ops[0].Address
+	plan := planner.Plan{Operators: []common.Address{op}, Reason: "dirty"}
+
+	start := func(t *testing.T) (*fakeFireblocks, *submitter.Submitter, *prometheus.Registry) {
+		fake, srv := newFakeFireblocks(t, e.client, e.d.Key(senderKey), e.c.RegistryCoordinator)
+		reg := prometheus.NewRegistry()
+		log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		s, from, err := submitter.NewTxManager(context.Background(), submitter.SignerConfig{
+			Fireblocks:          submitter.FireblocksConfig{Enabled: true, APIKey: "key", APISecretPath: secret, BaseURL: srv.URL, VaultAccountName: "avs-sync", Timeout: 10 * time.Second},
+			ReceiptPollInterval: 20 * time.Millisecond,
+		}, e.client, big.NewInt(devnet.ChainID), log, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if from != e.sender {
+			t.Fatalf("Fireblocks sender %s, want the vault's %s", from, e.sender)
+		}
+		sub, err := submitter.New(submitter.Config{Timeout: 2 * time.Second}, e.client, s, from, e.c, log, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fake, sub, reg
+	}
+
+	t.Run("cancelled at the timeout", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+			t.Fatal(err)
+		}
+		fake, sub, _ := start(t)
+		_, err := sub.Submit(ctx, plan)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want the writer timeout", err)
+		}
+		created, live, cancels := fake.counts()
+		t.Logf("after the timeout: %d created, %d not cancelled, %d cancels", created, live, cancels)
+		if created != 1 || live != 0 || cancels != 1 {
+			t.Fatalf("after the timeout: %d created, %d not cancelled, %d cancels; want 1, 0, 1", created, live, cancels)
+		}
+		// The retry, approved promptly this time.
+		done := make(chan error, 1)
+		go func() {
+			_, err := sub.Submit(ctx, plan)
+			done <- err
+		}()
+		waitUntil(t, ctx, "second Fireblocks transaction", func() bool { c, _, _ := fake.counts(); return c == 2 })
+		if err := fake.approve(ctx, "2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		created, live, _ = fake.counts()
+		if live != 1 {
+			t.Fatalf("%d Fireblocks transactions not cancelled, want exactly 1 (%d created)", live, created)
+		}
+		if s := e.stakes(t, ctx, []common.Address{op}); s[0].Stored.Cmp(s[0].Weight) != 0 {
+			t.Fatalf("stake not updated: %+v", s[0])
+		}
+	})
+
+	t.Run("approved as the cancel arrives", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+			t.Fatal(err)
+		}
+		fake, sub, _ := start(t)
+		fake.mu.Lock()
+		fake.refuseCancel = true
+		fake.mu.Unlock()
+		_, err := sub.Submit(ctx, plan)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want the writer timeout", err)
+		}
+		// The retry finds the first still pending and waits for it rather than creating another.
+		done := make(chan error, 1)
+		var res submitter.Result
+		go func() {
+			var err error
+			res, err = sub.Submit(ctx, plan)
+			done <- err
+		}()
+		// The retry is running once it polls the first transaction again.
+		fake.mu.Lock()
+		before := fake.polls["1"]
+		fake.mu.Unlock()
+		waitUntil(t, ctx, "the retry polling the pending transaction", func() bool {
+			fake.mu.Lock()
+			defer fake.mu.Unlock()
+			return fake.polls["1"] >= before+5
+		})
+		if c, _, _ := fake.counts(); c != 1 {
+			t.Fatalf("%d Fireblocks transactions created while the first was pending, want 1", c)
+		}
+		if err := fake.approve(ctx, "1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("retry: %v", err)
+		}
+		created, live, cancels := fake.counts()
+		t.Logf("%d created, %d not cancelled, %d cancels; mined in block %d", created, live, cancels, res.Txs[0].Block)
+		if created != 1 || live != 1 {
+			t.Fatalf("%d created, %d not cancelled; want exactly 1", created, live)
+		}
+		if s := e.stakes(t, ctx, []common.Address{op}); s[0].Stored.Cmp(s[0].Weight) != 0 {
+			t.Fatalf("stake not updated: %+v", s[0])
+		}
+	})
+}

@@ -1,0 +1,388 @@
+package submitter_test
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
+	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/submitter"
+)
+
+// newSender builds a Sender for the devnet's sender key over client, with its own registry.
+func newSender(t *testing.T, e *env, client *ethclient.Client, cfg submitter.SignerConfig) (*submitter.Sender, *prometheus.Registry) {
+	t.Helper()
+	cfg.PrivateKey = hex.EncodeToString(crypto.FromECDSA(e.d.Key(senderKey)))
+	if cfg.ReceiptPollInterval == 0 {
+		cfg.ReceiptPollInterval = 20 * time.Millisecond
+	}
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, _, err := submitter.NewTxManager(context.Background(), cfg, client, big.NewInt(devnet.ChainID), log, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, reg
+}
+
+// newSubmitter is a submitter sending through s.
+func newSubmitter(t *testing.T, e *env, s *submitter.Sender) *submitter.Submitter {
+	t.Helper()
+	sub, err := submitter.New(submitter.Config{Timeout: time.Minute}, e.client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+func gwei(f float64) *big.Int {
+	w, _ := new(big.Float).Mul(big.NewFloat(f), big.NewFloat(params.GWei)).Int(nil)
+	return w
+}
+
+// A previous run left a transaction in the pool at the sender's next nonce, priced higher than a
+// fresh send would be (its minimum tip was 2 gwei). After a restart the update replaces it, 12.5%
+// above both of its fees, and is mined: from the record in --state-dir, or without one from the
+// pool's "replacement transaction underpriced" answers.
+func TestReplacesAbandonedTransaction(t *testing.T) {
+	for _, remembered := range []bool{true, false} {
+		name := "remembered in state dir"
+		if !remembered {
+			name = "unknown, learnt from the pool"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, 1, submitter.Config{})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			op := e.ops[0].Address
+			if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+				t.Fatal(err)
+			}
+			dir := ""
+			if remembered {
+				dir = t.TempDir()
+			}
+			old, _ := newSender(t, e, e.client, submitter.SignerConfig{StateDir: dir,
+				Fees: submitter.FeeLimits{MinPriorityFeePerGas: gwei(2), MaxPriorityFeePerGas: gwei(3), MaxFeePerGas: gwei(50)}})
+			plan := planner.Plan{Operators: []common.Address{op}, Reason: "dirty"}
+
+			var res submitter.Result
+			var sendErr error
+			var reg *prometheus.Registry
+			done := make(chan struct{})
+			// Hold block production: the old run's transaction stays in the pool, and so does
+			// the replacement until it is known to have taken its place.
+			err := e.d.WithBackend(func(*simulated.Backend) error {
+				octx, ocancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := newSubmitter(t, e, old).Submit(octx, plan)
+				ocancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("old run: err = %v, want a timeout with its transaction pending", err)
+				}
+				mined, _ := e.client.NonceAt(ctx, e.sender, nil)
+				pending, _ := e.client.PendingNonceAt(ctx, e.sender)
+				if pending != mined+1 {
+					t.Errorf("old run left pending nonce %d, mined %d", pending, mined)
+				}
+				// The restart: a new process reads what the old one left in the state dir.
+				// Its resubmission timeout is short: the old run's transaction, doing the same work,
+				// is waited for that long before it is replaced.
+				fresh, freshReg := newSender(t, e, e.client, submitter.SignerConfig{StateDir: dir, BumpAfter: time.Second})
+				reg = freshReg
+				restarted := newSubmitter(t, e, fresh)
+				go func() {
+					defer close(done)
+					res, sendErr = restarted.Submit(ctx, plan)
+				}()
+				waitUntil(t, ctx, "replacement accepted by the pool", func() bool {
+					return metric(t, reg, "avssync_tx_replacements_total") >= 1
+				})
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			if sendErr != nil {
+				t.Fatalf("restart: %v", sendErr)
+			}
+			if len(res.Txs) != 1 || res.Txs[0].Status != types.ReceiptStatusSuccessful {
+				t.Fatalf("result %+v", res)
+			}
+			tx, _, err := e.client.TransactionByHash(ctx, res.Txs[0].Hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("replacement mined in block %d: tip %s gwei, fee cap %s gwei; underpriced answers %v",
+				res.Txs[0].Block, submitter.Gwei(tx.GasTipCap()), submitter.Gwei(tx.GasFeeCap()),
+				metric(t, reg, "avssync_send_errors_total", "kind", "underpriced"))
+			if tx.GasTipCap().Cmp(gwei(2.25)) < 0 {
+				t.Fatalf("mined tip %s gwei: not 12.5%% above the abandoned 2 gwei", submitter.Gwei(tx.GasTipCap()))
+			}
+			underpriced := metric(t, reg, "avssync_send_errors_total", "kind", "underpriced")
+			if remembered && underpriced != 0 {
+				t.Fatalf("with the record, %v underpriced answers, want 0", underpriced)
+			}
+			if !remembered && underpriced == 0 {
+				t.Fatal("without the record, no underpriced answer: the test did not exercise the pool's answer")
+			}
+			if s := e.stakes(t, ctx, []common.Address{op}); s[0].Stored.Cmp(s[0].Weight) != 0 {
+				t.Fatalf("stake not updated: %+v", s[0])
+			}
+			if got := metric(t, reg, "avssync_fees_paid_eth_total"); got <= 0 {
+				t.Fatalf("fees_paid_eth_total = %v", got)
+			}
+		})
+	}
+}
+
+// The base fee pushed above --max-fee-per-gas: nothing is sent (ErrFeeAboveCap, the gauge at 1)
+// until it falls, then the update lands; no transaction pays above the cap.
+func TestWaitsWhileBaseFeeAboveCap(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	op := e.ops[0].Address
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	limits := submitter.FeeLimits{MaxFeePerGas: gwei(1), MaxPriorityFeePerGas: gwei(0.5), MinPriorityFeePerGas: gwei(0.1)}
+	s, reg := newSender(t, e, e.client, submitter.SignerConfig{Fees: limits})
+	sub := newSubmitter(t, e, s)
+	plan := planner.Plan{Operators: []common.Address{op}, Reason: "dirty"}
+
+	stop := burnBlocks(t, ctx, e, 1)
+	waitUntil(t, ctx, "base fee above 2 gwei", func() bool { return baseFee(t, ctx, e).Cmp(gwei(2)) > 0 })
+	start, _ := e.client.BlockNumber(ctx)
+	nonce, _ := e.client.PendingNonceAt(ctx, e.sender)
+	began := time.Now()
+	_, err := sub.Submit(ctx, plan)
+	if !errors.Is(err, submitter.ErrFeeAboveCap) {
+		t.Fatalf("err = %v, want ErrFeeAboveCap", err)
+	}
+	t.Logf("refused in %v: %v", time.Since(began).Round(time.Millisecond), err)
+	if after, _ := e.client.PendingNonceAt(ctx, e.sender); after != nonce {
+		t.Fatalf("a transaction was sent above the cap: pending nonce %d -> %d", nonce, after)
+	}
+	if got := metric(t, reg, "avssync_fee_cap_blocked"); got != 1 {
+		t.Fatalf("fee_cap_blocked = %v, want 1", got)
+	}
+	if got := metric(t, reg, "avssync_send_errors_total", "kind", "fee_cap"); got != 1 {
+		t.Fatalf("send_errors_total{fee_cap} = %v, want 1", got)
+	}
+	stop()
+
+	// The loop's wait, in short: retry until the fees allow it.
+	var fellAt uint64
+	var fellTime time.Time
+	var res submitter.Result
+	for {
+		bf := baseFee(t, ctx, e)
+		if fellAt == 0 && new(big.Int).Add(bf, limits.MinPriorityFeePerGas).Cmp(limits.MaxFeePerGas) <= 0 {
+			fellAt, _ = e.client.BlockNumber(ctx)
+			fellTime = time.Now()
+		}
+		res, err = sub.Submit(ctx, plan)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, submitter.ErrFeeAboveCap) {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the base fee never fell")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if len(res.Txs) != 1 || res.Txs[0].Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("result %+v", res)
+	}
+	t.Logf("base fee fell under the cap at block %d; update mined at block %d, %v later", fellAt, res.Txs[0].Block,
+		time.Since(fellTime).Round(time.Millisecond))
+	if got := metric(t, reg, "avssync_fee_cap_blocked"); got != 0 {
+		t.Fatalf("fee_cap_blocked = %v after a send, want 0", got)
+	}
+	end, _ := e.client.BlockNumber(ctx)
+	for n := start; n <= end; n++ {
+		b, err := e.client.BlockByNumber(ctx, new(big.Int).SetUint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range b.Transactions() {
+			from, _ := types.Sender(types.LatestSignerForChainID(big.NewInt(devnet.ChainID)), tx)
+			if from != e.sender {
+				continue
+			}
+			if tx.GasFeeCap().Cmp(limits.MaxFeePerGas) > 0 || tx.GasTipCap().Cmp(limits.MaxPriorityFeePerGas) > 0 {
+				t.Fatalf("transaction %s in block %d pays above the caps: tip %s, fee cap %s", tx.Hash(), n, tx.GasTipCap(), tx.GasFeeCap())
+			}
+			if n < fellAt {
+				t.Fatalf("transaction %s mined at block %d, before the base fee fell (block %d)", tx.Hash(), n, fellAt)
+			}
+		}
+	}
+	if s := e.stakes(t, ctx, []common.Address{op}); s[0].Stored.Cmp(s[0].Weight) != 0 {
+		t.Fatalf("stake not updated: %+v", s[0])
+	}
+}
+
+// A node whose latest header has no base fee (pre-London, or garbage) is an error, not a panic.
+func TestHeaderWithoutBaseFee(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var head map[string]any
+	if err := e.client.Client().CallContext(ctx, &head, "eth_getBlockByNumber", "latest", false); err != nil {
+		t.Fatal(err)
+	}
+	delete(head, "baseFeePerGas")
+	raw, _ := json.Marshal(head)
+	p.Inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Result: raw})
+	client, err := ethclient.Dial(p.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	s, _ := newSender(t, e, client, submitter.SignerConfig{})
+	nonce, _ := e.client.PendingNonceAt(ctx, e.sender)
+	sub, err := submitter.New(submitter.Config{}, client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+	if err == nil || !strings.Contains(err.Error(), "no base fee") {
+		t.Fatalf("err = %v, want an error naming the missing base fee", err)
+	}
+	t.Logf("header without base fee: %v", err)
+	if after, _ := e.client.PendingNonceAt(ctx, e.sender); after != nonce {
+		t.Fatal("a transaction was sent")
+	}
+}
+
+// burnBlocks fills every block with transactions that burn their whole gas limit (a call to a
+// contract whose code is INVALID), so the base fee rises 12.5% a block, until stop is called;
+// key is the devnet key that pays.
+func burnBlocks(t *testing.T, ctx context.Context, e *env, key int) (stop func()) {
+	t.Helper()
+	k := e.d.Key(key)
+	from := crypto.PubkeyToAddress(k.PublicKey)
+	signer := types.LatestSignerForChainID(big.NewInt(devnet.ChainID))
+	nonce, err := e.client.PendingNonceAt(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Init code returning the one-byte runtime 0xfe.
+	initCode := common.FromHex("60fe60005360016000f3")
+	deploy := types.MustSignNewTx(k, signer, &types.DynamicFeeTx{ChainID: big.NewInt(devnet.ChainID), Nonce: nonce,
+		GasTipCap: gwei(1), GasFeeCap: gwei(100), Gas: 100_000, Data: initCode})
+	if err := e.client.SendTransaction(ctx, deploy); err != nil {
+		t.Fatal(err)
+	}
+	r := waitReceipt(t, ctx, e.client, deploy.Hash())
+	burner := r.ContractAddress
+	nonce++
+	head, err := e.client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := min(head.GasLimit/2, 15_000_000)
+
+	bctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-bctx.Done():
+				return
+			case <-tick.C:
+			}
+			mined, err := e.client.NonceAt(bctx, from, nil)
+			if err != nil {
+				continue
+			}
+			// Keep about two blocks' worth queued.
+			for nonce < mined+4 {
+				tx := types.MustSignNewTx(k, signer, &types.DynamicFeeTx{ChainID: big.NewInt(devnet.ChainID), Nonce: nonce,
+					GasTipCap: gwei(1), GasFeeCap: gwei(20), Gas: per, To: &burner})
+				if err := e.client.SendTransaction(bctx, tx); err != nil {
+					break
+				}
+				nonce++
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+		// Let the queued burners drain.
+		waitUntil(t, ctx, "burners mined", func() bool {
+			mined, _ := e.client.NonceAt(ctx, from, nil)
+			return mined >= nonce
+		})
+	}
+}
+
+func baseFee(t *testing.T, ctx context.Context, e *env) *big.Int {
+	t.Helper()
+	h, err := e.client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.BaseFee
+}
+
+func waitReceipt(t *testing.T, ctx context.Context, c *ethclient.Client, h common.Hash) *types.Receipt {
+	t.Helper()
+	var r *types.Receipt
+	waitUntil(t, ctx, "receipt of "+h.Hex(), func() bool {
+		var err error
+		r, err = c.TransactionReceipt(ctx, h)
+		return err == nil
+	})
+	return r
+}
+
+// waitUntil polls cond until it holds or ctx ends.
+func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
