@@ -62,6 +62,10 @@ type Sender struct {
 	sent map[uint64]*nonceRecord
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
+	// needed is what the last transaction refused for want of funds would have cost at most;
+	// nil once a transaction went out. out_of_funds is 1 exactly while it is set and the balance
+	// is below it.
+	needed *big.Int
 }
 
 // Send prices, signs, broadcasts and re-prices the transaction described by candidate (its To,
@@ -225,6 +229,7 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "err", err)
 		return fmt.Errorf("%w: %w", errNonceTooLow, err)
 	case kindInsufficientFunds:
+		s.needed = new(big.Int).Mul(new(big.Int).SetUint64(gas), price.FeeCap)
 		s.m.outOfFunds.Set(1)
 		s.log.Error("sender out of funds: nothing sent, the update waits for funds", "sender", s.from, "err", err)
 		return fmt.Errorf("send at nonce %d: %w: %w", nonce, ErrOutOfFunds, err)
@@ -243,6 +248,7 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	s.persist()
 	s.m.feeCapBlocked.Set(0)
 	s.m.outOfFunds.Set(0)
+	s.needed = nil
 	s.log.Info("transaction sent", "nonce", nonce, "id", id, "tip_gwei", Gwei(price.Tip), "fee_cap_gwei", Gwei(price.FeeCap),
 		"base_fee_gwei", Gwei(baseFee), "gas_limit", gas, "replacement", replacing)
 	return nil
@@ -455,6 +461,7 @@ func (s *Sender) checkFunds(ctx context.Context, gas uint64, feeCap, value *big.
 		need.Add(need, value)
 	}
 	if bal.Cmp(need) < 0 {
+		s.needed = need
 		s.m.outOfFunds.Set(1)
 		s.m.sendErrors.WithLabelValues(kindInsufficientFunds).Inc()
 		s.log.Error("sender out of funds: nothing sent, the update waits for funds", "sender", s.from,
@@ -505,9 +512,10 @@ func (s *Sender) WatchBalance(ctx context.Context, every time.Duration) {
 		}
 		s.mu.Lock()
 		bal, err := s.refreshBalance(ctx)
-		if err == nil && bal.Sign() > 0 {
-			// Funds arrived: the next send finds out whether they suffice.
+		if err == nil && s.needed != nil && bal.Cmp(s.needed) >= 0 {
+			s.log.Info("sender funded: waiting updates can go out", "address", s.from, "balance_eth", ethFloat(bal))
 			s.m.outOfFunds.Set(0)
+			s.needed = nil
 		}
 		s.mu.Unlock()
 		if err != nil && ctx.Err() == nil {

@@ -29,7 +29,9 @@ import (
 // newSender builds a Sender for the devnet's sender key over client, with its own registry.
 func newSender(t *testing.T, e *env, client *ethclient.Client, cfg submitter.SignerConfig) (*submitter.Sender, *prometheus.Registry) {
 	t.Helper()
-	cfg.PrivateKey = hex.EncodeToString(crypto.FromECDSA(e.d.Key(senderKey)))
+	if cfg.PrivateKey == "" {
+		cfg.PrivateKey = hex.EncodeToString(crypto.FromECDSA(e.d.Key(senderKey)))
+	}
 	if cfg.ReceiptPollInterval == 0 {
 		cfg.ReceiptPollInterval = 20 * time.Millisecond
 	}
@@ -242,6 +244,81 @@ func TestWaitsWhileBaseFeeAboveCap(t *testing.T) {
 	if s := e.stakes(t, ctx, []common.Address{op}); s[0].Stored.Cmp(s[0].Weight) != 0 {
 		t.Fatalf("stake not updated: %+v", s[0])
 	}
+}
+
+// A sender that cannot pay: nothing is sent (ErrOutOfFunds, out_of_funds 1) until it is funded;
+// the balance gauges follow the funding and the transaction.
+func TestOutOfFundsWaitsForFunds(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := crypto.ToECDSA(crypto.Keccak256([]byte("avs-sync poor sender")))
+	poor := crypto.PubkeyToAddress(key.PublicKey)
+	fund := func(amount *big.Int) {
+		t.Helper()
+		k := e.d.Key(1)
+		nonce, err := e.client.PendingNonceAt(ctx, crypto.PubkeyToAddress(k.PublicKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := types.MustSignNewTx(k, types.LatestSignerForChainID(big.NewInt(devnet.ChainID)), &types.DynamicFeeTx{
+			ChainID: big.NewInt(devnet.ChainID), Nonce: nonce, GasTipCap: gwei(1), GasFeeCap: gwei(10), Gas: 21_000, To: &poor, Value: amount})
+		if err := e.client.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		waitReceipt(t, ctx, e.client, tx.Hash())
+	}
+	fund(big.NewInt(1e12)) // enough to exist, far from enough for an update
+	s, reg := newSender(t, e, e.client, submitter.SignerConfig{PrivateKey: hex.EncodeToString(crypto.FromECDSA(key)),
+		LowBalance: big.NewInt(1e17)})
+	sub, err := submitter.New(submitter.Config{Timeout: time.Minute}, e.client, s, poor, e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: "dirty"}
+	_, err = sub.Submit(ctx, plan)
+	if !errors.Is(err, submitter.ErrOutOfFunds) {
+		t.Fatalf("err = %v, want ErrOutOfFunds", err)
+	}
+	t.Logf("unfunded: %v", err)
+	if n, _ := e.client.PendingNonceAt(ctx, poor); n != 0 {
+		t.Fatalf("%d transactions sent without funds", n)
+	}
+	if got := metric(t, reg, "avssync_out_of_funds"); got != 1 {
+		t.Fatalf("out_of_funds = %v, want 1", got)
+	}
+	if got := metric(t, reg, "avssync_sender_balance_low"); got != 1 {
+		t.Fatalf("sender_balance_low = %v, want 1", got)
+	}
+
+	wctx, stop := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.WatchBalance(wctx, 20*time.Millisecond)
+	}()
+	fund(big.NewInt(1e18))
+	waitUntil(t, ctx, "out_of_funds back to 0 once funded", func() bool {
+		return metric(t, reg, "avssync_out_of_funds") == 0 && metric(t, reg, "avssync_sender_balance_low") == 0
+	})
+	stop()
+	<-watched
+	res, err := sub.Submit(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal, err := e.client.BalanceAt(ctx, poor, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := new(big.Float).Quo(new(big.Float).SetInt(bal), big.NewFloat(1e18)).Float64()
+	if got := metric(t, reg, "avssync_sender_balance_eth"); got != want {
+		t.Fatalf("sender_balance_eth = %v after the transaction, chain says %v", got, want)
+	}
+	t.Logf("funded: mined in block %d, balance %v ETH, fees paid %v ETH", res.Txs[0].Block, want, metric(t, reg, "avssync_fees_paid_eth_total"))
 }
 
 // A node whose latest header has no base fee (pre-London, or garbage) is an error, not a panic.
