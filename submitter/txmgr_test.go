@@ -462,4 +462,3 @@ func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool)
 		}
 	}
 }
-
