@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
 // binary is the avs-sync command built once for the tests that run it as a user would.
@@ -94,6 +95,25 @@ func TestBadInput(t *testing.T) {
 		return append([]string{"sweep", "--eth-http-url", e.d.HTTPURL, "--log-format", "json"}, extra...)
 	}
 	dir := t.TempDir()
+	// Nodes that misbehave at start, through the fault proxy.
+	proxied := func(faults ...rpcproxy.Fault) *rpcproxy.Proxy {
+		p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		for _, f := range faults {
+			p.Inject(f)
+		}
+		return p
+	}
+	otherChainWS := proxied(rpcproxy.Fault{Method: "eth_chainId", Transport: "ws", Result: json.RawMessage(`"0x1"`)})
+	oversized := proxied(rpcproxy.Fault{Method: "eth_chainId", Oversize: 40 << 20})
+	nullChainID := proxied(rpcproxy.Fault{Method: "eth_chainId", Result: json.RawMessage(`null`)})
+	contracts := []string{"--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}
+	watch := func(extra ...string) []string {
+		return append(append([]string{"watch", "--eth-http-url", e.d.HTTPURL, "--log-format", "json"}, contracts...), extra...)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -114,6 +134,17 @@ func TestBadInput(t *testing.T) {
 		{"missing registry coordinator", common("--operator-state-retriever-addr", osr, "--ecdsa-private-key", key), "--registry-coordinator-addr is required"},
 		{"bad first sync time", common("--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key, "--first-sync-time", "25:00"), "first-sync-time"},
 		{"unknown flag", []string{"watch", "--no-such-flag"}, "unknown flag"},
+		{"negative writer timeout", common(append(contracts, "--writer-timeout-duration=-1s")...), "--writer-timeout-duration must be above 0"},
+		{"zero reader timeout", common(append(contracts, "--reader-timeout-duration", "0s")...), "--reader-timeout-duration must be above 0"},
+		{"negative debounce", watch("--debounce=-1s"), "--debounce must not be negative"},
+		{"poll interval too short", watch("--poll-interval", "1ms"), "--poll-interval 1ms is below 100ms"},
+		{"negative sync interval", watch("--sync-interval=-1h"), "--sync-interval must not be negative"},
+		{"head age below a second", watch("--max-head-age", "10ms"), "--max-head-age 10ms is below 1s"},
+		{"negative failing bound", watch("--max-failing-duration=-1m"), "--max-failing-duration must not be negative"},
+		{"negative resubmission timeout", watch("--resubmission-timeout=-1s"), "--resubmission-timeout must be above 0"},
+		{"websocket of another chain", watch("--eth-ws-url", otherChainWS.WSURL()), "--eth-ws-url serves chain id 1, --eth-http-url chain id 31337"},
+		{"oversized node reply", []string{"sweep", "--eth-http-url", oversized.HTTPURL(), "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "too large"},
+		{"node answers null", []string{"sweep", "--eth-http-url", nullChainID.HTTPURL(), "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "not an Ethereum JSON-RPC endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,11 +161,23 @@ func TestBadInput(t *testing.T) {
 			if strings.Contains(r.stderr, key) && tt.name != "invalid key" {
 				t.Fatal("the private key appears in the output")
 			}
-			if lines := strings.Count(strings.TrimSpace(r.stderr), "\n") + 1; lines > 3 {
+			if lines := errorLines(r.stderr); lines != 1 {
 				t.Fatalf("%d lines of errors, want one clear line:\n%s", lines, r.stderr)
 			}
 		})
 	}
+}
+
+// errorLines counts the lines of stderr that are not informational log records (start-up
+// progress and warnings come before the error).
+func errorLines(stderr string) int {
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !strings.Contains(l, `"level":"INFO"`) && !strings.Contains(l, `"level":"WARN"`) {
+			n++
+		}
+	}
+	return n
 }
 
 // `plan` on a devnet with one known stale operator shows exactly that operator and the one
@@ -369,4 +412,22 @@ func TestDevnetDemo(t *testing.T) {
 		}
 	}
 	t.Fatalf("no stake update from the demo before it ended: %v", ctx.Err())
+}
+
+// --chain-id 0 (the default) keeps the original tool's behaviour, signing for whatever chain the
+// node serves, but says so at start; a set --chain-id is checked and not warned about.
+func TestChainIDZero(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	for _, tt := range []struct {
+		chainID string
+		warned  bool
+	}{{"0", true}, {"31337", false}} {
+		r := e.runCLI(append(append([]string{"sweep"}, e.baseArgs()...), "--chain-id", tt.chainID, "--ecdsa-private-key", e.senderKey)...)
+		if r.code != 0 {
+			t.Fatalf("--chain-id %s: exit %d:\n%s", tt.chainID, r.code, r.stderr)
+		}
+		if got := strings.Contains(r.stderr, "--chain-id not set: signing for the node's chain"); got != tt.warned {
+			t.Errorf("--chain-id %s: warned %v, want %v:\n%s", tt.chainID, got, tt.warned, r.stderr)
+		}
+	}
 }

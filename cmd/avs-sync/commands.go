@@ -48,6 +48,10 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, 
 	if err != nil {
 		return nil, err
 	}
+	if f.Node.ChainID == 0 {
+		// The original tool signed for whatever chain the node serves; keep that, but say so.
+		log.Warn("--chain-id not set: signing for the node's chain; set --chain-id to refuse a node of another chain", "chain_id", ch.contracts.ChainID)
+	}
 	cfg, err := syncerConfig(ctx, log, ch, f.Sync, f.Node.ReaderTimeoutDuration)
 	if err != nil {
 		ch.Close()

@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/registry"
+	"github.com/avs-sync/avs-sync/rpclimit"
 	"github.com/avs-sync/avs-sync/rpcmetrics"
 )
 
@@ -50,6 +52,7 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	defer cancel()
 	// One request (a large eth_getLogs range, a batch of eth_calls) may take longer than one read.
 	httpClient := rpcmetrics.NewHTTPClient(reg, "avs-sync", max(30*time.Second, 6*node.ReaderTimeoutDuration))
+	httpClient.Transport = rpclimit.Transport(httpClient.Transport, rpclimit.DefaultMaxReply)
 	client, err := rpc.DialOptions(dialCtx, node.EthHTTPURL, rpc.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redact(node.EthHTTPURL), err)
@@ -66,12 +69,16 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 			client.Close()
 			return nil, fmt.Errorf("websocket %s unreachable or not a websocket JSON-RPC endpoint: %w", redact(node.EthWSURL), err)
 		}
-		var wsID string
+		var wsID hexutil.Big
 		err = ws.CallContext(dialCtx, &wsID, "eth_chainId")
 		ws.Close()
 		if err != nil {
 			client.Close()
 			return nil, fmt.Errorf("websocket %s does not answer eth_chainId: %w", redact(node.EthWSURL), err)
+		}
+		if wsID.ToInt().Cmp(id) != 0 {
+			client.Close()
+			return nil, usage(fmt.Errorf("--eth-ws-url serves chain id %s, --eth-http-url chain id %s: both must be the same node's", wsID.ToInt(), id))
 		}
 	}
 	contracts, err := registry.Discover(ctx, client, registry.DiscoverConfig{

@@ -198,8 +198,17 @@ func (n NodeFlags) Validate() error {
 	if n.BlockTime < 0 {
 		return errors.New("--block-time must not be negative")
 	}
+	if n.ReaderTimeoutDuration <= 0 {
+		return errors.New("--reader-timeout-duration must be above 0")
+	}
+	if n.PollInterval < minPollInterval {
+		return fmt.Errorf("--poll-interval %s is below %s", n.PollInterval, minPollInterval)
+	}
 	return nil
 }
+
+// minPollInterval bounds --poll-interval: below it polling is a load on the node, not a watch.
+const minPollInterval = 100 * time.Millisecond
 
 func checkURL(flag, v string, schemes ...string) error {
 	u, err := url.Parse(v)
@@ -218,6 +227,15 @@ func checkURL(flag, v string, schemes ...string) error {
 func (s SyncFlags) Validate() error {
 	if s.SyncInterval < 0 {
 		return errors.New("--sync-interval must not be negative")
+	}
+	if s.WriterTimeoutDuration <= 0 {
+		return errors.New("--writer-timeout-duration must be above 0")
+	}
+	if s.Debounce < 0 {
+		return errors.New("--debounce must not be negative")
+	}
+	if s.SleepBeforeFirstSync < 0 {
+		return errors.New("--sleep-before-first-sync-duration must not be negative")
 	}
 	if s.FirstSyncTime != "" {
 		if _, err := time.Parse(time.TimeOnly, s.FirstSyncTime); err != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestNodeFlagsLimits(t *testing.T) {
-	ok := NodeFlags{EthHTTPURL: "http://127.0.0.1:8545", MaxLogRange: 2000, RPCBatchSize: 500}
+	ok := NodeFlags{EthHTTPURL: "http://127.0.0.1:8545", MaxLogRange: 2000, RPCBatchSize: 500, ReaderTimeoutDuration: 5 * time.Second, PollInterval: 2 * time.Second}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("defaults rejected: %v", err)
 	}
@@ -22,6 +22,8 @@ func TestNodeFlagsLimits(t *testing.T) {
 		{"negative batch", func(n *NodeFlags) { n.RPCBatchSize = -1 }, "--rpc-batch-size"},
 		{"huge batch", func(n *NodeFlags) { n.RPCBatchSize = maxBatchSize + 1 }, "--rpc-batch-size"},
 		{"negative block time", func(n *NodeFlags) { n.BlockTime = -time.Second }, "--block-time"},
+		{"zero reader timeout", func(n *NodeFlags) { n.ReaderTimeoutDuration = 0 }, "--reader-timeout-duration"},
+		{"poll interval too short", func(n *NodeFlags) { n.PollInterval = time.Millisecond }, "--poll-interval"},
 	} {
 		n := ok
 		c.edit(&n)
