@@ -30,6 +30,7 @@ func (r *Reader) PendingAllocations(ctx context.Context, operators []common.Addr
 	if err != nil {
 		return nil, err
 	}
+	avs := r.Contracts().AVS
 	strategies, err := r.quorumStrategies(ctx, quorums, block)
 	if err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func (r *Reader) PendingAllocations(ctx context.Context, operators []common.Addr
 	var keys []key
 	for _, op := range operators {
 		for _, q := range quorums {
-			set := allocationmanager.OperatorSet{Avs: r.c.AVS, Id: uint32(q)}
+			set := allocationmanager.OperatorSet{Avs: avs, Id: uint32(q)}
 			for _, st := range strategies[q] {
 				calls = append(calls, &call{to: r.c.AllocationManager, abi: r.abis.am, method: "getAllocation", args: []any{op, set, st}})
 				keys = append(keys, key{op, q})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sync"
 
 	opstateretriever "github.com/Layr-Labs/eigensdk-go/contracts/bindings/OperatorStateRetriever"
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -21,6 +22,8 @@ const operatorRegistered = 1
 
 // Reader reads the AVS's registry state in JSON-RPC batches. It is safe for concurrent use.
 type Reader struct {
+	// mu guards c.AVS, the one address that can change (SetAVS); the others are fixed.
+	mu    sync.Mutex
 	c     Contracts
 	abis  abis
 	batch batcher
@@ -65,7 +68,19 @@ func NewReader(client *rpc.Client, c Contracts, opts ...Option) (*Reader, error)
 }
 
 // Contracts returns the contracts the reader reads.
-func (r *Reader) Contracts() Contracts { return r.c }
+func (r *Reader) Contracts() Contracts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.c
+}
+
+// SetAVS changes the address the AllocationManager keys the AVS's operator sets by, after
+// RegistryCoordinator.setAVS.
+func (r *Reader) SetAVS(avs common.Address) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.c.AVS = avs
+}
 
 // Stats returns the requests and calls sent so far.
 func (r *Reader) Stats() Stats { return r.batch.stats.snapshot() }

@@ -99,6 +99,8 @@ type Syncer struct {
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
 	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
 	quorumsStale bool
+	// changes are reads events asked for (late registrants' allocations, a new AVS address).
+	changes changes
 
 	mu     sync.Mutex
 	status Status
@@ -257,12 +259,14 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 		s.checkBudget(p)
 		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
 			if p.NeedsReload() || s.quorumsStale {
-				if _, _, err := s.load(ctx, p); err != nil {
+				if head, ops, err := s.load(ctx, p); err != nil {
 					s.log.Warn("reload of quorums and operators failed; retrying", "err", err)
 				} else {
 					s.quorumsStale = false
+					s.reloaded(p, head, ops)
 				}
 			}
+			s.scheduleRegistered(ctx, p)
 			if b, ok := p.Next(); ok {
 				inflight = true
 				go func() { done <- s.execute(execCtx, s.resolver, b) }()
@@ -368,6 +372,7 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 		}
 		dirtied := p.Stats().Dirtied
 		p.Observe(ev)
+		s.note(ev)
 		if p.Stats().Dirtied > dirtied && ev.Kind == watcher.SharesChanged && !ev.Removed {
 			s.metrics.firstSeen(ev.Operator, s.now(), ev.Block)
 		}
@@ -522,6 +527,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		}
 	}
 	p.SetQuorums(nums)
+	s.changes.slashable = slashable
 	var scope []uint8
 	for _, q := range nums {
 		if len(s.cfg.Planner.Quorums) == 0 || slices.Contains(s.cfg.Planner.Quorums, q) {

@@ -38,11 +38,14 @@ type decoder struct {
 	// sends only logs of these contracts whose topic0 is one we decode.
 	addresses []common.Address
 	topics    []common.Hash
+	// avs is the AVS whose allocation events are ours: Sources.AVS, then the newest AVSUpdated
+	// decoded (or restored by a reorganisation). Only the follower's goroutine touches it.
+	avs common.Address
 }
 
 // newDecoder builds the decoder for the non-zero contracts of s.
 func newDecoder(s Sources) (*decoder, error) {
-	d := &decoder{byAddr: map[common.Address]map[common.Hash]decoderEntry{}}
+	d := &decoder{byAddr: map[common.Address]map[common.Hash]decoderEntry{}, avs: s.AVS}
 	if s.AllocationManager != (common.Address{}) && s.AVS == (common.Address{}) {
 		return nil, errors.New("sources: the AllocationManager needs the AVS address its operator sets belong to")
 	}
@@ -52,7 +55,7 @@ func newDecoder(s Sources) (*decoder, error) {
 		}
 	}
 	if a := s.AllocationManager; a != (common.Address{}) {
-		if err := d.addAllocationManager(a, s.AVS); err != nil {
+		if err := d.addAllocationManager(a); err != nil {
 			return nil, fmt.Errorf("allocation manager events: %w", err)
 		}
 	}
@@ -206,7 +209,7 @@ func (d *decoder) addDelegationManager(addr common.Address) error {
 	)
 }
 
-func (d *decoder) addAllocationManager(addr, avs common.Address) error {
+func (d *decoder) addAllocationManager(addr common.Address) error {
 	a, err := allocationmanager.ContractAllocationManagerMetaData.GetAbi()
 	if err != nil {
 		return err
@@ -221,7 +224,7 @@ func (d *decoder) addAllocationManager(addr, avs common.Address) error {
 			if err != nil {
 				return Event{}, err
 			}
-			if e.OperatorSet.Avs != avs {
+			if e.OperatorSet.Avs != d.avs {
 				return Event{}, errNotOurs
 			}
 			return Event{
@@ -294,6 +297,15 @@ func (d *decoder) addRegistryCoordinator(addr common.Address) error {
 				return Event{}, err
 			}
 			return quorumEvent(QuorumConfigChanged, e.QuorumNumber), nil
+		}),
+		d.add(addr, a, "AVSUpdated", func(l types.Log) (Event, error) {
+			e, err := f.ParseAVSUpdated(l)
+			if err != nil {
+				return Event{}, err
+			}
+			// Allocation events after this one, in this range too, are the new AVS's.
+			d.avs = e.NewAVS
+			return Event{Kind: AVSChanged, AVS: e.NewAVS, PrevAVS: e.PrevAVS, Quorum: NoQuorum}, nil
 		}),
 		d.add(addr, a, "QuorumBlockNumberUpdated", func(l types.Log) (Event, error) {
 			e, err := f.ParseQuorumBlockNumberUpdated(l)

@@ -170,9 +170,9 @@ func TestDecoderFilter(t *testing.T) {
 	if len(d.addresses) != 4 {
 		t.Fatalf("addresses = %v, want the 4 sources", d.addresses)
 	}
-	// 6 DelegationManager + 4 AllocationManager + 5 RegistryCoordinator + 7 StakeRegistry events.
-	if len(d.topics) != 22 {
-		t.Fatalf("%d topics, want 22", len(d.topics))
+	// 6 DelegationManager + 4 AllocationManager + 6 RegistryCoordinator + 7 StakeRegistry events.
+	if len(d.topics) != 23 {
+		t.Fatalf("%d topics, want 23", len(d.topics))
 	}
 	q := d.query(10, 20)
 	if q.FromBlock.Uint64() != 10 || q.ToBlock.Uint64() != 20 || len(q.Topics) != 1 || q.BlockHash != nil {
@@ -186,8 +186,8 @@ func TestDecoderFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.addresses) != 3 || len(d.topics) != 18 {
-		t.Fatalf("pre-slashing filter: %d addresses, %d topics; want 3, 18", len(d.addresses), len(d.topics))
+	if len(d.addresses) != 3 || len(d.topics) != 19 {
+		t.Fatalf("pre-slashing filter: %d addresses, %d topics; want 3, 19", len(d.addresses), len(d.topics))
 	}
 
 	noAVS := testSources()
@@ -197,5 +197,36 @@ func TestDecoderFilter(t *testing.T) {
 	}
 	if _, err := newDecoder(Sources{}); err == nil {
 		t.Fatal("no sources was accepted")
+	}
+}
+
+// After RegistryCoordinator.setAVS, allocation events of the new AVS are ours and the old one's
+// are not, from the AVSUpdated log on.
+func TestAVSUpdatedSwitchesTheAllocationFilter(t *testing.T) {
+	amABI := mustABI(t, allocationmanager.ContractAllocationManagerMetaData.GetAbi)
+	rcABI := mustABI(t, regcoord.ContractRegistryCoordinatorMetaData.GetAbi)
+	newAVS := common.HexToAddress("0xa6")
+	alloc := func(avs common.Address) types.Log {
+		return synthLog(t, amABI, testAM, "AllocationUpdated", testOp, allocationmanager.OperatorSet{Avs: avs, Id: 1}, testAddr, uint64(5), uint32(99))
+	}
+	d, err := newDecoder(testSources())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.decode(alloc(newAVS)); !errors.Is(err, errNotOurs) {
+		t.Fatalf("the new AVS's allocation before the switch: %v, want errNotOurs", err)
+	}
+	ev, err := d.decode(synthLog(t, rcABI, testRC, "AVSUpdated", testAVS, newAVS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Kind != AVSChanged || ev.AVS != newAVS || ev.PrevAVS != testAVS || ev.Name != "AVSUpdated" {
+		t.Fatalf("AVSUpdated decoded as %+v", ev)
+	}
+	if ev, err := d.decode(alloc(newAVS)); err != nil || ev.Kind != AllocationChanged {
+		t.Fatalf("the new AVS's allocation after the switch: %+v, %v", ev, err)
+	}
+	if _, err := d.decode(alloc(testAVS)); !errors.Is(err, errNotOurs) {
+		t.Fatalf("the old AVS's allocation after the switch: %v, want errNotOurs", err)
 	}
 }

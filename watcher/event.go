@@ -28,6 +28,10 @@ const (
 	QuorumUpdated
 	// StakeStored: StakeRegistry OperatorStakeUpdate, a stored stake was written.
 	StakeStored
+	// AVSChanged: RegistryCoordinator.setAVS pointed the AVS's operator sets at AVS (from
+	// PrevAVS): slashable weights are now read under the new key, so every operator may be stale.
+	// From this event on, the watcher keeps allocation events of the new AVS, not the old one's.
+	AVSChanged
 )
 
 var kindNames = map[Kind]string{
@@ -38,6 +42,7 @@ var kindNames = map[Kind]string{
 	QuorumConfigChanged:  "quorum_config_changed",
 	QuorumUpdated:        "quorum_updated",
 	StakeStored:          "stake_stored",
+	AVSChanged:           "avs_changed",
 }
 
 func (k Kind) String() string {
@@ -63,6 +68,8 @@ type Event struct {
 	Quorum int
 	// EffectBlock is the block from which an AllocationChanged takes effect.
 	EffectBlock uint64
+	// AVS and PrevAVS are, for AVSChanged, the new and the previous AVS address.
+	AVS, PrevAVS common.Address
 	// Block, TxHash and LogIndex locate the log.
 	Block    uint64
 	TxHash   common.Hash

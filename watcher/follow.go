@@ -320,6 +320,12 @@ func (f *follower) rewind(ctx context.Context, head *types.Header) error {
 	}
 	withdrawn := f.hist.truncate(fork)
 	f.removed = append(f.removed, withdrawn...)
+	for i := len(withdrawn) - 1; i >= 0; i-- {
+		if ev := withdrawn[i]; ev.Kind == AVSChanged {
+			// The AVS is again what it was before the withdrawn change.
+			f.w.dec.avs = ev.PrevAVS
+		}
+	}
 	f.next = fork.Number + 1
 	f.w.log.Warn("chain reorganised under emitted blocks; re-reading from the fork point",
 		"last_emitted", last.Number, "last_hash", last.Hash, "fork_block", fork.Number, "fork_hash", fork.Hash,

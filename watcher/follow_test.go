@@ -11,6 +11,7 @@ import (
 	"time"
 
 	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
+	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -670,5 +671,29 @@ func TestFollowRereadsALogOfAnotherFork(t *testing.T) {
 	}
 	if !slices.Equal(ops, []common.Address{b}) || chain.reads["FilterLogsByHash"] != 1 {
 		t.Fatalf("events of %v after %d by-hash reads, want only %v after 1", ops, chain.reads["FilterLogsByHash"], b)
+	}
+}
+
+// A reorganisation that withdraws an AVSUpdated puts the allocation filter back on the old AVS.
+func TestFollowReorgRestoresTheAVS(t *testing.T) {
+	rcABI := mustABI(t, regcoord.ContractRegistryCoordinatorMetaData.GetAbi)
+	newAVS := common.HexToAddress("0xa6")
+	chain := newFakeChain(10)
+	chain.extend(1, "switch", synthLog(t, rcABI, testRC, "AVSUpdated", testAVS, newAVS)) // 10
+	f, out := testFollower(t, Config{StartBlock: 10}, chain)
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if bs := drain(out); len(bs) != 1 || len(bs[0].Events) != 1 || bs[0].Events[0].Kind != AVSChanged || f.w.dec.avs != newAVS {
+		t.Fatalf("batches %+v, filter on %s", bs, f.w.dec.avs)
+	}
+	chain.fork(10)
+	chain.extend(2, "other") // 10..11 without the switch
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	if len(bs) == 0 || len(bs[0].Events) != 1 || !bs[0].Events[0].Removed || f.w.dec.avs != testAVS {
+		t.Fatalf("batches %+v, filter on %s; want the switch withdrawn and the filter on %s", bs, f.w.dec.avs, testAVS)
 	}
 }
