@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
 	mockerc20 "github.com/Layr-Labs/eigensdk-go/contracts/bindings/MockERC20"
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	stakeregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StakeRegistry"
@@ -524,4 +525,29 @@ func (a *Actor) DepositInto(ctx context.Context, s Strategy, amount *big.Int) (*
 		return nil, fmt.Errorf("deposit %s into %s for %s: %w", amount, s.Address, a.Address, err)
 	}
 	return r, nil
+}
+
+// Stake deposits amount of strategy s's token into s for the actor in one transaction: profile
+// operators hold every profile token and have approved the StrategyManager from genesis. If the
+// actor is an operator, its shares grow.
+func (a *Actor) Stake(ctx context.Context, s Strategy, amount *big.Int) error {
+	sm, err := strategymanager.NewContractStrategyManager(a.d.Addresses.StrategyManager, a.client)
+	if err != nil {
+		return err
+	}
+	return a.send(ctx, "depositIntoStrategy", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return sm.DepositIntoStrategy(o, s.Address, s.Token, amount)
+	})
+}
+
+// Unstake queues a withdrawal of shares of strategy s, decreasing the actor's (an operator's)
+// shares at once.
+func (a *Actor) Unstake(ctx context.Context, s Strategy, shares *big.Int) error {
+	return a.send(ctx, "queueWithdrawals", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return a.dm.QueueWithdrawals(o, []delegationmanager.IDelegationManagerTypesQueuedWithdrawalParams{{
+			Strategies:           []common.Address{s.Address},
+			DepositShares:        []*big.Int{shares},
+			DeprecatedWithdrawer: a.Address,
+		}})
+	})
 }
