@@ -89,6 +89,8 @@ type daemonOpts struct {
 	confirmations uint64
 	// maxTxGas stands in for the per-transaction gas cap (0: the real one).
 	maxTxGas uint64
+	// sweepMode is what sweeps do ("": refresh).
+	sweepMode planner.SweepMode
 }
 
 // daemon is avs-sync running in-process.
@@ -175,7 +177,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 		e.t.Fatal(err)
 	}
 	sy := syncer.New(syncer.Config{
-		Planner: planner.Config{Debounce: o.debounce, SyncInterval: o.syncInterval},
+		Planner: planner.Config{Debounce: o.debounce, SyncInterval: o.syncInterval, SweepMode: o.sweepMode},
 		Retries: 3,
 	}, reader, sub, eth, log, reg, nil)
 	return &daemon{sy: sy, w: w, reader: reader, reg: reg, done: make(chan error, 1)}

@@ -28,6 +28,17 @@ const (
 	ReasonDeadline = "deadline"
 )
 
+// SweepMode is what a sweep does (Config.SweepMode).
+type SweepMode string
+
+const (
+	// SweepRefresh refreshes every quorum whole with updateOperatorsForQuorum (the original tool).
+	SweepRefresh SweepMode = "refresh"
+	// SweepAudit reads every operator's stored stake against its weight (free eth_calls) and sends
+	// only the stale ones, in the cheapest shape: a quiet day costs no gas.
+	SweepAudit SweepMode = "audit"
+)
+
 // DefaultFullQuorumRatio is the FullQuorumRatio used when Config leaves it 0. On the devnet
 // updateOperators costs about 198k gas plus 165k per operator and updateOperatorsForQuorum about
 // 200k plus 110k to 155k per operator of the quorum, so refreshing a whole quorum only saves gas
@@ -58,6 +69,11 @@ type Config struct {
 	// DeadlineMargin is how many blocks before the deadline a quorum is swept, so the transaction
 	// has time to land; it must be below WithdrawalDelayBlocks.
 	DeadlineMargin uint64
+	// SweepMode is what a scheduled or forced sweep does: "" and SweepRefresh refresh every quorum
+	// in scope whole, as the original tool does; SweepAudit reads every operator's stored stake
+	// against its weight and sends only what is stale, in the cheapest shape. Deadlines refresh
+	// whole in either mode.
+	SweepMode SweepMode
 	// FullQuorumRatio: when more than this fraction of a quorum's operators are stale, Resolve
 	// refreshes the whole quorum instead (fewer transactions, and it resets the quorum's staleness
 	// clock). 0 means DefaultFullQuorumRatio; 1 or more never escalates.
@@ -96,6 +112,9 @@ func (c Config) Validate() error {
 	}
 	if c.FullQuorumRatio < 0 || math.IsNaN(c.FullQuorumRatio) {
 		errs = append(errs, fmt.Errorf("full quorum ratio %v is not a fraction", c.FullQuorumRatio))
+	}
+	if c.SweepMode != "" && c.SweepMode != SweepRefresh && c.SweepMode != SweepAudit {
+		errs = append(errs, fmt.Errorf("sweep mode %q is neither %s nor %s", c.SweepMode, SweepAudit, SweepRefresh))
 	}
 	if c.MinStakeChange < 0 || c.MinStakeChange >= 1 || math.IsNaN(c.MinStakeChange) {
 		errs = append(errs, fmt.Errorf("minimum stake change %v is not a fraction below 1", c.MinStakeChange))
@@ -489,7 +508,11 @@ func (p *Planner) Next() (Batch, bool) {
 		if free.empty() {
 			p.sweepSucceeded(now)
 		} else {
-			qs = qs.union(free)
+			if p.cfg.SweepMode == SweepAudit {
+				members = members.union(free)
+			} else {
+				qs = qs.union(free)
+			}
 			b.sweep = true
 			p.sweepInFlight = true
 			b.Reason = moreUrgent(b.Reason, ReasonSweep)

@@ -39,7 +39,8 @@ type prepared struct {
 	sender *submitter.Sender
 }
 
-func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, error) {
+// prepare builds the daemon; mode is what its sweeps do ("" = refresh, the original tool's).
+func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, mode planner.SweepMode) (*prepared, error) {
 	if err := f.Metrics.Validate(); err != nil {
 		return nil, usage(err)
 	}
@@ -58,6 +59,7 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger) (*prepared, 
 		return nil, err
 	}
 	cfg.Heartbeat = f.Metrics.Heartbeat()
+	cfg.Planner.SweepMode = mode
 	txm, from, err := sender(ctx, log, ch, f.Signer, f.Sync, reg)
 	if err != nil {
 		ch.Close()
@@ -99,11 +101,12 @@ func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheu
 // WatchCmd is the daemon.
 type WatchCmd struct {
 	daemonFlags
+	SweepMode string `name:"sweep-mode" group:"sync" enum:"audit,refresh" default:"audit" help:"What the periodic sweep does: audit reads every operator's stored stake against its weight (free calls) and sends only what is stale, in the cheapest shape; refresh updates every quorum whole, as the bare command does. Stale-stakes deadlines refresh whole in both."`
 }
 
 // Run watches the chain until interrupted.
 func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
-	p, err := c.prepare(ctx, log)
+	p, err := c.prepare(ctx, log, planner.SweepMode(c.SweepMode))
 	if err != nil {
 		return err
 	}
@@ -151,7 +154,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
 		case <-time.After(d):
 		}
 	}
-	p, err := c.prepare(ctx, log)
+	p, err := c.prepare(ctx, log, planner.SweepRefresh)
 	if err != nil {
 		return err
 	}
@@ -176,7 +179,7 @@ type SweepCmd struct {
 // Run sweeps once.
 func (c *SweepCmd) Run(ctx context.Context, log *slog.Logger) error {
 	f := daemonFlags{Node: c.Node, Contracts: c.Contracts, Signer: c.Signer, Sync: c.Sync}
-	p, err := f.prepare(ctx, log)
+	p, err := f.prepare(ctx, log, planner.SweepRefresh)
 	if err != nil {
 		return err
 	}

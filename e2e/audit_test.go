@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"context"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/planner"
+)
+
+// newShapeEnv is newEnv on the EigenDA-shaped devnet (started from its state cache): ops are its
+// first five registered operators, in quorum 0 only (see devnet.ProfileEigenDA); the others act
+// through e.d.Actor when a test needs them.
+func newShapeEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	d := devnet.StartForTest(t, devnet.Options{Profile: devnet.ProfileEigenDA, BlockTime: blockTime})
+	eth, err := ethclient.DialContext(ctx, d.HTTPURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eth.Close)
+	e := &env{t: t, ctx: ctx, d: d, eth: eth}
+	for _, o := range d.Shape.Registered[:5] {
+		a, err := d.Actor(ctx, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		e.ops = append(e.ops, a)
+	}
+	if e.owner, err = d.Actor(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.owner.Close)
+	key := d.Key(1)
+	e.senderKey = hex.EncodeToString(crypto.FromECDSA(key))
+	e.sender = crypto.PubkeyToAddress(key.PublicKey)
+	return e
+}
+
+// shapes runs a test on the mock AVS (three operators in quorum 0) and on the EigenDA shape.
+func shapes(t *testing.T, test func(t *testing.T, e *env, stake func(ops []*devnet.Actor))) {
+	t.Run("mock", func(t *testing.T) {
+		e := newEnv(t, 3, 0)
+		test(t, e, func(ops []*devnet.Actor) {
+			if err := devnet.DepositAll(e.ctx, ops, eth(1)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+	t.Run("eigenda", func(t *testing.T) {
+		e := newShapeEnv(t)
+		test(t, e, func(ops []*devnet.Actor) {
+			for i, op := range ops {
+				if err := op.Stake(e.ctx, e.d.Shape.Strategies[i%len(e.d.Shape.Strategies)], eth(1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+// An audit sweep reads every operator and sends only the stale ones, with updateOperators: no
+// quorum refresh, one transaction.
+func TestAuditSweepSendsOnlyStale(t *testing.T) {
+	shapes(t, func(t *testing.T, e *env, stake func([]*devnet.Actor)) {
+		stale := e.ops[:2]
+		stake(stale)
+		for _, op := range stale {
+			if e.fresh(op.Address) {
+				t.Fatalf("%s fresh after its deposit", op.Address)
+			}
+		}
+		from, nonce := e.head(), e.sent()
+		dm := e.oneShot(daemonOpts{sweepMode: planner.SweepAudit})
+		if err := dm.sy.Sweep(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range e.ops {
+			if !e.fresh(op.Address) {
+				t.Fatalf("%s stale after the audit sweep", op.Address)
+			}
+		}
+		quorums := 1
+		if e.d.Shape != nil {
+			quorums = len(e.d.Shape.Quorums)
+		}
+		for q := range uint8(quorums) {
+			if ups := e.quorumUpdates(q, from); len(ups) != 0 {
+				t.Fatalf("quorum %d refreshed whole at %v by an audit sweep of %d stale operators", q, ups, len(stale))
+			}
+		}
+		if sent := e.sent() - nonce; sent != 1 {
+			t.Fatalf("%d transactions, want one updateOperators", sent)
+		}
+		r := e.receiptOfNonce(nonce)
+		t.Logf("audit sweep, %d stale: one transaction, %d gas", len(stale), r.GasUsed)
+	})
+}
+
+// On a quiet chain watch's audit sweeps spend no gas: nothing is sent after start-up.
+func TestAuditWatchQuietDay(t *testing.T) {
+	shapes(t, func(t *testing.T, e *env, _ func([]*devnet.Actor)) {
+		dm := e.start(daemonOpts{debounce: debounce, syncInterval: 2 * time.Second, sweepMode: planner.SweepAudit})
+		nonce, from := e.sent(), e.head()
+		first := dm.sy.Status().LastSweep
+		var second time.Time
+		e.waitFor("a sweep", 60*time.Second, func() bool { s := dm.sy.Status().LastSweep; return s.After(first) })
+		second = dm.sy.Status().LastSweep
+		e.waitFor("another sweep", 60*time.Second, func() bool { return dm.sy.Status().LastSweep.After(second) })
+		if sent := e.sent() - nonce; sent != 0 {
+			t.Fatalf("%d transactions on a quiet chain, want 0", sent)
+		}
+		if ups := e.quorumUpdates(0, from); len(ups) != 0 {
+			t.Fatalf("quorum 0 refreshed at %v on a quiet chain", ups)
+		}
+	})
+}

@@ -1,0 +1,63 @@
+package planner
+
+import (
+	"testing"
+	"time"
+)
+
+// An audit sweep hands every quorum out as members (each operator read, only the stale sent); a
+// refresh sweep, the default, as whole quorums. A quorum due for its stale-stakes deadline goes
+// out whole in either mode, and an audit sweep does not restart its clock.
+func TestSweepMode(t *testing.T) {
+	const interval = time.Hour
+	for _, tt := range []struct {
+		mode          SweepMode
+		wantQuorums   []uint8
+		wantMembers   []uint8
+		wantUpdateBlk bool
+	}{
+		{mode: "", wantQuorums: []uint8{0, 1}, wantUpdateBlk: true},
+		{mode: SweepRefresh, wantQuorums: []uint8{0, 1}, wantUpdateBlk: true},
+		{mode: SweepAudit, wantMembers: []uint8{0, 1}},
+	} {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			p, clk := newTestPlanner(t, Config{SyncInterval: interval, SweepMode: tt.mode}, 2)
+			clk.Advance(interval)
+			b := mustNext(t, p)
+			wantQuorums(t, b, tt.wantQuorums...)
+			wantMembers(t, b, tt.wantMembers...)
+			if b.Reason != ReasonSweep {
+				t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
+			}
+			p.Done(b, Outcome{})
+			checkInvariants(t, p)
+			if got := p.updateBlock[0] == testHead; got != tt.wantUpdateBlk {
+				t.Fatalf("quorum 0 counted as refreshed at the sweep: %v, want %v", got, tt.wantUpdateBlk)
+			}
+			wantWake(t, p, t0.Add(2*interval))
+		})
+	}
+
+	t.Run("deadline whole under audit", func(t *testing.T) {
+		p, clk := newTestPlanner(t, Config{SyncInterval: interval, SweepMode: SweepAudit, StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10}, 2)
+		p.SetQuorumUpdateBlock(0, 50)
+		p.SetQuorumUpdateBlock(1, testHead)
+		p.AdvanceHead(testHead + 40) // quorum 0 due at 140
+		clk.Advance(interval)
+		b := mustNext(t, p)
+		wantQuorums(t, b, 0)
+		wantMembers(t, b, 1)
+		if b.Reason != ReasonDeadline {
+			t.Fatalf("reason %q, want %q", b.Reason, ReasonDeadline)
+		}
+		p.Done(b, Outcome{})
+		checkInvariants(t, p)
+		noNext(t, p)
+	})
+}
+
+func TestSweepModeValidate(t *testing.T) {
+	if err := (Config{SweepMode: "sometimes"}).Validate(); err == nil {
+		t.Fatal("sweep mode \"sometimes\" accepted")
+	}
+}
