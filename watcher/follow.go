@@ -67,6 +67,7 @@ func (f *follower) sync(ctx context.Context, head *types.Header) (err error) {
 		}
 		head = h
 	}
+	headAt := f.w.now()
 	f.setHead(head.Number.Uint64())
 	defer func() {
 		if err != nil && !isFatal(err) && ctx.Err() == nil {
@@ -93,6 +94,18 @@ func (f *follower) sync(ctx context.Context, head *types.Header) (err error) {
 			f.w.log.Warn("the node refused a log range; halving it", "from", from, "to", end, "now_blocks", f.rng.size, "err", err)
 		default:
 			return err
+		}
+		if f.head-conf >= f.next && f.w.now().Sub(headAt) >= f.w.cfg.PollInterval {
+			// A long backfill: the head read at its start grows old, and the Batches carry it to
+			// the planner's block-based schedules. Read it again once a poll interval.
+			h, err := f.chain.HeaderByNumber(ctx, nil)
+			if err != nil {
+				return fmt.Errorf("read head: %w", err)
+			}
+			if headAt = f.w.now(); h.Number.Uint64() > f.head {
+				head = h
+				f.setHead(h.Number.Uint64())
+			}
 		}
 	}
 	return f.sendHead(ctx)

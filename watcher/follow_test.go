@@ -35,6 +35,8 @@ type fakeChain struct {
 	lag uint64
 	// forged logs replace, in range reads, the logs of their block number.
 	forged []types.Log
+	// growOnHead is how many blocks the chain grows by at each read of its head.
+	growOnHead int
 }
 
 func newFakeChain(n int) *fakeChain {
@@ -102,6 +104,11 @@ func (c *fakeChain) HeaderByNumber(_ context.Context, n *big.Int) (*types.Header
 		return nil, err
 	}
 	if n == nil {
+		for i := 0; i < c.growOnHead; i++ {
+			h := &types.Header{Number: big.NewInt(int64(len(c.blocks))), Extra: []byte("grown"), Difficulty: big.NewInt(0), ParentHash: c.blocks[len(c.blocks)-1].Hash()}
+			c.blocks = append(c.blocks, h)
+			c.logs[h.Hash()] = []types.Log{}
+		}
 		return c.blocks[len(c.blocks)-1], nil
 	}
 	if n.Uint64() >= uint64(len(c.blocks)) {
@@ -695,5 +702,24 @@ func TestFollowReorgRestoresTheAVS(t *testing.T) {
 	bs := drain(out)
 	if len(bs) == 0 || len(bs[0].Events) != 1 || !bs[0].Events[0].Removed || f.w.dec.avs != testAVS {
 		t.Fatalf("batches %+v, filter on %s; want the switch withdrawn and the filter on %s", bs, f.w.dec.avs, testAVS)
+	}
+}
+
+// During a long backfill the head is read again once a poll interval, so that the Batches, and the
+// planner's block-based schedules with them, follow the node rather than the head of the start.
+func TestFollowBackfillFollowsTheHead(t *testing.T) {
+	chain := newFakeChain(100)
+	chain.growOnHead = 5
+	f, out := testFollower(t, Config{StartBlock: 1, MaxRange: 10, PollInterval: time.Second}, chain)
+	var now time.Time
+	f.w.now = func() time.Time { now = now.Add(400 * time.Millisecond); return now }
+	if err := f.sync(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	bs := drain(out)
+	first, last := bs[0], bs[len(bs)-1]
+	if first.Head != 104 || last.Head <= first.Head || last.To != last.Head {
+		t.Fatalf("first batch %d..%d head %d, last %d..%d head %d: want the head to move on from 104 and be reached",
+			first.From, first.To, first.Head, last.From, last.To, last.Head)
 	}
 }
