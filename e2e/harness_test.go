@@ -91,6 +91,11 @@ type daemonOpts struct {
 	maxTxGas uint64
 	// sweepMode is what sweeps do ("": refresh).
 	sweepMode planner.SweepMode
+	// maxGasPerDay is --max-gas-per-day (0: unlimited).
+	maxGasPerDay uint64
+	// withdrawalDelay, when set, makes the AVS forbid stale stakes with this withdrawal delay in
+	// blocks and deadlineMargin blocks of margin, as feature detection would on such an AVS.
+	withdrawalDelay, deadlineMargin uint64
 }
 
 // daemon is avs-sync running in-process.
@@ -177,8 +182,11 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 		e.t.Fatal(err)
 	}
 	sy := syncer.New(syncer.Config{
-		Planner: planner.Config{Debounce: o.debounce, SyncInterval: o.syncInterval, SweepMode: o.sweepMode},
-		Retries: 3,
+		Planner: planner.Config{Debounce: o.debounce, SyncInterval: o.syncInterval, SweepMode: o.sweepMode,
+			StaleStakesForbidden: o.withdrawalDelay > 0, WithdrawalDelayBlocks: o.withdrawalDelay, DeadlineMargin: o.deadlineMargin},
+		Retries:      3,
+		MaxGasPerDay: o.maxGasPerDay,
+		StateDir:     o.stateDir,
 	}, reader, sub, eth, log, reg, nil)
 	return &daemon{sy: sy, w: w, reader: reader, reg: reg, done: make(chan error, 1)}
 }

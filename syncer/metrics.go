@@ -73,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		blocks: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "avssync", Name: "event_to_update_blocks",
 			Help: "Blocks from the first event that made an operator stale to its stake update.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
 		consecutiveFailures: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "consecutive_failures",
-			Help: "Update batches in a row with a part that failed (reverted, too large, not mined); 0 after one without."}),
+			Help: "Update batches in a row with a part that failed (reverted, too large, not mined) and none mined; 0 once one lands."}),
 		lastUpdate: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "last_update_timestamp_seconds",
 			Help: "Unix time of the last mined stake update transaction."}),
 		heldBack: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "held_back_operators",
@@ -148,6 +148,8 @@ func (m *metrics) settled(o outcome, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
+	case o.mined > 0:
+		m.failuresInARow = 0 // something landed: not failing in a row
 	case o.res.Failed():
 		m.failuresInARow++
 	case o.held == nil:
