@@ -65,6 +65,79 @@ func TestFeeCapsUnderGreedyNode(t *testing.T) {
 	t.Logf("%d transactions under a 1000 gwei suggestion paid %s wei in fees", len(txs), paid)
 }
 
+// The base fee pushed above --max-fee-per-gas by full blocks: the daemon sends nothing, says so
+// (avssync_fee_cap_blocked 1), and the deposit's update lands once the base fee falls.
+func TestWaitsForBaseFeeUnderCap(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	port := freePort(t)
+	args := append([]string{"watch"}, e.baseArgs()...)
+	args = append(args, "--eth-ws-url", e.d.WSURL, "--debounce", "300ms", "--poll-interval", "100ms",
+		"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port), "--max-fee-per-gas", "1", "--max-priority-fee-per-gas", "0.5")
+	p := e.startProcess(args...)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	e.waitFor("/readyz 200", 60*time.Second, func() bool { return httpStatus(base+"/readyz") == 200 })
+
+	maxFee, minTip := big.NewInt(params.GWei), big.NewInt(params.GWei/10)
+	stop, err := e.d.FillBlocks(e.ctx, 2, big.NewInt(20*params.GWei))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("base fee above 2 gwei", 60*time.Second, func() bool {
+		h, err := e.eth.HeaderByNumber(e.ctx, nil)
+		return err == nil && h.BaseFee.Cmp(big.NewInt(2*params.GWei)) > 0
+	})
+	start := e.head()
+	nonce := e.sent()
+	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("avssync_fee_cap_blocked 1", 60*time.Second, func() bool {
+		return strings.Contains(httpBody(t, base+"/metrics"), "avssync_fee_cap_blocked 1")
+	})
+	if got := e.sent(); got != nonce {
+		t.Fatalf("the sender sent %d transactions above the cap", got-nonce)
+	}
+	blocked := e.head()
+	if err := stop(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	e.waitFor("deposit applied once the base fee fell", 90*time.Second, func() bool { return e.fresh(e.ops[0].Address) })
+	took := time.Since(stopped)
+	ups := e.stakeUpdates(e.ops[0].Address, start)
+	if len(ups) != 1 {
+		t.Fatalf("stake updates at blocks %v, want one", ups)
+	}
+	var fellAt uint64
+	for n := blocked; n <= ups[0]; n++ {
+		h, err := e.eth.HeaderByNumber(e.ctx, new(big.Int).SetUint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if new(big.Int).Add(h.BaseFee, minTip).Cmp(maxFee) <= 0 {
+			fellAt = n
+			break
+		}
+	}
+	for _, m := range e.minedFrom(e.sender, start, ups[0]) {
+		if m.receipt.BlockNumber.Uint64() < fellAt {
+			t.Fatalf("transaction %s mined at block %d, before the base fee fell under the cap (block %d)", m.tx.Hash(), m.receipt.BlockNumber, fellAt)
+		}
+		if m.tx.GasFeeCap().Cmp(maxFee) > 0 {
+			t.Fatalf("transaction %s fee cap %s above the cap", m.tx.Hash(), m.tx.GasFeeCap())
+		}
+	}
+	t.Logf("blocked from block %d; base fee under the cap from block %d; update mined at block %d: %d blocks of %v after it fell, %v after the blocks stopped filling",
+		blocked, fellAt, ups[0], ups[0]-fellAt, blockTime, took.Round(time.Millisecond))
+	if !strings.Contains(httpBody(t, base+"/metrics"), "avssync_fee_cap_blocked 0") {
+		t.Fatal("avssync_fee_cap_blocked not back to 0 after the update")
+	}
+	if len(p.logs("fees above the cap")) == 0 {
+		t.Fatal("no warning about fees above the cap")
+	}
+	p.stop()
+}
+
 // minedTx is a mined transaction with its receipt.
 type minedTx struct {
 	tx      *types.Transaction

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -170,12 +169,15 @@ func TestWaitsWhileBaseFeeAboveCap(t *testing.T) {
 	sub := newSubmitter(t, e, s)
 	plan := planner.Plan{Operators: []common.Address{op}, Reason: "dirty"}
 
-	stop := burnBlocks(t, ctx, e, 1)
+	stop, err := e.d.FillBlocks(ctx, 1, gwei(20))
+	if err != nil {
+		t.Fatal(err)
+	}
 	waitUntil(t, ctx, "base fee above 2 gwei", func() bool { return baseFee(t, ctx, e).Cmp(gwei(2)) > 0 })
 	start, _ := e.client.BlockNumber(ctx)
 	nonce, _ := e.client.PendingNonceAt(ctx, e.sender)
 	began := time.Now()
-	_, err := sub.Submit(ctx, plan)
+	_, err = sub.Submit(ctx, plan)
 	if !errors.Is(err, submitter.ErrFeeAboveCap) {
 		t.Fatalf("err = %v, want ErrFeeAboveCap", err)
 	}
@@ -189,18 +191,13 @@ func TestWaitsWhileBaseFeeAboveCap(t *testing.T) {
 	if got := metric(t, reg, "avssync_send_errors_total", "kind", "fee_cap"); got != 1 {
 		t.Fatalf("send_errors_total{fee_cap} = %v, want 1", got)
 	}
-	stop()
+	if err := stop(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	// The loop's wait, in short: retry until the fees allow it.
-	var fellAt uint64
-	var fellTime time.Time
 	var res submitter.Result
 	for {
-		bf := baseFee(t, ctx, e)
-		if fellAt == 0 && new(big.Int).Add(bf, limits.MinPriorityFeePerGas).Cmp(limits.MaxFeePerGas) <= 0 {
-			fellAt, _ = e.client.BlockNumber(ctx)
-			fellTime = time.Now()
-		}
 		res, err = sub.Submit(ctx, plan)
 		if err == nil {
 			break
@@ -217,8 +214,20 @@ func TestWaitsWhileBaseFeeAboveCap(t *testing.T) {
 	if len(res.Txs) != 1 || res.Txs[0].Status != types.ReceiptStatusSuccessful {
 		t.Fatalf("result %+v", res)
 	}
-	t.Logf("base fee fell under the cap at block %d; update mined at block %d, %v later", fellAt, res.Txs[0].Block,
-		time.Since(fellTime).Round(time.Millisecond))
+	// The first block whose successor could take a transaction within the cap.
+	var fellAt uint64
+	for n := start; n <= res.Txs[0].Block; n++ {
+		h, err := e.client.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if new(big.Int).Add(h.BaseFee, limits.MinPriorityFeePerGas).Cmp(limits.MaxFeePerGas) <= 0 {
+			fellAt = n
+			break
+		}
+	}
+	t.Logf("base fee under the cap from block %d; update mined at block %d (%d blocks of 50 ms later)", fellAt, res.Txs[0].Block,
+		res.Txs[0].Block-fellAt)
 	if got := metric(t, reg, "avssync_fee_cap_blocked"); got != 0 {
 		t.Fatalf("fee_cap_blocked = %v after a send, want 0", got)
 	}
@@ -359,73 +368,6 @@ func TestHeaderWithoutBaseFee(t *testing.T) {
 	t.Logf("header without base fee: %v", err)
 	if after, _ := e.client.PendingNonceAt(ctx, e.sender); after != nonce {
 		t.Fatal("a transaction was sent")
-	}
-}
-
-// burnBlocks fills every block with transactions that burn their whole gas limit (a call to a
-// contract whose code is INVALID), so the base fee rises 12.5% a block, until stop is called;
-// key is the devnet key that pays.
-func burnBlocks(t *testing.T, ctx context.Context, e *env, key int) (stop func()) {
-	t.Helper()
-	k := e.d.Key(key)
-	from := crypto.PubkeyToAddress(k.PublicKey)
-	signer := types.LatestSignerForChainID(big.NewInt(devnet.ChainID))
-	nonce, err := e.client.PendingNonceAt(ctx, from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Init code returning the one-byte runtime 0xfe.
-	initCode := common.FromHex("60fe60005360016000f3")
-	deploy := types.MustSignNewTx(k, signer, &types.DynamicFeeTx{ChainID: big.NewInt(devnet.ChainID), Nonce: nonce,
-		GasTipCap: gwei(1), GasFeeCap: gwei(100), Gas: 100_000, Data: initCode})
-	if err := e.client.SendTransaction(ctx, deploy); err != nil {
-		t.Fatal(err)
-	}
-	r := waitReceipt(t, ctx, e.client, deploy.Hash())
-	burner := r.ContractAddress
-	nonce++
-	head, err := e.client.HeaderByNumber(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	per := min(head.GasLimit/2, 15_000_000)
-
-	bctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-bctx.Done():
-				return
-			case <-tick.C:
-			}
-			mined, err := e.client.NonceAt(bctx, from, nil)
-			if err != nil {
-				continue
-			}
-			// Keep about two blocks' worth queued.
-			for nonce < mined+4 {
-				tx := types.MustSignNewTx(k, signer, &types.DynamicFeeTx{ChainID: big.NewInt(devnet.ChainID), Nonce: nonce,
-					GasTipCap: gwei(1), GasFeeCap: gwei(20), Gas: per, To: &burner})
-				if err := e.client.SendTransaction(bctx, tx); err != nil {
-					break
-				}
-				nonce++
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		wg.Wait()
-		// Let the queued burners drain.
-		waitUntil(t, ctx, "burners mined", func() bool {
-			mined, _ := e.client.NonceAt(ctx, from, nil)
-			return mined >= nonce
-		})
 	}
 }
 
