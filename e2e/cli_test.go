@@ -320,7 +320,8 @@ func TestWatchProcess(t *testing.T) {
 	var metrics string
 	e.waitFor("transaction metrics", 10*time.Second, func() bool {
 		metrics = httpBody(t, base+"/metrics")
-		return strings.Contains(metrics, "avssync_transactions_total{")
+		// transactions_total exists from the start; update_stake_attempt only once one is counted.
+		return strings.Contains(metrics, "avssync_update_stake_attempt{")
 	})
 	for _, m := range []string{"avssync_update_stake_attempt", "avssync_events_total", "avssync_transactions_total",
 		"avssync_gas_used_total", "avssync_dirty_operators", "avssync_noops_skipped_total", "avssync_event_to_update_seconds",

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -295,9 +296,10 @@ func dashboardQueries(t *testing.T) []string {
 type sample struct {
 	name   string
 	labels map[string]string
+	value  float64
 }
 
-var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? \S+`)
+var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)`)
 
 // parseSamples reads the text format served on /metrics.
 func parseSamples(t *testing.T, text string) []sample {
@@ -311,7 +313,11 @@ func parseSamples(t *testing.T, text string) []sample {
 		if m == nil {
 			t.Fatalf("unreadable /metrics line %q", line)
 		}
-		s := sample{name: m[1], labels: map[string]string{}}
+		v, err := strconv.ParseFloat(m[4], 64)
+		if err != nil {
+			t.Fatalf("/metrics line %q: %v", line, err)
+		}
+		s := sample{name: m[1], labels: map[string]string{}, value: v}
 		if m[3] != "" {
 			ms, _, err := matchers("{" + m[3] + "}")
 			if err != nil {

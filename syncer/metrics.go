@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -115,18 +116,22 @@ func (m *metrics) quorums(qs []uint8) {
 	}
 }
 
-// resolved records what a read found stale and what it found fresh.
+// resolved records what a read found stale and what it found fresh. Immaterial changes count as
+// fresh: --min-stake-change leaves them to the sweep on purpose, and staleness is what alerts.
 func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, op := range b.Operators {
-		if _, stale := res.Stale[op]; !stale {
+		if _, stale := res.Stale[op]; !stale || slices.Contains(res.Immaterial, op) {
 			for _, ops := range m.staleSince {
 				delete(ops, op)
 			}
 		}
 	}
 	for op, qs := range res.Stale {
+		if slices.Contains(res.Immaterial, op) {
+			continue
+		}
 		since := now
 		if p, ok := m.pending[op]; ok {
 			since = p.at

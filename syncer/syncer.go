@@ -78,6 +78,9 @@ type Config struct {
 	MaxGasPerDay uint64
 	// StateDir keeps the budget's window across restarts (--state-dir); empty = memory only.
 	StateDir string
+	// Quorums are the quorums in scope as discovered at start, so that their series exist from
+	// the first scrape, before the loop reads them again.
+	Quorums []uint8
 }
 
 // Syncer keeps the AVS's stored stakes equal to current weights.
@@ -153,6 +156,8 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if err != nil {
 		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
 	}
+	m := newMetrics(reg)
+	m.quorums(cfg.Quorums)
 	return &Syncer{
 		cfg:      cfg,
 		reader:   r,
@@ -160,7 +165,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 		sub:      sub,
 		head:     head,
 		log:      log,
-		metrics:  newMetrics(reg),
+		metrics:  m,
 		now:      now,
 		budget:   budget,
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,8 +180,15 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 	if err := pc.Validate(); err != nil {
 		return syncer.Config{}, usage(err)
 	}
+	// The quorums in scope at discovery, so their staleness is exported from the first scrape.
+	var scope []uint8
+	for q := range ch.contracts.QuorumCount {
+		if len(s.Quorums) == 0 || slices.Contains(s.Quorums, q) {
+			scope = append(scope, q)
+		}
+	}
 	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout,
-		MaxGasPerDay: s.MaxGasPerDay, StateDir: s.StateDir}, nil
+		MaxGasPerDay: s.MaxGasPerDay, StateDir: s.StateDir, Quorums: scope}, nil
 }
 
 // keyOnCommandLine reports whether the private key was given as a flag, where `ps` shows it,
