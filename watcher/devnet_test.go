@@ -336,6 +336,19 @@ func TestDepositArrives(t *testing.T) {
 			if n := gathered(t, reg, "avssync_last_processed_block", ""); n < float64(ev.Block) {
 				t.Fatalf("avssync_last_processed_block = %v, want >= %d", n, ev.Block)
 			}
+			// The block time is measured in either mode; the head's age is well below it at 50 ms
+			// blocks unless the machine stalls.
+			eventually(t, 10*time.Second, "a measured block time", func() bool { return r.w.Status().BlockTime > 0 })
+			if n := gathered(t, reg, "avssync_head_block", ""); n < float64(ev.Block) {
+				t.Fatalf("avssync_head_block = %v, want >= %d", n, ev.Block)
+			}
+			if age := gathered(t, reg, "avssync_head_age_seconds", ""); age < 0 || age > 10 {
+				t.Fatalf("avssync_head_age_seconds = %v on a live chain", age)
+			}
+			wantWS := map[string]float64{"ws": 1, "poll": 0}[mode]
+			if n := gathered(t, reg, "avssync_ws_connected", ""); n != wantWS {
+				t.Fatalf("avssync_ws_connected = %v in %s mode", n, mode)
+			}
 		})
 	}
 }

@@ -94,7 +94,8 @@ type Status struct {
 	// HeadChanged is when the node's head was last seen to advance (zero before the first head).
 	HeadChanged time.Time
 	// BlockTime is the block time in use: Config.BlockTime, else the median interval between
-	// websocket heads (0 until measured).
+	// the heads seen (websocket heads, or in polling mode heads found by polls, to within a poll
+	// interval); 0 until measured.
 	BlockTime time.Duration
 	// LogRange is the current span of one eth_getLogs, in blocks.
 	LogRange uint64
@@ -259,6 +260,11 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 			default:
 				w.setReadOK(true)
 				bo.Reset()
+				if notes == nil && bt.observe(w.Status().Head, w.now()) {
+					// Polling: the block time is measured from the heads polls find, to within
+					// a poll interval.
+					w.setBlockTime(bt.get())
+				}
 			}
 		}
 		select {
