@@ -163,8 +163,8 @@ func (s *Sender) pendingApproval(ctx context.Context, rec *nonceRecord) bool {
 
 // Broadcast outcomes the Send loop acts on.
 var (
-	errNonceTooLow = errors.New("nonce too low")
-	errUnderpriced = errors.New("replacement underpriced")
+	errNonceTooLow = errors.New("nonce refused")
+	errUnderpriced = errors.New("price refused")
 	errCapsForbid  = errors.New("the caps leave no room for a replacement")
 	errResubmit    = errors.New("resubmission due")
 )
@@ -231,7 +231,7 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	case kindInsufficientFunds:
 		s.needed = new(big.Int).Mul(new(big.Int).SetUint64(gas), price.FeeCap)
 		s.m.outOfFunds.Set(1)
-		s.log.Error("sender out of funds: nothing sent, the update waits for funds", "sender", s.from, "err", err)
+		s.log.Warn("sender out of funds: nothing sent, the update waits for funds", "sender", s.from, "err", err)
 		return fmt.Errorf("send at nonce %d: %w: %w", nonce, ErrOutOfFunds, err)
 	default:
 		return fmt.Errorf("send at nonce %d: %w", nonce, err)
@@ -464,7 +464,7 @@ func (s *Sender) checkFunds(ctx context.Context, gas uint64, feeCap, value *big.
 		s.needed = need
 		s.m.outOfFunds.Set(1)
 		s.m.sendErrors.WithLabelValues(kindInsufficientFunds).Inc()
-		s.log.Error("sender out of funds: nothing sent, the update waits for funds", "sender", s.from,
+		s.log.Warn("sender out of funds: nothing sent, the update waits for funds", "sender", s.from,
 			"balance_eth", ethFloat(bal), "needed_eth", ethFloat(need))
 		return fmt.Errorf("sender %s holds %s ETH, the transaction may cost %s ETH: %w", s.from,
 			trimDecimal(new(big.Rat).SetFrac(bal, big.NewInt(1e18)).FloatString(18)),

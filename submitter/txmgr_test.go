@@ -404,3 +404,148 @@ func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool)
 		}
 	}
 }
+
+// A transaction left unmined past the resubmission timeout is replaced 12.5% higher, and the
+// replacement is what gets mined; when the caps leave no room for a replacement the pending one
+// is waited for instead.
+func TestResubmission(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	for _, tt := range []struct {
+		name   string
+		limits submitter.FeeLimits
+		bumps  bool
+	}{
+		{"bumped within the caps", submitter.FeeLimits{MinPriorityFeePerGas: gwei(1), MaxPriorityFeePerGas: gwei(3)}, true},
+		{"caps leave no room: waits", submitter.FeeLimits{MinPriorityFeePerGas: gwei(1), MaxPriorityFeePerGas: gwei(1.1)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+				t.Fatal(err)
+			}
+			s, reg := newSender(t, e, e.client, submitter.SignerConfig{Fees: tt.limits, BumpAfter: 500 * time.Millisecond})
+			sub := newSubmitter(t, e, s)
+			var res submitter.Result
+			var sendErr error
+			done := make(chan struct{})
+			err := e.d.WithBackend(func(*simulated.Backend) error {
+				go func() {
+					defer close(done)
+					res, sendErr = sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+				}()
+				if tt.bumps {
+					waitUntil(t, ctx, "two replacements", func() bool { return metric(t, reg, "avssync_tx_replacements_total") >= 2 })
+					return nil
+				}
+				// Three resubmission timeouts pass without a replacement.
+				deadline := time.Now().Add(1500 * time.Millisecond)
+				waitUntil(t, ctx, "three resubmission timeouts", func() bool { return time.Now().After(deadline) })
+				if got := metric(t, reg, "avssync_tx_replacements_total"); got != 0 {
+					t.Errorf("%v replacements above the caps", got)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			if sendErr != nil {
+				t.Fatal(sendErr)
+			}
+			tx, _, err := e.client.TransactionByHash(ctx, res.Txs[0].Hash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("mined: tip %s gwei, fee cap %s gwei, after %v replacements", submitter.Gwei(tx.GasTipCap()),
+				submitter.Gwei(tx.GasFeeCap()), metric(t, reg, "avssync_tx_replacements_total"))
+			want := gwei(1)
+			if tt.bumps {
+				want = gwei(1.265625) // two bumps of 12.5% over 1 gwei
+			}
+			if tx.GasTipCap().Cmp(want) < 0 || tx.GasTipCap().Cmp(tt.limits.MaxPriorityFeePerGas) > 0 {
+				t.Fatalf("mined tip %s gwei, want at least %s within the cap", submitter.Gwei(tx.GasTipCap()), submitter.Gwei(want))
+			}
+		})
+	}
+}
+
+// The node's answers to a broadcast, told apart: "nonce too low" re-reads the nonce and gives up
+// after three; "already known" counts as sent and is waited for (here the proxy lied, so the
+// resubmission sends it for real).
+func TestSendErrorsToldApart(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	client, err := ethclient.Dial(p.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	answer := func(msg string, times int) {
+		p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Times: times, Error: &rpcproxy.RPCError{Code: -32000, Message: msg}})
+	}
+	submit := func(t *testing.T, s *submitter.Sender) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := submitter.New(submitter.Config{Timeout: 30 * time.Second}, client, s, s.Address(), e.c, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+		return err
+	}
+
+	t.Run("nonce too low twice, then sent", func(t *testing.T) {
+		s, reg := newSender(t, e, client, submitter.SignerConfig{})
+		answer("nonce too low: next nonce 9, tx nonce 8", 2)
+		if err := submit(t, s); err != nil {
+			t.Fatal(err)
+		}
+		if got := metric(t, reg, "avssync_send_errors_total", "kind", "nonce_too_low"); got != 2 {
+			t.Fatalf("send_errors_total{nonce_too_low} = %v, want 2", got)
+		}
+	})
+	t.Run("nonce too low three times: gives up", func(t *testing.T) {
+		s, reg := newSender(t, e, client, submitter.SignerConfig{})
+		answer("nonce too low: next nonce 9, tx nonce 8", 3)
+		err := submit(t, s)
+		if err == nil || !strings.Contains(err.Error(), "giving up") {
+			t.Fatalf("err = %v, want giving up after 3", err)
+		}
+		t.Logf("gave up: %v", err)
+		if got := metric(t, reg, "avssync_send_errors_total", "kind", "nonce_too_low"); got != 3 {
+			t.Fatalf("send_errors_total{nonce_too_low} = %v, want 3", got)
+		}
+	})
+	t.Run("already known: waited for", func(t *testing.T) {
+		s, reg := newSender(t, e, client, submitter.SignerConfig{BumpAfter: 500 * time.Millisecond})
+		answer("already known", 1)
+		if err := submit(t, s); err != nil {
+			t.Fatal(err)
+		}
+		if got := metric(t, reg, "avssync_send_errors_total", "kind", "already_known"); got != 1 {
+			t.Fatalf("send_errors_total{already_known} = %v, want 1", got)
+		}
+		if got := metric(t, reg, "avssync_tx_replacements_total"); got != 1 {
+			t.Fatalf("tx_replacements_total = %v, want 1 (the resubmission after the lie)", got)
+		}
+	})
+	t.Run("insufficient funds", func(t *testing.T) {
+		s, reg := newSender(t, e, client, submitter.SignerConfig{})
+		answer("insufficient funds for gas * price + value: balance 0, tx cost 1", 1)
+		err := submit(t, s)
+		if !errors.Is(err, submitter.ErrOutOfFunds) {
+			t.Fatalf("err = %v, want ErrOutOfFunds", err)
+		}
+		if got := metric(t, reg, "avssync_out_of_funds"); got != 1 {
+			t.Fatalf("out_of_funds = %v, want 1", got)
+		}
+	})
+}
