@@ -588,15 +588,37 @@ func TestFollowShrinksARefusedRangeAndGrowsItBack(t *testing.T) {
 	if n := gathered(t, reg, "avssync_log_range_blocks", ""); n != 31 {
 		t.Fatalf("log_range_blocks %v, want 31", n)
 	}
-	// The provider lifts its cap: after growAfter full reads the range doubles.
+	// The provider lifts its cap: the range doubles after 2·growAfter full reads (the last
+	// doubling was refused), then after growAfter again.
 	chain.maxRange = 0
-	chain.extend(growAfter*(31+62), "z")
+	chain.extend(2*growAfter*31+growAfter*62, "z")
 	if err := f.sync(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	drain(out)
 	if got := w.Status().LogRange; got != 124 {
 		t.Fatalf("range %d after the cap was lifted, want 124 (31 doubled twice)", got)
+	}
+}
+
+// Against a fixed cap, each refused doubling doubles the reads before the next try.
+func TestLogRangeBacksOffItsGrowth(t *testing.T) {
+	r := newLogRange(2000)
+	const limit = 50
+	reads, refused := 0, 0
+	for range 20000 {
+		reads++
+		if r.size > limit {
+			refused++
+			r.shrink()
+			continue
+		}
+		r.succeeded(r.size)
+	}
+	// 6 halvings from 2000 to 31, 8 tries while the wait doubles from 8 to 1024, then one try per
+	// 1024 reads.
+	if want := 6 + 8 + reads/maxGrowAfter + 1; r.size > limit || refused > want {
+		t.Fatalf("size %d, %d of %d reads refused; want at most %d and at most %d refused", r.size, refused, reads, limit, want)
 	}
 }
 
