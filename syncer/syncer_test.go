@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
@@ -44,7 +46,8 @@ type chain struct {
 	head     uint64
 	stored   map[common.Address]int64
 	weight   map[common.Address]int64
-	fails    int // Submit calls left to fail
+	fails    int  // Submit calls left to fail
+	capped   bool // Submit sends nothing: fees above the cap
 	submits  int
 	inFlight chan struct{} // closed by the test to let a Submit finish, when set
 }
@@ -107,6 +110,18 @@ func (c *chain) Submit(ctx context.Context, plan planner.Plan) (submitter.Result
 	if c.fails > 0 {
 		c.fails--
 		return submitter.Result{}, submitter.ErrReverted
+	}
+	if c.capped {
+		var res submitter.Result
+		for _, q := range plan.Quorums {
+			res.Txs = append(res.Txs, submitter.TxResult{Tx: submitter.Tx{Kind: submitter.KindUpdateOperatorsForQuorum, Quorums: []uint8{q.Quorum},
+				OperatorsPerQuorum: [][]common.Address{q.Operators}, Operators: q.Operators}, Outcome: submitter.NotSent, Err: submitter.ErrFeeAboveCap})
+		}
+		if len(plan.Operators) > 0 {
+			res.Txs = append(res.Txs, submitter.TxResult{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: plan.Operators},
+				Outcome: submitter.NotSent, Err: submitter.ErrFeeAboveCap})
+		}
+		return res, submitter.ErrFeeAboveCap
 	}
 	for _, op := range plan.Operators {
 		c.stored[op] = c.weight[op]
@@ -228,5 +243,101 @@ func TestShutdownAbandonsHungUpdate(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a hung update held shutdown past Drain")
+	}
+}
+
+// lockedBuffer is a log sink safe for the loop's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Fees above the cap: nothing is sent, the loop looks again every HoldBlocks blocks, no failure
+// counts toward setting the work aside, a deadline refresh waiting is an error line, and once the
+// fees fall the update lands.
+func TestFeeCapWaitsWithoutFailing(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1, other: 1}, weight: map[common.Address]int64{op: 1, other: 1}, capped: true}
+	logs := &lockedBuffer{}
+	cfg := Config{Retries: 1, MaxBackoff: 10 * time.Millisecond,
+		Planner: planner.Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 15, DeadlineMargin: 5}}
+	s := New(cfg, c, c, c, slog.New(slog.NewTextHandler(logs, nil)), nil, nil)
+	src := source{batches: make(chan watcher.Batch)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, src) }()
+	// Quorum 0 was never refreshed: its deadline (0 + 15 - 5) is due at head 10, and fees are above
+	// the cap.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+	waitUntil(t, "first attempt", func() bool { return c.calls() >= 1 })
+	waitUntil(t, "deadline at risk logged", func() bool { return strings.Contains(logs.String(), "deadline at risk") })
+	c.mu.Lock()
+	c.weight[op] = 5
+	c.mu.Unlock()
+	head := uint64(10)
+	for range 5 * HoldBlocks {
+		head++
+		c.mu.Lock()
+		c.head = head
+		c.mu.Unlock()
+		src.batches <- watcher.Batch{From: head, To: head, Head: head, Events: []watcher.Event{{Kind: watcher.SharesChanged, Operator: op, Block: head}}}
+	}
+	waitUntil(t, "looks again", func() bool { return c.calls() >= 2 })
+	if n := c.calls(); n > 5+1 {
+		t.Fatalf("%d attempts over %d blocks, want at most one per %d blocks", n, 5*HoldBlocks, HoldBlocks)
+	}
+	if held := testutil.ToFloat64(s.metrics.heldBack.WithLabelValues(planner.HeldFeeCap)); held < 1 {
+		t.Fatalf("held_back_operators{fee_cap} = %v, want the waiting operators", held)
+	}
+	if st := s.Status(); st.Failures != 0 {
+		t.Fatalf("status %+v: waiting for fees counted as failures", st)
+	}
+	s.metrics.mu.Lock()
+	got := s.metrics.failuresInARow
+	s.metrics.mu.Unlock()
+	if got != 0 {
+		t.Fatalf("consecutive failures %d while waiting for fees, want 0", got)
+	}
+	c.mu.Lock()
+	c.capped = false
+	c.mu.Unlock()
+	for i := 0; ; i++ {
+		c.mu.Lock()
+		stored := c.stored[op] == 5
+		c.mu.Unlock()
+		if stored {
+			break
+		}
+		if i == 10_000 {
+			t.Fatal("stake not stored 10000 blocks after fees fell")
+		}
+		head++
+		c.mu.Lock()
+		c.head = head
+		c.mu.Unlock()
+		src.batches <- watcher.Batch{From: head, To: head, Head: head}
+	}
+	// The gauge follows once the loop has the outcome, just after the stake is stored.
+	waitUntil(t, "held_back_operators{fee_cap} back to 0", func() bool {
+		return testutil.ToFloat64(s.metrics.heldBack.WithLabelValues(planner.HeldFeeCap)) == 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
