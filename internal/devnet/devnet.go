@@ -13,6 +13,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
@@ -81,6 +82,8 @@ type Devnet struct {
 	coordinator *regcoord.ContractRegistryCoordinator
 	stakes      *stakeregistry.ContractStakeRegistry
 
+	// paused stops the timer's blocks (Pause), as a node that stops producing them.
+	paused atomic.Bool
 	// mu serialises block production: the timer and Mine/WithBackend never commit concurrently.
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -297,7 +300,9 @@ func (d *Devnet) produce(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.Mine()
+			if !d.paused.Load() {
+				d.Mine()
+			}
 		}
 	}
 }
@@ -328,6 +333,10 @@ func (d *Devnet) Key(i int) *ecdsa.PrivateKey { return d.keys[i] }
 
 // Keys returns how many funded keys the devnet holds.
 func (d *Devnet) Keys() int { return len(d.keys) }
+
+// Pause stops (true) or resumes (false) the blocks made every BlockTime, as a node that stops
+// producing or importing blocks; Mine still makes one.
+func (d *Devnet) Pause(stop bool) { d.paused.Store(stop) }
 
 // CutWS drops every websocket connection; with down it also refuses new ones until CutWS(false).
 func (d *Devnet) CutWS(down bool) { d.ws.cut(down) }

@@ -1,0 +1,317 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
+)
+
+// The chaos table runs the real binary (`avs-sync watch`) through the fault proxy, one fault per
+// row, on one shared devnet (rows run in turn, each leaving every stake fresh). While a fault
+// lasts, the process stays up and sends at most the row's transactions; once it clears, every
+// operator's stored stake equals its weight within the row's number of blocks. Blocks are 100 ms,
+// the debounce 3 blocks, polling 1 block: the ratios of 12 s blocks with a 36 s debounce.
+func TestChaos(t *testing.T) {
+	e := newEnv(t, 4, 0)
+	began := time.Now()
+	rows := []chaosRow{
+		{
+			name: "getLogs range cap of 50 blocks, restart 300 blocks behind", converge: 60, maxTxs: 3,
+			run: func(c *chaosRun) { c.restartBehind(300, rpcproxy.Fault{MaxBlockRange: 50}) },
+		},
+		{
+			name: "getLogs result cap", converge: 60, maxTxs: 3,
+			run: func(c *chaosRun) { c.restartBehind(30, rpcproxy.Fault{MaxResults: 2}) },
+		},
+		{
+			name: "5xx bursts", converge: 80, maxTxs: 6,
+			run: func(c *chaosRun) {
+				for i := range 3 {
+					id := c.p.Inject(rpcproxy.Fault{HTTPStatus: []int{502, 503, 429}[i], Transport: "http"})
+					c.deposit(c.e.ops[i])
+					c.blocks(10)
+					c.p.Remove(id)
+					c.blocks(5)
+				}
+			},
+		},
+		{
+			name: "websocket reset mid-batch", converge: 40, maxTxs: 6,
+			run: func(c *chaosRun) {
+				// The first logs notification of the burst drops the connection: the rest of the
+				// block's logs never come over the websocket.
+				c.p.Inject(rpcproxy.Fault{Method: "eth_subscription", Reset: true, Times: 1, Match: func(p json.RawMessage) bool {
+					return strings.Contains(string(p), `"topics"`)
+				}})
+				c.deposit(c.e.ops...)
+				for range 3 {
+					c.blocks(5)
+					c.p.ResetWS()
+				}
+			},
+		},
+		{
+			name: "lagging backend", converge: 80, maxTxs: 4,
+			run: func(c *chaosRun) {
+				// Every other HTTP call reaches a member 3 blocks behind: old head, old nonce,
+				// logs missing the newest blocks.
+				var n atomic.Int64
+				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http", Match: func(json.RawMessage) bool { return n.Add(1)%2 == 0 }})
+				c.deposit(c.e.ops[0], c.e.ops[1])
+				c.blocks(20)
+				c.deposit(c.e.ops[2])
+				c.blocks(20)
+			},
+		},
+		{
+			name: "node stops producing blocks", converge: 30, maxTxs: 2,
+			run: func(c *chaosRun) {
+				c.deposit(c.e.ops[3])
+				c.e.waitFor("deposit applied before the stop", 30*time.Second, func() bool { return c.e.fresh(c.e.ops[3].Address) })
+				c.e.d.Pause(true)
+				stopped := time.Now()
+				c.e.waitFor("/readyz 503 once the head is older than --max-head-age", 30*time.Second, func() bool {
+					c.proc.alive(c.e.t)
+					return httpStatus(c.metrics+"/readyz") == http.StatusServiceUnavailable
+				})
+				c.note("readyz 503 after %v without blocks", time.Since(stopped).Round(100*time.Millisecond))
+				if v, _ := c.proc.metric("avssync_ready"); v != 0 {
+					c.e.t.Errorf("avssync_ready %v while /readyz is 503", v)
+				}
+				if code := httpStatus(c.metrics + "/healthz"); code != http.StatusOK {
+					c.e.t.Errorf("/healthz %d while only the node stalled: the loop is not wedged", code)
+				}
+				c.e.d.Pause(false)
+				resumed := c.e.head()
+				c.e.waitFor("/readyz 200 once blocks come again", 30*time.Second, func() bool { return c.proc.ready() })
+				c.note("readyz 200 again %d blocks after blocks resumed", c.e.head()-resumed)
+				c.deposit(c.e.ops[0])
+			},
+		},
+		{
+			name: "garbage replies", converge: 60, maxTxs: 4,
+			run: func(c *chaosRun) {
+				for _, m := range []string{"eth_getLogs", "eth_call", "eth_getBlockByNumber"} {
+					c.p.Inject(rpcproxy.Fault{Method: m, Garbage: true, Transport: "http"})
+				}
+				c.deposit(c.e.ops[1])
+				c.blocks(20)
+			},
+		},
+		{
+			name: "oversized replies", converge: 60, maxTxs: 3,
+			run: func(c *chaosRun) {
+				// 40 MiB answers to log and header reads: refused by the reply bound, not read.
+				c.p.Inject(rpcproxy.Fault{Method: "eth_getLogs", Oversize: 40 << 20, Transport: "http", Times: 4})
+				c.p.Inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Oversize: 40 << 20, Transport: "http", Times: 4})
+				c.deposit(c.e.ops[2])
+				c.blocks(20)
+			},
+		},
+	}
+	if testing.Short() {
+		t.Skip("chaos table: starts a chain and avs-sync processes")
+	}
+	var summary []string
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			if row.skip != "" {
+				t.Skip(row.skip)
+			}
+			c := newChaosRun(e.sub(t), row)
+			rowBegan := time.Now()
+			row.run(c)
+			blocks := c.converge()
+			summary = append(summary, fmt.Sprintf("%-58s %3d blocks to converge after it cleared (limit %3d), %d txs, %5.1fs%s",
+				row.name, blocks, row.converge, c.txs, time.Since(rowBegan).Seconds(), c.notes()))
+		})
+	}
+	t.Logf("chaos table in %.1fs:\n%s", time.Since(began).Seconds(), strings.Join(summary, "\n"))
+}
+
+// chaosRow is one fault. run injects it on c.p, makes activity and returns when the fault is to
+// clear; the table then clears every fault and waits for convergence.
+type chaosRow struct {
+	name string
+	// converge is how many blocks after the fault clears every stake must be fresh.
+	converge uint64
+	// maxTxs bounds the transactions sent in the row, fault and convergence: one update per
+	// burst of deposits, and a few retries.
+	maxTxs uint64
+	run    func(c *chaosRun)
+	// skip, when set, names what the row needs that is missing.
+	skip string
+}
+
+// chaosRun is one row's avs-sync process behind its own fault proxy.
+type chaosRun struct {
+	e        *env
+	row      chaosRow
+	p        *rpcproxy.Proxy
+	proc     *proc
+	metrics  string
+	stateDir string
+	startTx  uint64
+	txs      uint64
+	mu       sync.Mutex
+	noted    []string
+}
+
+// chaosFlags are avs-sync's flags in the table: 3-block debounce, 1-block polling, a stated block
+// time, and a head age limit of 20 blocks.
+var chaosFlags = []string{"--debounce", "300ms", "--poll-interval", "100ms", "--block-time", "100ms", "--max-head-age", "2s"}
+
+func newChaosRun(e *env, row chaosRow) *chaosRun {
+	e.t.Helper()
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { p.Close() })
+	c := &chaosRun{e: e, row: row, p: p, stateDir: e.t.TempDir(), startTx: e.sent()}
+	c.start()
+	return c
+}
+
+// start runs avs-sync through the proxy and waits until it is ready.
+func (c *chaosRun) start() {
+	c.e.t.Helper()
+	args := append([]string{"--state-dir", c.stateDir}, chaosFlags...)
+	c.proc = c.e.startWatch("chaos", c.p.HTTPURL(), c.p.WSURL(), args...)
+	c.metrics = c.proc.metrics
+	c.e.waitUp(c.proc)
+}
+
+// restartBehind stops avs-sync, lets n blocks pass with deposits among them, and starts it again
+// from its checkpoint with faults in place; a deposit right after the restart must be applied
+// while it catches up.
+func (c *chaosRun) restartBehind(n uint64, faults ...rpcproxy.Fault) {
+	c.e.t.Helper()
+	c.blocks(5)
+	c.proc.stop(c.e.t)
+	stopped := c.e.head()
+	for i, op := range c.e.ops[:3] {
+		c.deposit(op)
+		for c.e.head() < stopped+uint64(i+1)*n/4 {
+			c.e.d.MineBlocks(int(stopped + uint64(i+1)*n/4 - c.e.head()))
+		}
+	}
+	c.e.d.MineBlocks(int(stopped + n - min(stopped+n, c.e.head())))
+	for _, f := range faults {
+		c.p.Inject(f)
+	}
+	restarted := c.e.head()
+	c.note("restarted %d blocks behind", restarted-stopped)
+	args := append([]string{"--state-dir", c.stateDir}, chaosFlags...)
+	c.proc = c.e.startWatch("chaos-restarted", c.p.HTTPURL(), c.p.WSURL(), args...)
+	c.metrics = c.proc.metrics
+	c.deposit(c.e.ops[3])
+	c.e.waitUp(c.proc)
+	c.note("caught up (ready) %d blocks after the restart", c.e.head()-restarted)
+	// The provider's limits stay: convergence is counted from the restart, under them.
+	fresh := c.waitFresh()
+	if fresh-restarted > c.row.converge {
+		c.e.t.Errorf("stakes fresh %d blocks after the restart, want at most %d", fresh-restarted, c.row.converge)
+	}
+	c.note("every stake fresh %d blocks after the restart, under the limit", fresh-restarted)
+	if shrinks, _ := c.proc.metric("avssync_log_range_shrinks_total"); shrinks < 1 {
+		c.e.t.Errorf("avssync_log_range_shrinks_total %v: the provider's limit was never hit", shrinks)
+	} else {
+		c.note("%v range shrinks", shrinks)
+	}
+}
+
+// deposit adds stake to each operator at once and waits for the deposits to be mined.
+func (c *chaosRun) deposit(ops ...*devnet.Actor) {
+	c.e.t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ops))
+	for _, op := range ops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := op.Deposit(c.e.ctx, eth(1)); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		c.e.t.Fatal(err)
+	}
+}
+
+// blocks waits n blocks, checking the process is up.
+func (c *chaosRun) blocks(n uint64) {
+	c.e.t.Helper()
+	start := c.e.head()
+	c.e.waitFor(fmt.Sprintf("%d blocks", n), time.Duration(n+20)*blockTime*4, func() bool {
+		c.proc.alive(c.e.t)
+		return c.e.head() >= start+n
+	})
+}
+
+// converge clears the faults, checks the spending while they lasted, and waits for every stake
+// to be fresh within the row's blocks; it returns the blocks that took.
+func (c *chaosRun) converge() uint64 {
+	c.e.t.Helper()
+	c.proc.alive(c.e.t)
+	c.p.Clear()
+	cleared := c.e.head()
+	blocks := c.waitFresh() - cleared
+	c.txs = c.e.sent() - c.startTx
+	if c.txs > c.row.maxTxs {
+		c.e.t.Errorf("%d transactions in the row, want at most %d", c.txs, c.row.maxTxs)
+	}
+	if blocks > c.row.converge {
+		c.e.t.Errorf("stakes fresh %d blocks after the fault cleared, want at most %d", blocks, c.row.converge)
+	}
+	c.proc.stop(c.e.t)
+	if log := c.proc.log(); strings.Contains(log, "panic") || strings.Contains(log, "goroutine ") {
+		c.e.t.Errorf("panic in the log of %s", c.proc.name)
+	}
+	return blocks
+}
+
+// waitFresh waits until every operator's stored stake equals its weight and returns the block.
+func (c *chaosRun) waitFresh() uint64 {
+	c.e.t.Helper()
+	var head uint64
+	c.e.waitFor("every stake fresh", time.Duration(c.row.converge+50)*blockTime*4, func() bool {
+		c.proc.alive(c.e.t)
+		head = c.e.head()
+		for _, op := range c.e.ops {
+			if !c.e.fresh(op.Address) {
+				return false
+			}
+		}
+		return true
+	})
+	return head
+}
+
+func (c *chaosRun) note(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := fmt.Sprintf(format, args...)
+	c.noted = append(c.noted, s)
+	c.e.t.Log(s)
+}
+
+func (c *chaosRun) notes() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.noted) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(c.noted, "; ")
+}
