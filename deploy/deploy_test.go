@@ -401,6 +401,48 @@ func TestCompose(t *testing.T) {
 	if !strings.Contains(p.Command[0], configAt) {
 		t.Errorf("prometheus command %v does not read %s", p.Command, configAt)
 	}
+
+	// Grafana, in the same profile, shows the dashboard on that Prometheus.
+	g, ok := c.Services["grafana"]
+	if !ok {
+		t.Fatal("no grafana service")
+	}
+	if !slices.Equal(g.Profiles, p.Profiles) {
+		t.Errorf("grafana profiles %v, want %v", g.Profiles, p.Profiles)
+	}
+	gm := map[string]string{}
+	for _, v := range g.Volumes {
+		if parts := strings.Split(v, ":"); len(parts) >= 2 {
+			gm[parts[0]] = parts[1]
+		}
+	}
+	if gm["./deploy/grafana/provisioning"] != "/etc/grafana/provisioning" {
+		t.Errorf("grafana volumes %v: want ./deploy/grafana/provisioning on /etc/grafana/provisioning", g.Volumes)
+	}
+	var provider struct {
+		Providers []struct {
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	if err := yaml.Unmarshal(read(t, "grafana/provisioning/dashboards/avs-sync.yml"), &provider); err != nil {
+		t.Fatal(err)
+	}
+	if dash := gm["./deploy/grafana/avs-sync.json"]; len(provider.Providers) != 1 || dash == "" || filepath.Dir(dash) != provider.Providers[0].Options.Path {
+		t.Errorf("dashboard mounted at %q, provider reads %+v", dash, provider.Providers)
+	}
+	var ds struct {
+		Datasources []struct {
+			Type, URL string
+		} `yaml:"datasources"`
+	}
+	if err := yaml.Unmarshal(read(t, "grafana/provisioning/datasources/prometheus.yml"), &ds); err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Datasources) != 1 || ds.Datasources[0].Type != "prometheus" || ds.Datasources[0].URL != "http://prometheus:9090" {
+		t.Errorf("grafana data sources %+v, want the prometheus service", ds.Datasources)
+	}
 }
 
 // image is what the Dockerfile's run stage says about users and state.
