@@ -188,6 +188,11 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 		hdrs = []*types.Header{hdr}
 	} else {
 		if hdrs, err = f.readChain(ctx, from, end); err != nil {
+			if isRangeLimit(err) {
+				// A batch of headers too large for the node ("batch too large", "response too
+				// large"): a shorter range asks for fewer.
+				return &rangeLimitError{err}
+			}
 			return err
 		}
 		if end == head.Number.Uint64() && hdrs[len(hdrs)-1].Hash() != head.Hash() {

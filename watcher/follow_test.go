@@ -637,6 +637,8 @@ func TestIsRangeLimit(t *testing.T) {
 		{&rpcError{-32005, "daily request count exceeded, request rate limited"}, false},
 		{rpc.HTTPError{StatusCode: 429, Status: "429 Too Many Requests"}, false},
 		{&rpcError{-32000, "header not found"}, false},
+		{errors.New("batch too large"), true},
+		{errors.New("response too large"), true},
 		{errors.New("dial tcp: connection refused"), false},
 		{context.DeadlineExceeded, false},
 	} {
