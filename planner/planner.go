@@ -364,10 +364,6 @@ func (p *Planner) SetQuorums(quorums []uint8) {
 	}
 }
 
-// SetLookahead records a slashable quorum's stake lookahead: its stakes count allocations as of
-// block.number + blocks, so an allocation change matters that many blocks before it takes effect.
-func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum] = blocks }
-
 // SetSlashable records whether a quorum counts total slashable stake (a lookahead change matters
 // to it) or total delegated stake.
 func (p *Planner) SetSlashable(quorum uint8, slashable bool) {
@@ -378,16 +374,9 @@ func (p *Planner) SetSlashable(quorum uint8, slashable bool) {
 	}
 }
 
-// SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber, read from the chain at start.
-func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.updateBlock[quorum] = block }
-
 // NeedsReload reports that a reorg removed a registration or quorum event, so the operator set or
 // quorum list may be wrong: the owner should read both again and call SetQuorums, then SetOperators.
 func (p *Planner) NeedsReload() bool { return p.needsReload }
-
-// SweepNow forces a sweep of every quorum in scope at the next call to Next. It does not move the
-// schedule of later sweeps.
-func (p *Planner) SweepNow() { p.sweepForced = true }
 
 // Observe applies one event from the watcher.
 func (p *Planner) Observe(ev watcher.Event) {
@@ -646,137 +635,8 @@ func (p *Planner) dropDirty(op common.Address) {
 	}
 }
 
-// schedule dirties the operator of an allocation change once the change counts for its quorum:
-// lookahead blocks before it takes effect. The entry is kept even for an operator not registered
-// yet, which may register before the change takes effect; membership is checked when it comes due.
-func (p *Planner) schedule(ev watcher.Event) {
-	var lookahead uint64
-	if q, ok := quorumOf(ev); ok {
-		lookahead = p.lookahead[q]
-	}
-	// A slashable quorum's weight is the minimum slashable stake from now to lookahead blocks
-	// ahead: a decrease shows lookahead blocks before its effect block, an increase only at it.
-	// The magnitude's direction is not in the event, so the operator is checked at both.
-	early := uint64(0)
-	if ev.EffectBlock > lookahead {
-		early = ev.EffectBlock - lookahead
-	}
-	dueNow := false
-	for _, due := range []uint64{early, ev.EffectBlock} {
-		if due <= p.head {
-			dueNow = true
-			continue
-		}
-		e := schedEntry{block: due, op: ev.Operator}
-		if _, ok := p.scheduledKeys[e]; ok {
-			continue
-		}
-		p.scheduledKeys[e] = struct{}{}
-		heap.Push(&p.scheduled, e)
-	}
-	if dueNow {
-		p.dirtyOperator(ev.Operator)
-	}
-}
-
-// Quorum configuration events that change no weight, or only the weights of some quorums.
-const (
-	// eventOperatorSetParams changes the maximum operator count and churn thresholds: no weight.
-	// It is also emitted when a quorum is created, which makes the quorum known.
-	eventOperatorSetParams = "OperatorSetParamsUpdated"
-	// eventLookAhead changes the stake lookahead, which only slashable quorums read.
-	eventLookAhead = "LookAheadPeriodChanged"
-)
-
-// observeQuorumConfig applies a quorum configuration event. A change that moves weights
-// (strategies added or removed, a multiplier, the minimum stake, a lookahead for slashable
-// quorums) makes every operator of the quorum a candidate (Batch.Members), resolved like any
-// batch: only the stale ones are sent, in the cheapest shape. A change that moves no weight sends
-// nothing.
-func (p *Planner) observeQuorumConfig(ev watcher.Event) {
-	if ev.Quorum == watcher.NoQuorum {
-		// LookAheadPeriodChanged names no quorum: it concerns every slashable one.
-		for _, q := range p.inScope().intersect(p.slashable).list() {
-			ev.Quorum = int(q)
-			p.observeQuorumConfig(ev)
-		}
-		return
-	}
-	q, ok := quorumOf(ev)
-	if !ok {
-		return
-	}
-	if ev.Removed {
-		// The quorum may not exist on the new chain.
-		p.needsReload = true
-	} else {
-		// Also how a newly created quorum becomes known.
-		p.known.add(q)
-	}
-	if !p.inScope().has(q) {
-		p.stats.NotOurs++
-		return
-	}
-	if ev.Name == eventOperatorSetParams || (ev.Name == eventLookAhead && !p.slashable.has(q)) {
-		return
-	}
-	// A new configuration gives a set-aside quorum its chance again.
-	p.asideQuorums.remove(q)
-	delete(p.quorumFailures, q)
-	if _, ok := p.dirtyQuorums[q]; ok {
-		p.stats.Coalesced++
-		return
-	}
-	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig, shape: shapeMembers}
-}
-
 // inScope returns the known quorums that Config.Quorums lets the planner touch.
 func (p *Planner) inScope() quorumSet { return p.filter.apply(p.known) }
-
-// sweepDue reports whether a sweep should start now.
-func (p *Planner) sweepDue(now time.Time) bool {
-	if p.sweepInFlight {
-		return false
-	}
-	return p.sweepForced || (p.cfg.SyncInterval > 0 && !now.Before(p.nextSweep))
-}
-
-// sweepSucceeded ends a sweep: the next one is the first scheduled instant after now.
-func (p *Planner) sweepSucceeded(now time.Time) {
-	p.sweepForced = false
-	if p.cfg.SyncInterval <= 0 || now.Before(p.sweepAnchor) {
-		return
-	}
-	periods := now.Sub(p.sweepAnchor)/p.cfg.SyncInterval + 1
-	p.nextSweep = p.sweepAnchor.Add(periods * p.cfg.SyncInterval)
-}
-
-// deadlinesDue returns the quorums in among whose staleness deadline the head has reached.
-func (p *Planner) deadlinesDue(among quorumSet) quorumSet {
-	var due quorumSet
-	if !p.cfg.StaleStakesForbidden {
-		return due
-	}
-	for _, q := range among.list() {
-		if p.head >= p.deadline(q) {
-			due.add(q)
-		}
-	}
-	return due
-}
-
-// deadline is the block from which quorum q must be swept: its last refresh plus the withdrawal
-// delay, less the margin.
-func (p *Planner) deadline(q uint8) uint64 {
-	d := p.updateBlock[q] + p.cfg.WithdrawalDelayBlocks
-	if d < p.updateBlock[q] { // overflow: never due
-		return math.MaxUint64
-	}
-	if d < p.cfg.DeadlineMargin {
-		return 0
-	}
-	return d - p.cfg.DeadlineMargin
-}
 
 // reasonRank orders reasons by urgency, so a batch reports the most urgent of its parts.
 var reasonRank = map[string]int{ReasonDirty: 1, ReasonConfig: 2, ReasonSweep: 3, ReasonDeadline: 4}
@@ -811,24 +671,4 @@ func (h *opHeap) Pop() any {
 	*h = old[:len(old)-1]
 	d.index = -1
 	return d
-}
-
-// schedEntry is an operator to dirty once the head reaches block.
-type schedEntry struct {
-	block uint64
-	op    common.Address
-}
-
-// schedHeap orders scheduled entries by block (container/heap).
-type schedHeap []schedEntry
-
-func (h schedHeap) Len() int           { return len(h) }
-func (h schedHeap) Less(i, j int) bool { return h[i].block < h[j].block }
-func (h schedHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *schedHeap) Push(x any)        { *h = append(*h, x.(schedEntry)) }
-func (h *schedHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
 }
