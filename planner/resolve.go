@@ -55,6 +55,8 @@ type Resolution struct {
 	// Stale maps every stale candidate, immaterial ones included, to the quorums in scope it is
 	// stale in.
 	Stale map[common.Address][]uint8
+	// Membership maps every registered candidate to the quorums in scope it is registered in.
+	Membership map[common.Address][]uint8
 }
 
 // Resolver turns batches into plans by reading the chain. It holds no mutable state and is safe
@@ -225,12 +227,20 @@ func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates 
 			res.Unregistered++
 			continue
 		}
-		var qs quorumSet
+		var qs, member quorumSet
 		for _, st := range s.Quorums {
-			if rs.filter.has(st.Quorum) && st.Stale() {
+			if !rs.filter.has(st.Quorum) {
+				continue
+			}
+			member.add(st.Quorum)
+			if st.Stale() {
 				qs.add(st.Quorum)
 			}
 		}
+		if res.Membership == nil {
+			res.Membership = make(map[common.Address][]uint8)
+		}
+		res.Membership[s.Operator] = member.list()
 		if qs.empty() {
 			res.Noops++
 			continue

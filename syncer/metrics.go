@@ -46,6 +46,9 @@ type metrics struct {
 	// staleSince holds, per quorum, the stale operators known from the last reads and since when
 	// (their first event, or when the read found them stale).
 	staleSince map[uint8]map[common.Address]time.Time
+	// membership is the quorums in scope each operator was last read registered in, so that an
+	// event not resolved yet (debouncing, or held back by the budget) counts in its quorums.
+	membership map[common.Address][]uint8
 	// pending holds, per operator with an event not yet reflected in its stored stake, the time and
 	// block of the first such event.
 	pending map[common.Address]seen
@@ -85,6 +88,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			[]string{"quorum"}),
 		pending:    make(map[common.Address]seen),
 		staleSince: make(map[uint8]map[common.Address]time.Time),
+		membership: make(map[common.Address][]uint8),
 	}
 	for _, r := range planner.HeldReasons {
 		m.heldBack.WithLabelValues(r)
@@ -127,6 +131,9 @@ func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Tim
 				delete(ops, op)
 			}
 		}
+	}
+	for op, qs := range res.Membership {
+		m.membership[op] = qs
 	}
 	for op, qs := range res.Stale {
 		if slices.Contains(res.Immaterial, op) {
@@ -190,11 +197,22 @@ func (m *metrics) publish(held map[common.Address]string, now time.Time) {
 			m.heldBack.WithLabelValues(r).Set(float64(counts[r]))
 		}
 	}
+	ages := make(map[uint8]float64, len(m.staleSince))
 	for q, ops := range m.staleSince {
-		age := 0.0
+		ages[q] = 0
 		for _, t := range ops {
-			age = max(age, now.Sub(t).Seconds())
+			ages[q] = max(ages[q], now.Sub(t).Seconds())
 		}
+	}
+	// Events not resolved yet count in the quorums their operator was last read in.
+	for op, s := range m.pending {
+		for _, q := range m.membership[op] {
+			if age, ok := ages[q]; ok {
+				ages[q] = max(age, now.Sub(s.at).Seconds())
+			}
+		}
+	}
+	for q, age := range ages {
 		m.staleSeconds.WithLabelValues(strconv.Itoa(int(q))).Set(age)
 	}
 }

@@ -1,0 +1,51 @@
+package syncer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/avs-sync/avs-sync/planner"
+)
+
+// stale_seconds counts a change from its first event: once read stale, and before it is read
+// again (debouncing, or held back by the budget) in the quorums its operator was last read in.
+// An immaterial change does not count; a stored one stops counting.
+func TestStaleSeconds(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	m := newMetrics(nil)
+	m.quorums([]uint8{0, 1})
+	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	age := func(q string) float64 { return testutil.ToFloat64(m.staleSeconds.WithLabelValues(q)) }
+
+	// The start-up read: a in quorum 0, b in quorums 0 and 1, nothing stale.
+	m.resolved(planner.Batch{Operators: []common.Address{a, b}},
+		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, t0)
+	m.publish(nil, t0)
+	if age("0") != 0 || age("1") != 0 {
+		t.Fatalf("stale seconds %v, %v with nothing stale", age("0"), age("1"))
+	}
+	// b's event, not read yet (held back for the budget): counts in its quorums.
+	m.firstSeen(b, t0.Add(10*time.Second), 5)
+	m.publish(nil, t0.Add(70*time.Second))
+	if age("0") != 60 || age("1") != 60 {
+		t.Fatalf("stale seconds %v, %v; want 60 in both of b's quorums", age("0"), age("1"))
+	}
+	// a read stale as immaterial: not counted.
+	m.firstSeen(a, t0, 4)
+	m.resolved(planner.Batch{Operators: []common.Address{a}},
+		planner.Resolution{Stale: map[common.Address][]uint8{a: {0}}, Immaterial: []common.Address{a}, Membership: map[common.Address][]uint8{a: {0}}}, t0.Add(80*time.Second))
+	m.forget(a)
+	m.publish(nil, t0.Add(100*time.Second))
+	if age("0") != 90 {
+		t.Fatalf("stale seconds of quorum 0 = %v, want b's 90 only", age("0"))
+	}
+	// b stored by updateOperators: nothing left.
+	m.updated(planner.Plan{Operators: []common.Address{b}}, []common.Address{b}, t0.Add(110*time.Second), 9)
+	m.publish(nil, t0.Add(120*time.Second))
+	if age("0") != 0 || age("1") != 0 {
+		t.Fatalf("stale seconds %v, %v after the update", age("0"), age("1"))
+	}
+}
