@@ -111,6 +111,12 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 				continue // priced again above what the pool holds
 			case errors.Is(err, errCapsForbid):
 				nextBump = s.now().Add(s.cfg.resubmission())
+			case (errors.Is(err, ErrFeeAboveCap) || errors.Is(err, ErrOutOfFunds)) && s.pendingWork(nonce, work):
+				// This work is already pending at the nonce: a replacement cannot go out, but the
+				// transaction in the pool may still be mined. Wait for it rather than report the
+				// work as unsent (it would be sent again once it was mined).
+				s.log.Info("no replacement for now: waiting for the pending transaction", "nonce", nonce, "err", err)
+				nextBump = s.now().Add(s.cfg.resubmission())
 			case err != nil:
 				return nil, err
 			}
@@ -149,6 +155,20 @@ func (s *Sender) shouldBroadcast(ctx context.Context, rec *nonceRecord, work com
 		return true // replace abandoned work with current work
 	}
 	return s.now().Sub(last.At) >= s.cfg.resubmission()
+}
+
+// pendingWork reports whether a live attempt at nonce does work.
+func (s *Sender) pendingWork(nonce uint64, work common.Hash) bool {
+	rec := s.sent[nonce]
+	if rec == nil {
+		return false
+	}
+	for _, a := range rec.live() {
+		if a.Work == work {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingApproval reports whether a live Fireblocks attempt of rec is not yet broadcast.
@@ -357,6 +377,10 @@ func (s *Sender) mined(ctx context.Context, r *types.Receipt, estimate uint64) {
 	}
 	if estimate > 0 {
 		s.m.gasEstimated.Add(float64(estimate))
+		// The work is done: nothing waits on fees or funds any more.
+		s.m.feeCapBlocked.Set(0)
+		s.m.outOfFunds.Set(0)
+		s.needed = nil
 	}
 	if err := s.waitConfirmations(ctx, r); err != nil {
 		s.log.Warn("waiting for confirmations", "hash", r.TxHash, "err", err)

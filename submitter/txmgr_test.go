@@ -549,3 +549,71 @@ func TestSendErrorsToldApart(t *testing.T) {
 		}
 	})
 }
+
+// Fees rise above the cap while the update is pending: no replacement goes out, but the send
+// keeps waiting for the pending transaction and reports it mined, rather than reporting the work
+// as unsent (which would send it again).
+func TestFeesRiseWhilePending(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	client, err := ethclient.Dial(p.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	s, reg := newSender(t, e, client, submitter.SignerConfig{BumpAfter: 300 * time.Millisecond,
+		Fees: submitter.FeeLimits{MaxFeePerGas: gwei(5), MaxPriorityFeePerGas: gwei(1)}})
+	sub, err := submitter.New(submitter.Config{Timeout: time.Minute}, client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res submitter.Result
+	var sendErr error
+	done := make(chan struct{})
+	err = e.d.WithBackend(func(*simulated.Backend) error {
+		mined, err := e.client.NonceAt(ctx, e.sender, nil)
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer close(done)
+			res, sendErr = sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+		}()
+		waitUntil(t, ctx, "the update in the pool", func() bool {
+			n, err := e.client.PendingNonceAt(ctx, e.sender)
+			return err == nil && n > mined
+		})
+		// The base fee, as the sender reads it, jumps far above the 5 gwei cap.
+		p.Inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", FeeMultiplier: 1e10})
+		waitUntil(t, ctx, "a resubmission refused by the cap", func() bool {
+			return metric(t, reg, "avssync_send_errors_total", "kind", "fee_cap") >= 1
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if sendErr != nil {
+		t.Fatalf("the pending update was reported as failed: %v", sendErr)
+	}
+	if len(res.Txs) != 1 || res.Txs[0].Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("result %+v", res)
+	}
+	if got := metric(t, reg, "avssync_tx_replacements_total"); got != 0 {
+		t.Fatalf("%v replacements above the cap", got)
+	}
+	if got := metric(t, reg, "avssync_fee_cap_blocked"); got != 0 {
+		t.Fatalf("fee_cap_blocked = %v once the waiting work was mined, want 0", got)
+	}
+	t.Logf("pending update mined at block %d while fees read above the cap", res.Txs[0].Block)
+}
