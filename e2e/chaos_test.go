@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,10 +63,10 @@ func TestChaos(t *testing.T) {
 		{
 			name: "lagging backend", converge: 80, maxTxs: 4,
 			run: func(c *chaosRun) {
-				// Every other HTTP call reaches a member 3 blocks behind: old head, old nonce,
-				// logs missing the newest blocks.
+				// Every other HTTP request reaches a member 3 blocks behind, as a load balancer
+				// routes them: old head, old nonce, logs missing the newest blocks.
 				var n atomic.Int64
-				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http", Match: func(json.RawMessage) bool { return n.Add(1)%2 == 0 }})
+				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http", PerRequest: true, Match: func(json.RawMessage) bool { return n.Add(1)%2 == 0 }})
 				c.deposit(c.e.ops[0], c.e.ops[1])
 				c.blocks(20)
 				c.deposit(c.e.ops[2])
@@ -107,6 +109,35 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
+			name: "missing fields: headers without baseFeePerGas, receipts without blockNumber", converge: 60, maxTxs: 3,
+			run: func(c *chaosRun) {
+				c.p.Inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Omit: []string{"baseFeePerGas"}, Transport: "http"})
+				c.p.Inject(rpcproxy.Fault{Method: "eth_getTransactionReceipt", Omit: []string{"blockNumber"}, Transport: "http"})
+				c.deposit(c.e.ops[0])
+				c.blocks(20)
+			},
+		},
+		{
+			name: "fee suggestions inflated 10000 times", converge: 40, maxTxs: 2,
+			run: func(c *chaosRun) {
+				c.p.Inject(rpcproxy.Fault{FeeMultiplier: 10000})
+				c.deposit(c.e.ops[1])
+				// The update goes out within the caps (--max-priority-fee-per-gas 3 gwei,
+				// --max-fee-per-gas 100 gwei), whatever the node suggests.
+				c.waitFresh()
+				for n := c.startTx; n < c.e.sent(); n++ {
+					r := c.e.receiptOfNonce(n)
+					tx, _, err := c.e.eth.TransactionByHash(c.e.ctx, r.TxHash)
+					if err != nil {
+						c.e.t.Fatal(err)
+					}
+					if tx.GasTipCap().Cmp(gwei(3)) > 0 || tx.GasFeeCap().Cmp(gwei(100)) > 0 {
+						c.e.t.Errorf("transaction %d tips %v and caps its fee at %v wei: above the caps", n, tx.GasTipCap(), tx.GasFeeCap())
+					}
+				}
+			},
+		},
+		{
 			name: "oversized replies", converge: 60, maxTxs: 3,
 			run: func(c *chaosRun) {
 				// 40 MiB answers to log and header reads: refused by the reply bound, not read.
@@ -136,6 +167,8 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("chaos table in %.1fs:\n%s", time.Since(began).Seconds(), strings.Join(summary, "\n"))
 }
+
+func gwei(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e9)) }
 
 // chaosRow is one fault. run injects it on c.p, makes activity and returns when the fault is to
 // clear; the table then clears every fault and waits for convergence.
@@ -276,6 +309,9 @@ func (c *chaosRun) converge() uint64 {
 		c.e.t.Errorf("stakes fresh %d blocks after the fault cleared, want at most %d", blocks, c.row.converge)
 	}
 	c.proc.stop(c.e.t)
+	if os.Getenv("AVS_SYNC_CHAOS_LOGS") != "" {
+		c.e.t.Logf("log of %s:\n%s", c.proc.name, c.proc.log())
+	}
 	if log := c.proc.log(); strings.Contains(log, "panic") || strings.Contains(log, "goroutine ") {
 		c.e.t.Errorf("panic in the log of %s", c.proc.name)
 	}

@@ -93,6 +93,9 @@ func (p *Proxy) answer(ctx context.Context, calls []call) ([]reply, error) {
 			if f.FeeMultiplier > 0 {
 				res = inflate(c.msg.Method, f.Method, res, f.FeeMultiplier)
 			}
+			if len(f.Omit) > 0 {
+				res = omit(res, f.Omit)
+			}
 		}
 		replies[i].result = res
 	}
@@ -348,6 +351,30 @@ func inflate(method, selected string, res json.RawMessage, factor float64) json.
 		return out
 	}
 	return res
+}
+
+// omit removes fields from a result object, or from each object of an array result.
+func omit(res json.RawMessage, fields []string) json.RawMessage {
+	strip := func(raw json.RawMessage) json.RawMessage {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil || obj == nil {
+			return raw
+		}
+		for _, f := range fields {
+			delete(obj, f)
+		}
+		out, _ := json.Marshal(obj)
+		return out
+	}
+	var arr []json.RawMessage
+	if json.Unmarshal(res, &arr) == nil {
+		for i := range arr {
+			arr[i] = strip(arr[i])
+		}
+		out, _ := json.Marshal(arr)
+		return out
+	}
+	return strip(res)
 }
 
 func quantity(n uint64) string { return "0x" + strconv.FormatUint(n, 16) }

@@ -18,7 +18,13 @@ type Fault struct {
 	Match func(params json.RawMessage) bool
 	// Transport limits the fault to "http" or "ws"; "" is both.
 	Transport string
-	// Times is how many calls the fault applies to before it removes itself; 0 is until removed.
+	// PerRequest decides once per HTTP request or websocket message, as a load balancer routes:
+	// Match sees the first call the other selectors pick, and the fault then applies to every such
+	// call of the request (a batch goes wholly to the faulty backend or not at all), counting one
+	// of Times.
+	PerRequest bool
+	// Times is how many calls (requests, with PerRequest) the fault applies to before it removes
+	// itself; 0 is until removed.
 	Times int
 
 	// Result answers the call with this result instead of asking the node.
@@ -41,6 +47,10 @@ type Fault struct {
 	// Oversize pads the answer with whitespace inside the JSON to at least this many bytes: still a
 	// valid reply, only a large one.
 	Oversize int
+	// Omit removes these fields from the result object (or from each object of an array result),
+	// as a node that leaves out what clients expect: a header without baseFeePerGas, a receipt
+	// without blockNumber.
+	Omit []string
 
 	// MaxBlockRange rejects eth_getLogs over more than this many blocks with the error hosted
 	// providers give: "query exceeds max block range N". Applies to eth_getLogs only.
@@ -93,8 +103,8 @@ type entry struct {
 	left int // calls left when f.Times > 0
 }
 
-// selects reports whether the fault picks a call of method (or, with notification, a node
-// notification) on transport.
+// selects reports whether the fault's Method, Transport and kind pick a call of method (or, with
+// notification, a node notification) on transport; Match is asked apart.
 func (f *Fault) selects(method string, params json.RawMessage, transport string, notification bool) bool {
 	if f.Transport != "" && f.Transport != transport {
 		return false
@@ -111,15 +121,12 @@ func (f *Fault) selects(method string, params json.RawMessage, transport string,
 	if (f.MaxBlockRange > 0 || f.MaxResults > 0) && method != "eth_getLogs" {
 		return false
 	}
-	if f.Match != nil && !f.Match(params) {
-		return false
-	}
 	return true
 }
 
 // answers reports whether the fault changes what the node would answer (rather than only when or
 // whether the answer comes).
 func (f *Fault) answers() bool {
-	return f.Result != nil || f.Error != nil || f.Garbage || f.Oversize > 0 || f.MaxBlockRange > 0 ||
+	return f.Result != nil || f.Error != nil || f.Garbage || f.Oversize > 0 || len(f.Omit) > 0 || f.MaxBlockRange > 0 ||
 		f.MaxResults > 0 || f.Lag > 0 || f.FeeMultiplier > 0
 }

@@ -265,18 +265,48 @@ type call struct {
 // selectFaults pairs each call with the faults that select it, using up their Times. p.mu is held.
 func (p *Proxy) selectFaults(msgs []message, transport string) []call {
 	calls := make([]call, len(msgs))
+	decided := map[*entry]bool{}
 	for i, m := range msgs {
 		calls[i].msg = m
-		calls[i].faults = p.take(m.Method, m.Params, transport, false)
+		calls[i].faults = p.pick(m.Method, m.Params, transport, false, decided)
 	}
+	p.dropUsed()
 	return calls
 }
 
-// take returns the faults that select a call or notification, using up their Times. p.mu is held.
+// take returns the faults that select a notification, using up their Times. p.mu is held.
 func (p *Proxy) take(method string, params json.RawMessage, transport string, notification bool) []Fault {
+	out := p.pick(method, params, transport, notification, map[*entry]bool{})
+	p.dropUsed()
+	return out
+}
+
+// pick returns the faults that select a call or notification, counting their Times; decided
+// holds what PerRequest faults decided on an earlier call of the same request. p.mu is held.
+func (p *Proxy) pick(method string, params json.RawMessage, transport string, notification bool, decided map[*entry]bool) []Fault {
 	var out []Fault
 	for _, e := range p.faults {
 		if !e.f.selects(method, params, transport, notification) {
+			continue
+		}
+		if _, ok := decided[e]; !ok && e.f.Times > 0 && e.left <= 0 {
+			continue // used up earlier in this request
+		}
+		if e.f.PerRequest {
+			d, ok := decided[e]
+			if !ok {
+				d = e.f.Match == nil || e.f.Match(params)
+				decided[e] = d
+				if d && e.f.Times > 0 {
+					e.left--
+				}
+			}
+			if d {
+				out = append(out, e.f)
+			}
+			continue
+		}
+		if e.f.Match != nil && !e.f.Match(params) {
 			continue
 		}
 		out = append(out, e.f)
@@ -284,8 +314,12 @@ func (p *Proxy) take(method string, params json.RawMessage, transport string, no
 			e.left--
 		}
 	}
-	p.faults = slices.DeleteFunc(p.faults, func(e *entry) bool { return e.f.Times > 0 && e.left <= 0 })
 	return out
+}
+
+// dropUsed removes the faults whose Times are used up. p.mu is held.
+func (p *Proxy) dropUsed() {
+	p.faults = slices.DeleteFunc(p.faults, func(e *entry) bool { return e.f.Times > 0 && e.left <= 0 })
 }
 
 func faulty(calls []call) bool {

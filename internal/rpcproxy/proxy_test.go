@@ -176,6 +176,42 @@ func TestHTTPFaults(t *testing.T) {
 			t.Fatalf("faulty call: %v, want the injected error", batch[1].Error)
 		}
 	})
+	t.Run("per request", func(t *testing.T) {
+		// Every other request fails whole, as when a load balancer routes it to a bad backend.
+		var n int
+		f.inject(t, rpcproxy.Fault{Method: "eth_chainId", PerRequest: true, Match: func(json.RawMessage) bool { n++; return n%2 == 1 },
+			Error: &rpcproxy.RPCError{Code: -32000, Message: "bad backend"}})
+		for i := range 4 {
+			batch := make([]rpc.BatchElem, 3)
+			for j := range batch {
+				batch[j] = rpc.BatchElem{Method: "eth_chainId", Result: new(string)}
+			}
+			if err := f.rpc.BatchCallContext(f.ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			for j, b := range batch {
+				if failed := b.Error != nil; failed != (i%2 == 0) {
+					t.Fatalf("request %d call %d: error %v; want the whole request to fail or pass", i, j, b.Error)
+				}
+			}
+		}
+		if n != 4 {
+			t.Fatalf("Match asked %d times for 4 requests, want once each", n)
+		}
+	})
+	t.Run("times within a batch", func(t *testing.T) {
+		f.inject(t, rpcproxy.Fault{Method: "eth_chainId", Times: 1, Error: &rpcproxy.RPCError{Code: -32000, Message: "once"}})
+		batch := make([]rpc.BatchElem, 3)
+		for j := range batch {
+			batch[j] = rpc.BatchElem{Method: "eth_chainId", Result: new(string)}
+		}
+		if err := f.rpc.BatchCallContext(f.ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if batch[0].Error == nil || batch[1].Error != nil || batch[2].Error != nil {
+			t.Fatalf("errors %v %v %v; want only the first call to fail", batch[0].Error, batch[1].Error, batch[2].Error)
+		}
+	})
 	t.Run("http status", func(t *testing.T) {
 		f.inject(t, rpcproxy.Fault{HTTPStatus: http.StatusServiceUnavailable})
 		_, err := f.eth.BlockNumber(f.ctx)
@@ -239,6 +275,13 @@ func TestHTTPFaults(t *testing.T) {
 		}
 		if n, err := f.eth.BlockNumber(f.ctx); err != nil || n < head {
 			t.Fatalf("oversized reply: %d, %v; want a valid block number", n, err)
+		}
+	})
+	t.Run("omit", func(t *testing.T) {
+		f.inject(t, rpcproxy.Fault{Method: "eth_getBlockByNumber", Omit: []string{"baseFeePerGas"}})
+		h, err := f.eth.HeaderByNumber(f.ctx, nil)
+		if err != nil || h.BaseFee != nil {
+			t.Fatalf("header %v, %v; want one without a base fee", h, err)
 		}
 	})
 	t.Run("clear", func(t *testing.T) {
