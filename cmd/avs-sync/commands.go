@@ -165,7 +165,9 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		return nil
 	}
-	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready}, p.sy.Cron)
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready}, func(ctx context.Context) error {
+		return watchingBalance(ctx, p.sender, p.sy.Cron)
+	})
 }
 
 // SweepCmd updates everything once.
