@@ -362,6 +362,12 @@ func (p *Planner) SetQuorums(quorums []uint8) {
 			delete(p.dirtyQuorums, q)
 		}
 	}
+	for q := range p.quorumFailures {
+		if !p.known.has(q) && !p.processingQuorums.has(q) {
+			delete(p.quorumFailures, q)
+		}
+	}
+	p.asideQuorums = p.asideQuorums.intersect(p.known)
 }
 
 // SetSlashable records whether a quorum counts total slashable stake (a lookahead change matters
