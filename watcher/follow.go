@@ -117,6 +117,16 @@ func (f *follower) setHead(n uint64) {
 	f.w.headSeen(n)
 }
 
+// announce sends a head-only Batch for head n when it is newer than every head seen: a head the
+// websocket announced while the reads of the blocks below it fail.
+func (f *follower) announce(ctx context.Context, n uint64) error {
+	if n <= f.head {
+		return nil
+	}
+	f.setHead(n)
+	return f.sendHead(ctx)
+}
+
 // sendHead sends a head-only Batch if the head moved since the last Batch, or withdrawn events
 // wait to go out.
 func (f *follower) sendHead(ctx context.Context) error {

@@ -277,6 +277,13 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 				if bt.observe(n.head.Number.Uint64(), now) {
 					wsHead = now
 					w.setBlockTime(bt.get())
+					if retry != nil {
+						// Reads are failing: the head still goes out, so that what is
+						// scheduled by block downstream keeps time while they are retried.
+						if err := f.announce(ctx, n.head.Number.Uint64()); err != nil && ctx.Err() == nil {
+							w.log.Debug("announcing the head failed", "err", err)
+						}
+					}
 				}
 			}
 			due = true

@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
+)
+
+// While every eth_getLogs fails, the node's head still reaches the planner: an allocation that
+// takes effect meanwhile is checked at its effect block and its stake updated, although no block
+// of that time has been read.
+func TestAllocationCheckedWhileLogsFail(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	op := e.ops[0]
+	// The delay leaves time for avs-sync to start before the effect block.
+	const lookahead, delay = 5, 300
+	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
+		t.Fatal(err)
+	}
+	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.MineBlocks(int(configDelay) + 1)
+	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	r, err := op.Allocate(e.ctx, q, 5e17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	effect := effectBlock(t, e, r)
+
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	w := e.startWatch("logs-failing", p.HTTPURL(), p.WSURL(), "--debounce", debounce.String())
+	e.waitUp(w) // the start-up load has scheduled the allocation
+	p.Inject(rpcproxy.Fault{Method: "eth_getLogs", Error: &rpcproxy.RPCError{Code: rpcproxy.CodeServerError, Message: "backend unavailable"}})
+	stuckAt := e.head()
+	if stuckAt >= effect {
+		t.Fatalf("logs fail from block %d, not before the effect block %d: raise the allocation delay", stuckAt, effect)
+	}
+	e.waitFor("the allocation counted in the stored stake", time.Duration(effect-stuckAt+100)*blockTime*4, func() bool {
+		stored, weight, err := e.d.Stakes(e.ctx, op.Address, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return weight.Sign() > 0 && stored.Cmp(weight) == 0
+	})
+	processed, _ := w.metric("avssync_last_processed_block")
+	ups := e.stakeUpdates(op.Address, receiptBlock(r))
+	t.Logf("logs failing from block %d, effect block %d, stake updated in blocks %v, last processed block %v", stuckAt, effect, ups, processed)
+	// Debounce (3 blocks) and inclusion, with slack for a loaded machine; the retries of the
+	// failing reads are 30 s (300 blocks) apart by then and must not set the pace.
+	if len(ups) == 0 || ups[0] < effect || ups[0]-effect > 15 {
+		t.Fatalf("stake updates %v, want one within 15 blocks of the effect block %d", ups, effect)
+	}
+	if uint64(processed) >= effect {
+		t.Fatalf("last processed block %v: the logs did not fail", processed)
+	}
+}
