@@ -99,6 +99,27 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
+			name: "node refuses every transaction", converge: 60, maxTxs: 2, flags: []string{"--max-failing-duration", "1s"},
+			run: func(c *chaosRun) {
+				c.p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Error: &rpcproxy.RPCError{Code: -32000, Message: "transaction pool is full"}})
+				c.deposit(c.e.ops[2])
+				began := c.e.head()
+				c.e.waitFor("/readyz 503 once updates have failed for --max-failing-duration", 30*time.Second, func() bool {
+					c.proc.alive(c.e.t)
+					return httpStatus(c.metrics+"/readyz") == http.StatusServiceUnavailable
+				})
+				c.note("readyz 503 %d blocks after the deposit", c.e.head()-began)
+				if code := httpStatus(c.metrics + "/healthz"); code != http.StatusOK {
+					c.e.t.Errorf("/healthz %d while updates fail: the loop is not wedged", code)
+				}
+				c.blocks(10)
+				c.p.Clear()
+				cleared := c.e.head()
+				c.e.waitFor("/readyz 200 once an update lands", 60*time.Second, func() bool { return c.proc.ready() })
+				c.note("readyz 200 again %d blocks after the node took transactions", c.e.head()-cleared)
+			},
+		},
+		{
 			name: "garbage replies", converge: 60, maxTxs: 4,
 			run: func(c *chaosRun) {
 				for _, m := range []string{"eth_getLogs", "eth_call", "eth_getBlockByNumber"} {
@@ -180,6 +201,8 @@ type chaosRow struct {
 	// burst of deposits, and a few retries.
 	maxTxs uint64
 	run    func(c *chaosRun)
+	// flags are added to chaosFlags.
+	flags []string
 	// skip, when set, names what the row needs that is missing.
 	skip string
 }
@@ -217,7 +240,7 @@ func newChaosRun(e *env, row chaosRow) *chaosRun {
 // start runs avs-sync through the proxy and waits until it is ready.
 func (c *chaosRun) start() {
 	c.e.t.Helper()
-	args := append([]string{"--state-dir", c.stateDir}, chaosFlags...)
+	args := append(append([]string{"--state-dir", c.stateDir}, chaosFlags...), c.row.flags...)
 	c.proc = c.e.startWatch("chaos", c.p.HTTPURL(), c.p.WSURL(), args...)
 	c.metrics = c.proc.metrics
 	c.e.waitUp(c.proc)
@@ -243,7 +266,7 @@ func (c *chaosRun) restartBehind(n uint64, faults ...rpcproxy.Fault) {
 	}
 	restarted := c.e.head()
 	c.note("restarted %d blocks behind", restarted-stopped)
-	args := append([]string{"--state-dir", c.stateDir}, chaosFlags...)
+	args := append(append([]string{"--state-dir", c.stateDir}, chaosFlags...), c.row.flags...)
 	c.proc = c.e.startWatch("chaos-restarted", c.p.HTTPURL(), c.p.WSURL(), args...)
 	c.metrics = c.proc.metrics
 	c.deposit(c.e.ops[3])
