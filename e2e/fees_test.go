@@ -14,6 +14,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
@@ -136,6 +137,59 @@ func TestWaitsForBaseFeeUnderCap(t *testing.T) {
 		t.Fatal("no warning about fees above the cap")
 	}
 	p.stop()
+}
+
+// A process killed with its update pending, priced higher than a fresh send (its minimum tip
+// was 2 gwei), and restarted with the default fees on the same --state-dir: the restart replaces
+// the abandoned transaction 12.5% above it, and the replacement is mined.
+func TestRestartReplacesAbandonedTransaction(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	state := t.TempDir()
+	args := append([]string{"watch"}, e.baseArgs()...)
+	args = append(args, "--eth-ws-url", e.d.WSURL, "--debounce", "300ms", "--poll-interval", "100ms", "--metrics-addr", "",
+		"--state-dir", state)
+	first := e.startProcess(append(args, "--min-priority-fee-per-gas", "2")...)
+	e.waitFor("first process following the chain", 60*time.Second, func() bool { return len(first.logs("watching the chain")) > 0 })
+	start := e.head()
+	mined := e.sent()
+	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	var restarted *process
+	err := e.d.WithBackend(func(*simulated.Backend) error {
+		e.waitFor("the first process's update in the pool", 60*time.Second, func() bool {
+			n, err := e.eth.PendingNonceAt(e.ctx, e.sender)
+			return err == nil && n > mined
+		})
+		if err := first.cmd.Process.Kill(); err != nil {
+			return err
+		}
+		<-first.exited
+		// The abandoned transaction does the same work: the restart waits one resubmission
+		// timeout for it before replacing it.
+		restarted = e.startProcess(append(args, "--resubmission-timeout", "2s")...)
+		e.waitFor("the restart's replacement in the pool", 60*time.Second, func() bool {
+			return len(restarted.logs(`"replacement":true`)) > 0
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("deposit applied by the restart", 60*time.Second, func() bool { return e.fresh(e.ops[0].Address) })
+	txs := e.minedFrom(e.sender, start, e.head())
+	if len(txs) != 1 {
+		t.Fatalf("%d transactions of the sender mined, want the one replacement", len(txs))
+	}
+	tip := txs[0].tx.GasTipCap()
+	t.Logf("replacement mined at block %d: tip %s wei, fee cap %s wei", txs[0].receipt.BlockNumber, tip, txs[0].tx.GasFeeCap())
+	if tip.Cmp(big.NewInt(2_250_000_000)) < 0 {
+		t.Fatalf("mined tip %s wei: not the replacement 12.5%% above the abandoned 2 gwei", tip)
+	}
+	if len(restarted.logs("replacement underpriced")) != 0 {
+		t.Fatal("the restart learnt the price from the pool: --state-dir was not read")
+	}
+	restarted.stop()
 }
 
 // minedTx is a mined transaction with its receipt.
