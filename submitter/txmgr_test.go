@@ -533,8 +533,8 @@ func TestSendErrorsToldApart(t *testing.T) {
 		if got := metric(t, reg, "avssync_send_errors_total", "kind", "already_known"); got != 1 {
 			t.Fatalf("send_errors_total{already_known} = %v, want 1", got)
 		}
-		if got := metric(t, reg, "avssync_tx_replacements_total"); got != 1 {
-			t.Fatalf("tx_replacements_total = %v, want 1 (the resubmission after the lie)", got)
+		if got := metric(t, reg, "avssync_tx_replacements_total"); got < 1 {
+			t.Fatalf("tx_replacements_total = %v, want the resubmission after the lie", got)
 		}
 	})
 	t.Run("insufficient funds", func(t *testing.T) {
