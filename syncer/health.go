@@ -83,12 +83,15 @@ func Live(now time.Time, st Status, lim HealthLimits) error {
 func (s *Syncer) setFailures(o outcome) {
 	s.setStatus(func(st *Status) {
 		switch {
-		case o.res.Failed():
+		case o.res.Failed() || o.transient != nil:
 			if st.FailingSince.IsZero() {
 				st.FailingSince = s.now()
 			}
 			st.Failures++
 			st.LastError = failure(o.res)
+			if o.transient != nil && !o.res.Failed() {
+				st.LastError = o.transient.Error()
+			}
 		case o.held == nil:
 			st.FailingSince, st.Failures, st.LastError = time.Time{}, 0, ""
 		}

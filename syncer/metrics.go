@@ -162,7 +162,7 @@ func (m *metrics) settled(o outcome, now time.Time) {
 	switch {
 	case o.mined > 0:
 		m.failuresInARow = 0 // something landed: not failing in a row
-	case o.res.Failed():
+	case o.res.Failed() || o.transient != nil:
 		m.failuresInARow++
 	case o.held == nil:
 		m.failuresInARow = 0

@@ -51,9 +51,9 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 		}
 		o := s.execute(ctx, rs, next)
 		s.settle(p, o)
-		if err := cmp.Or(o.res.Err, o.held); err != nil {
-			// Reads that fail and fees above the cap are not the work's fault, but a one-shot run
-			// does not wait for them forever.
+		if err := cmp.Or(o.res.Err, o.held, o.transient); err != nil {
+			// Failed reads, node errors and fees above the cap are not the work's fault, but a
+			// one-shot run does not wait for them forever.
 			failures++
 			if failures > s.cfg.Retries {
 				return fmt.Errorf("sweep failed after %d attempts: %w", failures, err)

@@ -4,6 +4,7 @@
 package syncer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -208,6 +209,10 @@ type outcome struct {
 	held error
 	// heldOperators counts the operators of those parts.
 	heldOperators int
+	// transient is set when parts did not land for a reason that is not theirs (the node refused
+	// or dropped the send, not mined in time): they are taken back without counting toward
+	// setting them aside, and the loop backs off as for failed reads.
+	transient error
 	// mined is the gas and block of the batch's mined transactions.
 	gasUsed, block uint64
 	mined          int
@@ -300,7 +305,8 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			if o.held != nil {
 				holdBlock = p.Head() + HoldBlocks
 			}
-			if o.res.Err == nil {
+			nodeErr := cmp.Or(o.res.Err, o.transient)
+			if nodeErr == nil {
 				readFailures = 0
 				holdUntil = time.Time{}
 				continue
@@ -312,8 +318,8 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			if readFailures > s.cfg.Retries {
 				level = slog.LevelError
 			}
-			s.log.Log(ctx, level, "update failed before sending; re-reading the chain and retrying", "reason", o.batch.Reason,
-				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", readFailures, "retry_in", wait, "err", o.res.Err)
+			s.log.Log(ctx, level, "update failed on the node's side; re-reading the chain and retrying", "reason", o.batch.Reason,
+				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", readFailures, "retry_in", wait, "err", nodeErr)
 		case <-timer.C:
 		}
 	}
@@ -457,10 +463,13 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	return o
 }
 
-// partsOutcome turns the submitter's per-transaction result into the planner's outcome: a failed
-// updateOperators fails its operators; a failed quorum refresh fails the quorum, and the batch's
-// own operators in it are taken back uncounted (the refresh failed around them); parts that waited
-// on fees or funds, or were cut by shutdown, are taken back uncounted.
+// partsOutcome turns the submitter's per-transaction result into the planner's outcome. A part
+// that failed by its own doing (it reverts, or is too large) fails: an updateOperators fails its
+// operators, a quorum refresh fails the quorum and the batch's own operators in it are taken back
+// uncounted (the refresh failed around them). Parts that waited on fees or funds, were cut by
+// shutdown, or failed on the node's side (refused, dropped, not mined in time) are taken back
+// uncounted: retrying them costs nothing, and setting them aside would strand work after a
+// passing node fault.
 func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result) {
 	batchOps := make(map[common.Address]bool, len(b.Operators))
 	for _, op := range b.Operators {
@@ -477,7 +486,11 @@ func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result
 		if wait {
 			o.heldOperators += len(tx.Tx.Operators)
 		}
-		wait = wait || errors.Is(tx.Err, context.Canceled)
+		own := errors.Is(tx.Err, submitter.ErrReverted) || errors.Is(tx.Err, submitter.ErrTooLarge)
+		if !wait && !own && !errors.Is(tx.Err, context.Canceled) && o.transient == nil {
+			o.transient = tx.Err
+		}
+		wait = !own
 		if tx.Tx.Kind == submitter.KindUpdateOperators {
 			if wait {
 				o.res.WaitingOperators = append(o.res.WaitingOperators, tx.Tx.Operators...)
