@@ -16,7 +16,7 @@ func TestAllocationCheckedWhileLogsFail(t *testing.T) {
 	e := newEnv(t, 1, 0)
 	op := e.ops[0]
 	// The delay leaves time for avs-sync to start before the effect block.
-	const lookahead, delay = 5, 300
+	const lookahead, delay = 5, 200
 	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
 	if err != nil {
 		t.Fatal(err)
@@ -67,9 +67,9 @@ func TestAllocationCheckedWhileLogsFail(t *testing.T) {
 	ups := e.stakeUpdates(op.Address, receiptBlock(r))
 	t.Logf("logs failing from block %d, effect block %d, stake updated in blocks %v, last processed block %v", stuckAt, effect, ups, processed)
 	// Debounce (3 blocks) and inclusion, with slack for a loaded machine; the retries of the
-	// failing reads are 30 s (300 blocks) apart by then and must not set the pace.
-	if len(ups) == 0 || ups[0] < effect || ups[0]-effect > 15 {
-		t.Fatalf("stake updates %v, want one within 15 blocks of the effect block %d", ups, effect)
+	// failing reads are 16 s (160 blocks) apart by then and must not set the pace.
+	if len(ups) == 0 || ups[0] < effect || ups[0]-effect > 20 {
+		t.Fatalf("stake updates %v, want one within 20 blocks of the effect block %d", ups, effect)
 	}
 	if uint64(processed) >= effect {
 		t.Fatalf("last processed block %v: the logs did not fail", processed)
