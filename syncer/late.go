@@ -21,11 +21,15 @@ type AVSKeyed interface {
 // derive from events alone. Only the loop goroutine touches it.
 type changes struct {
 	// registered are operators that registered while the daemon ran, by registration block:
-	// their allocations pending then were announced before they were ours, so they are read
-	// from the AllocationManager, as the start-up load does for everyone.
+	// their pending allocations were announced before they were ours, so they are read from the
+	// AllocationManager, as the start-up load does for everyone.
 	registered map[uint64][]common.Address
-	// slashable are the slashable quorums as of the last load.
+	// slashable are the slashable quorums as of the last load; loaded is the block of the
+	// start-up load, which checked everyone registered by then and read their allocations.
 	slashable []uint8
+	loaded    uint64
+	// failing is set while reading registrants' allocations fails, so that it is logged once.
+	failing bool
 	// avs is set after the AVS address changed: every operator is checked once the quorums and
 	// pending allocations are read again under the new address.
 	avs bool
@@ -35,7 +39,7 @@ type changes struct {
 func (s *Syncer) note(ev watcher.Event) {
 	switch ev.Kind {
 	case watcher.OperatorRegistered:
-		if ev.Removed {
+		if ev.Removed || ev.Block <= s.changes.loaded {
 			return
 		}
 		if s.changes.registered == nil {
@@ -67,29 +71,45 @@ func (s *Syncer) reloaded(p *planner.Planner, head uint64, ops []common.Address)
 	}
 }
 
-// scheduleRegistered schedules the allocations of operators that registered since the last call,
-// pending at their registration block: an operator who allocated and then registered gains weight
-// at the effect block, with no event then. A failed read is retried at the next turn of the loop.
+// scheduleRegistered schedules the pending allocations of operators that registered since the
+// last call: an operator who allocated and then registered gains weight at the effect block, with
+// no event then. They are read at the planner's head, which recent state any node keeps; an
+// allocation that took effect between the registration and the head has moved the weight already,
+// so such operators are also checked now (a read; a transaction only if stale). A failed read is
+// retried at the next turn of the loop.
 func (s *Syncer) scheduleRegistered(ctx context.Context, p *planner.Planner) {
 	if len(s.changes.registered) == 0 {
 		return
 	}
+	var ops []common.Address
+	head := p.Head()
+	for _, block := range slices.Sorted(maps.Keys(s.changes.registered)) {
+		ops = append(ops, s.changes.registered[block]...)
+	}
 	ctx, cancel := s.readContext(ctx, 3)
 	defer cancel()
-	for _, block := range slices.Sorted(maps.Keys(s.changes.registered)) {
-		ops := s.changes.registered[block]
-		pending, err := s.reader.PendingAllocations(ctx, ops, s.changes.slashable, block)
-		if err != nil {
+	pending, err := s.reader.PendingAllocations(ctx, ops, s.changes.slashable, head)
+	if err != nil {
+		if !s.changes.failing {
 			s.log.Warn("reading the pending allocations of newly registered operators failed; retrying",
-				"operators", len(ops), "block", block, "err", err)
-			return
+				"operators", len(ops), "block", head, "err", err)
 		}
-		for _, a := range pending {
-			p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: block})
-		}
-		if len(pending) > 0 {
-			s.log.Info("pending allocations of newly registered operators scheduled", "operators", len(ops), "block", block, "pending_allocations", len(pending))
-		}
-		delete(s.changes.registered, block)
+		s.changes.failing = true
+		return
 	}
+	s.changes.failing = false
+	for _, a := range pending {
+		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
+	}
+	for block, regs := range s.changes.registered {
+		if block < head {
+			for _, op := range regs {
+				p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "OperatorRegistered", Operator: op, Block: head})
+			}
+		}
+	}
+	if len(pending) > 0 {
+		s.log.Info("pending allocations of newly registered operators scheduled", "operators", len(ops), "block", head, "pending_allocations", len(pending))
+	}
+	clear(s.changes.registered)
 }

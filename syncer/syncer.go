@@ -229,6 +229,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	if err != nil {
 		return err
 	}
+	s.changes.loaded = head
 	p.AdvanceHead(head)
 	for _, op := range ops {
 		p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "startup", Operator: op, Block: head})
