@@ -87,7 +87,7 @@ type Status struct {
 	Connected bool
 	// LastBlock is the To of the last Batch emitted (0 before the first).
 	LastBlock uint64
-	// Head is the newest chain head seen.
+	// Head is the node's head as last seen (lower after a reorganisation to a shorter chain).
 	Head uint64
 	// Reconnects counts websocket subscriptions re-established after a loss.
 	Reconnects uint64
