@@ -19,6 +19,7 @@ import (
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/avs-sync/avs-sync/internal/devnet"
 	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
@@ -204,7 +205,8 @@ func TestDustDepositsHeldBack(t *testing.T) {
 func TestFailingUpdateSetAside(t *testing.T) {
 	const retries = 3
 	const window = 200 // blocks
-	e := newEnv(t, 2, 0)
+	// Three operators, two stale at once: below --full-quorum-ratio, so no whole-quorum refresh.
+	e := newEnv(t, 3, 0)
 	bad, good := e.ops[0].Address, e.ops[1].Address
 	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
 	if err != nil {
@@ -248,14 +250,18 @@ func TestFailingUpdateSetAside(t *testing.T) {
 	w := e.watchBinary(p.HTTPURL(), p.WSURL(), "--debounce", debounce.String(), "--retry-sync-n-times", strconv.Itoa(retries))
 	before := e.sent()
 	start := e.head()
-	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
-		t.Fatal(err)
-	}
-	e.waitBlocks(20)
-	if _, err := e.ops[1].Deposit(e.ctx, eth(1)); err != nil {
+	// Both change in the same block: one batch, one updateOperators list that reverts because of
+	// bad, split so that good lands.
+	if err := devnet.DepositAll(e.ctx, e.ops[:2], eth(1)); err != nil {
 		t.Fatal(err)
 	}
 	e.waitFor("the other operator's change applied", 30*time.Second, func() bool { return e.fresh(good) })
+	e.waitBlocks(20)
+	// Another change of good later in the window, while bad backs off or is set aside.
+	if _, err := e.ops[1].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the other operator's second change applied", 30*time.Second, func() bool { return e.fresh(good) })
 	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
 	defer cancel()
 	for e.head() < start+window && ctx.Err() == nil {
@@ -277,10 +283,10 @@ func TestFailingUpdateSetAside(t *testing.T) {
 		t.Fatalf("consecutive_failures = %v, want 1..%d (the set-aside operator's failures since the last success)", got, retries)
 	}
 	sent := e.sent() - before
-	if sent != 1 {
-		t.Fatalf("%d transactions, want 1 (the other operator's update)", sent)
+	if sent != 2 {
+		t.Fatalf("%d transactions, want 2 (the other operator's two updates)", sent)
 	}
-	t.Logf("over %d blocks: %d attempts for the failing operator (%d sent), %d transaction in all, other operator applied",
+	t.Logf("over %d blocks: %d attempts for the failing operator (%d sent), %d transactions in all, the other operator's two changes applied",
 		e.head()-start, attempts.Load(), sends.Load(), sent)
 }
 
