@@ -23,7 +23,12 @@
 // Provider limits. A range the node refuses as too large ("query exceeds max block range",
 // "more than 10000 results", -32005) is halved, down to one block, and doubles back towards
 // MaxRange after reads succeed. While blocks cannot be read, head-only Batches keep the consumer's
-// head on the node's.
+// head on the node's: after each failed read, at each websocket head while the reads are retried,
+// and once a poll interval during a long backfill.
+//
+// AVS address. RegistryCoordinator.setAVS (AVSUpdated) moves the operator sets the AVS's
+// allocations are keyed by: allocation events are kept for the new address from that log on, and
+// for the old one again if a reorganisation withdraws it.
 //
 // Idle cost. In websocket mode a poll tick reads the head over HTTP only once the subscription has
 // been silent for longer than a block time and a half (configured, or the median interval of its
@@ -31,7 +36,7 @@
 //
 // Reconnection. When the websocket drops or cannot connect, the watcher keeps reading over HTTP
 // every PollInterval and re-establishes the subscription with capped exponential backoff; the
-// first read after it is back (a backfill in MaxRange chunks from the last emitted block) catches
+// first read after it is back (a backfill in log-range chunks from the last emitted block) catches
 // up on whatever the outage hid.
 //
 // Reorganisations. The watcher remembers the hashes of the blocks it emitted up to ReorgWindow
