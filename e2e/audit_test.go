@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
 	"github.com/avs-sync/avs-sync/planner"
@@ -101,6 +102,9 @@ func TestAuditSweepSendsOnlyStale(t *testing.T) {
 			t.Fatalf("%d transactions, want one updateOperators", sent)
 		}
 		r := e.receiptOfNonce(nonce)
+		if n := histogramCount(t, dm.reg, "avssync_gas_estimate_ratio", "kind", "updateOperators"); n != 1 {
+			t.Fatalf("gas_estimate_ratio{kind=updateOperators} holds %d samples, want 1", n)
+		}
 		t.Logf("audit sweep, %d stale: one transaction, %d gas", len(stale), r.GasUsed)
 	})
 }
@@ -122,4 +126,26 @@ func TestAuditWatchQuietDay(t *testing.T) {
 			t.Fatalf("quorum 0 refreshed at %v on a quiet chain", ups)
 		}
 	})
+}
+
+// histogramCount is the sample count of the histogram name in reg with the given label.
+func histogramCount(t *testing.T, reg *prometheus.Registry, name, label, value string) uint64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -74,6 +74,9 @@ type Config struct {
 	// against its weight and sends only what is stale, in the cheapest shape. Deadlines refresh
 	// whole in either mode.
 	SweepMode SweepMode
+	// CostModel, when set, replaces FullQuorumRatio: a quorum is refreshed whole only where the
+	// model predicts that costs less gas than updateOperators of its stale operators.
+	CostModel *CostModel
 	// FullQuorumRatio: when more than this fraction of a quorum's operators are stale, Resolve
 	// refreshes the whole quorum instead (fewer transactions, and it resets the quorum's staleness
 	// clock). 0 means DefaultFullQuorumRatio; 1 or more never escalates.

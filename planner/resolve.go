@@ -57,6 +57,9 @@ type Resolution struct {
 	Stale map[common.Address][]uint8
 	// Membership maps every registered candidate to the quorums in scope it is registered in.
 	Membership map[common.Address][]uint8
+	// Choices are the cost model's comparisons of the two shapes, for quorums where a refresh
+	// could be the cheaper one.
+	Choices []ShapeChoice
 }
 
 // Resolver turns batches into plans by reading the chain. It holds no mutable state and is safe
@@ -68,6 +71,8 @@ type Resolver struct {
 	ratio float64
 	// minChange is the materiality threshold of event-driven candidates; 0 disables the rule.
 	minChange float64
+	// cost, when set, decides escalation by predicted gas instead of ratio.
+	cost *CostModel
 }
 
 // NewResolver returns a resolver reading through r, with cfg's quorum filter and FullQuorumRatio.
@@ -76,7 +81,11 @@ func NewResolver(r StakeReader, cfg Config) *Resolver {
 	if ratio == 0 {
 		ratio = DefaultFullQuorumRatio
 	}
-	return &Resolver{reader: r, filter: newQuorumFilter(cfg.Quorums), ratio: ratio, minChange: cfg.MinStakeChange}
+	if cfg.CostModel != nil {
+		// Below costPrefilter no refresh is cheaper; the set reads follow the same threshold.
+		ratio = costPrefilter
+	}
+	return &Resolver{reader: r, filter: newQuorumFilter(cfg.Quorums), ratio: ratio, minChange: cfg.MinStakeChange, cost: cfg.CostModel}
 }
 
 // Resolve reads the batch's operators and quorums at b.Head and returns the plan worth sending:
@@ -130,12 +139,17 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 				return Plan{}, res, fmt.Errorf("read operator sets at block %d: quorum %d missing", b.Head, q)
 			}
 		}
-		for _, q := range escalate.list() {
-			ops, ok := sets[q]
-			if ok && len(ops) > 0 && float64(staleIn[q]) > rs.ratio*float64(len(ops)) {
-				whole.add(q)
-				res.Escalated++
-			}
+		sizes := make(map[uint8]int, len(sets))
+		for q, ops := range sets {
+			sizes[q] = len(ops)
+		}
+		escalated, err := rs.escalations(ctx, b.Head, escalate.list(), sizes, &staleIn, &res)
+		if err != nil {
+			return Plan{}, res, err
+		}
+		for _, q := range escalated.list() {
+			whole.add(q)
+			res.Escalated++
 		}
 		for _, q := range whole.list() {
 			ops := slices.Clone(sets[q])

@@ -25,6 +25,9 @@ type metrics struct {
 	operatorsUpdated   *prometheus.GaugeVec
 	transactions       *prometheus.CounterVec
 	gasUsed            prometheus.Counter
+	// estimateRatio is gas used over the node's estimate per mined transaction, by kind: how well
+	// estimates (and the cost model fitted from them) predict what a shape costs.
+	estimateRatio *prometheus.HistogramVec
 }
 
 // newMetrics builds the collectors and registers them on reg; a nil reg registers nothing.
@@ -55,6 +58,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name:      "gas_used_total",
 			Help:      "Gas used by mined stake update transactions, reverted ones included.",
 		}),
+		estimateRatio: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: metricsNamespace,
+			Name:      "gas_estimate_ratio",
+			Help:      "Gas used over the node's gas estimate of each mined stake update transaction, by kind (updateOperators, updateOperatorsForQuorum).",
+			Buckets:   []float64{0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 1, 1.02, 1.05, 1.1, 1.2},
+		}, []string{"kind"}),
 	}
 	// Every kind and status from the first scrape, so failure ratios and alerts see 0 rather
 	// than nothing.
@@ -62,11 +71,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		for _, status := range []string{statusSucceed, statusReverted, statusError} {
 			m.transactions.WithLabelValues(kind, status)
 		}
+		m.estimateRatio.WithLabelValues(kind)
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.updateStakeAttempt, m.txReverted, m.operatorsUpdated, m.transactions, m.gasUsed} {
+	for _, c := range []prometheus.Collector{m.updateStakeAttempt, m.txReverted, m.operatorsUpdated, m.transactions, m.gasUsed, m.estimateRatio} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register submitter metrics: %w", err)
 		}

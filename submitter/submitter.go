@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/big"
 	"time"
 
@@ -292,12 +293,15 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
 		tr.Block = receipt.BlockNumber.Uint64()
 	}
 	s.metrics.gasUsed.Add(float64(receipt.GasUsed))
+	if tx.GasEstimate > 0 {
+		s.metrics.estimateRatio.WithLabelValues(tx.Kind).Observe(float64(receipt.GasUsed) / float64(tx.GasEstimate))
+	}
 	status := statusSucceed
 	if receipt.Status != types.ReceiptStatusSuccessful {
 		status = statusReverted
 	}
 	s.log.Info("stake update mined", "kind", tx.Kind, "operators", len(tx.Operators), "quorums", quorumInts(tx.Quorums),
-		"hash", receipt.TxHash, "gas_used", receipt.GasUsed, "gas_estimate", tx.GasEstimate, "block", tr.Block,
+		"hash", receipt.TxHash, "gas_used", receipt.GasUsed, "gas_estimate", tx.GasEstimate, "used_over_estimate", usedOverEstimate(receipt.GasUsed, tx.GasEstimate), "block", tr.Block,
 		"status", status, "reason", reason, "took", time.Since(began).Round(time.Millisecond))
 	s.metrics.transactions.WithLabelValues(tx.Kind, status).Inc()
 	if receipt.Status != types.ReceiptStatusSuccessful {
@@ -360,4 +364,12 @@ func planTxs(plan planner.Plan) []Tx {
 		txs = append(txs, Tx{Kind: KindUpdateOperators, Operators: plan.Operators})
 	}
 	return txs
+}
+
+// usedOverEstimate is gas used over the estimate, rounded for logs; 0 without an estimate.
+func usedOverEstimate(used, estimate uint64) float64 {
+	if estimate == 0 {
+		return 0
+	}
+	return math.Round(1000*float64(used)/float64(estimate)) / 1000
 }

@@ -425,6 +425,10 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
 		"quorums", quorumNumbers(plan), "members_of", ints(append(slices.Clone(b.Members), b.MembersOnly...)), "escalated", res.Escalated)
+	for _, c := range res.Choices {
+		s.log.Info("shape chosen", "quorum", c.Quorum, "operators", c.Operators, "strategies", c.Strategies, "stale", c.Stale,
+			"update_operators_gas", c.UpdateGas, "refresh_gas", c.RefreshGas, "refresh", c.Refresh)
+	}
 	s.metrics.resolved(b, res, s.now())
 	if plan.Empty() {
 		for _, op := range b.Operators {

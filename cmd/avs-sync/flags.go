@@ -111,7 +111,7 @@ type SyncFlags struct {
 	Confirmations           uint64        `name:"confirmations" group:"sync" default:"0" help:"Blocks an event must be buried under before it counts."`
 	StateDir                string        `name:"state-dir" group:"sync" type:"path" placeholder:"DIR" help:"Directory for the checkpoint of the last processed block (empty = no checkpoint)."`
 	GasBudget               uint64        `name:"gas-budget" group:"sync" default:"10000000" help:"Maximum gas of one transaction; larger updates are split."`
-	FullQuorumRatio         float64       `name:"full-quorum-ratio" group:"sync" default:"0.9" help:"Update a whole quorum when more than this share of its operators is stale (it then costs less gas than updating them one by one)."`
+	FullQuorumRatio         float64       `name:"full-quorum-ratio" group:"sync" default:"0" help:"0 (default): refresh a quorum whole only where the gas cost model predicts it is cheaper than updateOperators of its stale operators. A share in (0,1] overrides the model with a fixed ratio: refresh a whole quorum when more than this share of its operators is stale (1 = never)."`
 	DeadlineMargin          uint64        `name:"deadline-margin" group:"sync" default:"300" help:"Blocks before a stale-stakes-forbidden quorum's deadline at which to sweep it."`
 	SleepBeforeFirstSync    time.Duration `name:"sleep-before-first-sync-duration" group:"sync" hidden:"" help:"Wait this long before the first sync."`
 }

@@ -156,6 +156,9 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 		DeadlineMargin:  s.DeadlineMargin,
 		MinStakeChange:  s.MinStakeChange,
 	}
+	if s.FullQuorumRatio == 0 {
+		pc.CostModel = &planner.DefaultCostModel
+	}
 	if !s.FetchQuorumsDynamically && len(s.Quorums) == 0 {
 		return syncer.Config{}, usage(fmt.Errorf("--fetch-quorums-dynamically=false needs --quorums"))
 	}
