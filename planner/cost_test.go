@@ -13,9 +13,9 @@ import (
 func TestCostModel(t *testing.T) {
 	m := DefaultCostModel
 	for _, tt := range []struct {
-		name                      string
+		name                     string
 		operators, strategies, k int
-		refresh                   bool
+		refresh                  bool
 	}{
 		{"quorum 0 (210 x 10), 30 stale", 210, 10, 30, false},
 		{"quorum 0 (210 x 10), 189 stale (the old 0.9 ratio)", 210, 10, 190, false},

@@ -69,6 +69,12 @@ type Config struct {
 	// DeadlineMargin is how many blocks before the deadline a quorum is swept, so the transaction
 	// has time to land; it must be below WithdrawalDelayBlocks.
 	DeadlineMargin uint64
+	// MaxStaleness, when above 0, is the latency budget of a busy AVS: an operator dirtied within
+	// MaxStaleness of the previous change waits with the changes around it and goes out with
+	// them at most MaxStaleness after its change, in fewer transactions; the first change after
+	// a quiet MaxStaleness still goes after Debounce. 0 (default) hands every change out after
+	// Debounce.
+	MaxStaleness time.Duration
 	// SweepMode is what a scheduled or forced sweep does: "" and SweepRefresh refresh every quorum
 	// in scope whole, as the original tool does; SweepAudit reads every operator's stored stake
 	// against its weight and sends only what is stale, in the cheapest shape. Deadlines refresh
@@ -115,6 +121,9 @@ func (c Config) Validate() error {
 	}
 	if c.FullQuorumRatio < 0 || math.IsNaN(c.FullQuorumRatio) {
 		errs = append(errs, fmt.Errorf("full quorum ratio %v is not a fraction", c.FullQuorumRatio))
+	}
+	if c.MaxStaleness < 0 || (c.MaxStaleness > 0 && c.MaxStaleness < c.Debounce) {
+		errs = append(errs, fmt.Errorf("max staleness %s is neither 0 (off) nor at least the debounce %s", c.MaxStaleness, c.Debounce))
 	}
 	if c.SweepMode != "" && c.SweepMode != SweepRefresh && c.SweepMode != SweepAudit {
 		errs = append(errs, fmt.Errorf("sweep mode %q is neither %s nor %s", c.SweepMode, SweepAudit, SweepRefresh))
@@ -190,9 +199,11 @@ type Stats struct {
 // Done, SweepNow) and again at NextWake. To shut down, the owner stops calling Next and waits for
 // the outstanding batches to come back to Done; what is still dirty then is dropped.
 type Planner struct {
-	cfg    Config
-	now    func() time.Time
-	filter quorumFilter
+	// coalesce is the latency budget's state (Config.MaxStaleness); zero when it is off.
+	coalesce coalescer
+	cfg      Config
+	now      func() time.Time
+	filter   quorumFilter
 
 	// registered is the AVS's operator set: the last SetOperators, plus registrations and minus
 	// deregistrations observed since. Events about operators outside it are ignored.
@@ -603,7 +614,7 @@ func (p *Planner) dirtyOperator(op common.Address) {
 	delete(p.heldBack, op)
 	delete(p.failures, op)
 	p.stats.Dirtied++
-	p.addDirty(op, p.now().Add(p.cfg.Debounce))
+	p.addDirty(op, p.dirtyReady(p.now()))
 }
 
 // markReady makes op dirty and ready no later than at.

@@ -39,8 +39,9 @@ type prepared struct {
 	sender *submitter.Sender
 }
 
-// prepare builds the daemon; mode is what its sweeps do ("" = refresh, the original tool's).
-func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, mode planner.SweepMode) (*prepared, error) {
+// prepare builds the daemon; tune, if set, adjusts the planner's configuration (watch's own
+// flags).
+func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, tune func(*planner.Config)) (*prepared, error) {
 	if err := f.Metrics.Validate(); err != nil {
 		return nil, usage(err)
 	}
@@ -59,7 +60,13 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, mode planner
 		return nil, err
 	}
 	cfg.Heartbeat = f.Metrics.Heartbeat()
-	cfg.Planner.SweepMode = mode
+	if tune != nil {
+		tune(&cfg.Planner)
+		if err := cfg.Planner.Validate(); err != nil {
+			ch.Close()
+			return nil, usage(err)
+		}
+	}
 	txm, from, err := sender(ctx, log, ch, f.Signer, f.Sync, reg)
 	if err != nil {
 		ch.Close()
@@ -101,12 +108,16 @@ func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheu
 // WatchCmd is the daemon.
 type WatchCmd struct {
 	daemonFlags
-	SweepMode string `name:"sweep-mode" group:"sync" enum:"audit,refresh" default:"audit" help:"What the periodic sweep does: audit reads every operator's stored stake against its weight (free calls) and sends only what is stale, in the cheapest shape; refresh updates every quorum whole, as the bare command does. Stale-stakes deadlines refresh whole in both."`
+	MaxStaleness time.Duration `name:"max-staleness" group:"sync" default:"0s" help:"Latency budget of a busy AVS (0 = off): a change arriving within this long of the previous one waits with the changes around it, at most this long, and they go out together in fewer transactions; the first change after a quiet period still goes after --debounce."`
+	SweepMode    string        `name:"sweep-mode" group:"sync" enum:"audit,refresh" default:"audit" help:"What the periodic sweep does: audit reads every operator's stored stake against its weight (free calls) and sends only what is stale, in the cheapest shape; refresh updates every quorum whole, as the bare command does. Stale-stakes deadlines refresh whole in both."`
 }
 
 // Run watches the chain until interrupted.
 func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
-	p, err := c.prepare(ctx, log, planner.SweepMode(c.SweepMode))
+	p, err := c.prepare(ctx, log, func(pc *planner.Config) {
+		pc.SweepMode = planner.SweepMode(c.SweepMode)
+		pc.MaxStaleness = c.MaxStaleness
+	})
 	if err != nil {
 		return err
 	}
@@ -154,7 +165,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
 		case <-time.After(d):
 		}
 	}
-	p, err := c.prepare(ctx, log, planner.SweepRefresh)
+	p, err := c.prepare(ctx, log, nil)
 	if err != nil {
 		return err
 	}
@@ -181,7 +192,7 @@ type SweepCmd struct {
 // Run sweeps once.
 func (c *SweepCmd) Run(ctx context.Context, log *slog.Logger) error {
 	f := daemonFlags{Node: c.Node, Contracts: c.Contracts, Signer: c.Signer, Sync: c.Sync}
-	p, err := f.prepare(ctx, log, planner.SweepRefresh)
+	p, err := f.prepare(ctx, log, nil)
 	if err != nil {
 		return err
 	}

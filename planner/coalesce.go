@@ -1,0 +1,36 @@
+package planner
+
+import "time"
+
+// coalescer holds the latency budget's state (Config.MaxStaleness): when changes arrive, and
+// when the group of changes now waiting goes out.
+type coalescer struct {
+	// last is when the last operator was dirtied; zero before the first.
+	last time.Time
+	// release is when the current group goes out; a change before it joins the group, and no
+	// change waits past its own time plus MaxStaleness because release is at most that.
+	release time.Time
+}
+
+// dirtyReady returns when an operator dirtied now may be handed out. Without a budget, after the
+// debounce. With one, a change on a quiet AVS (none in the last MaxStaleness) also goes after the
+// debounce; a change on a busy one joins the waiting group, or starts one that goes out
+// MaxStaleness from now, so that the changes arriving meanwhile share its transactions.
+func (p *Planner) dirtyReady(now time.Time) time.Time {
+	debounced := now.Add(p.cfg.Debounce)
+	budget := p.cfg.MaxStaleness
+	if budget <= 0 {
+		return debounced
+	}
+	c := &p.coalesce
+	busy := !c.last.IsZero() && now.Sub(c.last) < budget
+	c.last = now
+	switch {
+	case now.Before(c.release):
+		return c.release
+	case busy:
+		c.release = now.Add(budget)
+		return c.release
+	}
+	return debounced
+}
