@@ -326,6 +326,31 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	}
 }
 
+// logSetAside says, once, which of an outcome's failed operators and quorums the planner has just
+// set aside.
+func (s *Syncer) logSetAside(p *planner.Planner, res planner.Outcome) {
+	if len(res.FailedOperators) == 0 && len(res.FailedQuorums) == 0 {
+		return
+	}
+	held := p.HeldBack()
+	var ops []common.Address
+	for _, op := range res.FailedOperators {
+		if held[op] == planner.HeldSetAside {
+			ops = append(ops, op)
+		}
+	}
+	var qs []uint8
+	for _, q := range p.SetAsideQuorums() {
+		if slices.Contains(res.FailedQuorums, q) {
+			qs = append(qs, q)
+		}
+	}
+	if len(ops) > 0 || len(qs) > 0 {
+		s.log.Error("updates set aside after failing --retry-sync-n-times times; they wait for a new event or the next sweep",
+			"operators", ops, "quorums", ints(qs), "failures", s.cfg.Planner.MaxFailures)
+	}
+}
+
 // HoldBlocks is how many blocks the loop waits before looking again when fees are above the cap
 // or the sender is out of funds.
 const HoldBlocks = 3
@@ -334,6 +359,7 @@ const HoldBlocks = 3
 // batch that had to wait for fees or funds.
 func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	p.Done(o.batch, o.res)
+	s.logSetAside(p, o.res)
 	s.metrics.settled(o, s.now())
 	if err := s.budget.add(o.gasUsed); err != nil {
 		s.log.Warn("gas budget window not saved; a restart would forget it", "err", err)
