@@ -61,16 +61,28 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
-			name: "lagging backend", converge: 80, maxTxs: 4,
+			name: "lagging backend", converge: 20, maxTxs: 4,
 			run: func(c *chaosRun) {
 				// Every other HTTP request reaches a member 3 blocks behind, as a load balancer
-				// routes them: old head, old nonce, logs missing the newest blocks.
+				// routes them: old head, old nonce, logs missing the newest blocks, "header not
+				// found" for reads at the newest block. Updates land while it lags.
 				var n atomic.Int64
 				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http", PerRequest: true, Match: func(json.RawMessage) bool { return n.Add(1)%2 == 0 }})
 				c.deposit(c.e.ops[0], c.e.ops[1])
-				c.blocks(20)
+				c.note("first deposits fresh %d blocks after them, the member still lagging", c.freshWithin(lagConverge))
 				c.deposit(c.e.ops[2])
-				c.blocks(20)
+				c.note("second deposit fresh %d blocks after it, the member still lagging", c.freshWithin(lagConverge))
+				c.blocks(10)
+				retries, _ := c.proc.metric("avssync_read_retries_total")
+				c.note("%v reads retried at the same block", retries)
+				if retries < 1 {
+					c.e.t.Errorf("avssync_read_retries_total %v: no read met the lagging member", retries)
+				}
+				for _, line := range strings.Split(c.proc.log(), "\n") {
+					if strings.Contains(line, "update failed on the node's side") && strings.Contains(line, "header not found") {
+						c.e.t.Errorf("a read at a block the lagging member lacks failed the update (backoff): %s", line)
+					}
+				}
 			},
 		},
 		{
@@ -337,6 +349,23 @@ func (c *chaosRun) converge() uint64 {
 	}
 	if log := c.proc.log(); strings.Contains(log, "panic") || strings.Contains(log, "goroutine ") {
 		c.e.t.Errorf("panic in the log of %s", c.proc.name)
+	}
+	return blocks
+}
+
+// lagConverge is how many blocks after a deposit its stake must be fresh while a load balancer's
+// member lags: the 3-block debounce, a read retried until the member has the block (3 blocks
+// behind), the transaction and its receipt (seen once the member has its block).
+const lagConverge = 20
+
+// freshWithin waits until every stake is fresh, with faults in place, and fails the row if that
+// took more than limit blocks; it returns the blocks it took.
+func (c *chaosRun) freshWithin(limit uint64) uint64 {
+	c.e.t.Helper()
+	start := c.e.head()
+	blocks := c.waitFresh() - start
+	if blocks > limit {
+		c.e.t.Errorf("stakes fresh %d blocks after the deposit with the fault in place, want at most %d", blocks, limit)
 	}
 	return blocks
 }

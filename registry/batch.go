@@ -22,6 +22,41 @@ const DefaultBatchSize = 500
 // returned nothing. Optional functions are feature-detected this way.
 var ErrAbsent = errors.New("function absent or reverted")
 
+// ErrBlockUnavailable marks a read at a block the answering node does not have: behind a load
+// balancer, a member lagging the one that reported the head answers "header not found", "unknown
+// block" or "missing trie node" for the newest blocks. The same read at the same block succeeds
+// once that member catches up or another member answers.
+var ErrBlockUnavailable = errors.New("block not available on the answering node")
+
+// Reasons a block is unavailable, as BlockUnavailableReason returns them.
+const (
+	// UnavailableBlock: the node does not know the block ("header not found", "unknown block",
+	// "block not found").
+	UnavailableBlock = "unknown_block"
+	// UnavailableState: the node knows the block but lacks its state ("missing trie node").
+	UnavailableState = "missing_state"
+)
+
+// UnavailableReasons lists every BlockUnavailableReason, for metrics initialised at zero.
+var UnavailableReasons = []string{UnavailableBlock, UnavailableState}
+
+// BlockUnavailableReason classifies an error a node gave for a read at a block: UnavailableBlock,
+// UnavailableState, or "" when the error says nothing of the kind (a revert never does, whatever
+// its reason string).
+func BlockUnavailableReason(err error) string {
+	if err == nil || IsRevert(err) {
+		return ""
+	}
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "missing trie node"):
+		return UnavailableState
+	case strings.Contains(msg, "header not found"), strings.Contains(msg, "unknown block"), strings.Contains(msg, "block not found"):
+		return UnavailableBlock
+	}
+	return ""
+}
+
 // call is one eth_call of a batch: the request, then its raw answer or error.
 type call struct {
 	to     common.Address
@@ -77,7 +112,9 @@ type batcher struct {
 }
 
 // exec sends calls at block, filling each call's out or err. The returned error is a transport or
-// batch-level failure; per-call failures (reverts) stay on the calls.
+// batch-level failure; per-call failures (reverts) stay on the calls. A call answered as if the
+// block did not exist fails the whole batch with ErrBlockUnavailable: the request went to a node
+// without that block, and none of its answers can be trusted to be of it.
 func (b *batcher) exec(ctx context.Context, calls []*call, block uint64) error {
 	tag := hexutil.EncodeUint64(block)
 	for start := 0; start < len(calls); start += b.size {
@@ -98,9 +135,15 @@ func (b *batcher) exec(ctx context.Context, calls []*call, block uint64) error {
 		}
 		b.stats.request()
 		if err := b.rpc.BatchCallContext(ctx, elems); err != nil {
+			if BlockUnavailableReason(err) != "" {
+				return fmt.Errorf("batch of %d eth_calls at block %d: %w: %w", len(elems), block, ErrBlockUnavailable, err)
+			}
 			return fmt.Errorf("batch of %d eth_calls at block %d: %w", len(elems), block, err)
 		}
 		for i, e := range elems {
+			if BlockUnavailableReason(e.Error) != "" {
+				return fmt.Errorf("%s: %w: %w", chunk[i].method, ErrBlockUnavailable, e.Error)
+			}
 			chunk[i].err = e.Error
 		}
 	}

@@ -62,3 +62,24 @@ func TestStatsSnapshot(t *testing.T) {
 		t.Fatalf("snapshot %+v", s)
 	}
 }
+
+func TestBlockUnavailableReason(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{codeErr{-32000, "header not found"}, UnavailableBlock},
+		{codeErr{-32000, "unknown block"}, UnavailableBlock},
+		{codeErr{-32000, "Block not found"}, UnavailableBlock},
+		{codeErr{-32000, "missing trie node 1f2e3d (path )"}, UnavailableState},
+		{fmt.Errorf("read stakes at block 9: %w: %w", ErrBlockUnavailable, codeErr{-32000, "header not found"}), UnavailableBlock},
+		{codeErr{3, "execution reverted: unknown block"}, ""},
+		{codeErr{-32000, "nonce too low"}, ""},
+		{errors.New("connection refused"), ""},
+	} {
+		if got := BlockUnavailableReason(tc.err); got != tc.want {
+			t.Errorf("BlockUnavailableReason(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
