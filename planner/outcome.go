@@ -143,9 +143,9 @@ func (p *Planner) Done(b Batch, o Outcome) {
 		}
 	}
 	if b.sweep {
-		p.sweepInFlight = false
+		p.sweep.inFlight = false
 		if o.Err == nil {
-			p.sweepSucceeded(now)
+			p.sweep.succeeded(now)
 		}
 	}
 }

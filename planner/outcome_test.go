@@ -52,8 +52,8 @@ func TestDonePartialSweep(t *testing.T) {
 	if p.updateBlock[0] != testHead || p.updateBlock[1] != 0 {
 		t.Fatalf("update blocks %v, want quorum 0 refreshed at %d only", p.updateBlock, testHead)
 	}
-	if !p.nextSweep.Equal(t0.Add(2 * time.Hour)) {
-		t.Fatalf("next sweep %v, want the schedule to move on", p.nextSweep)
+	if !p.sweep.next.Equal(t0.Add(2 * time.Hour)) {
+		t.Fatalf("next sweep %v, want the schedule to move on", p.sweep.next)
 	}
 	noNext(t, p) // backoff
 	wantWake(t, p, clk.Now().Add(DefaultRetryBackoff))

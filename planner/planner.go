@@ -219,11 +219,9 @@ type Planner struct {
 	// operators only from waiting, so an operator is in at most one outstanding batch.
 	processing map[common.Address]struct{}
 
-	// scheduled holds allocation changes not yet in effect, ordered by the block from which they
-	// count; every entry's block is above head, since AdvanceHead dirties the rest. scheduledKeys
-	// holds exactly the entries of scheduled, so repeats (one per strategy) are stored once.
-	scheduled     schedHeap
-	scheduledKeys map[schedEntry]struct{}
+	// allocations holds allocation changes not yet in effect; every entry's block is above head,
+	// since AdvanceHead releases the rest.
+	allocations allocationSchedule
 	// lookahead is each slashable quorum's stake lookahead in blocks; absent means 0.
 	lookahead map[uint8]uint64
 
@@ -244,13 +242,9 @@ type Planner struct {
 	// since a batch needs a block to be read at.
 	head uint64
 
-	// sweepAnchor is the first scheduled sweep and nextSweep the next one; both are zero when
-	// SyncInterval is 0. Sweeps fall on sweepAnchor + k*SyncInterval.
-	sweepAnchor, nextSweep time.Time
-	// sweepForced is set by SweepNow and cleared when a sweep succeeds.
-	sweepForced bool
-	// sweepInFlight is set while the batch carrying a sweep is outstanding; no other sweep starts.
-	sweepInFlight bool
+	// sweep is the periodic sweep's schedule; its inFlight is set exactly while a batch with sweep
+	// set is outstanding.
+	sweep sweepClock
 
 	// failures counts each operator's consecutive failed updates, below MaxFailures; an entry is
 	// dropped when its update lands, when it is set aside, or when a sweep is handed out.
@@ -323,7 +317,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		registered:     make(map[common.Address]struct{}),
 		dirty:          make(map[common.Address]*dirtyOp),
 		processing:     make(map[common.Address]struct{}),
-		scheduledKeys:  make(map[schedEntry]struct{}),
+		allocations:    newAllocationSchedule(),
 		lookahead:      make(map[uint8]uint64),
 		dirtyQuorums:   make(map[uint8]dirtyQuorum),
 		updateBlock:    make(map[uint8]uint64),
@@ -331,15 +325,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		quorumFailures: make(map[uint8]int),
 		heldBack:       make(map[common.Address]string),
 	}
-	if cfg.SyncInterval > 0 {
-		start := now()
-		if cfg.FirstSyncTime.IsSet() {
-			p.sweepAnchor = cfg.FirstSyncTime.Next(start)
-		} else {
-			p.sweepAnchor = start.Add(cfg.SyncInterval)
-		}
-		p.nextSweep = p.sweepAnchor
-	}
+	p.sweep = newSweepClock(cfg.SyncInterval, cfg.FirstSyncTime, now())
 	return p
 }
 
@@ -468,10 +454,8 @@ func (p *Planner) Observe(ev watcher.Event) {
 // count. A lower head (after a reorg) is taken as is.
 func (p *Planner) AdvanceHead(block uint64) {
 	p.head = block
-	for len(p.scheduled) > 0 && p.scheduled[0].block <= block {
-		e := heap.Pop(&p.scheduled).(schedEntry)
-		delete(p.scheduledKeys, e)
-		p.dirtyOperator(e.op)
+	for _, op := range p.allocations.release(block) {
+		p.dirtyOperator(op)
 	}
 }
 
@@ -512,10 +496,10 @@ func (p *Planner) Next() (Batch, bool) {
 	free := p.inScope().minus(p.processingQuorums)
 	if p.budgetExhausted {
 		// Over the gas budget only deadline refreshes go out; the sweep waits for the budget.
-	} else if p.sweepDue(now) {
+	} else if p.sweep.due(now) {
 		// A quorum already in an outstanding batch is being refreshed whole there.
 		if free.empty() {
-			p.sweepSucceeded(now)
+			p.sweep.succeeded(now)
 		} else {
 			if p.cfg.SweepMode == SweepAudit {
 				members = members.union(free)
@@ -523,7 +507,7 @@ func (p *Planner) Next() (Batch, bool) {
 				qs = qs.union(free)
 			}
 			b.sweep = true
-			p.sweepInFlight = true
+			p.sweep.inFlight = true
 			b.Reason = moreUrgent(b.Reason, ReasonSweep)
 		}
 	}
@@ -573,12 +557,8 @@ func (p *Planner) NextWake() (time.Time, bool) {
 			consider(d.ready)
 		}
 	}
-	if !p.sweepInFlight && !p.budgetExhausted {
-		if p.sweepForced {
-			consider(p.now())
-		} else if p.cfg.SyncInterval > 0 {
-			consider(p.nextSweep)
-		}
+	if at, ok := p.sweep.wake(p.now()); ok && !p.budgetExhausted {
+		consider(at)
 	}
 	if !p.deadlinesDue(p.inScope().minus(p.processingQuorums).minus(p.retrying())).empty() {
 		consider(p.now())
@@ -595,7 +575,7 @@ func (p *Planner) Stats() Stats {
 	s.Registered = len(p.registered)
 	s.Dirty = len(p.dirty)
 	s.Processing = len(p.processing)
-	s.Scheduled = len(p.scheduled)
+	s.Scheduled = p.allocations.len()
 	return s
 }
 

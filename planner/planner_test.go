@@ -163,11 +163,11 @@ func checkInvariants(t *testing.T, p *Planner) {
 			t.Fatalf("waiting is not a heap at %d", i)
 		}
 	}
-	if len(p.scheduled) != len(p.scheduledKeys) {
-		t.Fatalf("scheduled holds %d entries, scheduledKeys %d", len(p.scheduled), len(p.scheduledKeys))
+	if len(p.allocations.entries) != len(p.allocations.keys) {
+		t.Fatalf("scheduled holds %d entries, keys %d", len(p.allocations.entries), len(p.allocations.keys))
 	}
-	for _, e := range p.scheduled {
-		if _, ok := p.scheduledKeys[e]; !ok {
+	for _, e := range p.allocations.entries {
+		if _, ok := p.allocations.keys[e]; !ok {
 			t.Fatalf("scheduled entry %v missing from keys", e)
 		}
 		if e.block <= p.head {
@@ -618,8 +618,8 @@ func TestSweepSkipsQuorumsInFlight(t *testing.T) {
 	wantMembers(t, mustNext(t, p), 0, 1)
 	clk.Set(t0.Add(2 * time.Hour))
 	noNext(t, p)
-	if p.sweepInFlight || !p.nextSweep.Equal(t0.Add(3*time.Hour)) {
-		t.Fatalf("sweep in flight %v, next %v; want a completed sweep, next at %v", p.sweepInFlight, p.nextSweep, t0.Add(3*time.Hour))
+	if p.sweep.inFlight || !p.sweep.next.Equal(t0.Add(3*time.Hour)) {
+		t.Fatalf("sweep in flight %v, next %v; want a completed sweep, next at %v", p.sweep.inFlight, p.sweep.next, t0.Add(3*time.Hour))
 	}
 }
 

@@ -11,9 +11,8 @@ import (
 )
 
 // The time- and block-based schedule of the Planner: allocation changes that count at a later
-// block, the periodic sweep, and the staleness deadlines of AVSs that forbid stale stakes. Its
-// state lives in the Planner's fields scheduled, scheduledKeys, lookahead, updateBlock,
-// sweepAnchor, nextSweep, sweepForced and sweepInFlight, whose invariants are written there.
+// block (allocationSchedule), the periodic sweep (sweepClock), and the staleness deadlines of AVSs
+// that forbid stale stakes (from the Planner's updateBlock and head).
 
 // SetLookahead records a slashable quorum's stake lookahead: its stakes count allocations as of
 // block.number + blocks, so an allocation change matters that many blocks before it takes effect.
@@ -24,7 +23,7 @@ func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.updateBlo
 
 // SweepNow forces a sweep of every quorum in scope at the next call to Next. It does not move the
 // schedule of later sweeps.
-func (p *Planner) SweepNow() { p.sweepForced = true }
+func (p *Planner) SweepNow() { p.sweep.forced = true }
 
 // schedule dirties the operator of an allocation change once the change counts for its quorum:
 // lookahead blocks before it takes effect. The entry is kept even for an operator not registered
@@ -47,34 +46,11 @@ func (p *Planner) schedule(ev watcher.Event) {
 			dueNow = true
 			continue
 		}
-		e := schedEntry{block: due, op: ev.Operator}
-		if _, ok := p.scheduledKeys[e]; ok {
-			continue
-		}
-		p.scheduledKeys[e] = struct{}{}
-		heap.Push(&p.scheduled, e)
+		p.allocations.add(due, ev.Operator)
 	}
 	if dueNow {
 		p.dirtyOperator(ev.Operator)
 	}
-}
-
-// sweepDue reports whether a sweep should start now.
-func (p *Planner) sweepDue(now time.Time) bool {
-	if p.sweepInFlight {
-		return false
-	}
-	return p.sweepForced || (p.cfg.SyncInterval > 0 && !now.Before(p.nextSweep))
-}
-
-// sweepSucceeded ends a sweep: the next one is the first scheduled instant after now.
-func (p *Planner) sweepSucceeded(now time.Time) {
-	p.sweepForced = false
-	if p.cfg.SyncInterval <= 0 || now.Before(p.sweepAnchor) {
-		return
-	}
-	periods := now.Sub(p.sweepAnchor)/p.cfg.SyncInterval + 1
-	p.nextSweep = p.sweepAnchor.Add(periods * p.cfg.SyncInterval)
 }
 
 // deadlinesDue returns the quorums in among whose staleness deadline the head has reached.
@@ -103,6 +79,101 @@ func (p *Planner) deadline(q uint8) uint64 {
 	}
 	return d - p.cfg.DeadlineMargin
 }
+
+// sweepClock is the schedule of periodic sweeps. With an interval, sweeps fall on anchor +
+// k*interval and next is the first of them not yet swept; without one both are zero and only
+// forced sweeps run. forced is set by SweepNow and cleared when a sweep succeeds; inFlight is set
+// while a sweep is outstanding, and no other starts then.
+type sweepClock struct {
+	interval     time.Duration
+	anchor, next time.Time
+	forced       bool
+	inFlight     bool
+}
+
+// newSweepClock starts the schedule at start: the first sweep at first's next time of day if set,
+// else one interval later.
+func newSweepClock(interval time.Duration, first TimeOfDay, start time.Time) sweepClock {
+	c := sweepClock{interval: interval}
+	if interval <= 0 {
+		return c
+	}
+	if first.IsSet() {
+		c.anchor = first.Next(start)
+	} else {
+		c.anchor = start.Add(interval)
+	}
+	c.next = c.anchor
+	return c
+}
+
+// due reports whether a sweep should start now.
+func (c *sweepClock) due(now time.Time) bool {
+	if c.inFlight {
+		return false
+	}
+	return c.forced || (c.interval > 0 && !now.Before(c.next))
+}
+
+// succeeded ends a sweep: the next one is the first scheduled instant after now, so a sweep that
+// overran a slot skips it rather than sweeping twice in a row.
+func (c *sweepClock) succeeded(now time.Time) {
+	c.forced = false
+	if c.interval <= 0 || now.Before(c.anchor) {
+		return
+	}
+	periods := now.Sub(c.anchor)/c.interval + 1
+	c.next = c.anchor.Add(periods * c.interval)
+}
+
+// wake is when the next sweep may start, if one is scheduled or forced and none is in flight.
+func (c *sweepClock) wake(now time.Time) (time.Time, bool) {
+	switch {
+	case c.inFlight:
+		return time.Time{}, false
+	case c.forced:
+		return now, true
+	case c.interval > 0:
+		return c.next, true
+	}
+	return time.Time{}, false
+}
+
+// allocationSchedule holds operators to dirty once the head reaches a block. keys holds exactly
+// the entries of entries, so repeats (one event per strategy) are stored once.
+type allocationSchedule struct {
+	entries schedHeap
+	keys    map[schedEntry]struct{}
+}
+
+func newAllocationSchedule() allocationSchedule {
+	return allocationSchedule{keys: make(map[schedEntry]struct{})}
+}
+
+// add schedules op for block, once.
+func (s *allocationSchedule) add(block uint64, op common.Address) {
+	e := schedEntry{block: block, op: op}
+	if _, ok := s.keys[e]; ok {
+		return
+	}
+	s.keys[e] = struct{}{}
+	heap.Push(&s.entries, e)
+}
+
+// release removes and returns the operators due at or before head, in block order (an operator
+// may come twice).
+func (s *allocationSchedule) release(head uint64) []common.Address {
+	var out []common.Address
+	for len(s.entries) > 0 && s.entries[0].block <= head {
+		e := heap.Pop(&s.entries).(schedEntry)
+		delete(s.keys, e)
+		out = append(out, e.op)
+	}
+	return out
+}
+
+// len is the number of entries waiting.
+func (s *allocationSchedule) len() int { return len(s.entries) }
 
 // schedEntry is an operator to dirty once the head reaches block.
 type schedEntry struct {
