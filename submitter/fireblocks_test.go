@@ -94,8 +94,9 @@ func (f *fakeFireblocks) serve(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		tx := &fakeTx{id: fmt.Sprint(len(f.txs) + 1), status: fireblocks.PendingAuthorization, req: req}
 		f.txs = append(f.txs, tx)
+		res := fireblocks.TransactionResponse{ID: tx.id, Status: tx.status}
 		f.mu.Unlock()
-		reply(fireblocks.TransactionResponse{ID: tx.id, Status: tx.status})
+		reply(res)
 	case r.Method == http.MethodPost && strings.HasSuffix(path, "/cancel"):
 		id := strings.TrimSuffix(strings.TrimPrefix(path, "/v1/transactions/"), "/cancel")
 		f.mu.Lock()
@@ -326,4 +327,54 @@ func TestFireblocksApprovalPastTimeout(t *testing.T) {
 			t.Fatalf("stake not updated: %+v", s[0])
 		}
 	})
+}
+
+// A Fireblocks transaction rejected by policy ends the send with an error; no second one is
+// created in its place.
+func TestFireblocksRejected(t *testing.T) {
+	fireblocks.AssetIDByChain[devnet.ChainID] = devnetAsset
+	t.Cleanup(func() { delete(fireblocks.AssetIDByChain, devnet.ChainID) })
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "fireblocks.pem")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fake, srv := newFakeFireblocks(t, e.client, e.d.Key(senderKey), e.c.RegistryCoordinator)
+	s, from, err := submitter.NewTxManager(ctx, submitter.SignerConfig{
+		Fireblocks:          submitter.FireblocksConfig{Enabled: true, APIKey: "key", APISecretPath: secret, BaseURL: srv.URL, VaultAccountName: "avs-sync", Timeout: 10 * time.Second},
+		ReceiptPollInterval: 20 * time.Millisecond,
+	}, e.client, big.NewInt(devnet.ChainID), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := submitter.New(submitter.Config{Timeout: 30 * time.Second}, e.client, s, from, e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+		done <- err
+	}()
+	waitUntil(t, ctx, "the Fireblocks transaction", func() bool { c, _, _ := fake.counts(); return c == 1 })
+	fake.mu.Lock()
+	fake.txs[0].status = fireblocks.Rejected
+	fake.mu.Unlock()
+	err = <-done
+	if err == nil || !strings.Contains(err.Error(), "REJECTED") {
+		t.Fatalf("err = %v, want the rejection", err)
+	}
+	if c, _, _ := fake.counts(); c != 1 {
+		t.Fatalf("%d Fireblocks transactions created, want 1", c)
+	}
+	t.Logf("rejected: %v", err)
 }

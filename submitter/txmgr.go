@@ -310,9 +310,13 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 				}
 				return r, nil
 			case errors.Is(err, errDead):
-				s.log.Warn("Fireblocks transaction will not be mined", "id", a.ID, "err", err)
 				a.Dead = true
 				s.persist()
+				if a.Work == work {
+					// Rejected, failed or cancelled outside avs-sync: creating another at once
+					// would only repeat it. The caller retries with its backoff.
+					return nil, fmt.Errorf("transaction %s at nonce %d: %w", a.ID, nonce, err)
+				}
 			}
 		}
 		if mined > nonce {
