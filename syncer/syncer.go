@@ -471,8 +471,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		return o
 	}
 	s.partsOutcome(&o, b, sent)
-	var landed planner.Plan
-	landed.Reason = plan.Reason
+	landed := planner.Plan{Reason: plan.Reason}
 	for _, tx := range sent.Mined() {
 		o.block = max(o.block, tx.Block)
 		o.mined++
@@ -484,7 +483,13 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		}
 	}
 	o.gasUsed = sent.GasUsed()
-	s.metrics.updated(landed, b.Operators, s.now(), o.block)
+	// Operators whose update did not land keep their first event for the retry's latency.
+	again := make(map[common.Address]bool)
+	for _, op := range append(slices.Clone(o.res.FailedOperators), o.res.WaitingOperators...) {
+		again[op] = true
+	}
+	checked := slices.DeleteFunc(slices.Clone(b.Operators), func(op common.Address) bool { return again[op] })
+	s.metrics.updated(landed, checked, s.now(), o.block)
 	if err != nil {
 		s.log.Warn("stake update partly failed; the failed parts are retried on their own", "reason", b.Reason,
 			"mined_txs", o.mined, "txs", len(sent.Txs), "failed_operators", len(o.res.FailedOperators),
