@@ -86,6 +86,23 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
+			name: "every HTTP request to a member 3 blocks behind", converge: 20, maxTxs: 4,
+			run: func(c *chaosRun) {
+				// A load balancer that keeps the connection on its lagging member: every HTTP read
+				// is 3 blocks old while the websocket's heads are new.
+				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http"})
+				c.deposit(c.e.ops[3])
+				c.note("deposit fresh %d blocks after it, the member still lagging", c.freshWithin(lagConverge))
+				c.deposit(c.e.ops[0], c.e.ops[2])
+				c.note("deposits fresh %d blocks after them, the member still lagging", c.freshWithin(lagConverge))
+				retries, _ := c.proc.metric("avssync_read_retries_total")
+				c.note("%v reads retried at the same block", retries)
+				if retries < 1 {
+					c.e.t.Errorf("avssync_read_retries_total %v: no read met the lagging member", retries)
+				}
+			},
+		},
+		{
 			name: "node stops producing blocks", converge: 30, maxTxs: 2,
 			run: func(c *chaosRun) {
 				c.deposit(c.e.ops[3])
