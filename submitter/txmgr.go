@@ -325,17 +325,8 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 			s.persist()
 			return nil, errNonceTaken
 		}
-		if !s.b.managesNonce() && !s.now().Before(nextBump) {
-			// Re-price once the latest attempt waited the resubmission timeout; at once when the
-			// pool holds only something unknown and the caps allowed no replacement before.
-			if last := rec.last(); last == nil || s.now().Sub(last.At) >= s.cfg.resubmission() {
-				return nil, errResubmit
-			}
-		}
-		if last := rec.last(); last != nil && s.b.managesNonce() && !s.now().Before(nextBump) && s.now().Sub(last.At) >= s.cfg.resubmission() {
-			if _, err := s.b.receipt(ctx, last.ID); errors.Is(err, errPending) {
-				return nil, errResubmit // broadcast and unmined: a replacement names its hash
-			}
+		if s.resubmissionDue(ctx, rec, nextBump) {
+			return nil, errResubmit
 		}
 		select {
 		case <-ctx.Done():
@@ -344,6 +335,28 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 		case <-t.C:
 		}
 	}
+}
+
+// resubmissionDue reports whether the latest attempt at rec has waited the resubmission timeout
+// (and the caps allowed a replacement at nextBump). With no live attempt (the pool holds
+// something unknown) it is due at once. A Fireblocks attempt is replaced only once broadcast:
+// until then it has no hash for a replacement to name.
+func (s *Sender) resubmissionDue(ctx context.Context, rec *nonceRecord, nextBump time.Time) bool {
+	if s.now().Before(nextBump) {
+		return false
+	}
+	last := rec.last()
+	if last == nil {
+		return !s.b.managesNonce()
+	}
+	if s.now().Sub(last.At) < s.cfg.resubmission() {
+		return false
+	}
+	if !s.b.managesNonce() {
+		return true
+	}
+	_, err := s.b.receipt(ctx, last.ID)
+	return errors.Is(err, errPending)
 }
 
 // cancelUnbroadcast withdraws the live Fireblocks attempts of rec still awaiting approval, on a
