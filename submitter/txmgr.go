@@ -452,12 +452,11 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read nonce of %s: %w", s.from, err)
 	}
-	if s.b.managesNonce() {
-		return n, nil
-	}
 	changed := false
-	for k := range s.sent {
-		if k < n {
+	for k, rec := range s.sent {
+		// Fireblocks picks its own nonces: a record below is kept while an attempt in it may
+		// still be approved and mined.
+		if k < n && (!s.b.managesNonce() || rec.last() == nil) {
 			delete(s.sent, k)
 			changed = true
 		}
