@@ -28,6 +28,21 @@ type HealthLimits struct {
 	MaxLoopStall time.Duration
 }
 
+// The loop goroutine itself waits on the node in one turn for at most the reload of quorums,
+// operators and pending allocations (loadReads reads) and the pending allocations of late
+// registrants (lateReads), each bounded by Config.ReadTimeout; updates run beside it.
+const (
+	loadReads = 5
+	lateReads = 3
+)
+
+// LoopReadBound is the longest the loop can go without running while the node is slow to answer,
+// given the read timeout. MaxLoopStall must be above it, or a slow node would count as a wedged
+// loop and /healthz would restart a working process.
+func LoopReadBound(readTimeout time.Duration) time.Duration {
+	return (loadReads + lateReads) * readTimeout
+}
+
 // Automatic head age limit: a few block times, never so short that a missed slot or two flips
 // readiness.
 const (

@@ -562,7 +562,7 @@ func (s *Syncer) readContext(ctx context.Context, n int) (context.Context, conte
 // load reads the head, the quorums and the operators in scope (registered, and in --operators if
 // given) into p.
 func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common.Address, error) {
-	ctx, cancel := s.readContext(ctx, 5)
+	ctx, cancel := s.readContext(ctx, loadReads)
 	defer cancel()
 	head, err := s.head.BlockNumber(ctx)
 	if err != nil {

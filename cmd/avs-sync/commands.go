@@ -45,6 +45,9 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, tune func(*p
 	if err := f.Metrics.Validate(); err != nil {
 		return nil, usage(err)
 	}
+	if err := f.Metrics.allowsReads(f.Node.ReaderTimeoutDuration); err != nil {
+		return nil, usage(err)
+	}
 	reg := newRegistry()
 	ch, err := connect(ctx, log, f.Node, f.Contracts, reg)
 	if err != nil {

@@ -141,6 +141,15 @@ func (m MetricsFlags) Validate() error {
 	return nil
 }
 
+// allowsReads checks that --max-loop-stall leaves the loop time for its longest wait on a slow node
+// (syncer.LoopReadBound): with less, a slow node would fail /healthz and restart a working process.
+func (m MetricsFlags) allowsReads(readTimeout time.Duration) error {
+	if bound := syncer.LoopReadBound(readTimeout); m.MaxLoopStall > 0 && m.MaxLoopStall <= bound {
+		return fmt.Errorf("--max-loop-stall %s must be above %s: the loop may wait 8 × --reader-timeout-duration on a slow node", m.MaxLoopStall, bound)
+	}
+	return nil
+}
+
 // Limits are the health bounds of a daemon that waits for confirmations and, with ws, follows
 // a websocket subscription.
 func (m MetricsFlags) Limits(confirmations uint64, ws bool) syncer.HealthLimits {

@@ -33,3 +33,25 @@ func TestNodeFlagsLimits(t *testing.T) {
 		}
 	}
 }
+
+// /healthz must not fail while the loop waits, within its read timeouts, on a slow node.
+func TestLoopStallAllowsReads(t *testing.T) {
+	for _, tt := range []struct {
+		stall, read time.Duration
+		ok          bool
+	}{
+		{2 * time.Minute, 5 * time.Second, true},
+		{2 * time.Minute, 15 * time.Second, false},
+		{41 * time.Second, 5 * time.Second, true},
+		{40 * time.Second, 5 * time.Second, false},
+		{0, time.Hour, true}, // the check is off
+	} {
+		err := MetricsFlags{MaxLoopStall: tt.stall}.allowsReads(tt.read)
+		if (err == nil) != tt.ok {
+			t.Errorf("--max-loop-stall %v with --reader-timeout-duration %v: %v, want ok %v", tt.stall, tt.read, err, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--max-loop-stall") {
+			t.Errorf("error %q does not name the flag", err)
+		}
+	}
+}
