@@ -32,15 +32,16 @@ type Outcome struct {
 	// is taken back, ready at once, without counting a failure against the work; the owner backs
 	// off before the next batch.
 	Err error
-	// FailedOperators and FailedQuorums were sent (or estimated) and did not land: reverted, too
-	// large, not mined. Each is taken back after a backoff that grows with its consecutive
-	// failures; after Config.MaxFailures it is set aside until a new event for it or the next
-	// sweep. A failed quorum refresh comes back as MembersOnly first, then as a refresh.
+	// FailedOperators and FailedQuorums did not land by their own doing: they revert (mined or in
+	// their estimate) or are too large. Each is taken back after a backoff that grows with its
+	// consecutive failures; after Config.MaxFailures it is set aside until a new event for it or
+	// the next sweep. A failed quorum refresh comes back as MembersOnly first, then as a refresh.
 	FailedOperators []common.Address
 	FailedQuorums   []uint8
-	// WaitingOperators and WaitingQuorums were not sent for a reason that is not theirs (fees above
-	// the cap, no funds, or a quorum refresh that failed around them): taken back, ready at once,
-	// not counted. The owner decides when to ask Next again.
+	// WaitingOperators and WaitingQuorums did not land for a reason that is not theirs (fees above
+	// the cap, no funds, the node refused or dropped the send, shutdown, or a quorum refresh that
+	// failed around them): taken back, ready at once, not counted. The owner decides when to ask
+	// Next again.
 	WaitingOperators []common.Address
 	WaitingQuorums   []uint8
 	// Immaterial are operators of the batch the materiality rule left to the sweep.

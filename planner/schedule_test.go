@@ -18,7 +18,7 @@ func TestSweepClock(t *testing.T) {
 		t.Fatalf("wake %v %v, want %v", at, ok, t0.Add(interval))
 	}
 	c.inFlight = true
-	if c.due(t0.Add(5*interval)) {
+	if c.due(t0.Add(5 * interval)) {
 		t.Fatal("a sweep due while one is in flight")
 	}
 	if _, ok := c.wake(t0); ok {
@@ -40,7 +40,7 @@ func TestSweepClock(t *testing.T) {
 	}
 
 	off := newSweepClock(0, TimeOfDay{}, t0)
-	if off.due(t0.Add(1000*interval)) {
+	if off.due(t0.Add(1000 * interval)) {
 		t.Fatal("a sweep due without an interval")
 	}
 	if _, ok := off.wake(t0); ok {
