@@ -292,6 +292,19 @@ func TestFireblocksApprovalPastTimeout(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want the writer timeout", err)
 		}
+		// Another user of the vault moves its nonce meanwhile.
+		k := e.d.Key(senderKey)
+		vault := crypto.PubkeyToAddress(k.PublicKey)
+		n, err := e.client.PendingNonceAt(ctx, vault)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := types.MustSignNewTx(k, types.LatestSignerForChainID(big.NewInt(devnet.ChainID)), &types.DynamicFeeTx{
+			ChainID: big.NewInt(devnet.ChainID), Nonce: n, GasTipCap: big.NewInt(params.GWei), GasFeeCap: big.NewInt(10 * params.GWei), Gas: 21_000, To: &vault})
+		if err := e.client.SendTransaction(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		waitReceipt(t, ctx, e.client, other.Hash())
 		// The retry finds the first still pending and waits for it rather than creating another.
 		done := make(chan error, 1)
 		var res submitter.Result

@@ -92,6 +92,9 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 		if err != nil {
 			return nil, err
 		}
+		if k, ok := s.pendingElsewhere(ctx, nonce, work); ok {
+			nonce = k // follow the Fireblocks transaction already doing this work
+		}
 		rec := s.sent[nonce]
 		if rec != nil && s.b.managesNonce() && rec.last() == nil {
 			delete(s.sent, nonce) // every Fireblocks attempt there was cancelled or failed
@@ -169,6 +172,29 @@ func (s *Sender) pendingWork(nonce uint64, work common.Hash) bool {
 		}
 	}
 	return false
+}
+
+// pendingElsewhere finds, for Fireblocks, a record under another key than nonce (the sender's
+// nonce moved since it was made) holding a live attempt of work that may still be mined: the
+// send follows it instead of creating a second Fireblocks transaction for the same work.
+func (s *Sender) pendingElsewhere(ctx context.Context, nonce uint64, work common.Hash) (uint64, bool) {
+	if !s.b.managesNonce() {
+		return 0, false
+	}
+	for k, rec := range s.sent {
+		if k == nonce {
+			continue
+		}
+		for _, a := range rec.live() {
+			if a.Work != work {
+				continue
+			}
+			if _, err := s.b.receipt(ctx, a.ID); errors.Is(err, errNotBroadcast) || errors.Is(err, errPending) {
+				return k, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // pendingApproval reports whether a live Fireblocks attempt of rec is not yet broadcast.
