@@ -89,9 +89,10 @@ func TestDeployMetricsExported(t *testing.T) {
 	p.stop()
 }
 
-// A real Prometheus scrapes the binary with the shipped rules (the stale-stakes bound and its
-// `for` shortened) and the stale-stakes alert fires for quorum 0 while a fee cap below the base
-// fee holds an update back; it is quiet before.
+// A real Prometheus scrapes the binary with the shipped rules (the stale-stakes bound and some
+// `for`s shortened): the stale-stakes alert fires for quorum 0 while a fee cap below the base fee
+// holds an update back, and is quiet before; the fee-cap alert fires beside it; the process-down
+// alert fires once the binary stops, and not before.
 func TestPrometheusStaleStakesAlert(t *testing.T) {
 	promBin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -117,7 +118,12 @@ func TestPrometheusStaleStakesAlert(t *testing.T) {
 	const staleBound = 2 // seconds; 3600 in the shipped rule
 	dir := t.TempDir()
 	rulesPath := filepath.Join(dir, "alerts.yml")
-	if err := os.WriteFile(rulesPath, testRules(t, "AvsSyncStakesStale", staleBound, "1s"), 0o644); err != nil {
+	rules := testRules(t, map[string]override{
+		"AvsSyncStakesStale":    {threshold: staleBound, forDur: "1s"},
+		"AvsSyncFeeCapBlocking": {forDur: "1s"},
+		"AvsSyncDown":           {forDur: "1s"},
+	})
+	if err := os.WriteFile(rulesPath, rules, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	config := fmt.Sprintf(`global:
@@ -168,7 +174,8 @@ scrape_configs:
 		v, ok := promQuery(api, `avssync_stale_seconds{quorum="0"}`)
 		return ok && v == "0"
 	})
-	if a := alertState(t, api, "AvsSyncStakesStale"); a != "" {
+	quorum0 := map[string]string{"quorum": "0"}
+	if a := alertState(t, api, "AvsSyncStakesStale", quorum0); a != "" {
 		t.Fatalf("AvsSyncStakesStale is %s before any stake changed", a)
 	}
 
@@ -178,7 +185,7 @@ scrape_configs:
 	}
 	deposited := time.Now()
 	e.waitFor("AvsSyncStakesStale firing", 90*time.Second, func() bool {
-		return alertState(t, api, "AvsSyncStakesStale") == "firing"
+		return alertState(t, api, "AvsSyncStakesStale", quorum0) == "firing"
 	})
 	t.Logf("AvsSyncStakesStale fired %v after the deposit (bound %d s, for 1 s, scrape and evaluation every 1 s)",
 		time.Since(deposited).Round(100*time.Millisecond), staleBound)
@@ -188,12 +195,28 @@ scrape_configs:
 	if v, ok := promQuery(api, `avssync_fee_cap_blocked`); !ok || v != "1" {
 		t.Errorf("avssync_fee_cap_blocked %q, want 1 while the update waits", v)
 	}
+	e.waitFor("AvsSyncFeeCapBlocking firing", 30*time.Second, func() bool {
+		return alertState(t, api, "AvsSyncFeeCapBlocking", map[string]string{"instance": target}) == "firing"
+	})
+	if a := alertState(t, api, "AvsSyncDown", nil); a != "" {
+		t.Fatalf("AvsSyncDown is %s while avs-sync runs", a)
+	}
+	// Stopped, the process-down rule selects the scrape job by its name and fires.
 	p.stop()
+	e.waitFor("AvsSyncDown firing", 30*time.Second, func() bool {
+		return alertState(t, api, "AvsSyncDown", map[string]string{"job": "avs-sync", "instance": target}) == "firing"
+	})
 }
 
-// testRules is alerts.yml with one rule's threshold (the number after its final >) and `for`
-// replaced, every other rule as shipped.
-func testRules(t *testing.T, alert string, threshold float64, forDur string) []byte {
+// override shortens one rule for a test: its bound (when threshold is above 0) and its `for`.
+type override struct {
+	threshold float64
+	forDur    string
+}
+
+// testRules is alerts.yml with the overridden rules' thresholds (the number after the final >)
+// and `for` replaced, every other rule as shipped.
+func testRules(t *testing.T, overrides map[string]override) []byte {
 	t.Helper()
 	raw, _ := alertRules(t)
 	var doc yaml.Node
@@ -201,7 +224,7 @@ func testRules(t *testing.T, alert string, threshold float64, forDur string) []b
 		t.Fatal(err)
 	}
 	bound := regexp.MustCompile(`>\s*[0-9.e+]+\s*$`)
-	found := false
+	found := map[string]bool{}
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.MappingNode {
@@ -209,13 +232,20 @@ func testRules(t *testing.T, alert string, threshold float64, forDur string) []b
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				fields[n.Content[i].Value] = n.Content[i+1]
 			}
-			if a := fields["alert"]; a != nil && a.Value == alert {
-				found = true
-				if !bound.MatchString(fields["expr"].Value) {
-					t.Fatalf("rule %s: no `> number` bound at the end of %q", alert, fields["expr"].Value)
+			if a := fields["alert"]; a != nil {
+				if o, ok := overrides[a.Value]; ok {
+					found[a.Value] = true
+					if o.threshold > 0 {
+						if !bound.MatchString(fields["expr"].Value) {
+							t.Fatalf("rule %s: no `> number` bound at the end of %q", a.Value, fields["expr"].Value)
+						}
+						fields["expr"].Value = bound.ReplaceAllString(fields["expr"].Value, fmt.Sprintf("> %g", o.threshold))
+					}
+					if fields["for"] == nil {
+						t.Fatalf("rule %s has no for", a.Value)
+					}
+					fields["for"].Value = o.forDur
 				}
-				fields["expr"].Value = bound.ReplaceAllString(fields["expr"].Value, fmt.Sprintf("> %g", threshold))
-				fields["for"].Value = forDur
 			}
 		}
 		for _, c := range n.Content {
@@ -223,8 +253,10 @@ func testRules(t *testing.T, alert string, threshold float64, forDur string) []b
 		}
 	}
 	walk(&doc)
-	if !found {
-		t.Fatalf("no rule %s in alerts.yml", alert)
+	for alert := range overrides {
+		if !found[alert] {
+			t.Fatalf("no rule %s in alerts.yml", alert)
+		}
 	}
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
@@ -254,8 +286,8 @@ func promQuery(api, q string) (string, bool) {
 	return v, true
 }
 
-// alertState returns the state (pending, firing) of the named alert for quorum 0, or "".
-func alertState(t *testing.T, api, name string) string {
+// alertState returns the state (pending, firing) of the named alert with the given labels, or "".
+func alertState(t *testing.T, api, name string, labels map[string]string) string {
 	t.Helper()
 	resp, err := http.Get(api + "/api/v1/alerts")
 	if err != nil {
@@ -273,10 +305,17 @@ func alertState(t *testing.T, api, name string) string {
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		t.Fatalf("/api/v1/alerts: %v", err)
 	}
+alerts:
 	for _, a := range r.Data.Alerts {
-		if a.Labels["alertname"] == name && a.Labels["quorum"] == "0" {
-			return a.State
+		if a.Labels["alertname"] != name {
+			continue
 		}
+		for k, v := range labels {
+			if a.Labels[k] != v {
+				continue alerts
+			}
+		}
+		return a.State
 	}
 	return ""
 }
