@@ -18,13 +18,17 @@ import (
 type chainReader interface {
 	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
 	FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
-	// HeadersByNumber returns the headers of blocks from..to, in order, in batched requests; a
-	// missing block is an error.
+	// HeadersByNumber returns the headers of blocks from..to, in order, in batched requests, up
+	// to the first block the node does not have.
 	HeadersByNumber(ctx context.Context, from, to uint64) ([]*types.Header, error)
 	// FilterLogsByHash returns the logs matching q (its range ignored) of each block hash, in
 	// batched requests.
 	FilterLogsByHash(ctx context.Context, q ethereum.FilterQuery, hashes []common.Hash) ([][]types.Log, error)
 }
+
+// errBehind reports that the HTTP node has none of the blocks asked for yet: it lags behind the
+// head the websocket announced. Not a failure: the next look reads them.
+var errBehind = errors.New("the HTTP node has not got the blocks yet")
 
 // follower is the state of one Run, owned by Run's goroutine alone.
 type follower struct {
@@ -84,6 +88,13 @@ func (f *follower) sync(ctx context.Context, head *types.Header) (err error) {
 		err := f.emitRange(ctx, head, end)
 		var limit *rangeLimitError
 		switch {
+		case errors.Is(err, errBehind):
+			// The HTTP node has not got the blocks the websocket announced: look again later.
+			f.w.log.Debug("the HTTP node lags behind the head; waiting for it", "next_block", f.next, "head", f.head)
+			return f.sendHead(ctx)
+		case err == nil && f.next > from && f.next <= end:
+			// Fewer blocks than asked: the node answering lags. The rest at the next look.
+			return f.sendHead(ctx)
 		case err == nil:
 			if f.rng.succeeded(end - from + 1) {
 				f.w.rangeChanged(f.rng.size, false)
@@ -171,12 +182,14 @@ func (f *follower) checkCanonical(ctx context.Context, head *types.Header) error
 // are never emitted.
 func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64) error {
 	from := f.next
+	// One block is read by its hash; several by range, then checked against their headers.
+	byHash := from == end
 	var (
 		hdrs []*types.Header
 		logs []types.Log
 		err  error
 	)
-	if from != end {
+	if !byHash {
 		// Logs first: a range the node refuses costs no header reads.
 		if logs, err = f.chain.FilterLogs(ctx, f.w.dec.query(from, end)); err != nil {
 			err = fmt.Errorf("read logs of blocks %d..%d: %w", from, end, err)
@@ -186,18 +199,13 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 			return err
 		}
 	}
-	if from == end {
-		hdr := head
-		if end != head.Number.Uint64() {
-			h, err := f.chain.HeaderByNumber(ctx, new(big.Int).SetUint64(end))
-			if err != nil {
-				return fmt.Errorf("read header %d: %w", end, err)
-			}
-			hdr = h
-		}
-		hdrs = []*types.Header{hdr}
+	if byHash && end == head.Number.Uint64() {
+		hdrs = []*types.Header{head}
 	} else {
 		if hdrs, err = f.readChain(ctx, from, end); err != nil {
+			if errors.Is(err, ethereum.NotFound) {
+				return errBehind
+			}
 			if isRangeLimit(err) {
 				// A batch of headers too large for the node ("batch too large", "response too
 				// large"): a shorter range asks for fewer.
@@ -205,7 +213,14 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 			}
 			return err
 		}
-		if end == head.Number.Uint64() && hdrs[len(hdrs)-1].Hash() != head.Hash() {
+		switch last := from + uint64(len(hdrs)) - 1; {
+		case last < end:
+			// The backend answering has no block past last (it lags behind the head the
+			// websocket announced): emit what it proves, the rest at the next look.
+			f.w.log.Debug("blocks past a lagging backend's head left for later", "from", from, "to", end, "read_to", last)
+			end = last
+			logs = slices.DeleteFunc(logs, func(l types.Log) bool { return l.BlockNumber > end })
+		case end == head.Number.Uint64() && hdrs[len(hdrs)-1].Hash() != head.Hash():
 			return fmt.Errorf("the chain moved while reading blocks %d..%d", from, end)
 		}
 	}
@@ -214,7 +229,7 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 	if last, ok := f.hist.last(); ok && hdrs[0].ParentHash != last.Hash {
 		return f.rewind(ctx, head)
 	}
-	if from == end {
+	if byHash {
 		// By hash: exactly the logs of the block whose header was read, whatever the node's
 		// head has become since.
 		if logs, err = f.chain.FilterLogs(ctx, f.w.dec.blockQuery(endHash)); err != nil {
@@ -264,11 +279,15 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 }
 
 // readChain reads the headers of blocks from..to in one batched request and checks that they
-// form a chain: each block's parent hash is the hash of the block before it.
+// form a chain: each block's parent hash is the hash of the block before it. It returns fewer
+// than asked, from from on, when the node has no blocks past some block; none is an error.
 func (f *follower) readChain(ctx context.Context, from, to uint64) ([]*types.Header, error) {
 	hdrs, err := f.chain.HeadersByNumber(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read headers %d..%d: %w", from, to, err)
+	}
+	if len(hdrs) == 0 {
+		return nil, fmt.Errorf("read headers %d..%d: block %d: %w", from, to, from, ethereum.NotFound)
 	}
 	for i, h := range hdrs {
 		if h.Number.Uint64() != from+uint64(i) {

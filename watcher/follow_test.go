@@ -37,6 +37,9 @@ type fakeChain struct {
 	forged []types.Log
 	// growOnHead is how many blocks the chain grows by at each read of its head.
 	growOnHead int
+	// headerLag, when set, hides the newest headerLag blocks from reads by number, as a backend
+	// that lags behind the websocket's head.
+	headerLag uint64
 }
 
 func newFakeChain(n int) *fakeChain {
@@ -103,6 +106,9 @@ func (c *fakeChain) HeaderByNumber(_ context.Context, n *big.Int) (*types.Header
 	if err := c.failing("HeaderByNumber"); err != nil {
 		return nil, err
 	}
+	if n != nil && c.headerLag > 0 && n.Uint64()+c.headerLag >= uint64(len(c.blocks)) {
+		return nil, ethereum.NotFound
+	}
 	if n == nil {
 		for i := 0; i < c.growOnHead; i++ {
 			h := &types.Header{Number: big.NewInt(int64(len(c.blocks))), Extra: []byte("grown"), Difficulty: big.NewInt(0), ParentHash: c.blocks[len(c.blocks)-1].Hash()}
@@ -162,6 +168,9 @@ func (c *fakeChain) HeadersByNumber(ctx context.Context, from, to uint64) ([]*ty
 	var out []*types.Header
 	for n := from; n <= to; n++ {
 		h, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+		if errors.Is(err, ethereum.NotFound) {
+			break
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -745,5 +754,43 @@ func TestFollowBackfillFollowsTheHead(t *testing.T) {
 	if first.Head != 104 || last.Head <= first.Head || last.To != last.Head {
 		t.Fatalf("first batch %d..%d head %d, last %d..%d head %d: want the head to move on from 104 and be reached",
 			first.From, first.To, first.Head, last.From, last.To, last.Head)
+	}
+}
+
+// Behind a load balancer the HTTP backend may lag the websocket's heads by a few blocks: the
+// watcher emits the blocks the backend can prove and the rest once it has them, never an error
+// and so never a backoff.
+func TestFollowEmitsWhatALaggingBackendProves(t *testing.T) {
+	chain := newFakeChain(18)
+	a := common.HexToAddress("0xa")
+	chain.extend(1, "x", sharesLog(t, a)) // 18
+	chain.extend(2, "y")                  // 19..20
+	chain.headerLag, chain.lag = 3, 3     // the backend's head is 17
+	f, out := testFollower(t, Config{StartBlock: 10}, chain)
+	wsHead := func() *types.Header {
+		chain.mu.Lock()
+		defer chain.mu.Unlock()
+		return chain.blocks[len(chain.blocks)-1]
+	}
+	if err := f.sync(context.Background(), wsHead()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := spans(drain(out)), []span{{10, 17, 20}}; !slices.Equal(got, want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	var got []common.Address
+	for range 3 {
+		chain.extend(1, "z")
+		if err := f.sync(context.Background(), wsHead()); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range drain(out) {
+			for _, ev := range b.Events {
+				got = append(got, ev.Operator)
+			}
+		}
+	}
+	if f.next != 21 || !slices.Equal(got, []common.Address{a}) {
+		t.Fatalf("next %d, events of %v; want 21 and the deposit of block 18 once", f.next, got)
 	}
 }

@@ -35,7 +35,7 @@ func dialChain(ctx context.Context, url string, client *http.Client, batch int) 
 	return &rpcChain{Client: ethclient.NewClient(c), rpc: c, batch: batch}, nil
 }
 
-// HeadersByNumber returns the headers of blocks from..to.
+// HeadersByNumber returns the headers of blocks from..to, up to the first the node answers null.
 func (c *rpcChain) HeadersByNumber(ctx context.Context, from, to uint64) ([]*types.Header, error) {
 	if to < from {
 		return nil, nil
@@ -53,7 +53,7 @@ func (c *rpcChain) HeadersByNumber(ctx context.Context, from, to uint64) ([]*typ
 		case e.Error != nil:
 			return nil, fmt.Errorf("block %d: %w", from+uint64(i), e.Error)
 		case hdrs[i] == nil:
-			return nil, fmt.Errorf("block %d: %w", from+uint64(i), ethereum.NotFound)
+			return hdrs[:i], nil
 		}
 	}
 	return hdrs, nil
