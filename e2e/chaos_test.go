@@ -103,6 +103,28 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
+			name: "calls answered after longer than --max-loop-stall during a quorum reload", converge: 20, maxTxs: 1,
+			flags: []string{"--reader-timeout-duration", "500ms", "--max-loop-stall", "6s"},
+			run: func(c *chaosRun) {
+				// Every eth_call waits 8 s at the node while a quorum configuration event makes the
+				// loop itself read the quorums again: each read times out, the loop runs again
+				// within its bound, and /healthz stays 200. Nothing from outside wedges the loop.
+				c.p.Inject(rpcproxy.Fault{Method: "eth_call", Delay: 8 * time.Second, Transport: "http"})
+				if err := c.e.owner.SetMinimumStake(c.e.ctx, 0, new(big.Int)); err != nil {
+					c.e.t.Fatal(err)
+				}
+				began := time.Now()
+				c.e.waitFor("two reloads timed out, /healthz 200 throughout", 60*time.Second, func() bool {
+					c.proc.alive(c.e.t)
+					if code := httpStatus(c.metrics + "/healthz"); code != http.StatusOK {
+						c.e.t.Fatalf("/healthz %d while the node was slow: a slow node counted as a wedged loop", code)
+					}
+					return strings.Count(c.proc.log(), "reload of quorums and operators failed") >= 2
+				})
+				c.note("/healthz 200 through %v of 8 s answers (--max-loop-stall 6s)", time.Since(began).Round(100*time.Millisecond))
+			},
+		},
+		{
 			name: "node stops producing blocks", converge: 30, maxTxs: 2,
 			run: func(c *chaosRun) {
 				c.deposit(c.e.ops[3])

@@ -141,7 +141,7 @@ func TestBadInput(t *testing.T) {
 		{"negative sync interval", watch("--sync-interval=-1h"), "--sync-interval must not be negative"},
 		{"head age below a second", watch("--max-head-age", "10ms"), "--max-head-age 10ms is below 1s"},
 		{"negative failing bound", watch("--max-failing-duration=-1m"), "--max-failing-duration must not be negative"},
-		{"loop stall within a slow node's reads", watch("--reader-timeout-duration", "15s"), "--max-loop-stall 2m0s must be above 2m0s"},
+		{"loop stall within a slow node's reads", watch("--reader-timeout-duration", "15s"), "--max-loop-stall 2m0s must be above 2m5s"},
 		{"negative resubmission timeout", watch("--resubmission-timeout=-1s"), "--resubmission-timeout must be above 0"},
 		{"fee cap not a number", watch("--max-fee-per-gas", "abc"), "--max-fee-per-gas: \"abc\" is not an amount of gwei"},
 		{"negative fee cap", watch("--max-fee-per-gas=-1"), "--max-fee-per-gas: \"-1\" is not an amount of gwei"},

@@ -141,11 +141,14 @@ func (m MetricsFlags) Validate() error {
 	return nil
 }
 
-// allowsReads checks that --max-loop-stall leaves the loop time for its longest wait on a slow node
-// (syncer.LoopReadBound): with less, a slow node would fail /healthz and restart a working process.
+// allowsReads checks that --max-loop-stall leaves the loop time for its heartbeat and then its
+// longest wait on a slow node (syncer.LoopReadBound): with less, a slow node would fail /healthz
+// and restart a working process.
 func (m MetricsFlags) allowsReads(readTimeout time.Duration) error {
-	if bound := syncer.LoopReadBound(readTimeout); m.MaxLoopStall > 0 && m.MaxLoopStall <= bound {
-		return fmt.Errorf("--max-loop-stall %s must be above %s: the loop may wait 8 × --reader-timeout-duration on a slow node", m.MaxLoopStall, bound)
+	need := m.Heartbeat() + syncer.LoopReadBound(readTimeout)
+	if m.MaxLoopStall > 0 && m.MaxLoopStall <= need {
+		return fmt.Errorf("--max-loop-stall %s must be above %s: the loop may wait its %s heartbeat, then 8 × --reader-timeout-duration on a slow node",
+			m.MaxLoopStall, need, m.Heartbeat())
 	}
 	return nil
 }

@@ -41,9 +41,12 @@ func TestLoopStallAllowsReads(t *testing.T) {
 		ok          bool
 	}{
 		{2 * time.Minute, 5 * time.Second, true},
-		{2 * time.Minute, 15 * time.Second, false},
-		{41 * time.Second, 5 * time.Second, true},
-		{40 * time.Second, 5 * time.Second, false},
+		{2 * time.Minute, 14 * time.Second, true},  // 5 s heartbeat + 112 s
+		{2 * time.Minute, 15 * time.Second, false}, // 5 s heartbeat + 120 s
+		{46 * time.Second, 5 * time.Second, true},
+		{45 * time.Second, 5 * time.Second, false},
+		{6 * time.Second, 500 * time.Millisecond, true}, // 1.5 s heartbeat + 4 s
+		{5 * time.Second, 500 * time.Millisecond, false},
 		{0, time.Hour, true}, // the check is off
 	} {
 		err := MetricsFlags{MaxLoopStall: tt.stall}.allowsReads(tt.read)
