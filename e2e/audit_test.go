@@ -60,7 +60,7 @@ func shapes(t *testing.T, test func(t *testing.T, e *env, stake func(ops []*devn
 		e := newShapeEnv(t)
 		test(t, e, func(ops []*devnet.Actor) {
 			for i, op := range ops {
-				if err := op.Stake(e.ctx, e.d.Shape.Strategies[i%len(e.d.Shape.Strategies)], eth(1)); err != nil {
+				if _, err := op.Stake(e.ctx, e.d.Shape.Strategies[i%len(e.d.Shape.Strategies)], eth(1)); err != nil {
 					t.Fatal(err)
 				}
 			}

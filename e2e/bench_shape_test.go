@@ -29,9 +29,15 @@ const shapePopulationText = "EigenDA shape: quorum 0 over 10 strategies (210 ope
 // newShapeChain starts the EigenDA-shaped devnet (from its state cache) with actors for its
 // operators. With busy, the fee market is held steady as in newBenchChain.
 func newShapeChain(t *testing.T, ctx context.Context, busy bool) *benchChain {
+	return newShapeChainAt(t, ctx, busy, blockTime, true)
+}
+
+// newShapeChainAt is newShapeChain with blocks every every; without actors, c.pop holds the
+// registered operators without actors (make them with c.d.Actor as needed).
+func newShapeChainAt(t *testing.T, ctx context.Context, busy bool, every time.Duration, actors bool) *benchChain {
 	t.Helper()
 	began := time.Now()
-	d, err := devnet.Start(ctx, devnet.Options{Profile: devnet.ProfileEigenDA, BlockTime: blockTime, Accounts: 1})
+	d, err := devnet.Start(ctx, devnet.Options{Profile: devnet.ProfileEigenDA, BlockTime: every, Accounts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +59,13 @@ func newShapeChain(t *testing.T, ctx context.Context, busy bool) *benchChain {
 		t.Fatal(err)
 	}
 	t.Cleanup(clock.close)
-	pop, err := d.Actors(ctx)
-	if err != nil {
-		t.Fatal(err)
+	pop := &devnet.Populated{Registered: make([]devnet.Member, len(d.Shape.Registered))}
+	if actors {
+		if pop, err = d.Actors(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pop.Close)
 	}
-	t.Cleanup(pop.Close)
 	key := d.Key(1)
 	e := &env{t: t, ctx: ctx, d: d, eth: eth, senderKey: hex.EncodeToString(crypto.FromECDSA(key)), sender: crypto.PubkeyToAddress(key.PublicKey)}
 	owner, err := d.Actor(ctx, 0)
@@ -66,7 +74,7 @@ func newShapeChain(t *testing.T, ctx context.Context, busy bool) *benchChain {
 	}
 	t.Cleanup(owner.Close)
 	e.owner = owner
-	c := &benchChain{env: e, pop: pop, clock: clock, setup: time.Since(began)}
+	c := &benchChain{env: e, pop: pop, clock: clock, setup: time.Since(began), blockTime: every}
 	t.Logf("EigenDA-shaped devnet with %d registered operators ready in %v", len(pop.Registered), c.setup.Round(time.Millisecond))
 	return c
 }
@@ -86,7 +94,7 @@ func (c *benchChain) stakeFor(members []devnet.Member, amount *big.Int) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = m.Stake(c.ctx, shape.Strategies[stakeStrategy(shape, m.Quorums, i)], amount)
+			_, errs[i] = m.Stake(c.ctx, shape.Strategies[stakeStrategy(shape, m.Quorums, i)], amount)
 		}()
 	}
 	wg.Wait()

@@ -530,24 +530,45 @@ func (a *Actor) DepositInto(ctx context.Context, s Strategy, amount *big.Int) (*
 // Stake deposits amount of strategy s's token into s for the actor in one transaction: profile
 // operators hold every profile token and have approved the StrategyManager from genesis. If the
 // actor is an operator, its shares grow.
-func (a *Actor) Stake(ctx context.Context, s Strategy, amount *big.Int) error {
+func (a *Actor) Stake(ctx context.Context, s Strategy, amount *big.Int) (*types.Receipt, error) {
 	sm, err := strategymanager.NewContractStrategyManager(a.d.Addresses.StrategyManager, a.client)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return a.send(ctx, "depositIntoStrategy", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	return a.sendReceipt(ctx, "depositIntoStrategy", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return sm.DepositIntoStrategy(o, s.Address, s.Token, amount)
 	})
 }
 
 // Unstake queues a withdrawal of shares of strategy s, decreasing the actor's (an operator's)
 // shares at once.
-func (a *Actor) Unstake(ctx context.Context, s Strategy, shares *big.Int) error {
-	return a.send(ctx, "queueWithdrawals", func(o *bind.TransactOpts) (*types.Transaction, error) {
+func (a *Actor) Unstake(ctx context.Context, s Strategy, shares *big.Int) (*types.Receipt, error) {
+	return a.sendReceipt(ctx, "queueWithdrawals", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return a.dm.QueueWithdrawals(o, []delegationmanager.IDelegationManagerTypesQueuedWithdrawalParams{{
 			Strategies:           []common.Address{s.Address},
 			DepositShares:        []*big.Int{shares},
 			DeprecatedWithdrawer: a.Address,
 		}})
 	})
+}
+
+// sendReceipt is send, returning the receipt.
+func (a *Actor) sendReceipt(ctx context.Context, what string, build func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
+	opts, err := a.txm.GetNoSendTxOpts()
+	if err != nil {
+		return nil, err
+	}
+	opts.Context = ctx
+	tx, err := build(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s from %s: %w", what, a.Address, err)
+	}
+	r, err := a.txm.Send(ctx, tx, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s from %s: %w", what, a.Address, err)
+	}
+	if r.Status != types.ReceiptStatusSuccessful {
+		return nil, fmt.Errorf("%s from %s reverted in tx %s", what, a.Address, r.TxHash)
+	}
+	return r, nil
 }
