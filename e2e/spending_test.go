@@ -267,7 +267,8 @@ func TestFailingUpdateSetAside(t *testing.T) {
 	for e.head() < start+window && ctx.Err() == nil {
 		e.waitBlocks(10)
 	}
-	if n := attempts.Load(); n > retries || n == 0 {
+	daemonAttempts := attempts.Load() // before plan below estimates it once more
+	if n := daemonAttempts; n > retries || n == 0 {
 		t.Fatalf("%d attempts at updating %s over %d blocks, want 1..%d", n, bad, window, retries)
 	}
 	if n := sends.Load(); n != 0 {
@@ -289,8 +290,25 @@ func TestFailingUpdateSetAside(t *testing.T) {
 	if sent != 2 {
 		t.Fatalf("%d transactions, want 2 (the other operator's two updates)", sent)
 	}
+	// plan shows the failing part with its error instead of failing as a whole.
+	r := e.runCLI("plan", "--json", "--eth-http-url", p.HTTPURL(),
+		"--registry-coordinator-addr", e.d.Addresses.RegistryCoordinator.Hex(),
+		"--operator-state-retriever-addr", e.d.Addresses.OperatorStateRetriever.Hex())
+	var po struct {
+		Transactions []struct {
+			Operators []common.Address `json:"operators"`
+			Error     string           `json:"error"`
+		} `json:"transactions"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &po); err != nil || r.code != 0 {
+		t.Fatalf("plan exit %d: %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(po.Transactions) != 1 || len(po.Transactions[0].Operators) != 1 || po.Transactions[0].Operators[0] != bad ||
+		!strings.Contains(po.Transactions[0].Error, "reverted") {
+		t.Fatalf("plan transactions %+v, want the failing operator's update with its error", po.Transactions)
+	}
 	t.Logf("over %d blocks: %d attempts for the failing operator (%d sent), %d transactions in all, the other operator's two changes applied",
-		e.head()-start, attempts.Load(), sends.Load(), sent)
+		e.head()-start, daemonAttempts, sends.Load(), sent)
 }
 
 // Over --max-gas-per-day only a deadline refresh goes out: a deposit waits for it (held back for

@@ -36,6 +36,27 @@ func (s *Submitter) Build(ctx context.Context, plan planner.Plan) ([]Tx, error) 
 	return txs, nil
 }
 
+// Estimate is one transaction Submit would send for a plan, or the part of the plan that could
+// not be built into one and why (Err: ErrReverted, ErrTooLarge wrapped; Tx then has no estimate).
+type Estimate struct {
+	Tx  Tx
+	Err error
+}
+
+// Estimates returns every part Submit would send for plan, the ones that would fail included, and
+// sends nothing. The error is for what stops the whole plan (no chain head).
+func (s *Submitter) Estimates(ctx context.Context, plan planner.Plan) ([]Estimate, error) {
+	parts, err := s.build(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Estimate, len(parts))
+	for i, p := range parts {
+		out[i] = Estimate{Tx: p.tx, Err: p.err}
+	}
+	return out, nil
+}
+
 // part is one transaction of a plan, or the work that could not be built into one and why.
 type part struct {
 	tx  Tx

@@ -237,6 +237,9 @@ type planTransaction struct {
 	Operators   []common.Address `json:"operators,omitempty"`
 	Quorums     []uint8          `json:"quorums,omitempty"`
 	GasEstimate uint64           `json:"gas_estimate"`
+	// Error says why this part would not land (its estimate reverts, or it is too large); the
+	// other parts would still be sent.
+	Error string `json:"error,omitempty"`
 }
 
 // Run prints the plan.
@@ -284,7 +287,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	txs, err := sub.Build(ctx, plan)
+	txs, err := sub.Estimates(ctx, plan)
 	if err != nil {
 		return fmt.Errorf("estimate transactions: %w", err)
 	}
@@ -296,9 +299,13 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 	for _, q := range plan.Quorums {
 		po.Quorums = append(po.Quorums, q.Quorum)
 	}
-	for _, tx := range txs {
-		po.Transactions = append(po.Transactions, planTransaction{Kind: tx.Kind, Operators: tx.Operators, Quorums: tx.Quorums, GasEstimate: tx.GasEstimate})
-		po.TotalGas += tx.GasEstimate
+	for _, e := range txs {
+		pt := planTransaction{Kind: e.Tx.Kind, Operators: e.Tx.Operators, Quorums: e.Tx.Quorums, GasEstimate: e.Tx.GasEstimate}
+		if e.Err != nil {
+			pt.Error = e.Err.Error()
+		}
+		po.Transactions = append(po.Transactions, pt)
+		po.TotalGas += e.Tx.GasEstimate
 	}
 	if c.JSON {
 		enc := json.NewEncoder(out)
@@ -326,11 +333,15 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		n := len(tx.Operators)
 		if tx.Kind == submitter.KindUpdateOperatorsForQuorum {
 			n = 0
-			for _, q := range txs[i].OperatorsPerQuorum {
+			for _, q := range txs[i].Tx.OperatorsPerQuorum {
 				n += len(q)
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%v\t%d\n", i+1, tx.Kind, n, tx.Quorums, tx.GasEstimate)
+		gas := fmt.Sprint(tx.GasEstimate)
+		if tx.Error != "" {
+			gas = "fails: " + tx.Error
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%v\t%s\n", i+1, tx.Kind, n, tx.Quorums, gas)
 	}
 	fmt.Fprintf(tw, "\ttotal\t\t\t%d\n", po.TotalGas)
 	return tw.Flush()
