@@ -539,7 +539,8 @@ func (s *Sender) checkFunds(ctx context.Context, gas uint64, feeCap, value *big.
 	return nil
 }
 
-// Balance reads the sender's balance and updates the balance gauges.
+// refreshBalance reads the sender's balance and updates the balance gauges and the low-balance
+// warning (logged once per fall below --low-balance).
 func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
 	bal, err := s.client.BalanceAt(ctx, s.from, nil)
 	if err != nil {
