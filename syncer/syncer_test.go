@@ -149,7 +149,11 @@ func (s source) Run(ctx context.Context, out chan<- watcher.Batch) error {
 		case <-ctx.Done():
 			return nil
 		case b := <-s.batches:
-			out <- b
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return nil
+			}
 		}
 	}
 }
