@@ -230,6 +230,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	p := planner.New(s.cfg.Planner, s.now)
 	head, ops, err := s.load(ctx, p)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while loading: nothing read, nothing sent
+		}
 		return err
 	}
 	s.changes.loaded = head

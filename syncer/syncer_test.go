@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -343,5 +344,33 @@ func TestFeeCapWaitsWithoutFailing(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// loadBlocked is a chain whose registered-operator read at start waits for the caller to give up.
+type loadBlocked struct {
+	*chain
+	loading chan struct{}
+}
+
+func (l loadBlocked) AllOperators(ctx context.Context, _ uint64) ([]common.Address, error) {
+	close(l.loading)
+	<-ctx.Done()
+	return nil, fmt.Errorf("read registered operators: %w", ctx.Err())
+}
+
+// A stop while the AVS's state is still loading is a clean stop (exit 0 for SIGTERM), not a
+// failed read: nothing was read, nothing was sent.
+func TestShutdownWhileLoading(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}}
+	r := loadBlocked{chain: c, loading: make(chan struct{})}
+	s := New(Config{}, r, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
+	<-r.loading
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Watch stopped while loading: %v, want nil", err)
 	}
 }
