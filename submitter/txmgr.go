@@ -230,6 +230,15 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	replacing := rec != nil
 	if replacing {
 		p, ok := s.limits.replacement(rec.fees(), price)
+		if !ok && s.nothingPending(ctx, nonce, rec) {
+			// The pool no longer holds what was recorded (dropped, node restarted): there is
+			// nothing to replace, and waiting for it would wait forever.
+			s.log.Warn("the pool holds nothing at the nonce recorded as pending: forgetting the record, sending fresh",
+				"nonce", nonce, "recorded", rec.fees().String())
+			delete(s.sent, nonce)
+			s.persist()
+			rec, replacing, p, ok = nil, false, price, true
+		}
 		if !ok {
 			s.log.Warn("a replacement 12.5% above the pending transaction would exceed the fee caps: waiting for it",
 				"nonce", nonce, "pending", rec.fees().String(), "max_fee_gwei", Gwei(s.limits.MaxFeePerGas),
@@ -263,6 +272,13 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.log.Info("transaction already known to the node: waiting for it", "nonce", nonce, "hash", id)
 	case kindUnderpriced:
 		// Something at least this price holds the nonce: price the next try above it.
+		if rec == nil && !s.poolHolds(ctx, nonce) {
+			// A first send refused with nothing pending at the nonce: the pool is full, not
+			// holding a transaction of ours. Recording it would make every later send a
+			// replacement; the caller retries with its backoff.
+			s.log.Warn("transaction underpriced with nothing pending at the nonce (pool full?): nothing sent", "nonce", nonce, "tried", price.String(), "err", err)
+			return fmt.Errorf("send at nonce %d: %w", nonce, err)
+		}
 		s.log.Warn("replacement underpriced: pricing above what the pool holds", "nonce", nonce, "tried", price.String(), "err", err)
 		if rec == nil {
 			rec = &nonceRecord{}
@@ -298,6 +314,37 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	s.log.Info("transaction sent", "nonce", nonce, "id", id, "tip_gwei", Gwei(price.Tip), "fee_cap_gwei", Gwei(price.FeeCap),
 		"base_fee_gwei", Gwei(baseFee), "gas_limit", gas, "replacement", replacing)
 	return nil
+}
+
+// poolHolds reports whether the node's pending nonce shows a transaction of the sender pending at
+// nonce. A failed read answers true: the record is kept, as before.
+func (s *Sender) poolHolds(ctx context.Context, nonce uint64) bool {
+	pending, err := s.client.PendingNonceAt(ctx, s.from)
+	if err != nil {
+		s.log.Debug("read pending nonce", "err", err)
+		return true
+	}
+	return pending > nonce
+}
+
+// nothingPending reports whether nothing recorded at nonce can still be pending: the node's
+// pending nonce does not go past it, or (local signer) the node knows none of the recorded
+// attempts' hashes. Fireblocks attempts are Fireblocks ids, not hashes: only the first test
+// applies to them.
+func (s *Sender) nothingPending(ctx context.Context, nonce uint64, rec *nonceRecord) bool {
+	if !s.poolHolds(ctx, nonce) {
+		return true
+	}
+	if s.b.managesNonce() || len(rec.live()) == 0 {
+		return false
+	}
+	for _, a := range rec.live() {
+		_, _, err := s.client.TransactionByHash(ctx, common.HexToHash(a.ID))
+		if !errors.Is(err, ethereum.NotFound) {
+			return false // known to the node, or the node could not say
+		}
+	}
+	return true
 }
 
 // await waits for a transaction at nonce doing work to be mined. It returns errResubmit when

@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -537,6 +540,23 @@ func TestSendErrorsToldApart(t *testing.T) {
 			t.Fatalf("tx_replacements_total = %v, want the resubmission after the lie", got)
 		}
 	})
+	t.Run("underpriced with nothing pending: not recorded", func(t *testing.T) {
+		// A full pool refuses a first send as underpriced. Nothing of ours holds the nonce: a
+		// record there would make the next send a replacement, and one priced near the caps
+		// would wait for nothing forever.
+		s, reg := newSender(t, e, client, submitter.SignerConfig{})
+		answer("transaction underpriced: tip needed 1, tip permitted 0", 1)
+		err := submit(t, s)
+		t.Logf("first send: %v", err)
+		if err != nil {
+			if err := submit(t, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := metric(t, reg, "avssync_tx_replacements_total"); got != 0 {
+			t.Fatalf("tx_replacements_total = %v, want 0: the underpriced answer was recorded as a pending transaction", got)
+		}
+	})
 	t.Run("insufficient funds", func(t *testing.T) {
 		s, reg := newSender(t, e, client, submitter.SignerConfig{})
 		answer("insufficient funds for gas * price + value: balance 0, tx cost 1", 1)
@@ -616,4 +636,46 @@ func TestFeesRiseWhilePending(t *testing.T) {
 		t.Fatalf("fee_cap_blocked = %v once the waiting work was mined, want 0", got)
 	}
 	t.Logf("pending update mined at block %d while fees read above the cap", res.Txs[0].Block)
+}
+
+// A record at the next nonce priced at the caps whose transaction the pool no longer holds
+// (dropped, node restarted): the caps forbid a replacement, but there is nothing to replace. The
+// record is forgotten and the update goes out fresh, instead of waiting forever.
+func TestDroppedRecordAtCapsForgotten(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.client.NonceAt(ctx, e.sender, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st := fmt.Sprintf(`{"chain_id":%d,"sender":"%s","nonces":{"%d":{"tip":3000000000,"fee_cap":50000000000,"attempts":[{"id":"%s","work":"%s","tip":3000000000,"fee_cap":50000000000,"at":"2020-01-01T00:00:00Z"}]}}}`,
+		devnet.ChainID, e.sender.Hex(), n, common.HexToHash("0xdead").Hex(), common.HexToHash("0xbeef").Hex())
+	if err := os.WriteFile(filepath.Join(dir, "sent-transactions.json"), []byte(st), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, reg := newSender(t, e, e.client, submitter.SignerConfig{StateDir: dir, BumpAfter: time.Second,
+		Fees: submitter.FeeLimits{MaxPriorityFeePerGas: gwei(3), MaxFeePerGas: gwei(50)}})
+	sub, err := submitter.New(submitter.Config{Timeout: 30 * time.Second}, e.client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: "dirty"})
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("update not sent past a record of a dropped transaction at the caps: mined %d, err %v", len(res.Mined()), err)
+	}
+	if got := metric(t, reg, "avssync_tx_replacements_total"); got != 0 {
+		t.Fatalf("tx_replacements_total = %v, want 0: nothing was pending to replace", got)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "sent-transactions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), common.HexToHash("0xdead").Hex()) {
+		t.Fatalf("the dropped transaction is still recorded: %s", raw)
+	}
 }
