@@ -26,6 +26,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -390,4 +391,96 @@ func TestFireblocksRejected(t *testing.T) {
 		t.Fatalf("%d Fireblocks transactions created, want 1", c)
 	}
 	t.Logf("rejected: %v", err)
+}
+
+// A Fireblocks transaction broadcast but unmined when the process restarts. The SDK names the
+// transaction a replacement replaces only from its memory, which the restart emptied: a
+// "replacement" would be an independent transaction at the next nonce, and both would be mined.
+// The restarted process waits for the one it found instead, and reports it mined.
+func TestFireblocksRestartWaitsForEarlierAttempt(t *testing.T) {
+	fireblocks.AssetIDByChain[devnet.ChainID] = devnetAsset
+	t.Cleanup(func() { delete(fireblocks.AssetIDByChain, devnet.ChainID) })
+	e := newEnv(t, 1, submitter.Config{})
+	secret := filepath.Join(t.TempDir(), "fireblocks.pem")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fake, srv := newFakeFireblocks(t, e.client, e.d.Key(senderKey), e.c.RegistryCoordinator)
+	dir := t.TempDir()
+	start := func(timeout time.Duration) *submitter.Submitter {
+		reg := prometheus.NewRegistry()
+		log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		s, from, err := submitter.NewTxManager(context.Background(), submitter.SignerConfig{
+			Fireblocks:          submitter.FireblocksConfig{Enabled: true, APIKey: "key", APISecretPath: secret, BaseURL: srv.URL, VaultAccountName: "avs-sync", Timeout: 10 * time.Second},
+			ReceiptPollInterval: 20 * time.Millisecond, StateDir: dir, BumpAfter: time.Second,
+		}, e.client, big.NewInt(devnet.ChainID), log, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := submitter.New(submitter.Config{Timeout: timeout}, e.client, s, from, e.c, log, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	op := e.ops[0].Address
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	plan := planner.Plan{Operators: []common.Address{op}, Reason: "dirty"}
+	var created int
+	done := make(chan error, 1)
+	var res submitter.Result
+	err = e.d.WithBackend(func(*simulated.Backend) error { // no blocks: the broadcast one stays pending
+		first := start(3 * time.Second)
+		firstDone := make(chan struct{})
+		go func() { defer close(firstDone); first.Submit(ctx, plan) }()
+		waitUntil(t, ctx, "first Fireblocks transaction", func() bool { c, _, _ := fake.counts(); return c >= 1 })
+		if err := fake.approve(ctx, "1"); err != nil {
+			return err
+		}
+		<-firstDone // writer timeout with transaction 1 broadcast, unmined
+		created, _, _ = fake.counts()
+		second := start(time.Minute) // the restart
+		go func() {
+			var err error
+			res, err = second.Submit(ctx, plan)
+			done <- err
+		}()
+		fake.mu.Lock()
+		before := fake.polls["1"]
+		fake.mu.Unlock()
+		waitUntil(t, ctx, "the restarted process polling the broadcast transaction", func() bool {
+			fake.mu.Lock()
+			defer fake.mu.Unlock()
+			return fake.polls["1"] >= before+5
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("restarted send: %v", err)
+	}
+	fake.mu.Lock()
+	for _, tx := range fake.txs {
+		t.Logf("Fireblocks transaction %s: %s, replaceTxByHash %q", tx.id, tx.status, tx.req.ReplaceTxByHash)
+	}
+	fake.mu.Unlock()
+	if c, _, _ := fake.counts(); c != created {
+		t.Fatalf("the restarted process created %d Fireblocks transactions, want 0: it waits for the broadcast one", c-created)
+	}
+	if len(res.Mined()) != 1 {
+		t.Fatalf("restarted send reports %d mined, want the broadcast transaction", len(res.Mined()))
+	}
+	if s := e.stakes(t, ctx, []common.Address{op}); s[0].Stored.Cmp(s[0].Weight) != 0 {
+		t.Fatalf("stake not updated: %+v", s[0])
+	}
 }

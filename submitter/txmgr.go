@@ -60,6 +60,12 @@ type Sender struct {
 	// Entries below the mined nonce are dropped. It is written to stateDir after every change,
 	// so a restart prices above what the previous process left in the pool.
 	sent map[uint64]*nonceRecord
+	// created holds the ids of the Fireblocks transactions this process created. The SDK names
+	// the transaction a replacement replaces (replaceTxByHash) only from its own memory, which a
+	// restart empties: replacing an attempt of an earlier process would create an independent
+	// second transaction at the next nonce, and both would be mined. Such an attempt is waited
+	// for until it is mined or dead.
+	created map[string]bool
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
 	// needed is what the last transaction refused for want of funds would have cost at most;
@@ -150,8 +156,9 @@ func (s *Sender) shouldBroadcast(ctx context.Context, rec *nonceRecord, work com
 		return true // the pool holds something unknown: replace it, priced above what it said
 	}
 	// Fireblocks: a transaction awaiting approval has no hash to replace; a second one would be
-	// a second transaction for the same work. Wait for it (or for its cancel at the timeout).
-	if s.b.managesNonce() && s.pendingApproval(ctx, rec) {
+	// a second transaction for the same work. Wait for it (or for its cancel at the timeout). One
+	// an earlier process created cannot be named by a replacement: wait for it too.
+	if s.b.managesNonce() && (s.pendingApproval(ctx, rec) || !s.created[last.ID]) {
 		return false
 	}
 	if last.Work != work {
@@ -306,6 +313,10 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.m.replacements.Inc()
 	}
 	rec.raise(price)
+	if s.created == nil {
+		s.created = map[string]bool{}
+	}
+	s.created[id] = true
 	rec.Attempts = append(rec.Attempts, attempt{ID: id, Work: work, Tip: price.Tip, FeeCap: price.FeeCap, At: s.now()})
 	s.persist()
 	s.m.feeCapBlocked.Set(0)
@@ -427,6 +438,9 @@ func (s *Sender) resubmissionDue(ctx context.Context, rec *nonceRecord, nextBump
 	}
 	if !s.b.managesNonce() {
 		return true
+	}
+	if !s.created[last.ID] {
+		return false // an earlier process's: no replacement can name it
 	}
 	_, err := s.b.receipt(ctx, last.ID)
 	return errors.Is(err, errPending)
