@@ -66,6 +66,9 @@ type Sender struct {
 	// second transaction at the next nonce, and both would be mined. Such an attempt is waited
 	// for until it is mined or dead.
 	created map[string]bool
+	// onReceipt, when set, is told of every receipt of the sender's transactions the Sender
+	// sees, reverted or not, for this send's work or another's (see OnReceipt).
+	onReceipt func(hash common.Hash, gasUsed uint64)
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
 	// needed is what the last transaction refused for want of funds would have cost at most;
@@ -473,12 +476,30 @@ func (s *Sender) cancelUnbroadcast(ctx context.Context, rec *nonceRecord) {
 	s.persist()
 }
 
-// mined counts a mined transaction and refreshes the balance. estimate 0: not ours to count.
-func (s *Sender) mined(ctx context.Context, r *types.Receipt, estimate uint64) {
+// OnReceipt sets f to be told of every receipt the Sender sees: what a send returns, and
+// transactions mined for work no caller waits for any more (a send that timed out, or one a
+// previous process left). A gas budget counts them all, once per hash. f must be safe to call
+// from the goroutine sending.
+func (s *Sender) OnReceipt(f func(hash common.Hash, gasUsed uint64)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onReceipt = f
+}
+
+// seen counts a mined transaction's fees and reports it.
+func (s *Sender) seen(r *types.Receipt) {
 	if r.EffectiveGasPrice != nil {
 		paid := new(big.Int).Mul(r.EffectiveGasPrice, new(big.Int).SetUint64(r.GasUsed))
 		s.m.feesPaid.Add(ethFloat(paid))
 	}
+	if s.onReceipt != nil {
+		s.onReceipt(r.TxHash, r.GasUsed)
+	}
+}
+
+// mined counts a mined transaction and refreshes the balance. estimate 0: not ours to count.
+func (s *Sender) mined(ctx context.Context, r *types.Receipt, estimate uint64) {
+	s.seen(r)
 	if estimate > 0 {
 		s.m.gasEstimated.Add(float64(estimate))
 		// The work is done: nothing waits on fees or funds any more.
@@ -544,6 +565,7 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 		// Fireblocks picks its own nonces: a record below is kept while an attempt in it may
 		// still be approved and mined.
 		if k < n && (!s.b.managesNonce() || rec.last() == nil) {
+			s.minedBelow(ctx, rec)
 			delete(s.sent, k)
 			changed = true
 		}
@@ -552,6 +574,17 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 		s.persist()
 	}
 	return n, nil
+}
+
+// minedBelow reports the receipt of whichever attempt of rec was mined, if any: a send that gave
+// up on it (timed out, or a previous process) never saw it.
+func (s *Sender) minedBelow(ctx context.Context, rec *nonceRecord) {
+	for _, a := range rec.live() {
+		if r, err := s.b.receipt(ctx, a.ID); err == nil && r != nil {
+			s.seen(r)
+			return
+		}
+	}
 }
 
 // price is what a first send pays now, from the latest header's base fee and the node's

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -677,5 +678,77 @@ func TestDroppedRecordAtCapsForgotten(t *testing.T) {
 	}
 	if strings.Contains(string(raw), common.HexToHash("0xdead").Hex()) {
 		t.Fatalf("the dropped transaction is still recorded: %s", raw)
+	}
+}
+
+// A send that timed out leaves its transaction in the pool; once mined, the next send reports
+// its receipt too: the gas budget counts what was mined for work no caller waits for any more.
+func TestReceiptsOfAbandonedWorkReported(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+	var mu sync.Mutex
+	reported := map[common.Hash]uint64{}
+	s.OnReceipt(func(h common.Hash, gas uint64) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported[h] += gas
+	})
+	sub, err := submitter.New(submitter.Config{Timeout: 2 * time.Second}, e.client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: "dirty"}
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.client.NonceAt(ctx, e.sender, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.d.WithBackend(func(*simulated.Backend) error { // no blocks: the send times out
+		_, err := sub.Submit(ctx, plan)
+		t.Logf("first send: %v", err)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the abandoned transaction mined", func() bool {
+		m, err := e.client.NonceAt(ctx, e.sender, nil)
+		return err == nil && m > n
+	})
+	block, err := e.client.BlockByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var abandoned common.Hash
+	for b := block.NumberU64(); b > 0 && abandoned == (common.Hash{}); b-- {
+		blk, err := e.client.BlockByNumber(ctx, new(big.Int).SetUint64(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tx := range blk.Transactions() {
+			if tx.Nonce() == n && tx.To() != nil && *tx.To() == e.c.RegistryCoordinator {
+				abandoned = tx.Hash()
+			}
+		}
+	}
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := newSubmitter(t, e, s).Submit(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("reported: %v", reported)
+	if reported[abandoned] == 0 {
+		t.Fatalf("the abandoned transaction %s, mined, was not reported", abandoned)
+	}
+	if h := res.Txs[0].Hash; reported[h] != res.Txs[0].GasUsed {
+		t.Fatalf("the send's own transaction reported with gas %d, want %d once", reported[h], res.Txs[0].GasUsed)
 	}
 }

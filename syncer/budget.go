@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,8 +21,10 @@ const budgetWindow = 24 * time.Hour
 const budgetFile = "gas-window.json"
 
 // gasBudget is the rolling 24-hour window of gas used by mined stake updates, against
-// --max-gas-per-day. Only the loop goroutine calls it.
+// --max-gas-per-day. The loop goroutine reads it; the sender reports every receipt it sees into
+// it (spent), from the goroutine sending: mu guards the window.
 type gasBudget struct {
+	mu sync.Mutex
 	// limit is the most gas the window may hold before only deadline work goes out; 0 = unlimited.
 	limit uint64
 	// path is the file the window is kept in; empty keeps it in memory only.
@@ -32,10 +36,12 @@ type gasBudget struct {
 	used, perDay, exhausted prometheus.Gauge
 }
 
-// spend is the gas of the transactions of one batch, mined at At.
+// spend is the gas of one mined transaction (Hash), or of the transactions of one batch (no
+// Hash), counted at At.
 type spend struct {
-	At  time.Time `json:"at"`
-	Gas uint64    `json:"gas"`
+	At   time.Time   `json:"at"`
+	Gas  uint64      `json:"gas"`
+	Hash common.Hash `json:"hash,omitzero"`
 }
 
 // newGasBudget returns the budget, with the window read from stateDir when there is one. A
@@ -77,17 +83,39 @@ func newGasBudget(limit uint64, stateDir string, now func() time.Time, reg prome
 
 // add records gas used now, and writes the window down.
 func (g *gasBudget) add(gas uint64) error {
+	return g.spent(common.Hash{}, gas)
+}
+
+// spent records the gas a mined transaction used, reverted or not, once per hash: the sender
+// reports every receipt it sees, the loop the receipts of its batches, and either may see one
+// the other saw. A zero hash is counted every time.
+func (g *gasBudget) spent(hash common.Hash, gas uint64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if gas == 0 {
 		return nil
 	}
-	g.spends = append(g.spends, spend{At: g.now(), Gas: gas})
 	g.prune()
+	if hash != (common.Hash{}) {
+		for _, s := range g.spends {
+			if s.Hash == hash {
+				return nil
+			}
+		}
+	}
+	g.spends = append(g.spends, spend{At: g.now(), Gas: gas, Hash: hash})
 	g.publish()
 	return g.save()
 }
 
 // Used returns the gas of the last 24 hours.
 func (g *gasBudget) Used() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.used24h()
+}
+
+func (g *gasBudget) used24h() uint64 {
 	g.prune()
 	var sum uint64
 	for _, s := range g.spends {
@@ -98,14 +126,18 @@ func (g *gasBudget) Used() uint64 {
 
 // Exhausted reports whether the window holds the whole budget.
 func (g *gasBudget) Exhausted() bool {
-	ex := g.limit > 0 && g.Used() >= g.limit
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ex := g.limit > 0 && g.used24h() >= g.limit
 	g.publish()
 	return ex
 }
 
 // FreesAt is when enough of the window expires for the budget to be available again.
 func (g *gasBudget) FreesAt() time.Time {
-	used := g.Used()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	used := g.used24h()
 	for _, s := range g.spends {
 		if used < g.limit {
 			break

@@ -219,6 +219,9 @@ type outcome struct {
 	// mined is the gas and block of the batch's mined transactions.
 	gasUsed, block uint64
 	mined          int
+	// spent are the batch's transactions that were mined, reverted ones included: their gas
+	// counts in the budget.
+	spent []submitter.TxResult
 }
 
 // Watch runs the daemon until ctx ends: events from src make operators dirty, dirty operators are
@@ -367,9 +370,7 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	p.Done(o.batch, o.res)
 	s.logSetAside(p, o.res)
 	s.metrics.settled(o, s.now())
-	if err := s.budget.add(o.gasUsed); err != nil {
-		s.log.Warn("gas budget window not saved; a restart would forget it", "err", err)
-	}
+	s.count(o)
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
 		if o.batch.Reason == planner.ReasonDeadline {
@@ -389,6 +390,22 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	}
 }
 
+// count adds the gas of an outcome's mined transactions, reverted ones included, to the budget.
+func (s *Syncer) count(o outcome) {
+	for _, tx := range o.spent {
+		s.Spent(tx.Hash, tx.GasUsed)
+	}
+}
+
+// Spent counts a mined transaction of the sender in the gas budget, once per hash. The sender
+// calls it for every receipt it sees, also of work no caller waits for any more (timed out, or
+// left by a previous process). Safe from any goroutine.
+func (s *Syncer) Spent(hash common.Hash, gas uint64) {
+	if err := s.budget.spent(hash, gas); err != nil {
+		s.log.Warn("gas budget window not saved; a restart would forget it", "err", err)
+	}
+}
+
 // drain waits for the in-flight update, if any, for up to Drain, then abandons it: a sent
 // transaction is seen through on a clean shutdown, and a hung one does not hold the process.
 func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, abandon context.CancelFunc) {
@@ -399,10 +416,12 @@ func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, a
 	select {
 	case o := <-done:
 		p.Done(o.batch, o.res)
+		s.count(o)
 	case <-time.After(s.cfg.Drain):
 		abandon()
 		o := <-done
 		p.Done(o.batch, o.res)
+		s.count(o)
 		s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
 	}
 }
@@ -486,6 +505,11 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		}
 	}
 	o.gasUsed = sent.GasUsed()
+	for _, tx := range sent.Txs {
+		if tx.GasUsed > 0 {
+			o.spent = append(o.spent, tx)
+		}
+	}
 	// Operators whose update did not land keep their first event for the retry's latency.
 	again := make(map[common.Address]bool)
 	for _, op := range append(slices.Clone(o.res.FailedOperators), o.res.WaitingOperators...) {

@@ -50,6 +50,7 @@ type chain struct {
 	fails    int  // Submit calls left to fail
 	capped   bool // Submit sends nothing: fees above the cap
 	submits  int
+	gas      uint64        // gas each successful Submit's transaction used
 	inFlight chan struct{} // closed by the test to let a Submit finish, when set
 }
 
@@ -132,7 +133,11 @@ func (c *chain) Submit(ctx context.Context, plan planner.Plan) (submitter.Result
 			c.stored[op] = c.weight[op]
 		}
 	}
-	return submitter.Result{Txs: []submitter.TxResult{{Block: c.head}}}, nil
+	res := submitter.TxResult{Block: c.head}
+	if c.gas > 0 {
+		res.GasUsed, res.Hash = c.gas, common.BigToHash(big.NewInt(int64(c.submits)))
+	}
+	return submitter.Result{Txs: []submitter.TxResult{res}}, nil
 }
 
 func (c *chain) calls() int {
@@ -230,6 +235,36 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	defer c.mu.Unlock()
 	if c.stored[op] != 2 {
 		t.Fatal("the in-flight update was not seen through")
+	}
+}
+
+// The update in flight at shutdown is seen through, and its gas counts in the budget: a restart
+// loop does not evade --max-gas-per-day.
+func TestShutdownDrainCountsGas(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 2},
+		inFlight: make(chan struct{}), gas: 300_000}
+	dir := t.TempDir()
+	s := New(Config{Drain: 5 * time.Second, MaxGasPerDay: 1_000_000, StateDir: dir}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
+	waitUntil(t, "update in flight", func() bool { return c.calls() == 1 })
+	cancel()
+	close(c.inFlight)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGasBudget(1_000_000, dir, time.Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Used(); got != 300_000 {
+		t.Fatalf("gas in the window after the drained update: %d, want 300000", got)
+	}
+	// Reported again by the sender, the same transaction is not counted twice.
+	s.Spent(common.BigToHash(big.NewInt(1)), 300_000)
+	if got := s.budget.Used(); got != 300_000 {
+		t.Fatalf("gas in the window after the same receipt twice: %d, want 300000", got)
 	}
 }
 

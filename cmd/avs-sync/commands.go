@@ -82,6 +82,8 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, tune func(*p
 		return nil, err
 	}
 	sy := syncer.New(cfg, ch.reader, sub, ch.eth, log, reg, nil)
+	// Every mined transaction counts in the gas budget, also one mined for work a send gave up on.
+	txm.OnReceipt(sy.Spent)
 	return &prepared{ch: ch, reg: reg, sy: sy, sender: txm}, nil
 }
 
