@@ -96,7 +96,7 @@ func (f fireblocksBroadcaster) receipt(ctx context.Context, id string) (*types.R
 	case errors.Is(err, wallet.ErrReceiptNotYetAvailable):
 		return nil, fmt.Errorf("%w: %w", errPending, err)
 	case errors.Is(err, wallet.ErrTransactionFailed):
-		return nil, fmt.Errorf("%w: %w", errDead, err)
+		return nil, fmt.Errorf("%w: %w: %w", errDead, ErrRejected, err)
 	}
 	return nil, err
 }

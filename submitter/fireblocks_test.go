@@ -384,8 +384,8 @@ func TestFireblocksRejected(t *testing.T) {
 	fake.txs[0].status = fireblocks.Rejected
 	fake.mu.Unlock()
 	err = <-done
-	if err == nil || !strings.Contains(err.Error(), "REJECTED") {
-		t.Fatalf("err = %v, want the rejection", err)
+	if err == nil || !strings.Contains(err.Error(), "REJECTED") || !errors.Is(err, submitter.ErrRejected) {
+		t.Fatalf("err = %v, want the rejection, as ErrRejected", err)
 	}
 	if c, _, _ := fake.counts(); c != 1 {
 		t.Fatalf("%d Fireblocks transactions created, want 1", c)

@@ -39,6 +39,11 @@ var ErrFeeAboveCap = errors.New("network fee above the configured cap")
 // ErrOutOfFunds: the sender cannot pay for the transaction; the work waits until it is funded.
 var ErrOutOfFunds = errors.New("sender out of funds")
 
+// ErrRejected: the signing service (Fireblocks) rejected, blocked, cancelled or failed the
+// transaction outside avs-sync; it will never be mined. It is the work's own failure: sending
+// it again would be rejected again, so it counts toward setting the work aside.
+var ErrRejected = errors.New("transaction rejected by the signing service")
+
 // MaxTransactionGas is the most gas one transaction may use since Osaka (EIP-7825), whatever the
 // block gas limit.
 const MaxTransactionGas = 1 << 24

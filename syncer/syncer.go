@@ -530,7 +530,8 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 }
 
 // partsOutcome turns the submitter's per-transaction result into the planner's outcome. A part
-// that failed by its own doing (it reverts, or is too large) fails: an updateOperators fails its
+// that failed by its own doing (it reverts, is too large, or the signing service rejected it)
+// fails: an updateOperators fails its
 // operators, a quorum refresh fails the quorum and the batch's own operators in it are taken back
 // uncounted (the refresh failed around them). Parts that waited on fees or funds, were cut by
 // shutdown, or failed on the node's side (refused, dropped, not mined in time) are taken back
@@ -552,7 +553,8 @@ func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result
 		if wait {
 			o.heldOperators += len(tx.Tx.Operators)
 		}
-		own := errors.Is(tx.Err, submitter.ErrReverted) || errors.Is(tx.Err, submitter.ErrTooLarge)
+		own := errors.Is(tx.Err, submitter.ErrReverted) || errors.Is(tx.Err, submitter.ErrTooLarge) ||
+			errors.Is(tx.Err, submitter.ErrRejected)
 		if !wait && !own && !errors.Is(tx.Err, context.Canceled) && o.transient == nil {
 			o.transient = tx.Err
 		}

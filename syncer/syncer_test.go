@@ -409,3 +409,17 @@ func TestShutdownWhileLoading(t *testing.T) {
 		t.Fatalf("Watch stopped while loading: %v, want nil", err)
 	}
 }
+
+// A transaction the signing service rejected is the work's own failure (it counts toward setting
+// it aside), not a node fault retried forever.
+func TestRejectedIsOwnFailure(t *testing.T) {
+	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
+	rejected := fmt.Errorf("transaction 1 at nonce 2: %w", submitter.ErrRejected)
+	var o outcome
+	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
+		Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}}, Outcome: submitter.NotSent, Err: rejected}}})
+	if len(o.res.FailedOperators) != 1 || len(o.res.WaitingOperators) != 0 || o.transient != nil {
+		t.Fatalf("failed %v, waiting %v, transient %v: want the operator failed, no node fault",
+			o.res.FailedOperators, o.res.WaitingOperators, o.transient)
+	}
+}
