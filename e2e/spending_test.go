@@ -280,7 +280,7 @@ func TestFailingUpdateSetAside(t *testing.T) {
 	if got := w.gauge(`avssync_held_back_operators{reason="set_aside"}`); got != 1 {
 		t.Fatalf("held_back_operators{set_aside} = %v, want 1", got)
 	}
-	if n := w.count("updates set aside after failing --retry-sync-n-times times; they wait for a new event or the next sweep"); n != 1 {
+	if n := w.count("updates set aside after failing --retry-sync-n-times times; they wait for the next sweep"); n != 1 {
 		t.Fatalf("%d set-aside lines, want 1", n)
 	}
 	if got := w.gauge(`avssync_consecutive_failures`); got < 1 || got > retries {

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -114,12 +115,24 @@ func TestFailingOperatorSetAside(t *testing.T) {
 	if s := p.Stats(); s.SetAside != 1 {
 		t.Fatalf("set aside %d, want 1", s.SetAside)
 	}
-	// A new event gives it another chance.
-	p.Observe(shares(addr(1)))
-	if _, held := p.HeldBack()[addr(1)]; held {
-		t.Fatal("operator 1 still held back after a new event")
+	// New events, a 1-wei deposit after every debounce say, do not give it another chance: each
+	// would buy MaxFailures more failing transactions. Only the next sweep does.
+	for range 5 {
+		p.Observe(shares(addr(1)))
+		if got := p.HeldBack()[addr(1)]; got != HeldSetAside {
+			t.Fatalf("operator 1 held back as %q after a new event, want %q until the next sweep", got, HeldSetAside)
+		}
+		clk.Advance(time.Hour)
+		if b, ok := p.Next(); ok && slices.Contains(b.Operators, addr(1)) {
+			t.Fatalf("operator 1 handed out again after a new event: %+v", b)
+		}
 	}
-	wantOperators(t, mustNext(t, p), addr(1))
+	p.SweepNow()
+	b := mustNext(t, p)
+	if _, held := p.HeldBack()[addr(1)]; held {
+		t.Fatal("operator 1 still held back after the sweep")
+	}
+	p.Done(b, Outcome{})
 }
 
 func TestBackoffGrows(t *testing.T) {

@@ -247,15 +247,16 @@ type Planner struct {
 	sweep sweepClock
 
 	// failures counts each operator's consecutive failed updates, below MaxFailures; an entry is
-	// dropped when its update lands, when it is set aside, or when a sweep is handed out.
+	// dropped when its update lands, when it is set aside, or when a sweep is handed out (never
+	// on a new event: see dirtyOperator).
 	failures map[common.Address]int
 	// quorumFailures counts each quorum's consecutive failed refreshes, below MaxFailures; a quorum
 	// with an entry is in its retry path (dirtyQuorums or processingQuorums), which the deadline
 	// check leaves alone.
 	quorumFailures map[uint8]int
 	// heldBack holds registered operators left out of the updates and why (HeldImmaterial,
-	// HeldSetAside). No key is in dirty: a new event for an operator removes it from here. Cleared
-	// when a sweep is handed out.
+	// HeldSetAside). No key is in dirty: a new event for an operator held back as immaterial
+	// removes it from here; a set-aside one stays until a sweep is handed out, which clears it.
 	heldBack map[common.Address]string
 	// asideQuorums are quorums whose refresh failed MaxFailures times: not in dirtyQuorums, nor
 	// handed out for their deadline, until a configuration event for them or the next sweep.
@@ -590,9 +591,14 @@ func (p *Planner) dirtyOperator(op common.Address) {
 		p.stats.Coalesced++
 		return
 	}
-	// A new event gives held-back or set-aside work its chance again.
+	// Set-aside work waits for the next sweep whatever the events: an event's materiality is
+	// known only when the batch is resolved, so a 1-wei deposit after every debounce would
+	// otherwise buy MaxFailures more failing transactions each time. A new event gives work held
+	// back as immaterial its chance again.
+	if p.heldBack[op] == HeldSetAside {
+		return
+	}
 	delete(p.heldBack, op)
-	delete(p.failures, op)
 	p.stats.Dirtied++
 	p.addDirty(op, p.dirtyReady(p.now()))
 }

@@ -355,7 +355,7 @@ func (s *Syncer) logSetAside(p *planner.Planner, res planner.Outcome) {
 		}
 	}
 	if len(ops) > 0 || len(qs) > 0 {
-		s.log.Error("updates set aside after failing --retry-sync-n-times times; they wait for a new event or the next sweep",
+		s.log.Error("updates set aside after failing --retry-sync-n-times times; they wait for the next sweep",
 			"operators", ops, "quorums", ints(qs), "failures", s.cfg.Planner.MaxFailures)
 	}
 }
