@@ -16,6 +16,10 @@ type Plan struct {
 	Block uint64
 	// Reason says why the plan exists: "dirty", "config", "sweep", "deadline" (the Reason* constants).
 	Reason string
+	// GasLimited: the daily gas budget applies, and GasLeft is what remains of it. Transactions
+	// of a plan other than a deadline refresh whose gas limit exceeds what remains are held back.
+	GasLimited bool
+	GasLeft    uint64
 }
 
 // QuorumUpdate is one quorum of an updateOperatorsForQuorum call.

@@ -44,6 +44,10 @@ var ErrOutOfFunds = errors.New("sender out of funds")
 // it again would be rejected again, so it counts toward setting the work aside.
 var ErrRejected = errors.New("transaction rejected by the signing service")
 
+// ErrOverBudget: the transaction's gas limit exceeds what remains of the daily gas budget
+// (--max-gas-per-day); nothing was sent, and the work waits until the window frees enough.
+var ErrOverBudget = errors.New("transaction gas above what remains of the daily gas budget")
+
 // MaxTransactionGas is the most gas one transaction may use since Osaka (EIP-7825), whatever the
 // block gas limit.
 const MaxTransactionGas = 1 << 24
@@ -241,11 +245,19 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 	}
 	var errs []error
 	var stop error
+	budgeted := plan.GasLimited && plan.Reason != planner.ReasonDeadline
+	left := plan.GasLeft
 	for _, p := range parts {
 		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}
+		limit := uint64(float64(p.tx.GasEstimate) * GasLimitMultiplier)
 		switch {
 		case stop != nil:
 			tr.Err = stop
+		case p.err == nil && budgeted && limit > left:
+			tr.Err = fmt.Errorf("%s of %d operators (quorums %v) may use %d gas, %d left of the daily budget: %w",
+				p.tx.Kind, len(p.tx.Operators), quorumInts(p.tx.Quorums), limit, left, ErrOverBudget)
+			s.log.Warn("stake update held back: the daily gas budget cannot cover it", "kind", p.tx.Kind,
+				"operators", len(p.tx.Operators), "quorums", quorumInts(p.tx.Quorums), "gas_limit", limit, "gas_left", left, "reason", plan.Reason)
 		case p.err != nil:
 			if errors.Is(p.err, ErrReverted) {
 				tr.Outcome = Reverted
@@ -256,6 +268,7 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 				"quorums", quorumInts(p.tx.Quorums), "reason", plan.Reason, "err", p.err)
 		default:
 			tr = s.send(ctx, p.tx, plan.Reason)
+			left -= min(left, tr.GasUsed)
 			if tr.Err != nil && !errors.Is(tr.Err, ErrReverted) && waitsForAll(ctx, tr.Err) {
 				stop = tr.Err
 			}

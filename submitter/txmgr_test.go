@@ -752,3 +752,35 @@ func TestReceiptsOfAbandonedWorkReported(t *testing.T) {
 		t.Fatalf("the send's own transaction reported with gas %d, want %d once", reported[h], res.Txs[0].GasUsed)
 	}
 }
+
+// A plan other than a deadline refresh sends no transaction whose gas limit exceeds what remains
+// of the daily budget: it is held back (ErrOverBudget), not sent, not failed. A deadline refresh
+// goes out whatever remains.
+func TestOverBudgetHeldBack(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+	sub := newSubmitter(t, e, s)
+	n, err := e.client.NonceAt(ctx, e.sender, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: planner.ReasonDirty, GasLimited: true, GasLeft: 100_000}
+	res, err := sub.Submit(ctx, plan)
+	if !errors.Is(err, submitter.ErrOverBudget) || len(res.Txs) != 1 || res.Txs[0].Outcome != submitter.NotSent {
+		t.Fatalf("err %v, result %+v: want the update held back as over budget", err, res.Txs)
+	}
+	if m, _ := e.client.NonceAt(ctx, e.sender, nil); m != n {
+		t.Fatalf("nonce moved from %d to %d: a transaction over the budget was sent", n, m)
+	}
+	plan.Reason = planner.ReasonDeadline
+	res, err = sub.Submit(ctx, plan)
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("deadline plan: err %v, mined %d; want it sent whatever the budget", err, len(res.Mined()))
+	}
+	t.Logf("deadline update used %d gas with %d left", res.Txs[0].GasUsed, plan.GasLeft)
+}

@@ -133,6 +133,19 @@ func (g *gasBudget) Exhausted() bool {
 	return ex
 }
 
+// Left returns what remains of the budget in the window (0 when spent); ok is false when the
+// budget is unlimited.
+func (g *gasBudget) Left() (left uint64, ok bool) {
+	if g.limit == 0 {
+		return 0, false
+	}
+	used := g.Used()
+	if used >= g.limit {
+		return 0, true
+	}
+	return g.limit - used, true
+}
+
 // FreesAt is when enough of the window expires for the budget to be available again.
 func (g *gasBudget) FreesAt() time.Time {
 	g.mu.Lock()

@@ -219,6 +219,9 @@ type outcome struct {
 	// mined is the gas and block of the batch's mined transactions.
 	gasUsed, block uint64
 	mined          int
+	// overBudget: parts were held back because their gas limit exceeded what remained of the
+	// daily budget; like fees above the cap, the loop looks again HoldBlocks later.
+	overBudget bool
 	// spent are the batch's transactions that were mined, reverted ones included: their gas
 	// counts in the budget.
 	spent []submitter.TxResult
@@ -312,7 +315,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			s.settle(p, o)
 			s.setFailures(o)
 			holdBlock = 0
-			if o.held != nil {
+			if o.held != nil || o.overBudget {
 				holdBlock = p.Head() + HoldBlocks
 			}
 			nodeErr := cmp.Or(o.res.Err, o.transient)
@@ -487,6 +490,9 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		}
 		return o
 	}
+	// Each transaction but a deadline refresh must fit in what remains of the budget: a backlog
+	// and a sweep released together cannot go out as one batch above it.
+	plan.GasLeft, plan.GasLimited = s.budget.Left()
 	sent, err := s.sub.Submit(ctx, plan)
 	if err != nil && len(sent.Txs) == 0 {
 		o.res.Err = fmt.Errorf("submit %s plan: %w", b.Reason, err)
@@ -546,6 +552,9 @@ func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result
 		if tx.Outcome == submitter.Mined {
 			continue
 		}
+		if errors.Is(tx.Err, submitter.ErrOverBudget) {
+			o.overBudget = true
+		}
 		wait := errors.Is(tx.Err, submitter.ErrFeeAboveCap) || errors.Is(tx.Err, submitter.ErrOutOfFunds)
 		if wait && o.held == nil {
 			o.held = tx.Err
@@ -555,7 +564,7 @@ func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result
 		}
 		own := errors.Is(tx.Err, submitter.ErrReverted) || errors.Is(tx.Err, submitter.ErrTooLarge) ||
 			errors.Is(tx.Err, submitter.ErrRejected)
-		if !wait && !own && !errors.Is(tx.Err, context.Canceled) && o.transient == nil {
+		if !wait && !own && !errors.Is(tx.Err, context.Canceled) && !errors.Is(tx.Err, submitter.ErrOverBudget) && o.transient == nil {
 			o.transient = tx.Err
 		}
 		wait = !own

@@ -423,3 +423,17 @@ func TestRejectedIsOwnFailure(t *testing.T) {
 			o.res.FailedOperators, o.res.WaitingOperators, o.transient)
 	}
 }
+
+// A part held back for the budget waits: not failed, not a node fault, and the loop looks again
+// a few blocks later.
+func TestOverBudgetWaits(t *testing.T) {
+	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
+	var o outcome
+	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
+		Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}}, Outcome: submitter.NotSent,
+		Err: fmt.Errorf("held: %w", submitter.ErrOverBudget)}}})
+	if len(o.res.FailedOperators) != 0 || len(o.res.WaitingOperators) != 1 || o.transient != nil || !o.overBudget {
+		t.Fatalf("failed %v, waiting %v, transient %v, over budget %v: want the operator waiting for the budget",
+			o.res.FailedOperators, o.res.WaitingOperators, o.transient, o.overBudget)
+	}
+}
