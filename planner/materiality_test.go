@@ -23,7 +23,11 @@ func TestMaterial(t *testing.T) {
 		{name: "just under 0.1%", stored: big18(1000), weight: plus(big18(1000), e18-1), minimum: new(big.Int), want: false},
 		{name: "exactly 0.1%", stored: big18(1000), weight: big18(1001), minimum: new(big.Int), want: true},
 		{name: "decrease of 1%", stored: big18(100), weight: big18(99), minimum: new(big.Int), want: true},
-		{name: "stored 0", stored: new(big.Int), weight: big.NewInt(1), minimum: new(big.Int), want: true},
+		{name: "1 wei on stored 0", stored: new(big.Int), weight: big.NewInt(1), minimum: new(big.Int), want: false},
+		{name: "just under the absolute floor on stored 0", stored: new(big.Int), weight: big.NewInt(1e15 - 1), minimum: new(big.Int), want: false},
+		{name: "the absolute floor on stored 0", stored: new(big.Int), weight: big.NewInt(1e15), minimum: new(big.Int), want: true},
+		{name: "0.1% of a tiny stake, under the floor", stored: big.NewInt(1e9), weight: big.NewInt(2e9), minimum: new(big.Int), want: false},
+		{name: "stored 0 crossing the minimum up", stored: new(big.Int), weight: big18(10), minimum: big18(10), want: true},
 		{name: "dust crossing the minimum down", stored: big18(10), weight: plus(big18(10), -1), minimum: big18(10), want: true},
 		{name: "dust crossing the minimum up", stored: plus(big18(10), -1), weight: big18(10), minimum: big18(10), want: true},
 		{name: "dust above the minimum", stored: big18(11), weight: plus(big18(11), 1), minimum: big18(10), want: false},
@@ -42,8 +46,8 @@ func TestMaterial(t *testing.T) {
 // The materiality rule applies to event-driven candidates only: quorum members (configuration
 // changes, failed refreshes) and sweeps are exempt.
 func TestResolveMateriality(t *testing.T) {
-	dust := func(op common.Address) OperatorStake { return registered(op, stake(0, 1_000_000, 1_000_001, 0)) }
-	real := func(op common.Address) OperatorStake { return registered(op, stake(0, 1_000_000, 1_100_000, 0)) }
+	dust := func(op common.Address) OperatorStake { return registered(op, stake(0, 1e18, 1e18+1e12, 0)) }
+	real := func(op common.Address) OperatorStake { return registered(op, stake(0, 1e18, 1.1e18, 0)) }
 	r := &fakeReader{
 		stakes: stakesOf(dust(addr(1)), real(addr(2)), dust(addr(3))),
 		sets:   map[uint8][]common.Address{0: addrs(1, 2, 3), 1: addrs(3)},
