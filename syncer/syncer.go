@@ -157,6 +157,10 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if err != nil {
 		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
 	}
+	if cfg.MaxGasPerDay > 0 && cfg.StateDir == "" {
+		log.Warn("--max-gas-per-day without --state-dir: the gas window lives in memory, and every restart (a crash loop) starts it empty; set --state-dir to keep it",
+			"max_gas_per_day", cfg.MaxGasPerDay)
+	}
 	m := newMetrics(reg)
 	m.quorums(cfg.Quorums)
 	// A read at a block the answering node lacks (a load balancer's lagging member) is retried at

@@ -437,3 +437,22 @@ func TestOverBudgetWaits(t *testing.T) {
 			o.res.FailedOperators, o.res.WaitingOperators, o.transient, o.overBudget)
 	}
 }
+
+// A budget without a state directory lives in memory: a restart loop would reset it, and the
+// start says so.
+func TestBudgetInMemoryWarned(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  Config
+		want bool
+	}{
+		{Config{MaxGasPerDay: 1_000_000}, true},
+		{Config{MaxGasPerDay: 1_000_000, StateDir: t.TempDir()}, false},
+		{Config{}, false},
+	} {
+		var buf lockedBuffer
+		New(tt.cfg, &chain{}, &chain{}, &chain{}, slog.New(slog.NewTextHandler(&buf, nil)), nil, nil)
+		if got := strings.Contains(buf.String(), "--max-gas-per-day without --state-dir"); got != tt.want {
+			t.Fatalf("config %+v: warned %v, want %v; log: %s", tt.cfg, got, tt.want, buf.String())
+		}
+	}
+}
