@@ -311,22 +311,19 @@ func TestFailingUpdateSetAside(t *testing.T) {
 		e.head()-start, daemonAttempts, sends.Load(), sent)
 }
 
-// Over --max-gas-per-day only a deadline refresh goes out: a deposit waits for it (held back for
-// the budget), and the gauge says the budget is spent.
+// Over --max-gas-per-day only a deadline refresh goes out: a deposit whose update does not fit
+// what remains waits for it (held back for the budget), and the gauge says the budget is spent.
 func TestBudgetOnlyDeadline(t *testing.T) {
 	e := newEnv(t, 2, 0)
 	// The budget leaves room for the deadline refresh at start (about 250k gas) and one
-	// updateOperators (about 363k), which spends it.
-	const budget = 400_000
+	// updateOperators (about 363k used, a 440k gas limit), not for a second one.
+	const budget = 750_000
 	dm := e.start(daemonOpts{debounce: debounce, maxGasPerDay: budget, withdrawalDelay: 80, deadlineMargin: 10})
 	exhausted := func() bool { return counter(t, dm.reg, "avssync_gas_budget_exhausted") == 1 }
-	if !exhausted() {
-		if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
-			t.Fatal(err)
-		}
-		e.waitFor("first update", 30*time.Second, func() bool { return e.fresh(e.ops[0].Address) })
-		e.waitFor("budget spent", 30*time.Second, exhausted)
+	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
 	}
+	e.waitFor("first update", 30*time.Second, func() bool { return e.fresh(e.ops[0].Address) })
 	if got := counter(t, dm.reg, "avssync_gas_budget_per_day"); got != budget {
 		t.Fatalf("gas_budget_per_day = %v, want %d", got, budget)
 	}
@@ -338,7 +335,7 @@ func TestBudgetOnlyDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor("held back for the budget", 30*time.Second, func() bool {
-		return counter(t, dm.reg, "avssync_held_back_operators", "reason", "budget") == 1
+		return counter(t, dm.reg, "avssync_held_back_operators", "reason", "budget") == 1 && exhausted()
 	})
 	if e.sent() != before {
 		t.Fatal("a transaction went out over the budget before the deadline")

@@ -32,6 +32,9 @@ type gasBudget struct {
 	now  func() time.Time
 	// spends are the window's entries, oldest first; none is older than budgetWindow once pruned.
 	spends []spend
+	// need is the gas limit of the smallest transaction last held back because it exceeded what
+	// remained (at most limit; 0 when none): the budget counts as spent until it fits.
+	need uint64
 
 	used, perDay, exhausted prometheus.Gauge
 }
@@ -108,6 +111,21 @@ func (g *gasBudget) spent(hash common.Hash, gas uint64) error {
 	return g.save()
 }
 
+// setNeed records the gas limit of the smallest transaction just held back for the budget (0:
+// none was): the budget counts as spent until the window has room for it.
+func (g *gasBudget) setNeed(gas uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.need = min(gas, g.limit)
+	g.publish()
+}
+
+// spentAt reports whether used leaves no room: it reaches the limit, or not the gas of the
+// transaction held back.
+func (g *gasBudget) spentAt(used uint64) bool {
+	return g.limit > 0 && (used >= g.limit || (g.need > 0 && used+g.need > g.limit))
+}
+
 // Used returns the gas of the last 24 hours.
 func (g *gasBudget) Used() uint64 {
 	g.mu.Lock()
@@ -128,7 +146,7 @@ func (g *gasBudget) used24h() uint64 {
 func (g *gasBudget) Exhausted() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	ex := g.limit > 0 && g.used24h() >= g.limit
+	ex := g.spentAt(g.used24h())
 	g.publish()
 	return ex
 }
@@ -152,11 +170,11 @@ func (g *gasBudget) FreesAt() time.Time {
 	defer g.mu.Unlock()
 	used := g.used24h()
 	for _, s := range g.spends {
-		if used < g.limit {
+		if !g.spentAt(used) {
 			break
 		}
 		used -= s.Gas
-		if used < g.limit {
+		if !g.spentAt(used) {
 			return s.At.Add(budgetWindow)
 		}
 	}
@@ -178,7 +196,7 @@ func (g *gasBudget) publish() {
 		sum += s.Gas
 	}
 	g.used.Set(float64(sum))
-	if g.limit > 0 && sum >= g.limit {
+	if g.spentAt(sum) {
 		g.exhausted.Set(1)
 	} else {
 		g.exhausted.Set(0)

@@ -61,3 +61,32 @@ func TestGasBudgetWindow(t *testing.T) {
 		t.Fatal("unlimited budget exhausted")
 	}
 }
+
+// A transaction held back for not fitting what remains keeps the budget spent until the window
+// has room for it, so the loop does not hand the same work out again and again meanwhile.
+func TestGasBudgetNeed(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	now := t0
+	g, err := newGasBudget(1_000_000, "", func() time.Time { return now }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.add(300_000)
+	now = now.Add(time.Hour)
+	g.add(400_000)
+	if g.Exhausted() {
+		t.Fatal("700k of 1M exhausted with nothing held back")
+	}
+	g.setNeed(450_000)
+	if !g.Exhausted() {
+		t.Fatal("700k of 1M with a 450k transaction held back: not exhausted")
+	}
+	// The 300k spend leaves the window at t0+24h: 400k + 450k fits then.
+	if want := t0.Add(24 * time.Hour); !g.FreesAt().Equal(want) {
+		t.Fatalf("frees at %v, want %v", g.FreesAt(), want)
+	}
+	g.setNeed(0)
+	if g.Exhausted() {
+		t.Fatal("exhausted after the held transaction went out")
+	}
+}

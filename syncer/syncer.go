@@ -224,8 +224,10 @@ type outcome struct {
 	gasUsed, block uint64
 	mined          int
 	// overBudget: parts were held back because their gas limit exceeded what remained of the
-	// daily budget; like fees above the cap, the loop looks again HoldBlocks later.
-	overBudget bool
+	// daily budget; like fees above the cap, the loop looks again HoldBlocks later. The budget
+	// counts as spent until the smallest of them, overBudgetGas (its gas limit), fits.
+	overBudget    bool
+	overBudgetGas uint64
 	// spent are the batch's transactions that were mined, reverted ones included: their gas
 	// counts in the budget.
 	spent []submitter.TxResult
@@ -378,6 +380,11 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	s.logSetAside(p, o.res)
 	s.metrics.settled(o, s.now())
 	s.count(o)
+	if o.overBudget {
+		s.budget.setNeed(o.overBudgetGas)
+	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline {
+		s.budget.setNeed(0) // what was held back went out (a deadline refresh is never held)
+	}
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
 		if o.batch.Reason == planner.ReasonDeadline {
@@ -557,6 +564,10 @@ func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result
 			continue
 		}
 		if errors.Is(tx.Err, submitter.ErrOverBudget) {
+			gas := uint64(float64(tx.Tx.GasEstimate) * submitter.GasLimitMultiplier)
+			if !o.overBudget || gas < o.overBudgetGas {
+				o.overBudgetGas = gas
+			}
 			o.overBudget = true
 		}
 		wait := errors.Is(tx.Err, submitter.ErrFeeAboveCap) || errors.Is(tx.Err, submitter.ErrOutOfFunds)

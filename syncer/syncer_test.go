@@ -430,9 +430,9 @@ func TestOverBudgetWaits(t *testing.T) {
 	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
 	var o outcome
 	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
-		Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}}, Outcome: submitter.NotSent,
+		Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}, GasEstimate: 100_000}, Outcome: submitter.NotSent,
 		Err: fmt.Errorf("held: %w", submitter.ErrOverBudget)}}})
-	if len(o.res.FailedOperators) != 0 || len(o.res.WaitingOperators) != 1 || o.transient != nil || !o.overBudget {
+	if len(o.res.FailedOperators) != 0 || len(o.res.WaitingOperators) != 1 || o.transient != nil || !o.overBudget || o.overBudgetGas != 120_000 {
 		t.Fatalf("failed %v, waiting %v, transient %v, over budget %v: want the operator waiting for the budget",
 			o.res.FailedOperators, o.res.WaitingOperators, o.transient, o.overBudget)
 	}
