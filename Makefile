@@ -9,10 +9,12 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/avs-sync
 
 ## test: vet, the alert rule tests, then every package with the race detector (devnet tests start
-## real in-process chains)
+## real in-process chains); the end-to-end tests run the daemon binary built with the race detector
+## (a report fails the run) against an uninstrumented in-process chain
 test: test-rules
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 12m ./...
+	AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 12m ./e2e/
+	$(GO) test -race -count=1 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)
 
 ## test-rules: promtool checks and unit-tests deploy/prometheus/alerts.yml (Debian package prometheus;
 ## .ci/run installs it, so CI never skips them)

@@ -30,14 +30,48 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "avs-sync")
-	out, err := exec.Command("go", "build", "-o", binary, "../cmd/avs-sync").CombinedOutput()
+	build := exec.Command("go", "build", "-o", binary, "../cmd/avs-sync")
+	// With AVS_SYNC_E2E_RACE=1 (make test) the daemon under test is built with the race detector,
+	// and every report it writes fails the run: the concurrent code is checked where it runs, in
+	// the binary, while the in-process chain runs at full speed.
+	raceDir := ""
+	if os.Getenv("AVS_SYNC_E2E_RACE") == "1" {
+		build = exec.Command("go", "build", "-race", "-o", binary, "../cmd/avs-sync")
+		build.Env = append(os.Environ(), "CGO_ENABLED=1")
+		raceDir = filepath.Join(dir, "race")
+		// World-writable: one test runs the binary as the image's nonroot user.
+		if err := os.Mkdir(raceDir, 0o777); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if err := os.Chmod(raceDir, 0o777); err != nil { // past the umask
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Setenv("GORACE", "log_path="+filepath.Join(raceDir, "report"))
+	}
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build avs-sync: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
+	if raceDir != "" && raceReports(raceDir) {
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// raceReports prints the race detector's reports the daemon wrote under dir, and says whether
+// there were any.
+func raceReports(dir string) bool {
+	reports, _ := filepath.Glob(filepath.Join(dir, "report*"))
+	for _, r := range reports {
+		b, _ := os.ReadFile(r)
+		fmt.Fprintf(os.Stderr, "DATA RACE in avs-sync (%s):\n%s\n", filepath.Base(r), b)
+	}
+	return len(reports) > 0
 }
 
 // cliResult is one run of the binary.
