@@ -38,13 +38,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv("AVS_SYNC_E2E_RACE") == "1" {
 		build = exec.Command("go", "build", "-race", "-o", binary, "../cmd/avs-sync")
 		build.Env = append(os.Environ(), "CGO_ENABLED=1")
-		raceDir = filepath.Join(dir, "race")
-		// World-writable: one test runs the binary as the image's nonroot user.
-		if err := os.Mkdir(raceDir, 0o777); err != nil {
+		// Outside dir and world-writable: one test runs the binary as the image's nonroot user.
+		if raceDir, err = os.MkdirTemp("", "avs-sync-race"); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		if err := os.Chmod(raceDir, 0o777); err != nil { // past the umask
+		if err := os.Chmod(raceDir, 0o777); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -60,6 +59,9 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.RemoveAll(dir)
+	if raceDir != "" {
+		os.RemoveAll(raceDir)
+	}
 	os.Exit(code)
 }
 
