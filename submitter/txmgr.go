@@ -270,8 +270,33 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		Value:     candidate.Value(),
 		Data:      candidate.Data(),
 	})
+	// Write ahead: a process killed between the broadcast and its record would leave a
+	// transaction in the pool whose price the next run does not know. A send refused outright takes
+	// the record back; one whose answer is unclear keeps it (a replacement then pays 12.5% more,
+	// within the caps, or the record is dropped once the pool shows nothing there).
+	fresh := rec == nil
+	var before nonceRecord
+	if fresh {
+		rec = &nonceRecord{}
+		s.sent[nonce] = rec
+	} else {
+		before = *rec
+	}
+	rec.raise(price)
+	s.persist()
+	unrecord := func() {
+		if fresh {
+			delete(s.sent, nonce)
+		} else {
+			*rec = before
+		}
+		s.persist()
+	}
 	id, err := s.b.broadcast(ctx, tx)
 	kind := classify(err)
+	if kind == kindNonceTooLow || kind == kindInsufficientFunds {
+		unrecord() // refused outright: nothing of this send is in the pool
+	}
 	if kind != "" {
 		s.m.sendErrors.WithLabelValues(kind).Inc()
 	}
@@ -282,20 +307,15 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.log.Info("transaction already known to the node: waiting for it", "nonce", nonce, "hash", id)
 	case kindUnderpriced:
 		// Something at least this price holds the nonce: price the next try above it.
-		if rec == nil && !s.poolHolds(ctx, nonce) {
+		if fresh && !s.poolHolds(ctx, nonce) {
 			// A first send refused with nothing pending at the nonce: the pool is full, not
 			// holding a transaction of ours. Recording it would make every later send a
 			// replacement; the caller retries with its backoff.
+			unrecord()
 			s.log.Warn("transaction underpriced with nothing pending at the nonce (pool full?): nothing sent", "nonce", nonce, "tried", price.String(), "err", err)
 			return fmt.Errorf("send at nonce %d: %w", nonce, err)
 		}
 		s.log.Warn("replacement underpriced: pricing above what the pool holds", "nonce", nonce, "tried", price.String(), "err", err)
-		if rec == nil {
-			rec = &nonceRecord{}
-			s.sent[nonce] = rec
-		}
-		rec.raise(price)
-		s.persist()
 		return fmt.Errorf("%w: %w", errUnderpriced, err)
 	case kindNonceTooLow:
 		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "err", err)
@@ -308,14 +328,9 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	default:
 		return fmt.Errorf("send at nonce %d: %w", nonce, err)
 	}
-	if rec == nil {
-		rec = &nonceRecord{}
-		s.sent[nonce] = rec
-	}
 	if replacing {
 		s.m.replacements.Inc()
 	}
-	rec.raise(price)
 	if s.created == nil {
 		s.created = map[string]bool{}
 	}
