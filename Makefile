@@ -3,7 +3,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/avs-sync
 
-.PHONY: build test test-rules test-short lint demo bench docker-build clean
+.PHONY: build test test-e2e test-race test-rules test-short lint demo bench docker-build clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/avs-sync
@@ -13,8 +13,15 @@ build:
 ## (a report fails the run) against an uninstrumented in-process chain
 test: test-rules
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e test-race
+
+# The end-to-end tests mostly wait on block times; the package tests beside them, one at a time,
+# use the other core.
+test-e2e:
 	AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 12m ./e2e/
-	$(GO) test -race -count=1 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)
+
+test-race:
+	$(GO) test -race -count=1 -p 1 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)
 
 ## test-rules: promtool checks and unit-tests deploy/prometheus/alerts.yml (Debian package prometheus;
 ## .ci/run installs it, so CI never skips them)
