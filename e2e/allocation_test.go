@@ -6,6 +6,8 @@ import (
 
 	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/internal/devnet"
 )
 
 // An allocation to a slashable quorum takes effect at a later block, with no event then: avs-sync
@@ -26,29 +28,7 @@ func testAllocation(t *testing.T, allocateBeforeStart bool) {
 	e := newEnv(t, 1, 0)
 	op := e.ops[0]
 	const lookahead, delay = 5, 20
-	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
-		t.Fatal(err)
-	}
-	// Quorum 0 counts the deposit at once: store it now, so that the quorum under test is the
-	// only stale one.
-	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
-		t.Fatal(err)
-	}
-	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
-		t.Fatal(err)
-	}
-	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.d.MineBlocks(int(configDelay) + 1)
-	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
-		t.Fatal(err)
-	}
+	q := slashableMember(t, e, op, lookahead, delay)
 	var before uint64
 	if !allocateBeforeStart {
 		e.start(daemonOpts{debounce: debounce})
@@ -100,4 +80,33 @@ func testAllocation(t *testing.T, allocateBeforeStart bool) {
 	if n := e.sent() - before; n != 1 {
 		t.Fatalf("%d transactions, want 1", n)
 	}
+}
+
+// slashableMember creates a slashable quorum with the lookahead, deposits 10 ETH to op and stores
+// it (quorum 0 counts the deposit at once, so the new quorum is the only one that can go stale),
+// sets op's allocation delay once it may, and registers op in the quorum. It returns the quorum.
+func slashableMember(t *testing.T, e *env, op *devnet.Actor, lookahead, delay uint32) uint8 {
+	t.Helper()
+	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
+		t.Fatal(err)
+	}
+	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.MineBlocks(int(configDelay) + 1)
+	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

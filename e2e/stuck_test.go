@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
@@ -17,27 +15,7 @@ func TestAllocationCheckedWhileLogsFail(t *testing.T) {
 	op := e.ops[0]
 	// The delay leaves time for avs-sync to start before the effect block.
 	const lookahead, delay = 5, 200
-	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
-		t.Fatal(err)
-	}
-	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
-		t.Fatal(err)
-	}
-	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.d.MineBlocks(int(configDelay) + 1)
-	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
-		t.Fatal(err)
-	}
+	q := slashableMember(t, e, op, lookahead, delay)
 	r, err := op.Allocate(e.ctx, q, 5e17)
 	if err != nil {
 		t.Fatal(err)
