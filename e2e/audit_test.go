@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
+	"math/big"
 	"testing"
 	"time"
 
@@ -123,6 +125,46 @@ func TestAuditWatchQuietDay(t *testing.T) {
 			t.Fatalf("quorum 0 refreshed at %v on a quiet chain", ups)
 		}
 	})
+}
+
+// With --sweep-mode material the watch's sweeps hold to --min-stake-change as its event-driven
+// updates do: an operator that moved by less than the threshold stays as stored through a sweep,
+// unpaid for, while one that moved by more is updated; the audit mode's sweep stores both.
+func TestMaterialSweepLeavesDrift(t *testing.T) {
+	e := newEnv(t, 3, 0)
+	if err := devnet.DepositAll(e.ctx, e.ops, eth(10)); err != nil {
+		t.Fatal(err)
+	}
+	opts := daemonOpts{debounce: debounce, syncInterval: 2 * time.Second, sweepMode: planner.SweepMaterial, minStakeChange: 0.01}
+	dm := e.start(opts) // its start-up check stores the 10 ETH of each
+	small, large := e.ops[0], e.ops[1]
+	if _, err := small.Deposit(e.ctx, new(big.Int).Div(eth(10), big.NewInt(200))); err != nil { // 0.5%
+		t.Fatal(err)
+	}
+	if _, err := large.Deposit(e.ctx, eth(1)); err != nil { // 10%
+		t.Fatal(err)
+	}
+	e.waitFor("the 10% change stored", 60*time.Second, func() bool { return e.fresh(large.Address) })
+	nonce := e.sent()
+	// The second sweep to finish from here was handed out after both changes were read.
+	for i := range 2 {
+		last := dm.sy.Status().LastSweep
+		e.waitFor(fmt.Sprintf("sweep %d after the changes", i+1), 120*time.Second, func() bool { return dm.sy.Status().LastSweep.After(last) })
+	}
+	if e.fresh(small.Address) {
+		t.Fatalf("%s, 0.5%% off its weight, updated by material sweeps at 1%%", small.Address)
+	}
+	if sent := e.sent() - nonce; sent != 0 {
+		t.Fatalf("%d transactions from material sweeps with only a 0.5%% drift left, want 0", sent)
+	}
+	if held := counter(t, dm.reg, "avssync_held_back_operators", "reason", planner.HeldImmaterial); held != 1 {
+		t.Fatalf("held_back_operators{reason=immaterial} = %v after the sweeps, want 1", held)
+	}
+	dm.stop(t)
+
+	opts.sweepMode = planner.SweepAudit
+	dm = e.start(opts)
+	e.waitFor("an audit sweep to store the 0.5% change", 120*time.Second, func() bool { return e.fresh(small.Address) })
 }
 
 // histogramCount is the sample count of the histogram name in reg with the given label.

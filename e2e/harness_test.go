@@ -91,6 +91,8 @@ type daemonOpts struct {
 	maxTxGas uint64
 	// sweepMode is what sweeps do ("": refresh).
 	sweepMode planner.SweepMode
+	// minStakeChange is --min-stake-change (0: every difference).
+	minStakeChange float64
 	// maxGasPerDay is --max-gas-per-day (0: unlimited).
 	maxGasPerDay uint64
 	// withdrawalDelay, when set, makes the AVS forbid stale stakes with this withdrawal delay in
@@ -183,7 +185,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 	}
 	sy := syncer.New(syncer.Config{
 		Planner: planner.Config{Debounce: o.debounce, SyncInterval: o.syncInterval, SweepMode: o.sweepMode,
-			StaleStakesForbidden: o.withdrawalDelay > 0, WithdrawalDelayBlocks: o.withdrawalDelay, DeadlineMargin: o.deadlineMargin},
+			MinStakeChange: o.minStakeChange, StaleStakesForbidden: o.withdrawalDelay > 0, WithdrawalDelayBlocks: o.withdrawalDelay, DeadlineMargin: o.deadlineMargin},
 		Retries:      3,
 		MaxGasPerDay: o.maxGasPerDay,
 		StateDir:     o.stateDir,

@@ -82,6 +82,32 @@ func TestResolveMateriality(t *testing.T) {
 	}
 }
 
+// A sweep in material mode holds its members to the rule too: the dust stays, the real change
+// goes; a deregistering drop below the minimum is material whatever its size.
+func TestResolveMaterialSweep(t *testing.T) {
+	dust := func(op common.Address) OperatorStake { return registered(op, stake(0, 1e18, 1e18+1e12, 0)) }
+	real := func(op common.Address) OperatorStake { return registered(op, stake(0, 1e18, 1.1e18, 0)) }
+	below := func(op common.Address) OperatorStake { return registered(op, stake(0, 1e18, 1e18-1, 1e18)) }
+	r := &fakeReader{
+		stakes: stakesOf(dust(addr(1)), real(addr(2)), dust(addr(3)), below(addr(4))),
+		sets:   map[uint8][]common.Address{0: addrs(1, 2, 3, 4)},
+	}
+	rs := NewResolver(r, Config{MinStakeChange: DefaultMinStakeChange, FullQuorumRatio: 1})
+	for _, material := range []bool{false, true} {
+		plan, res, err := rs.Resolve(context.Background(), Batch{Members: []uint8{0}, Head: 1, Reason: ReasonSweep, Material: material})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSent, wantHeld := addrs(1, 2, 3, 4), []common.Address(nil)
+		if material {
+			wantSent, wantHeld = addrs(2, 4), addrs(1, 3)
+		}
+		if !slices.Equal(plan.Operators, wantSent) || !slices.Equal(res.Immaterial, wantHeld) {
+			t.Fatalf("material %v: plan %v immaterial %v, want %v sent and %v held back", material, plan.Operators, res.Immaterial, wantSent, wantHeld)
+		}
+	}
+}
+
 // A quorum whose refresh failed: its stale members go through updateOperators, the quorum is not
 // refreshed nor escalated, whatever share of it is stale.
 func TestResolveMembersOnly(t *testing.T) {

@@ -37,6 +37,11 @@ const (
 	// SweepAudit reads every operator's stored stake against its weight (free eth_calls) and sends
 	// only the stale ones, in the cheapest shape: a quiet day costs no gas.
 	SweepAudit SweepMode = "audit"
+	// SweepMaterial audits like SweepAudit but holds the sweep to the materiality rule too
+	// (Config.MinStakeChange): an operator whose stored stake is within the threshold of its weight
+	// is left as it is. Stored stakes then stay within the threshold of their weights (plus what
+	// changes while an update is on its way), and a drift below it is never paid for.
+	SweepMaterial SweepMode = "material"
 )
 
 // DefaultFullQuorumRatio is the FullQuorumRatio used when Config leaves it 0. On the devnet
@@ -77,8 +82,9 @@ type Config struct {
 	MaxStaleness time.Duration
 	// SweepMode is what a scheduled or forced sweep does: "" and SweepRefresh refresh every quorum
 	// in scope whole, as the original tool does; SweepAudit reads every operator's stored stake
-	// against its weight and sends only what is stale, in the cheapest shape. Deadlines refresh
-	// whole in either mode.
+	// against its weight and sends only what is stale, in the cheapest shape; SweepMaterial
+	// audits and sends only what is stale by at least MinStakeChange. Deadlines refresh whole in
+	// every mode.
 	SweepMode SweepMode
 	// CostModel, when set, replaces FullQuorumRatio: a quorum is refreshed whole only where the
 	// model predicts that costs less gas than updateOperators of its stale operators.
@@ -90,7 +96,8 @@ type Config struct {
 	// MinStakeChange is the materiality rule of event-driven updates: an operator of
 	// Batch.Operators whose stored stake differs from its weight by less than this fraction of the
 	// stored stake is left to the sweep, unless the change crosses the quorum minimum or the stored
-	// stake is 0. 0 sends every difference. Sweeps, deadlines and configuration changes ignore it.
+	// stake is 0. 0 sends every difference. Deadlines and configuration changes ignore it; sweeps
+	// too, unless SweepMode is SweepMaterial.
 	MinStakeChange float64
 	// MaxFailures is how many consecutive failures of the same work (an operator's update, a
 	// quorum's refresh) set it aside until a new event for it or the next sweep; 0 never does.
@@ -125,8 +132,8 @@ func (c Config) Validate() error {
 	if c.MaxStaleness < 0 || (c.MaxStaleness > 0 && c.MaxStaleness < c.Debounce) {
 		errs = append(errs, fmt.Errorf("max staleness %s is neither 0 (off) nor at least the debounce %s", c.MaxStaleness, c.Debounce))
 	}
-	if c.SweepMode != "" && c.SweepMode != SweepRefresh && c.SweepMode != SweepAudit {
-		errs = append(errs, fmt.Errorf("sweep mode %q is neither %s nor %s", c.SweepMode, SweepAudit, SweepRefresh))
+	if !slices.Contains([]SweepMode{"", SweepRefresh, SweepAudit, SweepMaterial}, c.SweepMode) {
+		errs = append(errs, fmt.Errorf("sweep mode %q is none of %s, %s and %s", c.SweepMode, SweepAudit, SweepMaterial, SweepRefresh))
 	}
 	if c.MinStakeChange < 0 || c.MinStakeChange >= 1 || math.IsNaN(c.MinStakeChange) {
 		errs = append(errs, fmt.Errorf("minimum stake change %v is not a fraction below 1", c.MinStakeChange))
@@ -150,8 +157,9 @@ type Batch struct {
 	// Quorums are refreshed whole (updateOperatorsForQuorum); sorted ascending.
 	Quorums []uint8
 	// Members are quorums whose every operator is a candidate, resolved like Operators (only the
-	// stale ones are sent, in the cheapest shape) but exempt from the materiality rule: a quorum
-	// configuration changed weights across the quorum. Sorted ascending.
+	// stale ones are sent, in the cheapest shape) but exempt from the materiality rule unless
+	// Material: a quorum configuration changed weights across the quorum, or a sweep audits it.
+	// Sorted ascending.
 	Members []uint8
 	// MembersOnly are quorums whose whole refresh failed: this round their stale operators are
 	// updated with updateOperators, the quorum is neither refreshed nor escalated; its refresh
@@ -161,6 +169,9 @@ type Batch struct {
 	Reason string
 	// Head is the chain head when the batch was made: the block to read the chain at.
 	Head uint64
+	// Material applies the materiality rule to every candidate, Members included: the batch carries
+	// a sweep in SweepMaterial mode.
+	Material bool
 
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.
@@ -502,8 +513,9 @@ func (p *Planner) Next() (Batch, bool) {
 		if free.empty() {
 			p.sweep.succeeded(now)
 		} else {
-			if p.cfg.SweepMode == SweepAudit {
+			if p.cfg.SweepMode == SweepAudit || p.cfg.SweepMode == SweepMaterial {
 				members = members.union(free)
+				b.Material = p.cfg.SweepMode == SweepMaterial
 			} else {
 				qs = qs.union(free)
 			}

@@ -195,9 +195,20 @@ func (rs *Resolver) memberCandidates(ctx context.Context, b Batch) (map[uint8][]
 }
 
 // eventDriven returns the candidates the materiality rule applies to: b.Operators that are not
-// also members of a quorum the batch resolves whole.
+// also members of a quorum the batch resolves whole, or every one when b.Material.
 func eventDriven(b Batch, sets map[uint8][]common.Address) map[common.Address]bool {
 	out := make(map[common.Address]bool, len(b.Operators))
+	if b.Material {
+		for _, op := range b.Operators {
+			out[op] = true
+		}
+		for _, ops := range sets {
+			for _, op := range ops {
+				out[op] = true
+			}
+		}
+		return out
+	}
 	for _, op := range b.Operators {
 		out[op] = true
 	}

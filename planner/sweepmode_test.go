@@ -19,6 +19,7 @@ func TestSweepMode(t *testing.T) {
 		{mode: "", wantQuorums: []uint8{0, 1}, wantUpdateBlk: true},
 		{mode: SweepRefresh, wantQuorums: []uint8{0, 1}, wantUpdateBlk: true},
 		{mode: SweepAudit, wantMembers: []uint8{0, 1}},
+		{mode: SweepMaterial, wantMembers: []uint8{0, 1}},
 	} {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			p, clk := newTestPlanner(t, Config{SyncInterval: interval, SweepMode: tt.mode}, 2)
@@ -28,6 +29,9 @@ func TestSweepMode(t *testing.T) {
 			wantMembers(t, b, tt.wantMembers...)
 			if b.Reason != ReasonSweep {
 				t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
+			}
+			if b.Material != (tt.mode == SweepMaterial) {
+				t.Fatalf("sweep batch material %v in mode %q", b.Material, tt.mode)
 			}
 			p.Done(b, Outcome{})
 			checkInvariants(t, p)

@@ -114,7 +114,7 @@ func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheu
 type WatchCmd struct {
 	daemonFlags
 	MaxStaleness time.Duration `name:"max-staleness" group:"sync" default:"0s" help:"Latency budget of a busy AVS (0 = off): a change arriving within this long of the previous one waits with the changes around it, at most this long, and they go out together in fewer transactions; the first change after a quiet period still goes after --debounce."`
-	SweepMode    string        `name:"sweep-mode" group:"sync" enum:"audit,refresh" default:"audit" help:"What the periodic sweep does: audit reads every operator's stored stake against its weight (free calls) and sends only what is stale, in the cheapest shape; refresh updates every quorum whole, as the bare command does. Stale-stakes deadlines refresh whole in both."`
+	SweepMode    string        `name:"sweep-mode" group:"sync" enum:"audit,material,refresh" default:"audit" help:"What the periodic sweep does: audit reads every operator's stored stake against its weight (free calls) and sends only what is stale, in the cheapest shape; material audits too but leaves stakes within --min-stake-change of their weights as they are, so drift below it is never paid for; refresh updates every quorum whole, as the bare command does. Stale-stakes deadlines refresh whole in all three."`
 }
 
 // Run watches the chain until interrupted.
