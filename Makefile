@@ -45,7 +45,7 @@ demo: build
 bench:
 	@mkdir -p bench-results
 	$(GO) test -run '^$$' -bench . -benchmem ./planner/ > bench-results/planner.txt; s=$$?; cat bench-results/planner.txt; exit $$s
-	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 30m -v -run '^TestBench' ./e2e/
+	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 90m -v -run '^TestBench' ./e2e/
 
 docker-build:
 	docker build -t avs-sync:$(VERSION) .

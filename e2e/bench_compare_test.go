@@ -137,10 +137,13 @@ func TestBenchCompare(t *testing.T) {
 		Population: benchPopulationText,
 	}
 	for _, s := range []strategy{watchStrategy(), sweepStrategy()} {
-		c := newBenchChain(t, ctx, benchPopulation(), true)
-		sc := newScenario(seed, benchScenario, c.pop.Registered, len(c.pop.Outsiders))
-		report.Scenario = sc
-		report.Strategies = append(report.Strategies, c.runStrategy(s, sc))
+		// A subtest per strategy, so that its chain stops before the next one starts.
+		t.Run(s.Name, func(t *testing.T) {
+			c := newBenchChain(t, ctx, benchPopulation(), true)
+			sc := newScenario(seed, benchScenario, c.pop.Registered, len(c.pop.Outsiders))
+			report.Scenario = sc
+			report.Strategies = append(report.Strategies, c.runStrategy(s, sc))
+		})
 	}
 	report.Notes = compareNotes(report)
 	writeJSON(t, "compare.json", report)

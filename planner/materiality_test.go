@@ -94,7 +94,11 @@ func TestResolveMaterialSweep(t *testing.T) {
 	}
 	rs := NewResolver(r, Config{MinStakeChange: DefaultMinStakeChange, FullQuorumRatio: 1})
 	for _, material := range []bool{false, true} {
-		plan, res, err := rs.Resolve(context.Background(), Batch{Members: []uint8{0}, Head: 1, Reason: ReasonSweep, Material: material})
+		b := Batch{Members: []uint8{0}, Head: 1, Reason: ReasonSweep}
+		if material {
+			b.MaterialMembers = []uint8{0}
+		}
+		plan, res, err := rs.Resolve(context.Background(), b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,6 +109,30 @@ func TestResolveMaterialSweep(t *testing.T) {
 		if !slices.Equal(plan.Operators, wantSent) || !slices.Equal(res.Immaterial, wantHeld) {
 			t.Fatalf("material %v: plan %v immaterial %v, want %v sent and %v held back", material, plan.Operators, res.Immaterial, wantSent, wantHeld)
 		}
+	}
+}
+
+// In a batch that carries a material sweep of quorum 0 and a configuration change of quorum 1, an
+// operator in both quorums is exempt: the configuration change moved it.
+func TestResolveMaterialSweepWithConfigChange(t *testing.T) {
+	dust := func(op common.Address, qs ...uint8) OperatorStake {
+		o := registered(op)
+		for _, q := range qs {
+			o.Quorums = append(o.Quorums, stake(q, 1e18, 1e18+1e12, 0))
+		}
+		return o
+	}
+	r := &fakeReader{
+		stakes: stakesOf(dust(addr(1), 0), dust(addr(2), 0, 1)),
+		sets:   map[uint8][]common.Address{0: addrs(1, 2), 1: addrs(2)},
+	}
+	rs := NewResolver(r, Config{MinStakeChange: DefaultMinStakeChange, FullQuorumRatio: 1})
+	plan, res, err := rs.Resolve(context.Background(), Batch{Members: []uint8{0, 1}, MaterialMembers: []uint8{0}, Head: 1, Reason: ReasonConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(plan.Operators, addrs(2)) || !slices.Equal(res.Immaterial, addrs(1)) {
+		t.Fatalf("plan %v immaterial %v, want 2 (quorum 1 changed) sent and 1 held back", plan.Operators, res.Immaterial)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 // Reasons work is held back instead of sent, as in HeldBack and the held_back_operators metric.
 const (
 	// HeldImmaterial: the operator's stake moved by less than Config.MinStakeChange; the sweep
-	// stores it.
+	// stores it (unless SweepMaterial).
 	HeldImmaterial = "immaterial"
 	// HeldSetAside: its update failed Config.MaxFailures times; it waits for a new event or the
 	// next sweep.

@@ -158,8 +158,8 @@ type Batch struct {
 	Quorums []uint8
 	// Members are quorums whose every operator is a candidate, resolved like Operators (only the
 	// stale ones are sent, in the cheapest shape) but exempt from the materiality rule unless
-	// Material: a quorum configuration changed weights across the quorum, or a sweep audits it.
-	// Sorted ascending.
+	// also in MaterialMembers: a quorum configuration changed weights across the quorum, or a
+	// sweep audits it. Sorted ascending.
 	Members []uint8
 	// MembersOnly are quorums whose whole refresh failed: this round their stale operators are
 	// updated with updateOperators, the quorum is neither refreshed nor escalated; its refresh
@@ -169,9 +169,10 @@ type Batch struct {
 	Reason string
 	// Head is the chain head when the batch was made: the block to read the chain at.
 	Head uint64
-	// Material applies the materiality rule to every candidate, Members included: the batch carries
-	// a sweep in SweepMaterial mode.
-	Material bool
+	// MaterialMembers are the quorums of Members that a sweep in SweepMaterial mode audits: their
+	// operators are held to the materiality rule, unless also a member of another quorum of the
+	// batch (a configuration change or a failed refresh, exempt). Sorted ascending.
+	MaterialMembers []uint8
 
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.
@@ -490,7 +491,7 @@ func (p *Planner) Next() (Batch, bool) {
 	}
 	slices.SortFunc(b.Operators, common.Address.Cmp)
 
-	var qs, members, membersOnly quorumSet
+	var qs, members, membersOnly, material quorumSet
 	for q, d := range p.dirtyQuorums {
 		if p.processingQuorums.has(q) || d.ready.After(now) || (p.budgetExhausted && d.reason != ReasonDeadline) {
 			continue
@@ -514,8 +515,12 @@ func (p *Planner) Next() (Batch, bool) {
 			p.sweep.succeeded(now)
 		} else {
 			if p.cfg.SweepMode == SweepAudit || p.cfg.SweepMode == SweepMaterial {
+				if p.cfg.SweepMode == SweepMaterial {
+					// Only what the sweep alone brings: a quorum already due for its configuration
+					// or a failed refresh stays exempt.
+					material = free.minus(members).minus(membersOnly).minus(qs)
+				}
 				members = members.union(free)
-				b.Material = p.cfg.SweepMode == SweepMaterial
 			} else {
 				qs = qs.union(free)
 			}
@@ -537,6 +542,7 @@ func (p *Planner) Next() (Batch, bool) {
 	}
 	p.processingQuorums = p.processingQuorums.union(all)
 	b.Quorums, b.Members, b.MembersOnly = qs.list(), members.list(), membersOnly.list()
+	b.MaterialMembers = material.minus(qs).list()
 	if b.sweep {
 		p.sweepHandedOut()
 	}

@@ -194,25 +194,22 @@ func (rs *Resolver) memberCandidates(ctx context.Context, b Batch) (map[uint8][]
 	return sets, slices.Compact(candidates), nil
 }
 
-// eventDriven returns the candidates the materiality rule applies to: b.Operators that are not
-// also members of a quorum the batch resolves whole, or every one when b.Material.
+// eventDriven returns the candidates the materiality rule applies to: b.Operators and the members
+// of b.MaterialMembers that are not also members of another quorum the batch resolves whole.
 func eventDriven(b Batch, sets map[uint8][]common.Address) map[common.Address]bool {
 	out := make(map[common.Address]bool, len(b.Operators))
-	if b.Material {
-		for _, op := range b.Operators {
-			out[op] = true
-		}
-		for _, ops := range sets {
-			for _, op := range ops {
-				out[op] = true
-			}
-		}
-		return out
-	}
 	for _, op := range b.Operators {
 		out[op] = true
 	}
-	for _, ops := range sets {
+	for _, q := range b.MaterialMembers {
+		for _, op := range sets[q] {
+			out[op] = true
+		}
+	}
+	for q, ops := range sets {
+		if slices.Contains(b.MaterialMembers, q) {
+			continue
+		}
 		for _, op := range ops {
 			delete(out, op)
 		}

@@ -1,8 +1,11 @@
 package planner
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/avs-sync/avs-sync/watcher"
 )
 
 // An audit sweep hands every quorum out as members (each operator read, only the stale sent); a
@@ -30,8 +33,8 @@ func TestSweepMode(t *testing.T) {
 			if b.Reason != ReasonSweep {
 				t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
 			}
-			if b.Material != (tt.mode == SweepMaterial) {
-				t.Fatalf("sweep batch material %v in mode %q", b.Material, tt.mode)
+			if material := len(b.MaterialMembers) == 2; material != (tt.mode == SweepMaterial) {
+				t.Fatalf("sweep batch material quorums %v in mode %q", b.MaterialMembers, tt.mode)
 			}
 			p.Done(b, Outcome{})
 			checkInvariants(t, p)
@@ -63,5 +66,19 @@ func TestSweepMode(t *testing.T) {
 func TestSweepModeValidate(t *testing.T) {
 	if err := (Config{SweepMode: "sometimes"}).Validate(); err == nil {
 		t.Fatal("sweep mode \"sometimes\" accepted")
+	}
+}
+
+// A material sweep holds only the quorums it brings to the materiality rule: a quorum whose
+// configuration changed, handed out in the same batch, keeps its exemption.
+func TestMaterialSweepExemptsConfigChange(t *testing.T) {
+	const interval = time.Hour
+	p, clk := newTestPlanner(t, Config{Debounce: time.Second, SyncInterval: interval, SweepMode: SweepMaterial}, 2)
+	p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: "StrategyMultiplierUpdated", Quorum: 0, Block: testHead})
+	clk.Advance(interval)
+	b := mustNext(t, p)
+	wantMembers(t, b, 0, 1)
+	if !slices.Equal(b.MaterialMembers, []uint8{1}) {
+		t.Fatalf("material members %v, want [1]: quorum 0's multiplier changed", b.MaterialMembers)
 	}
 }

@@ -23,12 +23,13 @@ type Latency struct {
 // metrics are the loop's own measurements. With a nil registerer they are still kept (the
 // latency samples serve benchmarks) but not exported.
 type metrics struct {
-	dirty     prometheus.Gauge
-	noops     prometheus.Counter
-	notOurs   prometheus.Counter
-	lastSweep prometheus.Gauge
-	seconds   prometheus.Histogram
-	blocks    prometheus.Histogram
+	dirty      prometheus.Gauge
+	processing prometheus.Gauge
+	noops      prometheus.Counter
+	notOurs    prometheus.Counter
+	lastSweep  prometheus.Gauge
+	seconds    prometheus.Histogram
+	blocks     prometheus.Histogram
 	// consecutiveFailures counts batches in a row with a part that failed; lastUpdate is when a
 	// stake update was last mined.
 	consecutiveFailures prometheus.Gauge
@@ -66,6 +67,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		dirty: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "dirty_operators",
 			Help: "Operators waiting for a stake update."}),
+		processing: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "processing_operators",
+			Help: "Operators in the update being read, sent or confirmed."}),
 		noops: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "avssync", Name: "noops_skipped_total",
 			Help: "Candidate operators whose stored stake already equalled their weight, so no update was sent."}),
 		notOurs: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "avssync", Name: "events_ignored_total",
@@ -94,7 +97,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.heldBack.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.dirty, m.noops, m.notOurs, m.lastSweep, m.seconds, m.blocks,
+		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.seconds, m.blocks,
 			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds)
 	}
 	return m

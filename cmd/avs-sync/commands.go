@@ -119,6 +119,9 @@ type WatchCmd struct {
 
 // Run watches the chain until interrupted.
 func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
+	if c.SweepMode == string(planner.SweepMaterial) && c.Sync.MinStakeChange == 0 {
+		log.Warn("--sweep-mode material with --min-stake-change 0 stores every difference, as audit does")
+	}
 	p, err := c.prepare(ctx, log, func(pc *planner.Config) {
 		pc.SweepMode = planner.SweepMode(c.SweepMode)
 		pc.MaxStaleness = c.MaxStaleness
