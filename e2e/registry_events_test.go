@@ -96,24 +96,7 @@ func TestAVSUpdatedRechecksSlashableWeights(t *testing.T) {
 	e := newEnv(t, 1, 0)
 	op := e.ops[0]
 	const lookahead, delay = 2, 5
-	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
-		t.Fatal(err)
-	}
-	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
-		t.Fatal(err)
-	}
-	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.d.MineBlocks(int(configDelay) + 1)
-	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
-		t.Fatal(err)
-	}
+	q := slashableMember(t, e, op, lookahead, delay)
 	r, err := op.Allocate(e.ctx, q, 5e17)
 	if err != nil {
 		t.Fatal(err)
