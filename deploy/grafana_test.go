@@ -6,34 +6,39 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // dashboard is the part of the Grafana dashboard the tests read.
 type dashboard struct {
-	UID    string `json:"uid"`
-	Title  string `json:"title"`
-	Panels []struct {
-		ID         int    `json:"id"`
-		Type       string `json:"type"`
-		Title      string `json:"title"`
-		Datasource struct {
-			UID string `json:"uid"`
-		} `json:"datasource"`
-		GridPos struct {
-			H, W, X, Y int
-		} `json:"gridPos"`
-		Targets []struct {
-			RefID string `json:"refId"`
-			Expr  string `json:"expr"`
-		} `json:"targets"`
-	} `json:"panels"`
+	UID        string  `json:"uid"`
+	Title      string  `json:"title"`
+	Panels     []panel `json:"panels"`
 	Templating struct {
 		List []struct {
 			Name string `json:"name"`
 		} `json:"list"`
 	} `json:"templating"`
+}
+
+// panel is one panel of the dashboard.
+type panel struct {
+	ID         int    `json:"id"`
+	Type       string `json:"type"`
+	Title      string `json:"title"`
+	Datasource struct {
+		UID string `json:"uid"`
+	} `json:"datasource"`
+	GridPos struct {
+		H, W, X, Y int
+	} `json:"gridPos"`
+	Targets []struct {
+		RefID string `json:"refId"`
+		Expr  string `json:"expr"`
+	} `json:"targets"`
 }
 
 func readDashboard(t *testing.T) dashboard {
@@ -117,5 +122,89 @@ func checkPromQL(t *testing.T, exprs []string) {
 	}
 	if out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
 		t.Fatalf("promtool rejects a dashboard query: %v\n%s", err, out)
+	}
+}
+
+// requiredPanel is a panel the dashboard must keep: found by its title and by the metric (and,
+// where the panel splits by label, the grouping) one of its queries reads.
+type requiredPanel struct {
+	what, title, metric, by string
+}
+
+// requiredPanels are the panels an operator reads first (issue: staleness per quorum, events
+// and updates over time, gas and fees per day, transactions by kind and status, RPC requests by
+// method, watcher lag, balance).
+var requiredPanels = []requiredPanel{
+	{"staleness per quorum", "Staleness per quorum", "avssync_stale_seconds", "quorum"},
+	{"events over time", "Events by kind", "avssync_events_total", "kind"},
+	{"updates over time", "Updates", "avssync_transactions_total", "kind"},
+	{"gas spent per day", "Gas per day", "avssync_gas_used_total", ""},
+	{"fees spent per day", "Fees per day", "avssync_fees_paid_eth_total", ""},
+	{"transactions by kind and status", "Transactions by kind and status", "avssync_transactions_total", "kind, status"},
+	{"RPC requests by method", "RPC requests by method", "eigen_rpc_request_total", "method"},
+	{"watcher lag", "Watcher lag", "avssync_blocks_behind_head", ""},
+	{"sender balance", "Sender balance", "avssync_sender_balance_eth", ""},
+}
+
+// readsMetric reports whether expr selects metric by name (not a longer name it prefixes).
+func readsMetric(expr, metric string) bool {
+	return regexp.MustCompile(`(^|[^a-zA-Z0-9_:])` + regexp.QuoteMeta(metric) + `($|[^a-zA-Z0-9_:])`).MatchString(expr)
+}
+
+// missingPanels returns the required panels d lacks: no time-series panel with the title whose
+// queries read the metric (grouped by the labels, where given).
+func missingPanels(d dashboard) []string {
+	var missing []string
+	for _, r := range requiredPanels {
+		found := false
+		for _, p := range d.Panels {
+			if p.Title != r.title || p.Type != "timeseries" {
+				continue
+			}
+			for _, q := range p.Targets {
+				if readsMetric(q.Expr, r.metric) && (r.by == "" || strings.Contains(q.Expr, "by ("+r.by+")")) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			m := fmt.Sprintf("%s: a time series %q reading %s", r.what, r.title, r.metric)
+			if r.by != "" {
+				m += " by (" + r.by + ")"
+			}
+			missing = append(missing, m)
+		}
+	}
+	return missing
+}
+
+// The dashboard keeps every panel an operator reads first, each found by its title and the metric
+// its query reads; and dropping any one of them, or pointing its query at another metric, is
+// noticed.
+func TestDashboardRequiredPanels(t *testing.T) {
+	d := readDashboard(t)
+	if m := missingPanels(d); len(m) > 0 {
+		t.Fatalf("the dashboard lacks:\n  %s", strings.Join(m, "\n  "))
+	}
+	for _, r := range requiredPanels {
+		without := d
+		without.Panels = slices.DeleteFunc(slices.Clone(d.Panels), func(p panel) bool { return p.Title == r.title })
+		if m := missingPanels(without); !slices.ContainsFunc(m, func(s string) bool { return strings.HasPrefix(s, r.what+":") }) {
+			t.Errorf("removing panel %q goes unnoticed", r.title)
+		}
+		renamed := d
+		renamed.Panels = slices.Clone(d.Panels)
+		for i, p := range renamed.Panels {
+			if p.Title == r.title {
+				p.Targets = slices.Clone(p.Targets)
+				for j := range p.Targets {
+					p.Targets[j].Expr = strings.ReplaceAll(p.Targets[j].Expr, r.metric, r.metric+"_other")
+				}
+				renamed.Panels[i] = p
+			}
+		}
+		if m := missingPanels(renamed); !slices.ContainsFunc(m, func(s string) bool { return strings.HasPrefix(s, r.what+":") }) {
+			t.Errorf("panel %q reading another metric than %s goes unnoticed", r.title, r.metric)
+		}
 	}
 }
