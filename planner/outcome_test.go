@@ -291,3 +291,34 @@ func TestDoneErrNotCounted(t *testing.T) {
 		t.Fatalf("held back %v after read failures", p.HeldBack())
 	}
 }
+
+// The daily budget exempts deadline refreshes only, so a deadline refresh goes out in a batch of
+// its own: dirty operators, configuration changes and the sweep that are ready at the same time
+// come in the next batch, under the budget, instead of riding on the deadline's exemption.
+func TestDeadlineBatchCarriesNothingElse(t *testing.T) {
+	cfg := Config{SyncInterval: time.Hour, StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10}
+	p, clk := newTestPlanner(t, cfg, 2)
+	p.SetQuorumUpdateBlock(0, testHead)
+	p.SetQuorumUpdateBlock(1, testHead+50)
+	p.Observe(shares(addr(1)))
+	p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: "StrategyAddedToQuorum", Quorum: 1})
+	clk.Set(t0.Add(time.Hour))
+	p.AdvanceHead(testHead + 90)
+
+	b := mustNext(t, p)
+	if b.Reason != ReasonDeadline || len(b.Operators) != 0 || len(b.Members) != 0 || len(b.MembersOnly) != 0 {
+		t.Fatalf("batch %+v, want quorum 0's deadline refresh alone", b)
+	}
+	wantQuorums(t, b, 0)
+	p.Done(b, Outcome{})
+
+	b = mustNext(t, p)
+	if b.Reason == ReasonDeadline {
+		t.Fatalf("batch %+v after the deadline refresh still has reason %q", b, b.Reason)
+	}
+	wantOperators(t, b, addr(1))
+	wantQuorums(t, b, 0, 1) // the sweep due since t0+1h
+	p.Done(b, Outcome{})
+	checkInvariants(t, p)
+	noNext(t, p)
+}

@@ -480,6 +480,9 @@ func (p *Planner) Next() (Batch, bool) {
 		return Batch{}, false
 	}
 	now := p.now()
+	if b, ok := p.nextDeadline(now); ok {
+		return b, true
+	}
 	b := Batch{Head: p.head}
 
 	for !p.budgetExhausted && len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
@@ -529,10 +532,6 @@ func (p *Planner) Next() (Batch, bool) {
 			b.Reason = moreUrgent(b.Reason, ReasonSweep)
 		}
 	}
-	if due := p.deadlinesDue(free.minus(p.retrying())); !due.empty() {
-		qs = qs.union(due)
-		b.Reason = moreUrgent(b.Reason, ReasonDeadline)
-	}
 	// A quorum handed out whole covers its members too.
 	members = members.minus(qs)
 	membersOnly = membersOnly.minus(qs)
@@ -552,6 +551,39 @@ func (p *Planner) Next() (Batch, bool) {
 	}
 	p.stats.Batches++
 	return b, true
+}
+
+// nextDeadline hands out the quorums whose refresh is due for the stale-stakes deadline (and the
+// retries of such refreshes), alone: the daily gas budget exempts them, and nothing else may ride
+// on that exemption. The work ready beside them goes in the next batch.
+func (p *Planner) nextDeadline(now time.Time) (Batch, bool) {
+	free := p.inScope().minus(p.processingQuorums)
+	qs := p.deadlinesDue(free.minus(p.retrying()))
+	var members, membersOnly quorumSet
+	for q, d := range p.dirtyQuorums {
+		if d.reason != ReasonDeadline || p.processingQuorums.has(q) || d.ready.After(now) || qs.has(q) {
+			continue
+		}
+		switch d.shape {
+		case shapeMembers:
+			members.add(q)
+		case shapeMembersOnly:
+			membersOnly.add(q)
+		default:
+			qs.add(q)
+		}
+	}
+	members, membersOnly = members.minus(qs), membersOnly.minus(qs)
+	all := qs.union(members).union(membersOnly)
+	if all.empty() {
+		return Batch{}, false
+	}
+	for _, q := range all.list() {
+		delete(p.dirtyQuorums, q)
+	}
+	p.processingQuorums = p.processingQuorums.union(all)
+	p.stats.Batches++
+	return Batch{Head: p.head, Quorums: qs.list(), Members: members.list(), MembersOnly: membersOnly.list(), Reason: ReasonDeadline}, true
 }
 
 // NextWake returns the earliest time at which Next may have something to hand out, so the owner

@@ -10,7 +10,7 @@ import (
 
 // An audit sweep hands every quorum out as members (each operator read, only the stale sent); a
 // refresh sweep, the default, as whole quorums. A quorum due for its stale-stakes deadline goes
-// out whole in either mode, and an audit sweep does not restart its clock.
+// out whole in either mode, alone, before the sweep; an audit sweep does not restart its clock.
 func TestSweepMode(t *testing.T) {
 	const interval = time.Hour
 	for _, tt := range []struct {
@@ -53,9 +53,17 @@ func TestSweepMode(t *testing.T) {
 		clk.Advance(interval)
 		b := mustNext(t, p)
 		wantQuorums(t, b, 0)
-		wantMembers(t, b, 1)
+		wantMembers(t, b)
 		if b.Reason != ReasonDeadline {
 			t.Fatalf("reason %q, want %q", b.Reason, ReasonDeadline)
+		}
+		p.Done(b, Outcome{})
+		// Then the audit, which reads quorum 0 again at no cost.
+		b = mustNext(t, p)
+		wantQuorums(t, b)
+		wantMembers(t, b, 0, 1)
+		if b.Reason != ReasonSweep {
+			t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
 		}
 		p.Done(b, Outcome{})
 		checkInvariants(t, p)
