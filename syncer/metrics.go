@@ -28,8 +28,10 @@ type metrics struct {
 	noops      prometheus.Counter
 	notOurs    prometheus.Counter
 	lastSweep  prometheus.Gauge
-	seconds    prometheus.Histogram
-	blocks     prometheus.Histogram
+	// sweepInterval is --sync-interval, so that rules can tell an overdue sweep.
+	sweepInterval prometheus.Gauge
+	seconds       prometheus.Histogram
+	blocks        prometheus.Histogram
 	// consecutiveFailures counts batches in a row with a part that failed; lastUpdate is when a
 	// stake update was last mined.
 	consecutiveFailures prometheus.Gauge
@@ -75,6 +77,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Events about operators not registered with the AVS."}),
 		lastSweep: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "last_sweep_timestamp_seconds",
 			Help: "Unix time of the last successful full sweep."}),
+		sweepInterval: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "sweep_interval_seconds",
+			Help: "Seconds between scheduled full sweeps (--sync-interval); 0 when scheduled sweeps are off."}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "avssync", Name: "event_to_update_seconds",
 			Help: "Seconds from the first event that made an operator stale to its stake update.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
 		blocks: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "avssync", Name: "event_to_update_blocks",
@@ -97,7 +101,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.heldBack.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.seconds, m.blocks,
+		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.seconds, m.blocks,
 			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds)
 	}
 	return m

@@ -1,10 +1,13 @@
 package syncer
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/avs-sync/avs-sync/planner"
@@ -47,5 +50,22 @@ func TestStaleSeconds(t *testing.T) {
 	m.publish(nil, t0.Add(120*time.Second))
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v after the update", age("0"), age("1"))
+	}
+}
+
+// sweep_interval_seconds exports --sync-interval from the first scrape, 0 when scheduled sweeps
+// are off, so that a rule can tell an overdue sweep from sweeps turned off.
+func TestSweepIntervalExported(t *testing.T) {
+	for _, tc := range []struct {
+		interval time.Duration
+		want     string
+	}{{24 * time.Hour, "86400"}, {90 * time.Second, "90"}, {0, "0"}} {
+		reg := prometheus.NewRegistry()
+		New(Config{Planner: planner.Config{SyncInterval: tc.interval}}, nil, nil, nil, slog.New(slog.DiscardHandler), reg, nil)
+		want := "# HELP avssync_sweep_interval_seconds Seconds between scheduled full sweeps (--sync-interval); 0 when scheduled sweeps are off.\n" +
+			"# TYPE avssync_sweep_interval_seconds gauge\navssync_sweep_interval_seconds " + tc.want + "\n"
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "avssync_sweep_interval_seconds"); err != nil {
+			t.Errorf("--sync-interval %v: %v", tc.interval, err)
+		}
 	}
 }

@@ -163,6 +163,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	}
 	m := newMetrics(reg)
 	m.quorums(cfg.Quorums)
+	m.sweepInterval.Set(cfg.Planner.SyncInterval.Seconds())
 	// A read at a block the answering node lacks (a load balancer's lagging member) is retried at
 	// that block, not failed.
 	r = newRetryReader(r, log, reg, now)
