@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -244,6 +245,55 @@ func TestBenchShapeDay(t *testing.T) {
 	}
 	writeJSON(t, "shape-day.json", results)
 	writeTable(t, "shape-day.txt", func(w io.Writer) { printDay(w, results) })
+	for _, p := range dayProblems(results) {
+		t.Error(p)
+	}
+}
+
+// dayWinners lists, per activity, the watch rows that beat the bare command's daily sweep on both
+// axes at once: less gas per day and a smaller largest stake error (both 0 on a day without
+// changes counts as smaller). Activities without a bare command row are left out.
+func dayWinners(rs []dayResult) map[int][]string {
+	bare := map[int]dayResult{}
+	for _, r := range rs {
+		if strings.HasPrefix(r.Row, "bare command") {
+			bare[r.Activity] = r
+		}
+	}
+	out := map[int][]string{}
+	for _, r := range rs {
+		b, ok := bare[r.Activity]
+		if !ok {
+			continue
+		}
+		if _, seen := out[r.Activity]; !seen {
+			out[r.Activity] = []string{}
+		}
+		smaller := r.MaxError < b.MaxError || (b.MaxError == 0 && r.MaxError == 0)
+		if strings.HasPrefix(r.Row, "watch") && r.GasPerDay < b.GasPerDay && smaller {
+			out[r.Activity] = append(out[r.Activity], r.Row)
+		}
+	}
+	return out
+}
+
+// dayProblems checks the table against what it is run to show: watch at its defaults spends no
+// gas on a day without changes, and at every activity some watch setting beats the daily sweep on
+// both axes at once.
+func dayProblems(rs []dayResult) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Activity == 0 && r.Row == "watch (defaults)" && r.GasPerDay != 0 {
+			out = append(out, fmt.Sprintf("watch at its defaults spent %.0f gas on a day without changes, want 0", r.GasPerDay))
+		}
+	}
+	winners := dayWinners(rs)
+	for _, a := range slices.Sorted(maps.Keys(winners)) {
+		if len(winners[a]) == 0 {
+			out = append(out, fmt.Sprintf("at %d changes a day no watch row spends less gas per day than the daily sweep with a smaller largest stake error", a))
+		}
+	}
+	return out
 }
 
 // preAge brings the AVS to where a day of the row's own running leaves it, before the row starts:
@@ -585,6 +635,15 @@ func printDay(out io.Writer, rs []dayResult) {
 			thousands(uint64(r.GasPerDay)), thousands(r.SweepGas), lat, 100*r.MaxError, 100*r.Standing)
 	}
 	tw.Flush()
+	fmt.Fprintln(out)
+	winners := dayWinners(rs)
+	for _, a := range slices.Sorted(maps.Keys(winners)) {
+		w := "none"
+		if len(winners[a]) > 0 {
+			w = strings.Join(winners[a], "; ")
+		}
+		fmt.Fprintf(out, "Beats the daily sweep on gas/day and largest stake error at %d changes/day: %s\n", a, w)
+	}
 	fmt.Fprintln(out, strings.TrimSpace(`
 - Start: the bare command and watch in audit mode start after a previous day of changes (the bare command's
   start-up sweep is its daily sweep after a day of changes); a --sweep-mode material row with every
