@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/params"
@@ -32,6 +34,7 @@ func TestFeeCapsUnderGreedyNode(t *testing.T) {
 	t.Cleanup(func() { proxy.Close() })
 	greedy := json.RawMessage(fmt.Sprintf(`"0x%x"`, big.NewInt(1000*params.GWei)))
 	proxy.Inject(rpcproxy.Fault{Method: "eth_maxPriorityFeePerGas", Result: greedy})
+	sent := recordBroadcasts(t, proxy)
 
 	start := e.head()
 	args := []string{"watch", "--eth-http-url", proxy.HTTPURL(), "--eth-ws-url", proxy.WSURL(),
@@ -64,6 +67,44 @@ func TestFeeCapsUnderGreedyNode(t *testing.T) {
 		paid.Add(paid, new(big.Int).Mul(m.receipt.EffectiveGasPrice, new(big.Int).SetUint64(m.receipt.GasUsed)))
 	}
 	t.Logf("%d transactions under a 1000 gwei suggestion paid %s wei in fees", len(txs), paid)
+	// Every broadcast, mined or not (a replacement, one dropped), within the caps.
+	all := sent()
+	if len(all) < len(txs) {
+		t.Fatalf("%d broadcasts seen at the proxy, %d transactions mined", len(all), len(txs))
+	}
+	for _, tx := range all {
+		if tx.GasTipCap().Cmp(maxTip) > 0 || tx.GasFeeCap().Cmp(maxFee) > 0 {
+			t.Errorf("broadcast %s (nonce %d) tips %s, caps %s: above the caps", tx.Hash(), tx.Nonce(), tx.GasTipCap(), tx.GasFeeCap())
+		}
+	}
+	t.Logf("%d broadcasts, all within the caps", len(all))
+}
+
+// recordBroadcasts decodes every eth_sendRawTransaction that passes through the proxy; the calls
+// go on to the node unchanged. The returned function lists what was broadcast so far.
+func recordBroadcasts(t *testing.T, p *rpcproxy.Proxy) func() []*types.Transaction {
+	var mu sync.Mutex
+	var txs []*types.Transaction
+	p.Inject(rpcproxy.Fault{
+		Method: "eth_sendRawTransaction",
+		Match: func(params json.RawMessage) bool {
+			var raw []hexutil.Bytes
+			tx := new(types.Transaction)
+			if err := json.Unmarshal(params, &raw); err != nil || len(raw) != 1 || tx.UnmarshalBinary(raw[0]) != nil {
+				t.Errorf("undecodable eth_sendRawTransaction params %.100s", params)
+				return false
+			}
+			mu.Lock()
+			txs = append(txs, tx)
+			mu.Unlock()
+			return false
+		},
+	})
+	return func() []*types.Transaction {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(txs)
+	}
 }
 
 // The base fee pushed above --max-fee-per-gas by full blocks: the daemon sends nothing, says so
@@ -95,8 +136,9 @@ func TestWaitsForBaseFeeUnderCap(t *testing.T) {
 	e.waitFor("avssync_fee_cap_blocked 1", 60*time.Second, func() bool {
 		return strings.Contains(httpBody(t, base+"/metrics"), "avssync_fee_cap_blocked 1")
 	})
-	if got := e.sent(); got != nonce {
-		t.Fatalf("the sender sent %d transactions above the cap", got-nonce)
+	// The pending nonce counts what the node holds unmined too.
+	if got, err := e.eth.PendingNonceAt(e.ctx, e.sender); err != nil || got != nonce {
+		t.Fatalf("pending nonce %d (%v), %d before: the sender broadcast above the cap", got, err, nonce)
 	}
 	blocked := e.head()
 	if err := stop(e.ctx); err != nil {
