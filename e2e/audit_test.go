@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/prometheus/client_golang/prometheus"
@@ -189,4 +190,47 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name, label, value s
 		}
 	}
 	return 0
+}
+
+// In audit mode (watch's default) a quorum is refreshed whole only for its stale-stakes deadline,
+// before the stored update block gets older than the withdrawal delay; a change in between goes
+// out as an updateOperators of its operator alone.
+func TestAuditDeadlineRefreshesWhole(t *testing.T) {
+	const delay, margin = 80, 20
+	e := newEnv(t, 2, 0)
+	from := e.head()
+	e.start(daemonOpts{debounce: debounce, sweepMode: planner.SweepAudit, withdrawalDelay: delay, deadlineMargin: margin})
+	e.waitFor("a deadline refresh of quorum 0", 60*time.Second, func() bool { return len(e.quorumUpdates(0, from)) >= 1 })
+	first := e.quorumUpdates(0, from)[0]
+
+	nonce := e.sent()
+	rec, err := e.ops[0].Deposit(e.ctx, eth(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the deposit applied", 30*time.Second, func() bool { return e.fresh(e.ops[0].Address) })
+	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.receiptOfNonce(nonce)
+	tx, _, err := e.eth.TransactionByHash(e.ctx, r.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := rcABI.MethodById(tx.Data()[:4]); err != nil || m.Name != "updateOperators" {
+		t.Fatalf("the deposit's update calls %v, want updateOperators", m)
+	}
+	if ups := e.quorumUpdates(0, first+1); len(ups) != 0 && ups[0] <= r.BlockNumber.Uint64() {
+		t.Fatalf("quorum 0 refreshed at %d, before its deadline at %d, for a change at block %d", ups[0], first+delay-margin, receiptBlock(rec))
+	}
+
+	e.waitFor("the next deadline refresh", 60*time.Second, func() bool { return len(e.quorumUpdates(0, first+1)) >= 1 })
+	second := e.quorumUpdates(0, first+1)[0]
+	if second < first+delay-margin || second >= first+delay {
+		t.Fatalf("refreshes at blocks %d and %d: want the second in [%d, %d), due at update + delay - margin and before the stakes go stale",
+			first, second, first+delay-margin, first+delay)
+	}
+	t.Logf("deadline refreshes at blocks %d and %d (delay %d, margin %d); the deposit at block %d stored by updateOperators at %d (%d gas)",
+		first, second, delay, margin, receiptBlock(rec), r.BlockNumber, r.GasUsed)
 }
