@@ -14,15 +14,17 @@ import (
 	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 )
 
-// idleBlocks is how many quiet blocks each idle run is measured over.
-const idleBlocks = 200
+// idleBlocks is how many quiet blocks the idle runs are measured over.
+const idleBlocks = 60
 
 // idleBlockTime and idlePoll are mainnet's 12 s blocks and the default 2 s --poll-interval, both
-// scaled by 1/10: what decides the idle cost over a websocket is their ratio, six poll ticks per
-// block, and a block time much longer than the poll interval, as on mainnet.
+// halved: what decides the idle cost over a websocket is their ratio, six poll ticks per block,
+// and the block time against the fixed periods of the daemon (the balance is read every few heads
+// between transactions, the websocket's silence is timed in block times), so the blocks stay
+// seconds long, as on mainnet.
 const (
-	idleBlockTime = mainnetBlockTime / 10
-	idlePoll      = 2 * time.Second / 10
+	idleBlockTime = mainnetBlockTime / 2
+	idlePoll      = 2 * time.Second / 2
 )
 
 // mainnetBlocksPerHour scales per-block figures to mainnet.
@@ -66,13 +68,32 @@ func TestBenchIdle(t *testing.T) {
 		}},
 		{"polling", func(*rpcproxy.Proxy) []string { return []string{"--poll-interval", idleBlockTime.String()} }},
 	}
+	// Both modes watch the same quiet blocks side by side, each through its own meter.
 	report := idleReport{Blocks: idleBlocks}
-	for _, mode := range modes {
-		report.Runs = append(report.Runs, c.idleOnce(mode.name, mode.args))
+	runs := make([]*idleWatch, len(modes))
+	for i, mode := range modes {
+		runs[i] = c.idleStart(mode.name, mode.args)
+	}
+	start := c.clock.last()
+	for _, r := range runs {
+		r.before = r.m.Counts()
+	}
+	c.waitBlock(start + idleBlocks)
+	end := c.clock.last()
+	for _, r := range runs {
+		report.Runs = append(report.Runs, c.idleEnd(r, span{Start: start, End: end}))
+	}
+	for _, run := range report.Runs {
+		if run.Mode == "websocket" && run.RequestsPerBlock > 1.5 {
+			t.Errorf("websocket watch made %.2f requests per idle block at %v blocks, want at most 1.5", run.RequestsPerBlock, idleBlockTime)
+		}
+		if got := float64(run.RPC.HTTPCalls["eth_getBalance"]+run.RPC.WSCalls["eth_getBalance"]) / float64(run.Blocks); got > 0.25 {
+			t.Errorf("%s watch read the balance %.2f times per idle block, want one read per 5 heads", run.Mode, got)
+		}
 	}
 	report.Notes = []string{
-		fmt.Sprintf("Blocks every %v and --poll-interval %v over websocket: mainnet's 12 s blocks and the default 2 s poll interval scaled by 1/10, so six poll ticks fall in each block as on mainnet; a tick reads the chain only when the subscription has been silent for 1.5 block times.", idleBlockTime, idlePoll),
-		fmt.Sprintf("Per hour at 12 s blocks = per block x %d: both modes work once per block (websocket: per newHeads notification; polling: --poll-interval equal to the block time, one poll per block), so the cost scales with blocks, not with time.", mainnetBlocksPerHour),
+		fmt.Sprintf("Blocks every %v and --poll-interval %v over websocket: mainnet's 12 s blocks and the default 2 s poll interval halved, so six poll ticks fall in each block as on mainnet; a tick reads the chain only when the subscription has been silent for 1.5 block times. Both modes watch the same %d blocks side by side.", idleBlockTime, idlePoll, idleBlocks),
+		fmt.Sprintf("Per hour at 12 s blocks = per block x %d: both modes work once per block (websocket: per newHeads notification; polling: --poll-interval equal to the block time, one poll per block), and the sender's balance is read every 5 heads, so the cost scales with blocks, not with time.", mainnetBlocksPerHour),
 		fmt.Sprintf("Polling at the default --poll-interval 2s makes 6 polls per 12 s block; the 5 that find no new block cost one eth_getBlockByNumber each: add %d requests per hour.", 5*mainnetBlocksPerHour),
 		"The AVS here has 3 operators: an idle watcher's requests do not depend on how many operators or quorums the AVS has (its log filter is by contract and event); only its start-up reads do.",
 		"Requests = HTTP round trips + websocket calls; websocket notifications are pushed by the node and listed apart.",
@@ -81,28 +102,39 @@ func TestBenchIdle(t *testing.T) {
 	writeTable(t, "idle.txt", func(w io.Writer) { printIdle(w, report) })
 }
 
-// idleOnce runs watch in one mode through a meter over idleBlocks quiet blocks.
-func (c *benchChain) idleOnce(mode string, modeArgs func(*rpcproxy.Proxy) []string) idleRun {
+// idleWatch is one idle watch process and its meter.
+type idleWatch struct {
+	mode   string
+	args   []string
+	m      *rpcproxy.Proxy
+	p      *proc
+	before rpcproxy.Counts
+}
+
+// idleStart starts watch in one mode through its own meter and waits for its start-up check.
+func (c *benchChain) idleStart(mode string, modeArgs func(*rpcproxy.Proxy) []string) *idleWatch {
 	c.t.Helper()
 	m := c.meter()
 	args := append(append([]string{"watch", "--debounce", benchDebounce.String()}, modeArgs(m)...), c.contractArgs(m.HTTPURL())...)
 	p := startProc(c.t, "idle-"+mode, c.senderKey, args...)
 	c.waitReady(p, "start-up check done", func() bool { return watchStrategy().settled(c, p) })
-	w := span{Start: c.clock.last()}
-	before := m.Counts()
-	c.waitBlock(w.Start + idleBlocks)
-	w.End = c.clock.last()
-	rpc := m.Counts().Sub(before)
-	rss, err := p.peakRSS()
+	return &idleWatch{mode: mode, args: args, m: m, p: p}
+}
+
+// idleEnd stops an idle watch and reports what it cost over w.
+func (c *benchChain) idleEnd(r *idleWatch, w span) idleRun {
+	c.t.Helper()
+	rpc := r.m.Counts().Sub(r.before)
+	rss, err := r.p.peakRSS()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	p.stop(c.t)
+	r.p.stop(c.t)
 	secs, _ := c.clock.since(w.Start, w.End)
 	perBlock := float64(rpc.Requests()) / float64(w.Blocks())
 	notes := float64(rpc.Notifications()) / float64(w.Blocks())
 	return idleRun{
-		Mode: mode, Command: args, Window: w, Blocks: w.Blocks(), Seconds: secs, RPC: rpc,
+		Mode: r.mode, Command: r.args, Window: w, Blocks: w.Blocks(), Seconds: secs, RPC: rpc,
 		RequestsPerBlock: perBlock, NotificationsPerBlock: notes,
 		RequestsPerHour: perBlock * float64(mainnetBlocksPerHour), NotificationsPerHour: notes * float64(mainnetBlocksPerHour),
 		PeakRSSKiB: rss,

@@ -672,19 +672,46 @@ func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
 	return bal, nil
 }
 
-// WatchBalance reads the sender's balance every interval until ctx ends, so the balance gauges
-// follow funding and spending between transactions.
-func (s *Sender) WatchBalance(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		every = time.Minute
+// BalanceEvery says when WatchBalance reads the sender's balance between transactions: once every
+// Blocks new heads of Head, or, without a head source, every Interval.
+type BalanceEvery struct {
+	// Head reports the last chain head the daemon has seen (0 before the first). It is checked
+	// every Check, in memory: the balance is read only when the head has moved Blocks past the
+	// last read, so an idle watcher's cost stays per block, not per second.
+	Head   func() uint64
+	Blocks uint64
+	Check  time.Duration
+	// Interval is the period without a head source (a minute when not set).
+	Interval time.Duration
+}
+
+// WatchBalance reads the sender's balance on the schedule of every until ctx ends, so the balance
+// gauges follow funding and spending between transactions, and updates waiting for funds go out
+// once the sender can pay.
+func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
+	tick := every.Interval
+	if every.Head != nil {
+		tick = every.Check
 	}
-	t := time.NewTicker(every)
+	if tick <= 0 {
+		tick = time.Minute
+	}
+	blocks := max(every.Blocks, 1)
+	var last uint64
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if every.Head != nil {
+			head := every.Head()
+			if head == 0 || (last != 0 && head < last+blocks) {
+				continue
+			}
+			last = head
 		}
 		s.mu.Lock()
 		bal, err := s.refreshBalance(ctx)

@@ -311,7 +311,7 @@ func TestOutOfFundsWaitsForFunds(t *testing.T) {
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
-		s.WatchBalance(wctx, 20*time.Millisecond)
+		s.WatchBalance(wctx, submitter.BalanceEvery{Interval: 20 * time.Millisecond})
 	}()
 	fund(big.NewInt(1e18))
 	waitUntil(t, ctx, "out_of_funds back to 0 once funded", func() bool {

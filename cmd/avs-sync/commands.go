@@ -155,7 +155,8 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
 	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
 	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live}, func(ctx context.Context) error {
-		return watchingBalance(ctx, p.sender, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
+		head := func() uint64 { return p.sy.Status().Head }
+		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
 	})
 }
 
@@ -185,7 +186,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return nil
 	}
 	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready}, func(ctx context.Context) error {
-		return watchingBalance(ctx, p.sender, p.sy.Cron)
+		return watchingBalance(ctx, p.sender, nil, p.sy.Cron)
 	})
 }
 

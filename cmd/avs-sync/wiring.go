@@ -97,17 +97,24 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 	return txm, addr, nil
 }
 
-// balanceInterval is how often the daemon reads the sender's balance between transactions
-// (three mainnet blocks).
-const balanceInterval = 36 * time.Second
+// Between transactions the daemon reads the sender's balance every balanceBlocks new heads while
+// it watches the chain (checked every balanceCheck, in memory), and every balanceInterval (three
+// mainnet blocks) when it follows no head (the original tool's schedule).
+const (
+	balanceBlocks   = 5
+	balanceCheck    = time.Second
+	balanceInterval = 36 * time.Second
+)
 
-// watchingBalance runs main with the sender's balance read every balanceInterval beside it.
-func watchingBalance(ctx context.Context, s *submitter.Sender, main func(context.Context) error) error {
+// watchingBalance runs main with the sender's balance read beside it: every balanceBlocks heads of
+// head, or every balanceInterval when head is nil.
+func watchingBalance(ctx context.Context, s *submitter.Sender, head func() uint64, main func(context.Context) error) error {
+	every := submitter.BalanceEvery{Head: head, Blocks: balanceBlocks, Check: balanceCheck, Interval: balanceInterval}
 	bctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.WatchBalance(bctx, balanceInterval)
+		s.WatchBalance(bctx, every)
 	}()
 	err := main(ctx)
 	stop()
