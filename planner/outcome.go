@@ -12,8 +12,8 @@ const (
 	// HeldImmaterial: the operator's stake moved by less than Config.MinStakeChange; the sweep
 	// stores it (unless SweepMaterial).
 	HeldImmaterial = "immaterial"
-	// HeldSetAside: its update failed Config.MaxFailures times; it waits for a new event or the
-	// next sweep.
+	// HeldSetAside: its update failed Config.MaxFailures times; it waits for the next sweep
+	// (a new event does not release it: see dirtyOperator).
 	HeldSetAside = "set_aside"
 	// HeldBudget: the daily gas budget is spent; only deadline refreshes go out.
 	HeldBudget = "budget"
@@ -34,8 +34,8 @@ type Outcome struct {
 	Err error
 	// FailedOperators and FailedQuorums did not land by their own doing: they revert (mined or in
 	// their estimate) or are too large. Each is taken back after a backoff that grows with its
-	// consecutive failures; after Config.MaxFailures it is set aside until a new event for it or
-	// the next sweep. A failed quorum refresh comes back as MembersOnly first, then as a refresh.
+	// consecutive failures; after Config.MaxFailures it is set aside until the next
+	// sweep. A failed quorum refresh comes back as MembersOnly first, then as a refresh.
 	FailedOperators []common.Address
 	FailedQuorums   []uint8
 	// WaitingOperators and WaitingQuorums did not land for a reason that is not theirs (fees above

@@ -100,7 +100,7 @@ type Config struct {
 	// too, unless SweepMode is SweepMaterial.
 	MinStakeChange float64
 	// MaxFailures is how many consecutive failures of the same work (an operator's update, a
-	// quorum's refresh) set it aside until a new event for it or the next sweep; 0 never does.
+	// quorum's refresh) set it aside until the next sweep; 0 never does.
 	MaxFailures int
 	// RetryBackoff is the wait before the first retry of failed work, doubling with each further
 	// failure up to MaxRetryBackoff (0: DefaultRetryBackoff, DefaultMaxRetryBackoff).

@@ -109,7 +109,7 @@ type SyncFlags struct {
 	MaxGasPerDay            uint64        `name:"max-gas-per-day" group:"sync" default:"50000000" placeholder:"GAS" help:"Gas the stake updates mined in the last 24 hours may use; above it only staleness-deadline refreshes are sent. 0 = unlimited."`
 	Debounce                time.Duration `name:"debounce" group:"sync" default:"24s" help:"Collect events this long after the first one before updating (bounds latency, batches bursts)."`
 	Confirmations           uint64        `name:"confirmations" group:"sync" default:"0" help:"Blocks an event must be buried under before it counts."`
-	StateDir                string        `name:"state-dir" group:"sync" type:"path" placeholder:"DIR" help:"Directory for the checkpoint of the last processed block (empty = no checkpoint)."`
+	StateDir                string        `name:"state-dir" group:"sync" type:"path" placeholder:"DIR" help:"Directory for the checkpoint of the last processed block, the rolling gas-budget window and the fees of broadcast transactions (empty = kept in memory only)."`
 	GasBudget               uint64        `name:"gas-budget" group:"sync" default:"10000000" help:"Maximum gas of one transaction; larger updates are split."`
 	FullQuorumRatio         float64       `name:"full-quorum-ratio" group:"sync" default:"0" help:"0 (default): refresh a quorum whole only where the gas cost model predicts it is cheaper than updateOperators of its stale operators. A share in (0,1] overrides the model with a fixed ratio: refresh a whole quorum when more than this share of its operators is stale (1 = never)."`
 	DeadlineMargin          uint64        `name:"deadline-margin" group:"sync" default:"300" help:"Blocks before a stale-stakes-forbidden quorum's deadline at which to sweep it."`
