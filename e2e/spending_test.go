@@ -2,12 +2,12 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -262,11 +262,7 @@ func TestFailingUpdateSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor("the other operator's second change applied", 30*time.Second, func() bool { return e.fresh(good) })
-	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Minute)
-	defer cancel()
-	for e.head() < start+window && ctx.Err() == nil {
-		e.waitBlocks(10)
-	}
+	e.waitFor(fmt.Sprintf("a window of %d blocks", window), 2*time.Minute, func() bool { return e.head() >= start+window })
 	daemonAttempts := attempts.Load() // before plan below estimates it once more
 	if n := daemonAttempts; n > retries || n == 0 {
 		t.Fatalf("%d attempts at updating %s over %d blocks, want 1..%d", n, bad, window, retries)
@@ -309,6 +305,111 @@ func TestFailingUpdateSetAside(t *testing.T) {
 	}
 	t.Logf("over %d blocks: %d attempts for the failing operator (%d sent), %d transactions in all, the other operator's two changes applied",
 		e.head()-start, daemonAttempts, sends.Load(), sent)
+}
+
+// An update that passes its gas estimate and reverts when mined, paying gas each time: the node's
+// estimate for any updateOperators list holding the bad operator is too low (injected between the
+// binary and the node), so the transaction runs out of gas in the block. It shares its first list
+// with another operator that changed in the same block: the list is split, the other operator's
+// change lands, and the bad operator is mined at most --retry-sync-n-times times before it is set
+// aside. Read from the mined transactions over at least 200 blocks.
+func TestMinedRevertIsolated(t *testing.T) {
+	const retries = 3
+	const window = 200 // blocks
+	// Three operators, two stale at once: below --full-quorum-ratio, so no whole-quorum refresh.
+	e := newEnv(t, 3, 0)
+	bad, good := e.ops[0].Address, e.ops[1].Address
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
+	if err != nil {
+		t.Fatal(err)
+	}
+	selector := hex.EncodeToString(rcABI.Methods["updateOperators"].ID)
+	needle := strings.ToLower(bad.Hex()[2:])
+	// 30,000 gas: above the intrinsic gas of the call (about 23,000), far below what it needs.
+	p.Inject(rpcproxy.Fault{
+		Method: "eth_estimateGas",
+		Match: func(params json.RawMessage) bool {
+			s := strings.ToLower(string(params))
+			return strings.Contains(s, selector) && strings.Contains(s, needle)
+		},
+		Result: json.RawMessage(`"0x7530"`),
+	})
+
+	// A debounce of 10 blocks puts both deposits in one batch, and so in one list.
+	w := e.watchBinary(p.HTTPURL(), p.WSURL(), "--debounce", "1s", "--retry-sync-n-times", strconv.Itoa(retries))
+	start := e.head()
+	if err := devnet.DepositAll(e.ctx, e.ops[:2], eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the other operator's change applied", 60*time.Second, func() bool { return e.fresh(good) })
+	e.waitBlocks(20)
+	// Another change of good later in the window, while bad backs off or is set aside.
+	if _, err := e.ops[1].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the other operator's second change applied", 60*time.Second, func() bool { return e.fresh(good) })
+	e.waitFor(fmt.Sprintf("a window of %d blocks", window), 2*time.Minute, func() bool { return e.head() >= start+window })
+	end := e.head()
+
+	var withBad, shared, reverted, total int
+	var revertGas, gas uint64
+	for _, m := range e.minedFrom(e.sender, start, end) {
+		if to := m.tx.To(); to == nil || *to != e.d.Addresses.RegistryCoordinator {
+			continue
+		}
+		total++
+		gas += m.receipt.GasUsed
+		method, err := rcABI.MethodById(m.tx.Data()[:4])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.receipt.Status == 0 {
+			reverted++
+			revertGas = max(revertGas, m.receipt.GasUsed)
+		}
+		if method.Name != "updateOperators" {
+			continue
+		}
+		args, err := method.Inputs.Unpack(m.tx.Data()[4:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := args[0].([]common.Address)
+		if !slices.Contains(ops, bad) {
+			continue
+		}
+		withBad++
+		if m.receipt.Status != 0 {
+			t.Fatalf("updateOperators(%v) at block %d succeeded: the fault did not hold", ops, m.receipt.BlockNumber)
+		}
+		if slices.Contains(ops, good) {
+			shared++
+		}
+		t.Logf("mined revert at block %d: updateOperators(%v), gas limit %d, gas used %d",
+			m.receipt.BlockNumber, ops, m.tx.Gas(), m.receipt.GasUsed)
+	}
+	if withBad == 0 || withBad > retries {
+		t.Fatalf("%d mined transactions hold %s over %d blocks, want 1..%d", withBad, bad, end-start, retries)
+	}
+	if shared == 0 {
+		t.Fatal("no mined list held both operators: the shared-list revert was not exercised")
+	}
+	if e.fresh(bad) {
+		t.Fatal("the failing operator is fresh: the fault did not hold")
+	}
+	if got := w.gauge(`avssync_held_back_operators{reason="set_aside"}`); got != 1 {
+		t.Fatalf("held_back_operators{set_aside} = %v, want 1", got)
+	}
+	if reverted != withBad {
+		t.Fatalf("%d mined reverts, %d of them holding %s: another update reverted", reverted, withBad, bad)
+	}
+	t.Logf("over %d blocks: %d transactions (%d gas), %d mined reverts holding the failing operator (%d shared with the other, at most %d gas each), the other operator's two changes applied",
+		end-start, total, gas, withBad, shared, revertGas)
 }
 
 // Over --max-gas-per-day only a deadline refresh goes out: a deposit whose update does not fit

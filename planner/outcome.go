@@ -2,6 +2,7 @@ package planner
 
 import (
 	"container/heap"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -38,6 +39,11 @@ type Outcome struct {
 	// sweep. A failed quorum refresh comes back as MembersOnly first, then as a refresh.
 	FailedOperators []common.Address
 	FailedQuorums   []uint8
+	// FailedLists are the updateOperators lists of more than one operator among FailedOperators,
+	// as sent. Which operator of a list made it fail (a transaction mined and reverted names
+	// none) is unknown: each list's operators come back in smaller lists of their own (see
+	// split), so the one at fault ends up alone and the others land.
+	FailedLists [][]common.Address
 	// WaitingOperators and WaitingQuorums did not land for a reason that is not theirs (fees above
 	// the cap, no funds, the node refused or dropped the send, shutdown, or a quorum refresh that
 	// failed around them): taken back, ready at once, not counted. The owner decides when to ask
@@ -77,6 +83,7 @@ func (p *Planner) Done(b Batch, o Outcome) {
 			continue // taken back below
 		}
 		delete(p.failures, op)
+		delete(p.group, op)
 		if d, ok := p.dirty[op]; ok && d.index < 0 {
 			heap.Push(&p.waiting, d)
 		}
@@ -89,6 +96,9 @@ func (p *Planner) Done(b Batch, o Outcome) {
 	// Failed and waiting operators may come from a quorum's members, outside b.Operators.
 	for _, op := range o.FailedOperators {
 		p.failOperator(op, now)
+	}
+	for _, list := range o.FailedLists {
+		p.split(list)
 	}
 	for _, op := range o.WaitingOperators {
 		p.takeBack(op, now)
@@ -169,12 +179,78 @@ func (p *Planner) failOperator(op common.Address, now time.Time) {
 	p.failures[op]++
 	if n := p.failures[op]; p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
 		delete(p.failures, op)
+		delete(p.group, op)
 		p.dropDirty(op)
 		p.heldBack[op] = HeldSetAside
 		p.stats.SetAside++
 		return
 	}
 	p.markReady(op, now.Add(p.backoff(p.failures[op])))
+}
+
+// split divides the operators of a list that failed together, once failOperator has counted the
+// failure against each, into parts that Next hands out as batches of their own. A part is half the
+// list, or smaller: with k failures left before the first of them is set aside, at most 2^(k-1)
+// operators, so that every part is down to one operator by its last attempt. The operator at fault
+// is then alone when it is set aside, after MaxFailures transactions, and the others land after at
+// most MaxFailures-1 failed ones. With MaxFailures 1 a failed list is set aside whole.
+func (p *Planner) split(list []common.Address) {
+	var left []common.Address
+	most := 0
+	for _, op := range list {
+		if _, dirty := p.dirty[op]; !dirty {
+			continue // set aside or gone
+		}
+		left = append(left, op)
+		most = max(most, p.failures[op])
+	}
+	if len(left) == 0 {
+		return
+	}
+	slices.SortFunc(left, common.Address.Cmp)
+	size := (len(left) + 1) / 2
+	if p.cfg.MaxFailures > 0 {
+		k := p.cfg.MaxFailures - most // at least 1: those at MaxFailures were set aside
+		size = min(size, 1<<min(k-1, 30))
+	}
+	for i := 0; i < len(left); i += size {
+		p.groups++
+		for _, op := range left[i:min(i+size, len(left))] {
+			p.group[op] = p.groups
+		}
+	}
+}
+
+// nextGroup hands out the ready operators of one part of a failed list (see split), alone in their
+// batch so that another list's operators never share their transaction. It reports false when no
+// such operator is ready.
+func (p *Planner) nextGroup(now time.Time) (Batch, bool) {
+	if len(p.group) == 0 || p.budgetExhausted {
+		return Batch{}, false
+	}
+	id := 0
+	for _, d := range p.waiting {
+		if g, ok := p.group[d.op]; ok && !d.ready.After(now) && (id == 0 || g < id) {
+			id = g
+		}
+	}
+	if id == 0 {
+		return Batch{}, false
+	}
+	b := Batch{Head: p.head, Reason: ReasonDirty}
+	for op, g := range p.group {
+		d, ok := p.dirty[op]
+		if g != id || !ok || d.index < 0 || d.ready.After(now) {
+			continue
+		}
+		heap.Remove(&p.waiting, d.index)
+		delete(p.dirty, op)
+		p.processing[op] = struct{}{}
+		b.Operators = append(b.Operators, op)
+	}
+	slices.SortFunc(b.Operators, common.Address.Cmp)
+	p.stats.Batches++
+	return b, true
 }
 
 // failQuorum counts a failed refresh of q and takes it back as MembersOnly after a backoff, or

@@ -28,6 +28,14 @@ func checkOutcomeInvariants(t *testing.T, p *Planner) {
 			t.Fatalf("operator %s has %d failures, not set aside at %d", op, n, p.cfg.MaxFailures)
 		}
 	}
+	for op := range p.group {
+		if _, ok := p.registered[op]; !ok {
+			t.Fatalf("operator %s of a failed list's part is not registered", op)
+		}
+		if p.heldBack[op] == HeldSetAside {
+			t.Fatalf("set-aside operator %s is still in a failed list's part", op)
+		}
+	}
 	for q := range p.quorumFailures {
 		_, dirty := p.dirtyQuorums[q]
 		if !dirty && !p.processingQuorums.has(q) {
@@ -321,4 +329,170 @@ func TestDeadlineBatchCarriesNothingElse(t *testing.T) {
 	p.Done(b, Outcome{})
 	checkInvariants(t, p)
 	noNext(t, p)
+}
+
+// listRun is what became of operators 1..n, all dirty at once, when every list holding bad fails
+// as a whole (a transaction mined and reverted names none of its operators).
+type listRun struct {
+	// withBad counts the failed lists holding bad; shared those holding another operator too.
+	withBad, shared int
+	// landed is when each other operator landed, in failed lists it was part of before.
+	landed map[common.Address]int
+	// failures counts each operator's failed lists.
+	failures map[common.Address]int
+}
+
+func runFailingList(t *testing.T, n, maxFailures int, bad common.Address) (*Planner, listRun) {
+	t.Helper()
+	p, clk := newTestPlanner(t, Config{MaxFailures: maxFailures}, n)
+	for i := 1; i <= n; i++ {
+		p.Observe(shares(addr(i)))
+	}
+	r := listRun{landed: map[common.Address]int{}, failures: map[common.Address]int{}}
+	for step := 0; step < 10*n+100; step++ {
+		b, ok := p.Next()
+		if !ok {
+			at, more := p.NextWake()
+			if !more {
+				return p, r
+			}
+			clk.Set(at)
+			continue
+		}
+		checkInvariants(t, p)
+		if !slices.Contains(b.Operators, bad) {
+			for _, op := range b.Operators {
+				r.landed[op] = r.failures[op]
+			}
+			p.Done(b, Outcome{})
+			continue
+		}
+		r.withBad++
+		o := Outcome{FailedOperators: b.Operators}
+		if len(b.Operators) > 1 {
+			r.shared++
+			o.FailedLists = [][]common.Address{b.Operators}
+		}
+		for _, op := range b.Operators {
+			r.failures[op]++
+		}
+		p.Done(b, o)
+		checkInvariants(t, p)
+	}
+	t.Fatal("the planner kept handing out work")
+	return p, r
+}
+
+// A list that fails as a whole is split, halves at most and small enough that the operator at
+// fault is alone by its last attempt: it takes part in at most MaxFailures failed transactions and
+// is set aside, and every other operator lands, never set aside for sharing its list.
+func TestFailedListSplit(t *testing.T) {
+	for _, tc := range []struct {
+		n, maxFailures, bad int
+		// wantWithBad is how many lists holding bad are handed out.
+		wantWithBad int
+	}{
+		{n: 2, maxFailures: 3, bad: 1, wantWithBad: 3},
+		{n: 2, maxFailures: 3, bad: 2, wantWithBad: 3},
+		{n: 3, maxFailures: 2, bad: 2, wantWithBad: 2},
+		{n: 8, maxFailures: 3, bad: 5, wantWithBad: 3},
+		{n: 33, maxFailures: 3, bad: 33, wantWithBad: 3},
+		{n: 33, maxFailures: 5, bad: 7, wantWithBad: 5},
+		{n: 200, maxFailures: 10, bad: 150, wantWithBad: 10},
+	} {
+		bad := addr(tc.bad)
+		p, r := runFailingList(t, tc.n, tc.maxFailures, bad)
+		if r.withBad != tc.wantWithBad {
+			t.Errorf("n=%d max=%d: %d lists held the bad operator, want %d", tc.n, tc.maxFailures, r.withBad, tc.wantWithBad)
+		}
+		if p.HeldBack()[bad] != HeldSetAside {
+			t.Errorf("n=%d max=%d: the bad operator is not set aside", tc.n, tc.maxFailures)
+		}
+		if len(r.landed) != tc.n-1 {
+			t.Errorf("n=%d max=%d: %d of the %d other operators landed; held back: %v", tc.n, tc.maxFailures, len(r.landed), tc.n-1, p.HeldBack())
+		}
+		for op, f := range r.landed {
+			if f >= tc.maxFailures {
+				t.Errorf("n=%d max=%d: %s landed after %d failed lists", tc.n, tc.maxFailures, op, f)
+			}
+		}
+		t.Logf("n=%d max=%d: %d failed lists held the bad operator (%d shared); the %d others landed", tc.n, tc.maxFailures, r.withBad, r.shared, len(r.landed))
+	}
+}
+
+// Without MaxFailures the lists halve: the operator at fault is alone after log2(n) shared
+// failures, and the others land after at most that many.
+func TestFailedListHalvesWithoutLimit(t *testing.T) {
+	const n = 16
+	bad := addr(11)
+	p, clk := newTestPlanner(t, Config{}, n)
+	for i := 1; i <= n; i++ {
+		p.Observe(shares(addr(i)))
+	}
+	var sizes []int
+	landed := 0
+	for landed < n-1 {
+		b, ok := p.Next()
+		if !ok {
+			at, _ := p.NextWake()
+			clk.Set(at)
+			continue
+		}
+		if !slices.Contains(b.Operators, bad) {
+			landed += len(b.Operators)
+			p.Done(b, Outcome{})
+			continue
+		}
+		sizes = append(sizes, len(b.Operators))
+		o := Outcome{FailedOperators: b.Operators}
+		if len(b.Operators) > 1 {
+			o.FailedLists = [][]common.Address{b.Operators}
+		}
+		p.Done(b, o)
+	}
+	// Then alone, as long as the others take to land.
+	if want := []int{16, 8, 4, 2}; len(sizes) < len(want) || !slices.Equal(sizes[:len(want)], want) ||
+		slices.ContainsFunc(sizes[len(want):], func(n int) bool { return n != 1 }) {
+		t.Fatalf("lists holding the bad operator had %v operators, want %v then 1", sizes, want)
+	}
+}
+
+// A part of a failed list goes out alone: another operator's change ready at the same time waits
+// for the next batch rather than sharing its transaction.
+func TestFailedListPartsAlone(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{MaxFailures: 3}, 3)
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(2)))
+	b := mustNext(t, p)
+	wantOperators(t, b, addr(1), addr(2))
+	p.Done(b, Outcome{FailedOperators: b.Operators, FailedLists: [][]common.Address{b.Operators}})
+	clk.Advance(DefaultRetryBackoff)
+	p.Observe(shares(addr(3)))
+	for _, want := range []common.Address{addr(1), addr(2), addr(3)} {
+		b := mustNext(t, p)
+		wantOperators(t, b, want)
+		p.Done(b, Outcome{})
+	}
+	noNext(t, p)
+	if len(p.group) != 0 || len(p.failures) != 0 {
+		t.Fatalf("parts %v, failures %v after every update landed", p.group, p.failures)
+	}
+	// Landed, operator 1 shares lists again.
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(2)))
+	wantOperators(t, mustNext(t, p), addr(1), addr(2))
+}
+
+// With MaxFailures 1 a failed list is set aside whole: none of its operators may fail again.
+func TestFailedListOneTry(t *testing.T) {
+	p, _ := newTestPlanner(t, Config{MaxFailures: 1}, 2)
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(2)))
+	b := mustNext(t, p)
+	p.Done(b, Outcome{FailedOperators: b.Operators, FailedLists: [][]common.Address{b.Operators}})
+	checkInvariants(t, p)
+	noNext(t, p)
+	if h := p.HeldBack(); h[addr(1)] != HeldSetAside || h[addr(2)] != HeldSetAside {
+		t.Fatalf("held back %v, want both set aside", h)
+	}
 }

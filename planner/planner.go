@@ -262,6 +262,12 @@ type Planner struct {
 	// dropped when its update lands, when it is set aside, or when a sweep is handed out (never
 	// on a new event: see dirtyOperator).
 	failures map[common.Address]int
+	// group holds, for an operator whose update failed in a list of several operators, the part
+	// of that list it goes out with next (split): Next hands each part out as a batch of its own.
+	// An entry is dropped when the operator's update lands in a batch, when it is set aside or
+	// when it leaves the AVS; groups numbers the parts.
+	group  map[common.Address]int
+	groups int
 	// quorumFailures counts each quorum's consecutive failed refreshes, below MaxFailures; a quorum
 	// with an entry is in its retry path (dirtyQuorums or processingQuorums), which the deadline
 	// check leaves alone.
@@ -335,6 +341,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		dirtyQuorums:   make(map[uint8]dirtyQuorum),
 		updateBlock:    make(map[uint8]uint64),
 		failures:       make(map[common.Address]int),
+		group:          make(map[common.Address]int),
 		quorumFailures: make(map[uint8]int),
 		heldBack:       make(map[common.Address]string),
 	}
@@ -354,6 +361,11 @@ func (p *Planner) SetOperators(operators []common.Address) {
 	for op := range p.dirty {
 		if _, ok := p.registered[op]; !ok {
 			p.dropDirty(op)
+		}
+	}
+	for op := range p.group {
+		if _, ok := p.registered[op]; !ok {
+			delete(p.group, op)
 		}
 	}
 	if p.needsReload {
@@ -444,6 +456,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 		p.dropDirty(ev.Operator)
 		delete(p.heldBack, ev.Operator)
 		delete(p.failures, ev.Operator)
+		delete(p.group, ev.Operator)
 	case watcher.QuorumConfigChanged:
 		p.observeQuorumConfig(ev)
 	case watcher.QuorumUpdated:
@@ -474,13 +487,17 @@ func (p *Planner) AdvanceHead(block uint64) {
 
 // Next hands out everything ready now as one batch, and moves it into processing until Done:
 // dirty operators whose debounce has elapsed, dirty quorums, and the quorums due for the sweep or a
-// deadline. It reports false when nothing is ready.
+// deadline. It reports false when nothing is ready. A deadline refresh goes out in a batch of its
+// own, and so does each part of a list of operators that failed together (see split).
 func (p *Planner) Next() (Batch, bool) {
 	if p.head == 0 {
 		return Batch{}, false
 	}
 	now := p.now()
 	if b, ok := p.nextDeadline(now); ok {
+		return b, true
+	}
+	if b, ok := p.nextGroup(now); ok {
 		return b, true
 	}
 	b := Batch{Head: p.head}

@@ -1016,6 +1016,15 @@ func TestNeverLoseNeverDuplicate(t *testing.T) {
 					o.FailedOperators = []common.Address{op}
 					owed[op] = true
 				}
+			case 3:
+				// A list mined and reverted: all of it failed, split for the next attempts.
+				o.FailedOperators = b.Operators
+				if len(b.Operators) > 1 {
+					o.FailedLists = [][]common.Address{b.Operators}
+				}
+				for _, op := range b.Operators {
+					owed[op] = true
+				}
 			case 2:
 				o.WaitingOperators = b.Operators
 				for _, op := range b.Operators {

@@ -346,7 +346,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 }
 
 // logSetAside says, once, which of an outcome's failed operators and quorums the planner has just
-// set aside.
+// set aside, and which failed together in a list and are retried apart.
 func (s *Syncer) logSetAside(p *planner.Planner, res planner.Outcome) {
 	if len(res.FailedOperators) == 0 && len(res.FailedQuorums) == 0 {
 		return
@@ -362,6 +362,13 @@ func (s *Syncer) logSetAside(p *planner.Planner, res planner.Outcome) {
 	for _, q := range p.SetAsideQuorums() {
 		if slices.Contains(res.FailedQuorums, q) {
 			qs = append(qs, q)
+		}
+	}
+	for _, list := range res.FailedLists {
+		again := slices.DeleteFunc(slices.Clone(list), func(op common.Address) bool { return held[op] == planner.HeldSetAside })
+		if len(again) > 0 {
+			s.log.Warn("operators that failed in one list are retried in smaller lists of their own, to find the one at fault",
+				"operators", again, "list", len(list))
 		}
 	}
 	if len(ops) > 0 || len(qs) > 0 {
@@ -549,8 +556,8 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 
 // partsOutcome turns the submitter's per-transaction result into the planner's outcome. A part
 // that failed by its own doing (it reverts, is too large, or the signing service rejected it)
-// fails: an updateOperators fails its
-// operators, a quorum refresh fails the quorum and the batch's own operators in it are taken back
+// fails: an updateOperators fails its operators, and a list of several is split by the planner
+// for their next attempts, a quorum refresh fails the quorum and the batch's own operators in it are taken back
 // uncounted (the refresh failed around them). Parts that waited on fees or funds, were cut by
 // shutdown, or failed on the node's side (refused, dropped, not mined in time) are taken back
 // uncounted: retrying them costs nothing, and setting them aside would strand work after a
@@ -585,10 +592,15 @@ func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result
 		}
 		wait = !own
 		if tx.Tx.Kind == submitter.KindUpdateOperators {
-			if wait {
+			switch {
+			case wait:
 				o.res.WaitingOperators = append(o.res.WaitingOperators, tx.Tx.Operators...)
-			} else {
+			default:
 				o.res.FailedOperators = append(o.res.FailedOperators, tx.Tx.Operators...)
+				if len(tx.Tx.Operators) > 1 {
+					// A list mined and reverted names none of its operators: the planner splits it.
+					o.res.FailedLists = append(o.res.FailedLists, tx.Tx.Operators)
+				}
 			}
 			continue
 		}

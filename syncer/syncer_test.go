@@ -424,6 +424,21 @@ func TestRejectedIsOwnFailure(t *testing.T) {
 	}
 }
 
+// A list of several operators mined and reverted fails them all and goes to the planner as a
+// list to split; a reverted update of one operator is no list.
+func TestRevertedListSplit(t *testing.T) {
+	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
+	reverted := fmt.Errorf("updateOperators in tx 0x1: %w", submitter.ErrReverted)
+	var o outcome
+	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op, other}}, submitter.Result{Txs: []submitter.TxResult{
+		{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op, other}}, Outcome: submitter.Reverted, Err: reverted, GasUsed: 36_000},
+		{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}}, Outcome: submitter.Reverted, Err: reverted, GasUsed: 36_000},
+	}})
+	if len(o.res.FailedOperators) != 3 || len(o.res.FailedLists) != 1 || len(o.res.FailedLists[0]) != 2 {
+		t.Fatalf("failed %v, lists %v: want the list of two to split", o.res.FailedOperators, o.res.FailedLists)
+	}
+}
+
 // A part held back for the budget waits: not failed, not a node fault, and the loop looks again
 // a few blocks later.
 func TestOverBudgetWaits(t *testing.T) {
