@@ -37,7 +37,7 @@ func TestChaos(t *testing.T) {
 			name: "5xx bursts", converge: 80, maxTxs: 6,
 			run: func(c *chaosRun) {
 				for i := range 3 {
-					id := c.p.Inject(rpcproxy.Fault{HTTPStatus: []int{502, 503, 429}[i], Transport: "http"})
+					id := c.inject(rpcproxy.Fault{HTTPStatus: []int{502, 503, 429}[i], Transport: "http"})
 					c.deposit(c.e.ops[i])
 					c.blocks(10)
 					c.p.Remove(id)
@@ -50,7 +50,7 @@ func TestChaos(t *testing.T) {
 			run: func(c *chaosRun) {
 				// The first logs notification of the burst drops the connection: the rest of the
 				// block's logs never come over the websocket.
-				c.p.Inject(rpcproxy.Fault{Method: "eth_subscription", Reset: true, Times: 1, Match: func(p json.RawMessage) bool {
+				c.inject(rpcproxy.Fault{Method: "eth_subscription", Reset: true, Times: 1, Match: func(p json.RawMessage) bool {
 					return strings.Contains(string(p), `"topics"`)
 				}})
 				c.deposit(c.e.ops...)
@@ -67,7 +67,7 @@ func TestChaos(t *testing.T) {
 				// routes them: old head, old nonce, logs missing the newest blocks, "header not
 				// found" for reads at the newest block. Updates land while it lags.
 				var n atomic.Int64
-				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http", PerRequest: true, Match: func(json.RawMessage) bool { return n.Add(1)%2 == 0 }})
+				c.inject(rpcproxy.Fault{Lag: 3, Transport: "http", PerRequest: true, Match: func(json.RawMessage) bool { return n.Add(1)%2 == 0 }})
 				c.deposit(c.e.ops[0], c.e.ops[1])
 				c.note("first deposits fresh %d blocks after them, the member still lagging", c.freshWithin(lagConverge))
 				c.deposit(c.e.ops[2])
@@ -90,7 +90,7 @@ func TestChaos(t *testing.T) {
 			run: func(c *chaosRun) {
 				// A load balancer that keeps the connection on its lagging member: every HTTP read
 				// is 3 blocks old while the websocket's heads are new.
-				c.p.Inject(rpcproxy.Fault{Lag: 3, Transport: "http"})
+				c.inject(rpcproxy.Fault{Lag: 3, Transport: "http"})
 				c.deposit(c.e.ops[3])
 				c.note("deposit fresh %d blocks after it, the member still lagging", c.freshWithin(lagConverge))
 				c.deposit(c.e.ops[0], c.e.ops[2])
@@ -109,7 +109,7 @@ func TestChaos(t *testing.T) {
 				// Every eth_call waits 8 s at the node while a quorum configuration event makes the
 				// loop itself read the quorums again: each read times out, the loop runs again
 				// within its bound, and /healthz stays 200. Nothing from outside wedges the loop.
-				c.p.Inject(rpcproxy.Fault{Method: "eth_call", Delay: 8 * time.Second, Transport: "http"})
+				c.inject(rpcproxy.Fault{Method: "eth_call", Delay: 8 * time.Second, Transport: "http"})
 				if err := c.e.owner.SetMinimumStake(c.e.ctx, 0, new(big.Int)); err != nil {
 					c.e.t.Fatal(err)
 				}
@@ -152,7 +152,7 @@ func TestChaos(t *testing.T) {
 		{
 			name: "node refuses every transaction", converge: 60, maxTxs: 2, flags: []string{"--max-failing-duration", "1s"},
 			run: func(c *chaosRun) {
-				c.p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Error: &rpcproxy.RPCError{Code: -32000, Message: "transaction pool is full"}})
+				c.inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Error: &rpcproxy.RPCError{Code: -32000, Message: "transaction pool is full"}})
 				c.deposit(c.e.ops[2])
 				began := c.e.head()
 				c.e.waitFor("/readyz 503 once updates have failed for --max-failing-duration", 30*time.Second, func() bool {
@@ -173,26 +173,34 @@ func TestChaos(t *testing.T) {
 		{
 			name: "garbage replies", converge: 60, maxTxs: 4,
 			run: func(c *chaosRun) {
-				for _, m := range []string{"eth_getLogs", "eth_call", "eth_getBlockByNumber"} {
-					c.p.Inject(rpcproxy.Fault{Method: m, Garbage: true, Transport: "http"})
+				// One method at a time, each with a deposit to process: log reads, contract reads,
+				// then the header the submitter reads before it sends (reached only once the other
+				// two answer).
+				for i, m := range []string{"eth_getLogs", "eth_call", "eth_getBlockByNumber"} {
+					id := c.inject(rpcproxy.Fault{Method: m, Garbage: true, Transport: "http"})
+					c.deposit(c.e.ops[i])
+					c.blocks(10)
+					c.p.Remove(id)
 				}
-				c.deposit(c.e.ops[1])
-				c.blocks(20)
 			},
 		},
 		{
 			name: "missing fields: headers without baseFeePerGas, receipts without blockNumber", converge: 60, maxTxs: 3,
 			run: func(c *chaosRun) {
-				c.p.Inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Omit: []string{"baseFeePerGas"}, Transport: "http"})
-				c.p.Inject(rpcproxy.Fault{Method: "eth_getTransactionReceipt", Omit: []string{"blockNumber"}, Transport: "http"})
+				// The header first (nothing is sent without a base fee), then, with headers whole
+				// again, the receipt of the transaction that goes out.
+				id := c.inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Omit: []string{"baseFeePerGas"}, Transport: "http"})
 				c.deposit(c.e.ops[0])
+				c.blocks(10)
+				c.p.Remove(id)
+				c.inject(rpcproxy.Fault{Method: "eth_getTransactionReceipt", Omit: []string{"blockNumber"}, Transport: "http"})
 				c.blocks(20)
 			},
 		},
 		{
 			name: "fee suggestions inflated 10000 times", converge: 40, maxTxs: 2,
 			run: func(c *chaosRun) {
-				c.p.Inject(rpcproxy.Fault{FeeMultiplier: 10000})
+				c.inject(rpcproxy.Fault{FeeMultiplier: 10000})
 				c.deposit(c.e.ops[1])
 				// The update goes out within the caps (--max-priority-fee-per-gas 3 gwei,
 				// --max-fee-per-gas 100 gwei), whatever the node suggests.
@@ -213,8 +221,8 @@ func TestChaos(t *testing.T) {
 			name: "oversized replies", converge: 60, maxTxs: 3,
 			run: func(c *chaosRun) {
 				// 40 MiB answers to log and header reads: refused by the reply bound, not read.
-				c.p.Inject(rpcproxy.Fault{Method: "eth_getLogs", Oversize: 40 << 20, Transport: "http", Times: 4})
-				c.p.Inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Oversize: 40 << 20, Transport: "http", Times: 4})
+				c.inject(rpcproxy.Fault{Method: "eth_getLogs", Oversize: 40 << 20, Transport: "http", Times: 4})
+				c.inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Oversize: 40 << 20, Transport: "http", Times: 4})
 				c.deposit(c.e.ops[2])
 				c.blocks(20)
 			},
@@ -270,6 +278,16 @@ type chaosRun struct {
 	txs      uint64
 	mu       sync.Mutex
 	noted    []string
+	// faults are the ids of the faults the row injected, each of which must be met.
+	faults []int
+}
+
+// inject puts a fault in place through the row's proxy; converge fails the row if it was never
+// met, so that no row passes without its fault.
+func (c *chaosRun) inject(f rpcproxy.Fault) int {
+	id := c.p.Inject(f)
+	c.faults = append(c.faults, id)
+	return id
 }
 
 // chaosFlags are avs-sync's flags in the table: 3-block debounce, 1-block polling, a stated block
@@ -313,7 +331,7 @@ func (c *chaosRun) restartBehind(n uint64, faults ...rpcproxy.Fault) {
 	}
 	c.e.d.MineBlocks(int(stopped + n - min(stopped+n, c.e.head())))
 	for _, f := range faults {
-		c.p.Inject(f)
+		c.inject(f)
 	}
 	restarted := c.e.head()
 	c.note("restarted %d blocks behind", restarted-stopped)
@@ -372,6 +390,11 @@ func (c *chaosRun) blocks(n uint64) {
 func (c *chaosRun) converge() uint64 {
 	c.e.t.Helper()
 	c.proc.alive(c.e.t)
+	for _, id := range c.faults {
+		if c.p.Hits(id) == 0 {
+			c.e.t.Errorf("fault %d of the row was never met: the row did not test it", id)
+		}
+	}
 	c.p.Clear()
 	cleared := c.e.head()
 	blocks := c.waitFresh() - cleared

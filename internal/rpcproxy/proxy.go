@@ -44,6 +44,9 @@ type Proxy struct {
 	// faults are the injected faults in injection order; ids count up from 1.
 	faults []*entry
 	lastID int
+	// hits counts, by fault id, the calls and notifications each fault applied to, kept after
+	// the fault is removed.
+	hits map[int]int
 	// wg counts the websocket pumps and the goroutines answering websocket calls.
 	wg sync.WaitGroup
 }
@@ -69,6 +72,7 @@ func New(httpURL, wsURL string) (*Proxy, error) {
 		subs:    map[string]string{},
 		asked:   map[string]string{},
 		conns:   map[*wsConn]*wsConn{},
+		hits:    map[int]int{},
 	}
 	if wsURL != "" {
 		p.wsURL = "ws://" + ln.Addr().String()
@@ -115,6 +119,14 @@ func (p *Proxy) Clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = nil
+}
+
+// Hits reports how many calls (and notifications) the fault with the given id has applied to so
+// far, also after it was removed or used up: a test can check that the fault it injected was met.
+func (p *Proxy) Hits(id int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hits[id]
 }
 
 // Active reports how many faults are still in force (a fault with Times goes once used up).
@@ -303,6 +315,7 @@ func (p *Proxy) pick(method string, params json.RawMessage, transport string, no
 			}
 			if d {
 				out = append(out, e.f)
+				p.hits[e.id]++
 			}
 			continue
 		}
@@ -310,6 +323,7 @@ func (p *Proxy) pick(method string, params json.RawMessage, transport string, no
 			continue
 		}
 		out = append(out, e.f)
+		p.hits[e.id]++
 		if e.f.Times > 0 {
 			e.left--
 		}

@@ -221,7 +221,7 @@ func TestHTTPFaults(t *testing.T) {
 		}
 	})
 	t.Run("times", func(t *testing.T) {
-		f.inject(t, rpcproxy.Fault{Method: "eth_chainId", HTTPStatus: http.StatusBadGateway, Times: 2})
+		id := f.inject(t, rpcproxy.Fault{Method: "eth_chainId", HTTPStatus: http.StatusBadGateway, Times: 2})
 		for i := range 2 {
 			if _, err := f.eth.ChainID(f.ctx); err == nil {
 				t.Fatalf("call %d passed, want 502", i)
@@ -229,6 +229,9 @@ func TestHTTPFaults(t *testing.T) {
 		}
 		if _, err := f.eth.ChainID(f.ctx); err != nil {
 			t.Fatalf("third call: %v; the fault should be used up", err)
+		}
+		if got := f.p.Hits(id); got != 2 {
+			t.Fatalf("Hits %d after the fault was used up, want 2", got)
 		}
 	})
 	t.Run("delay", func(t *testing.T) {
