@@ -37,6 +37,34 @@ func TestPeriodicSweep(t *testing.T) {
 	t.Logf("sweeps at blocks %v (2 s = 20 blocks apart)", ups)
 }
 
+// On an AVS that forbids stale stakes, avssync_stale_stakes_deadline_block{quorum} is the
+// quorum's quorumUpdateBlockNumber on chain plus the withdrawal delay, and moves with each deadline
+// refresh.
+func TestStaleStakesDeadlineBlock(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	const delay = 80
+	dm := e.start(daemonOpts{debounce: debounce, withdrawalDelay: delay, deadlineMargin: 10})
+	stored := func() uint64 {
+		n, err := e.coordinator().QuorumUpdateBlockNumber(&bind.CallOpts{Context: e.ctx}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Uint64()
+	}
+	gauge := func() uint64 { return uint64(counter(t, dm.reg, "avssync_stale_stakes_deadline_block", "quorum", "0")) }
+	var first, update uint64
+	e.waitFor("quorum 0's deadline from its update block", 60*time.Second, func() bool {
+		update, first = stored(), gauge()
+		return update > 0 && first == update+delay
+	})
+	var next uint64
+	e.waitFor("a deadline refresh moves it", 60*time.Second, func() bool {
+		update, next = stored(), gauge()
+		return next > first && next == update+delay
+	})
+	t.Logf("deadline block %d, then %d after the refresh at block %d", first, next, update)
+}
+
 // With --sync-interval 0 avs-sync sweeps once and returns, as the original tool did.
 func TestSweepOnceAndExit(t *testing.T) {
 	e := newEnv(t, 3, 0)

@@ -67,6 +67,20 @@ func (p *Planner) deadlinesDue(among quorumSet) quorumSet {
 	return due
 }
 
+// StaleStakesDeadline returns the block from which an AVS that forbids stale stakes rejects quorum
+// q's stored stakes (its last whole refresh plus the withdrawal delay; the refresh goes out
+// DeadlineMargin blocks before), and false when the AVS accepts stale stakes.
+func (p *Planner) StaleStakesDeadline(q uint8) (uint64, bool) {
+	if !p.cfg.StaleStakesForbidden {
+		return 0, false
+	}
+	d := p.updateBlock[q] + p.cfg.WithdrawalDelayBlocks
+	if d < p.updateBlock[q] { // overflow: never due
+		return math.MaxUint64, true
+	}
+	return d, true
+}
+
 // deadline is the block from which quorum q must be swept: its last refresh plus the withdrawal
 // delay, less the margin.
 func (p *Planner) deadline(q uint8) uint64 {

@@ -40,6 +40,9 @@ type metrics struct {
 	heldBack *prometheus.GaugeVec
 	// staleSeconds is, per quorum in scope, the age of the oldest known weight change not stored.
 	staleSeconds *prometheus.GaugeVec
+	// deadlineBlock is, per quorum in scope, the block from which an AVS that forbids stale stakes
+	// rejects them; 0 when it accepts them.
+	deadlineBlock *prometheus.GaugeVec
 
 	mu sync.Mutex
 	// failuresInARow backs consecutiveFailures.
@@ -93,6 +96,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		staleSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "stale_seconds",
 			Help: "Per quorum, seconds since the oldest known weight change not yet stored in it; 0 when none."},
 			[]string{"quorum"}),
+		deadlineBlock: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "stale_stakes_deadline_block",
+			Help: "Per quorum, the block from which the AVS rejects its stored stakes as stale (last whole refresh + withdrawal delay); 0 when the AVS accepts stale stakes."},
+			[]string{"quorum"}),
 		pending:    make(map[common.Address]seen),
 		staleSince: make(map[uint8]map[common.Address]time.Time),
 		membership: make(map[common.Address][]uint8),
@@ -102,7 +108,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.seconds, m.blocks,
-			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds)
+			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock)
 	}
 	return m
 }
@@ -118,11 +124,13 @@ func (m *metrics) quorums(qs []uint8) {
 			m.staleSince[q] = make(map[common.Address]time.Time)
 		}
 		m.staleSeconds.WithLabelValues(strconv.Itoa(int(q)))
+		m.deadlineBlock.WithLabelValues(strconv.Itoa(int(q)))
 	}
 	for q := range m.staleSince {
 		if !keep[q] {
 			delete(m.staleSince, q)
 			m.staleSeconds.DeleteLabelValues(strconv.Itoa(int(q)))
+			m.deadlineBlock.DeleteLabelValues(strconv.Itoa(int(q)))
 		}
 	}
 }
@@ -191,8 +199,8 @@ func (m *metrics) held(reason string, n int) {
 }
 
 // publish sets the gauges that follow the planner's state: operators held back by reason, and
-// each quorum's staleness.
-func (m *metrics) publish(held map[common.Address]string, now time.Time) {
+// each quorum's staleness and stale-stakes deadline.
+func (m *metrics) publish(held map[common.Address]string, deadline func(uint8) (uint64, bool), now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	counts := make(map[string]int)
@@ -221,6 +229,10 @@ func (m *metrics) publish(held map[common.Address]string, now time.Time) {
 	}
 	for q, age := range ages {
 		m.staleSeconds.WithLabelValues(strconv.Itoa(int(q))).Set(age)
+	}
+	for q := range m.staleSince {
+		d, _ := deadline(q)
+		m.deadlineBlock.WithLabelValues(strconv.Itoa(int(q))).Set(float64(d))
 	}
 }
 

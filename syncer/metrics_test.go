@@ -26,13 +26,13 @@ func TestStaleSeconds(t *testing.T) {
 	// The start-up read: a in quorum 0, b in quorums 0 and 1, nothing stale.
 	m.resolved(planner.Batch{Operators: []common.Address{a, b}},
 		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, t0)
-	m.publish(nil, t0)
+	m.publish(nil, noDeadline, t0)
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v with nothing stale", age("0"), age("1"))
 	}
 	// b's event, not read yet (held back for the budget): counts in its quorums.
 	m.firstSeen(b, t0.Add(10*time.Second), 5)
-	m.publish(nil, t0.Add(70*time.Second))
+	m.publish(nil, noDeadline, t0.Add(70*time.Second))
 	if age("0") != 60 || age("1") != 60 {
 		t.Fatalf("stale seconds %v, %v; want 60 in both of b's quorums", age("0"), age("1"))
 	}
@@ -41,13 +41,13 @@ func TestStaleSeconds(t *testing.T) {
 	m.resolved(planner.Batch{Operators: []common.Address{a}},
 		planner.Resolution{Stale: map[common.Address][]uint8{a: {0}}, Immaterial: []common.Address{a}, Membership: map[common.Address][]uint8{a: {0}}}, t0.Add(80*time.Second))
 	m.forget(a)
-	m.publish(nil, t0.Add(100*time.Second))
+	m.publish(nil, noDeadline, t0.Add(100*time.Second))
 	if age("0") != 90 {
 		t.Fatalf("stale seconds of quorum 0 = %v, want b's 90 only", age("0"))
 	}
 	// b stored by updateOperators: nothing left.
 	m.updated(planner.Plan{Operators: []common.Address{b}}, []common.Address{b}, t0.Add(110*time.Second), 9)
-	m.publish(nil, t0.Add(120*time.Second))
+	m.publish(nil, noDeadline, t0.Add(120*time.Second))
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v after the update", age("0"), age("1"))
 	}
@@ -67,5 +67,35 @@ func TestSweepIntervalExported(t *testing.T) {
 		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "avssync_sweep_interval_seconds"); err != nil {
 			t.Errorf("--sync-interval %v: %v", tc.interval, err)
 		}
+	}
+}
+
+// noDeadline is an AVS that accepts stale stakes.
+func noDeadline(uint8) (uint64, bool) { return 0, false }
+
+// stale_stakes_deadline_block follows the planner's deadline of each quorum in scope, 0 where the
+// AVS accepts stale stakes, and drops a quorum gone.
+func TestStaleStakesDeadlineBlock(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	m := newMetrics(nil)
+	m.quorums([]uint8{0, 1})
+	block := func(q string) float64 { return testutil.ToFloat64(m.deadlineBlock.WithLabelValues(q)) }
+	if n := testutil.CollectAndCount(m.deadlineBlock); n != 2 {
+		t.Fatalf("%d series before the first publish, want one per quorum in scope", n)
+	}
+	m.publish(nil, noDeadline, t0)
+	if block("0") != 0 || block("1") != 0 {
+		t.Fatalf("deadline blocks %v, %v for an AVS that accepts stale stakes", block("0"), block("1"))
+	}
+	p := planner.New(planner.Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100_800}, func() time.Time { return t0 })
+	p.SetQuorumUpdateBlock(0, 1_000)
+	p.SetQuorumUpdateBlock(1, 2_000)
+	m.publish(nil, p.StaleStakesDeadline, t0)
+	if block("0") != 101_800 || block("1") != 102_800 {
+		t.Fatalf("deadline blocks %v, %v; want each quorum's update block + 100800", block("0"), block("1"))
+	}
+	m.quorums([]uint8{1})
+	if n := testutil.CollectAndCount(m.deadlineBlock); n != 1 {
+		t.Fatalf("%d series after quorum 0 left the scope, want 1", n)
 	}
 }

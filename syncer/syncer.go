@@ -683,7 +683,7 @@ func (s *Syncer) publish(p *planner.Planner) {
 	st := p.Stats()
 	s.metrics.dirty.Set(float64(st.Dirty))
 	s.metrics.processing.Set(float64(st.Processing))
-	s.metrics.publish(p.HeldBack(), s.now())
+	s.metrics.publish(p.HeldBack(), p.StaleStakesDeadline, s.now())
 	s.setStatus(func(x *Status) { x.Dirty, x.Processing, x.LastLoop = st.Dirty, st.Processing, s.now() })
 }
 
