@@ -582,3 +582,48 @@ func TestConfigEventsSendOnlyStale(t *testing.T) {
 	}
 	t.Logf("OperatorSetParamsUpdated and an unchanged minimum: 0 transactions; minimum raised above one operator: 1 updateOperators of %d gas", r.GasUsed)
 }
+
+// LookAheadPeriodChanged names no quorum, and the StakeRegistry accepts a lookahead only for
+// slashable quorums: on an AVS with a total-delegated quorum and a slashable one, nothing stale in
+// either and no allocation pending, a new lookahead sends nothing, least of all a refresh of the
+// total-delegated quorum. The loop is seen to take the event in before the count is read, so a
+// refresh it caused could not be missed.
+func TestLookaheadChangeWithNothingStaleSendsNothing(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	op := e.ops[0]
+	q := slashableMember(t, e, op, 2, 5)
+	r, err := op.Allocate(e.ctx, q, 5e17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.MineBlocks(int(effectBlock(t, e, r)-receiptBlock(r)) + 1)
+	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
+		t.Fatal(err)
+	}
+	if stored, weight, err := e.d.Stakes(e.ctx, op.Address, q); err != nil || weight.Sign() == 0 || stored.Cmp(weight) != 0 {
+		t.Fatalf("slashable quorum %d before the change: stored %v weight %v (%v), want equal and positive", q, stored, weight, err)
+	}
+	dm := e.start(daemonOpts{debounce: debounce})
+	before, from := e.sent(), e.head()
+	seen := counter(t, dm.reg, "avssync_events_total", "kind", "quorum_config_changed")
+	if err := e.owner.SetLookahead(e.ctx, q, 10); err != nil {
+		t.Fatal(err)
+	}
+	at := e.head() // at or after the event's block
+	e.waitFor("the loop took in the lookahead change", 30*time.Second, func() bool {
+		return counter(t, dm.reg, "avssync_events_total", "kind", "quorum_config_changed") == seen+1 && dm.sy.Status().LastBlock >= at
+	})
+	// What the change dirtied goes out after the debounce; leave it that and more.
+	e.waitBlocks(uint64(debounce/blockTime) + 10)
+	e.waitFor("nothing dirty or in flight", 20*time.Second, func() bool { st := dm.sy.Status(); return st.Dirty == 0 && st.Processing == 0 })
+	if sent := e.sent() - before; sent != 0 {
+		t.Fatalf("%d transactions for a lookahead change that moved no weight, want 0", sent)
+	}
+	for _, qq := range []uint8{0, q} {
+		if ups := e.quorumUpdates(qq, from); len(ups) != 0 {
+			t.Fatalf("quorum %d refreshed whole at %v, want never", qq, ups)
+		}
+	}
+	t.Logf("lookahead of slashable quorum %d changed by block %d and taken in; %d blocks later: 0 transactions, no refresh of quorum 0 or %d",
+		q, at, e.head()-at, q)
+}

@@ -17,3 +17,11 @@ func (a *Actor) SetOperatorSetParams(ctx context.Context, quorum uint8, maxOpera
 		})
 	})
 }
+
+// SetLookahead sets a quorum's slashable-stake lookahead in blocks (StakeRegistry
+// setSlashableStakeLookahead, owner only): it emits LookAheadPeriodChanged, which names no quorum.
+func (a *Actor) SetLookahead(ctx context.Context, quorum uint8, blocks uint32) error {
+	return a.send(ctx, "setSlashableStakeLookahead", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return a.d.stakes.SetSlashableStakeLookahead(o, quorum, blocks)
+	})
+}
