@@ -85,6 +85,32 @@ func TestDonePartialSweep(t *testing.T) {
 	}
 }
 
+// A refresh the resolver escalated fails around the batch's operators, who come back at once:
+// while the refresh waits for its retry, their batch does not escalate it again, so they are
+// updated on their own instead of retrying the failing refresh with no backoff.
+func TestFailedEscalationNotEscalatedAgain(t *testing.T) {
+	p, _ := newTestPlanner(t, Config{MaxFailures: 3}, 3)
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(2)))
+	b := mustNext(t, p)
+	wantOperators(t, b, addrs(1, 2)...)
+	if len(b.NoEscalate) != 0 {
+		t.Fatalf("first batch NoEscalate %v, want none", b.NoEscalate)
+	}
+	p.Done(b, Outcome{FailedQuorums: []uint8{1}, WaitingOperators: addrs(1, 2)})
+	checkOutcomeInvariants(t, p)
+	again := mustNext(t, p)
+	wantOperators(t, again, addrs(1, 2)...)
+	if !slices.Equal(again.NoEscalate, []uint8{1}) {
+		t.Fatalf("retry of the operators: NoEscalate %v, want [1] (its refresh failed)", again.NoEscalate)
+	}
+	p.Done(again, Outcome{})
+	checkOutcomeInvariants(t, p)
+	if !p.retrying().has(1) {
+		t.Fatal("quorum 1 no longer waits for its retry after its members landed")
+	}
+}
+
 // An operator whose update fails every time is retried with a growing backoff, set aside after
 // MaxFailures, and another operator's work is never held up by it.
 func TestFailingOperatorSetAside(t *testing.T) {

@@ -165,6 +165,10 @@ type Batch struct {
 	// updated with updateOperators, the quorum is neither refreshed nor escalated; its refresh
 	// comes back in a later batch once Done. Sorted ascending.
 	MembersOnly []uint8
+	// NoEscalate are quorums whose refresh failed and waits for its retry, or was set aside: the
+	// resolver never escalates them, so their stale operators go by updateOperators meanwhile
+	// instead of by the refresh that fails. Sorted ascending.
+	NoEscalate []uint8
 	// Reason is the most urgent of the reasons the batch's parts were due for.
 	Reason string
 	// Head is the chain head when the batch was made: the block to read the chain at.
@@ -559,6 +563,7 @@ func (p *Planner) Next() (Batch, bool) {
 	p.processingQuorums = p.processingQuorums.union(all)
 	b.Quorums, b.Members, b.MembersOnly = qs.list(), members.list(), membersOnly.list()
 	b.MaterialMembers = material.minus(qs).list()
+	b.NoEscalate = p.retrying().minus(qs).list()
 	if b.sweep {
 		p.sweepHandedOut()
 	}

@@ -93,9 +93,9 @@ func NewResolver(r StakeReader, cfg Config) *Resolver {
 // minimum) go to updateOperators, the batch's quorums and any quorum with too many stale operators
 // go to updateOperatorsForQuorum with their complete, sorted operator sets. The operators of
 // b.Members and b.MembersOnly are candidates too; b.MembersOnly quorums are never refreshed whole
-// here. Stale operators of b.Operators whose change is immaterial are left out (Immaterial). It
-// makes at most one call of OperatorStakes and two of QuorumOperators (one when the batch has no
-// members to read).
+// here, nor b.NoEscalate quorums escalated. Stale operators of b.Operators whose change is
+// immaterial are left out (Immaterial). It makes at most one call of OperatorStakes and two of
+// QuorumOperators (one when the batch has no members to read).
 func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, error) {
 	var res Resolution
 	sets, candidates, err := rs.memberCandidates(ctx, b)
@@ -114,7 +114,7 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		for _, s := range stale {
 			escalate = escalate.union(s.quorums)
 		}
-		escalate = escalate.minus(whole).minus(quorumsOf(b.MembersOnly))
+		escalate = escalate.minus(whole).minus(quorumsOf(b.MembersOnly)).minus(quorumsOf(b.NoEscalate))
 	}
 
 	plan := Plan{Block: b.Head, Reason: b.Reason}

@@ -174,6 +174,17 @@ func TestResolve(t *testing.T) {
 			wantSetCalls: 1,
 		},
 		{
+			name:         "a quorum whose refresh failed is not escalated again",
+			cfg:          Config{FullQuorumRatio: 0.25},
+			batch:        Batch{Operators: addrs(1, 2, 3), NoEscalate: []uint8{0}},
+			stakes:       stakesOf(stale(1, 0), stale(2, 0), stale(3, 1)),
+			sets:         map[uint8][]common.Address{0: addrs(1, 2), 1: addrs(3)},
+			wantOps:      addrs(1, 2),
+			wantQuorums:  []QuorumUpdate{{Quorum: 1, Operators: addrs(3)}},
+			wantRes:      Resolution{Candidates: 3, Escalated: 1, Covered: 1},
+			wantSetCalls: 1,
+		},
+		{
 			name:         "escalated operator stale in another quorum stays",
 			batch:        Batch{Operators: addrs(1, 2)},
 			stakes:       stakesOf(stale(1, 0, 1), stale(2, 0)),
