@@ -117,21 +117,7 @@ func TestAVSUpdatedRechecksSlashableWeights(t *testing.T) {
 	before := e.sent()
 
 	// The owner points the AVS at another address, which has no allocations.
-	other := crypto.PubkeyToAddress(e.d.Key(2).PublicKey)
-	rc := e.coordinator()
-	opts, err := bind.NewKeyedTransactorWithChainID(e.d.Key(0), big.NewInt(devnet.ChainID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Context = e.ctx
-	tx, err := rc.SetAVS(opts, other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sr, err := bind.WaitMined(e.ctx, e.eth, tx)
-	if err != nil || sr.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("setAVS: receipt %+v, %v", sr, err)
-	}
+	sr := setAVS(t, e, crypto.PubkeyToAddress(e.d.Key(2).PublicKey))
 	if _, weight, err := e.d.Stakes(e.ctx, op.Address, q); err != nil || weight.Sign() != 0 {
 		t.Fatalf("after setAVS: weight %v (%v), want 0: the new address has no allocation", weight, err)
 	}
@@ -150,6 +136,104 @@ func TestAVSUpdatedRechecksSlashableWeights(t *testing.T) {
 	if n := e.sent() - before; n != 1 {
 		t.Fatalf("%d transactions, want 1", n)
 	}
+}
+
+// After RegistryCoordinator.setAVS the AVS's operator sets are the new address's: an operator who
+// registers through them and allocates to a slashable quorum's set gains weight at the
+// allocation's effect block, with no event then. avs-sync, started under the old address, keeps
+// the new AVS's allocation events instead of dropping them as another AVS's, and stores the stake
+// at the effect block, not at the sweep.
+func TestNewAVSAllocationCounted(t *testing.T) {
+	e := newEnv(t, 0, 1)
+	op, err := e.d.Actor(e.ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(op.Close)
+	newAVS, err := e.d.Actor(e.ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(newAVS.Close)
+	// The delay leaves avs-sync time to see the allocation before it takes effect.
+	const lookahead, delay = 2, 40
+	q, err := e.owner.CreateSlashableQuorum(e.ctx, lookahead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.RegisterOperator(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
+		t.Fatal(err)
+	}
+	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.MineBlocks(int(configDelay) + 1)
+
+	e.start(daemonOpts{debounce: debounce})
+	sr := setAVS(t, e, newAVS.Address)
+	if err := newAVS.BecomeAVS(e.ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.RegisterWithAVSAt(e.ctx, newAVS.Address, q); err != nil {
+		t.Fatal(err)
+	}
+	before := e.sent()
+	r, err := op.AllocateTo(e.ctx, newAVS.Address, q, 5e17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	effect := effectBlock(t, e, r)
+	if now := e.head(); now < effect {
+		if stored, weight, err := e.d.Stakes(e.ctx, op.Address, q); err != nil || weight.Sign() != 0 || stored.Sign() != 0 {
+			t.Fatalf("before the effect block: stored %v weight %v (%v), want 0 and 0", stored, weight, err)
+		}
+	}
+	e.waitFor("the allocation under the new AVS counted in the stored stake", time.Duration(delay+100)*blockTime*4, func() bool {
+		stored, weight, err := e.d.Stakes(e.ctx, op.Address, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return weight.Sign() > 0 && stored.Cmp(weight) == 0
+	})
+	ups := e.stakeUpdates(op.Address, receiptBlock(r))
+	t.Logf("setAVS in block %d, allocation under the new AVS in block %d, effect block %d (lookahead %d), stake updated in blocks %v",
+		receiptBlock(sr), receiptBlock(r), effect, lookahead, ups)
+	if len(ups) == 0 || ups[0] < effect {
+		t.Fatalf("stake updates %v, want one at or after the effect block %d", ups, effect)
+	}
+	// The sweep would be a day away; on a loaded machine a few blocks of slack.
+	if lag := ups[0] - effect; lag > uint64(debounce/blockTime)+3 {
+		t.Fatalf("updated %d blocks after the effect block, want <= debounce + 3", lag)
+	}
+	if n := e.sent() - before; n != 1 {
+		t.Fatalf("%d transactions, want 1", n)
+	}
+}
+
+// setAVS points the RegistryCoordinator's AVS at avs (as the owner) and returns the receipt.
+func setAVS(t *testing.T, e *env, avs common.Address) *types.Receipt {
+	t.Helper()
+	opts, err := bind.NewKeyedTransactorWithChainID(e.d.Key(0), big.NewInt(devnet.ChainID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Context = e.ctx
+	tx, err := e.coordinator().SetAVS(opts, avs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := bind.WaitMined(e.ctx, e.eth, tx)
+	if err != nil || r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("setAVS: receipt %+v, %v", r, err)
+	}
+	return r
 }
 
 // effectBlock is the effect block of the AllocationUpdated log in r.

@@ -54,8 +54,13 @@ func (a *Actor) SetAllocationDelay(ctx context.Context, blocks uint32) error {
 // Allocate sets the actor's magnitude of the mock strategy to the AVS's operator set (quorum)
 // and returns the receipt, whose AllocationUpdated log carries the effect block.
 func (a *Actor) Allocate(ctx context.Context, quorum uint8, magnitude uint64) (*types.Receipt, error) {
+	return a.AllocateTo(ctx, a.d.Addresses.ServiceManager, quorum, magnitude)
+}
+
+// AllocateTo is Allocate to the operator set (quorum) of the AVS at avs.
+func (a *Actor) AllocateTo(ctx context.Context, avs common.Address, quorum uint8, magnitude uint64) (*types.Receipt, error) {
 	r, err := a.el.ModifyAllocations(ctx, a.Address, []allocationmanager.IAllocationManagerTypesAllocateParams{{
-		OperatorSet:   allocationmanager.OperatorSet{Avs: a.d.Addresses.ServiceManager, Id: uint32(quorum)},
+		OperatorSet:   allocationmanager.OperatorSet{Avs: avs, Id: uint32(quorum)},
 		Strategies:    []common.Address{a.d.Addresses.Strategy},
 		NewMagnitudes: []uint64{magnitude},
 	}}, true)
@@ -87,4 +92,39 @@ func (a *Actor) AllocateStrategies(ctx context.Context, quorum uint8, strategies
 		return nil, fmt.Errorf("allocation of %s to quorum %d reverted", a.Address, quorum)
 	}
 	return r, nil
+}
+
+// BecomeAVS makes the actor's address an AVS in the AllocationManager with one operator set per
+// quorum over the mock strategy, registering through the RegistryCoordinator: what an AVS does
+// once RegistryCoordinator.setAVS points at it (the coordinator accepts only its own AVS as
+// registrar).
+func (a *Actor) BecomeAVS(ctx context.Context, quorums ...uint8) error {
+	am, err := allocationmanager.NewContractAllocationManager(a.d.Addresses.AllocationManager, a.client)
+	if err != nil {
+		return err
+	}
+	sets := make([]allocationmanager.IAllocationManagerTypesCreateSetParams, len(quorums))
+	for i, q := range quorums {
+		sets[i] = allocationmanager.IAllocationManagerTypesCreateSetParams{OperatorSetId: uint32(q), Strategies: []common.Address{a.d.Addresses.Strategy}}
+	}
+	steps := []struct {
+		what  string
+		build func(*bind.TransactOpts) (*types.Transaction, error)
+	}{
+		{"updateAVSMetadataURI", func(o *bind.TransactOpts) (*types.Transaction, error) {
+			return am.UpdateAVSMetadataURI(o, a.Address, "https://example.com/avs.json")
+		}},
+		{"setAVSRegistrar", func(o *bind.TransactOpts) (*types.Transaction, error) {
+			return am.SetAVSRegistrar(o, a.Address, a.d.Addresses.RegistryCoordinator)
+		}},
+		{"createOperatorSets", func(o *bind.TransactOpts) (*types.Transaction, error) {
+			return am.CreateOperatorSets(o, a.Address, sets)
+		}},
+	}
+	for _, s := range steps {
+		if err := a.send(ctx, s.what, s.build); err != nil {
+			return err
+		}
+	}
+	return nil
 }

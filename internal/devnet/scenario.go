@@ -135,6 +135,12 @@ func (a *Actor) RegisterOperator(ctx context.Context) error {
 // through the AllocationManager's operator sets on the slashing deployment, through the
 // RegistryCoordinator on M2. The BLS key is derived from the actor's key.
 func (a *Actor) RegisterWithAVS(ctx context.Context, quorums ...uint8) error {
+	return a.RegisterWithAVSAt(ctx, a.d.Addresses.ServiceManager, quorums...)
+}
+
+// RegisterWithAVSAt is RegisterWithAVS through the operator sets of the AVS at avs (slashing
+// deployment; M2 registers with the RegistryCoordinator whatever avs is).
+func (a *Actor) RegisterWithAVSAt(ctx context.Context, avs common.Address, quorums ...uint8) error {
 	blsKey, err := a.blsKey()
 	if err != nil {
 		return err
@@ -148,7 +154,7 @@ func (a *Actor) RegisterWithAVS(ctx context.Context, quorums ...uint8) error {
 		}
 		_, err = a.el.RegisterForOperatorSets(ctx, a.d.Addresses.RegistryCoordinator, elcontracts.RegistrationRequest{
 			OperatorAddress: a.Address,
-			AVSAddress:      a.d.Addresses.ServiceManager,
+			AVSAddress:      avs,
 			OperatorSetIds:  ids,
 			BlsKeyPair:      blsKey,
 			Socket:          "localhost:9000",
