@@ -62,8 +62,8 @@ func (o Outcome) Failed() bool {
 // Done takes back a batch from Next with what became of it. Whatever the outcome does not name
 // landed: a quorum refresh counts as stored at b.Head until the chain says when exactly, and a
 // sweep advances the schedule even when some of its quorums failed, since those come back on their
-// own (a mined refresh is never sent again for another's failure). Operators and quorums dirtied
-// while the batch was out become ready again.
+// own (a mined refresh is never sent again for another's failure); NextSweep stays at its slot
+// until they land. Operators and quorums dirtied while the batch was out become ready again.
 func (p *Planner) Done(b Batch, o Outcome) {
 	now := p.now()
 	if o.Failed() {
@@ -153,6 +153,7 @@ func (p *Planner) Done(b Batch, o Outcome) {
 			p.requeueQuorum(q, now, b.Reason, shapeRefresh)
 		}
 	}
+	p.sweepOwed(b, o)
 	if b.sweep {
 		p.sweep.inFlight = false
 		if o.Err == nil {

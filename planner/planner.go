@@ -549,7 +549,7 @@ func (p *Planner) Next() (Batch, bool) {
 				qs = qs.union(free)
 			}
 			b.sweep = true
-			p.sweep.inFlight = true
+			p.sweep.start(now)
 			b.Reason = moreUrgent(b.Reason, ReasonSweep)
 		}
 	}

@@ -179,6 +179,9 @@ func checkInvariants(t *testing.T, p *Planner) {
 			t.Fatalf("dirty quorum %d out of scope", q)
 		}
 	}
+	if c := p.sweep; c.owed.IsZero() != (c.owedQuorums.empty() && len(c.owedOps) == 0) || !c.owed.IsZero() && !c.owed.Before(c.next) {
+		t.Fatalf("owed sweep at %v before next %v, owing quorums %v and %d operators", c.owed, c.next, c.owedQuorums.list(), len(c.owedOps))
+	}
 	checkOutcomeInvariants(t, p)
 }
 

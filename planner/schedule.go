@@ -3,6 +3,7 @@ package planner
 import (
 	"container/heap"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -20,6 +21,63 @@ func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum
 
 // SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber, read from the chain at start.
 func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.updateBlock[quorum] = block }
+
+// NextSweep returns when the next scheduled sweep is due, and false when sweeps are not scheduled
+// (SyncInterval 0). It stays at a scheduled sweep's slot until that sweep has landed whole: while
+// the gas budget holds it back, while it fails before anything is sent, and, once it came back
+// with parts that failed or wait for fees, until those parts land on their own or with a later
+// sweep. So a sweep overdue by an interval is one that has not landed for an interval.
+func (p *Planner) NextSweep() (time.Time, bool) {
+	switch {
+	case p.sweep.interval <= 0:
+		return time.Time{}, false
+	case !p.sweep.owed.IsZero():
+		return p.sweep.owed, true
+	}
+	return p.sweep.next, true
+}
+
+// sweepOwed keeps the account of the scheduled sweep not landed whole (sweepClock.owed) once b
+// came back with o: a sweep owes the parts of it that failed or wait, and any batch pays back
+// the owed parts that landed in it.
+func (p *Planner) sweepOwed(b Batch, o Outcome) {
+	c := &p.sweep
+	if o.Err != nil {
+		return // nothing landed; a sweep is due again at its slot
+	}
+	missed := quorumsOf(o.FailedQuorums).union(quorumsOf(o.WaitingQuorums))
+	missedOps := make(map[common.Address]struct{}, len(o.FailedOperators)+len(o.WaitingOperators))
+	for _, op := range append(slices.Clone(o.FailedOperators), o.WaitingOperators...) {
+		missedOps[op] = struct{}{}
+	}
+	landed := quorumsOf(b.Quorums).union(quorumsOf(b.Members))
+	c.owedQuorums = c.owedQuorums.minus(landed.minus(missed))
+	if b.sweep {
+		// The sweep read or refreshed every operator of its quorums: what it misses replaces
+		// what was owed of them.
+		c.owedQuorums = c.owedQuorums.union(missed)
+		c.owedOps = missedOps
+		if c.owed.IsZero() {
+			c.owed = c.slot // zero for a forced sweep off the schedule, which owes nothing
+		}
+	} else {
+		for _, op := range b.Operators {
+			if _, ok := missedOps[op]; !ok {
+				delete(c.owedOps, op)
+			}
+		}
+	}
+	// Work that left the AVS or the scope never lands.
+	c.owedQuorums = c.owedQuorums.intersect(p.inScope())
+	for op := range c.owedOps {
+		if _, ok := p.registered[op]; !ok {
+			delete(c.owedOps, op)
+		}
+	}
+	if c.owed.IsZero() || (c.owedQuorums.empty() && len(c.owedOps) == 0) {
+		c.owed, c.owedQuorums, c.owedOps = time.Time{}, quorumSet{}, nil
+	}
+}
 
 // SweepNow forces a sweep of every quorum in scope at the next call to Next. It does not move the
 // schedule of later sweeps.
@@ -98,11 +156,20 @@ func (p *Planner) deadline(q uint8) uint64 {
 // k*interval and next is the first of them not yet swept; without one both are zero and only
 // forced sweeps run. forced is set by SweepNow and cleared when a sweep succeeds; inFlight is set
 // while a sweep is outstanding, and no other starts then.
+//
+// A sweep that comes back with parts that failed or wait moves next on all the same (those parts
+// come back on their own). owed keeps the slot of the earliest scheduled sweep that has not
+// landed whole until they do: it is zero exactly when owedQuorums and owedOps are empty, which
+// hold the quorums (refreshed or resolved whole) and operators of that sweep still to land. slot
+// is the scheduled slot of the sweep in flight, zero for a forced one off the schedule.
 type sweepClock struct {
 	interval     time.Duration
 	anchor, next time.Time
 	forced       bool
 	inFlight     bool
+	owed, slot   time.Time
+	owedQuorums  quorumSet
+	owedOps      map[common.Address]struct{}
 }
 
 // newSweepClock starts the schedule at start: the first sweep at first's next time of day if set,
@@ -127,6 +194,15 @@ func (c *sweepClock) due(now time.Time) bool {
 		return false
 	}
 	return c.forced || (c.interval > 0 && !now.Before(c.next))
+}
+
+// start marks a sweep handed out at now, on the scheduled slot if one is due.
+func (c *sweepClock) start(now time.Time) {
+	c.inFlight = true
+	c.slot = time.Time{}
+	if c.interval > 0 && !now.Before(c.next) {
+		c.slot = c.next
+	}
 }
 
 // succeeded ends a sweep: the next one is the first scheduled instant after now, so a sweep that

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -66,5 +67,136 @@ func TestAllocationScheduleType(t *testing.T) {
 	}
 	if got := s.release(100); !slices.Equal(got, []common.Address{a}) || s.len() != 0 || len(s.keys) != 0 {
 		t.Fatalf("released %v at 100 leaving %d, want [a] and nothing", got, s.len())
+	}
+}
+
+// NextSweep stays at a scheduled sweep's slot until that sweep has landed whole (held back by the
+// budget, failed before sending, parts failing or waiting for fees), and moves on once it has.
+func TestNextSweep(t *testing.T) {
+	const interval = time.Hour
+	p, clk := newTestPlanner(t, Config{SyncInterval: interval, MaxFailures: 2}, 1)
+	wantNext := func(want time.Time) {
+		t.Helper()
+		checkInvariants(t, p)
+		if at, ok := p.NextSweep(); !ok || !at.Equal(want) {
+			t.Fatalf("at %v: next sweep %v (%v), want %v", clk.Now().Sub(t0), at.Sub(t0), ok, want.Sub(t0))
+		}
+	}
+	sweepBatch := func() Batch {
+		t.Helper()
+		b := mustNext(t, p)
+		if !b.sweep {
+			t.Fatalf("batch %+v is not the sweep", b)
+		}
+		return b
+	}
+	wantNext(t0.Add(interval))
+
+	// Held back by the gas budget for two slots.
+	clk.Set(t0.Add(interval))
+	p.SetBudgetExhausted(true)
+	noNext(t, p)
+	clk.Set(t0.Add(2*interval + 30*time.Minute))
+	wantNext(t0.Add(interval))
+	p.SetBudgetExhausted(false)
+	b := sweepBatch()
+	wantNext(t0.Add(interval)) // in flight
+	clk.Advance(time.Minute)
+	p.Done(b, Outcome{})
+	wantNext(t0.Add(3 * interval))
+
+	// Failed before anything was sent, then held by fees above the cap: the schedule moves on, the
+	// quorum waiting is retried on its own, fails until set aside, and the slot stays owed until
+	// the next sweep lands.
+	clk.Set(t0.Add(3 * interval))
+	p.Done(sweepBatch(), Outcome{Err: errors.New("read stakes: connection refused")})
+	wantNext(t0.Add(3 * interval))
+	clk.Advance(time.Minute)
+	p.Done(sweepBatch(), Outcome{WaitingQuorums: []uint8{0}})
+	wantWakeNow(t, p, clk)
+	wantNext(t0.Add(3 * interval))
+	for i := 0; ; i++ {
+		at, ok := p.NextWake()
+		if !ok || !at.Before(t0.Add(4*interval)) {
+			break
+		}
+		if i == 20 {
+			t.Fatal("quorum 0 still retried after 20 failures")
+		}
+		clk.Set(at)
+		b := mustNext(t, p)
+		if b.sweep {
+			t.Fatalf("retry %+v handed out as a sweep", b)
+		}
+		p.Done(b, Outcome{FailedQuorums: append(b.Quorums, b.MembersOnly...)})
+		wantNext(t0.Add(3 * interval))
+	}
+	if !slices.Equal(p.SetAsideQuorums(), []uint8{0}) {
+		t.Fatalf("set aside %v, want quorum 0", p.SetAsideQuorums())
+	}
+	clk.Set(t0.Add(4*interval - time.Nanosecond))
+	wantNext(t0.Add(3 * interval))
+	clk.Set(t0.Add(4 * interval))
+	b = sweepBatch()
+	wantQuorums(t, b, 0, 1)
+	wantNext(t0.Add(3 * interval))
+	p.Done(b, Outcome{})
+	wantNext(t0.Add(5 * interval))
+
+	// A refresh that fails once and lands on its retry pays the slot back then.
+	clk.Set(t0.Add(5 * interval))
+	p.Done(sweepBatch(), Outcome{FailedQuorums: []uint8{1}})
+	wantNext(t0.Add(5 * interval))
+	for i := 0; ; i++ {
+		at, ok := p.NextWake()
+		if !ok || !at.Before(t0.Add(6*interval)) {
+			t.Fatal("quorum 1's refresh not retried")
+		}
+		clk.Set(at)
+		b := mustNext(t, p)
+		p.Done(b, Outcome{})
+		if slices.Contains(b.Quorums, 1) {
+			break
+		}
+		wantNext(t0.Add(5 * interval)) // its members only: the refresh itself is still owed
+		if i == 5 {
+			t.Fatal("quorum 1's refresh not handed out")
+		}
+	}
+	wantNext(t0.Add(6 * interval))
+
+	// Audit mode: an operator whose update failed pays back when its retry lands.
+	p, clk = newTestPlanner(t, Config{SyncInterval: interval, SweepMode: SweepAudit}, 2)
+	clk.Set(t0.Add(interval))
+	p.Done(sweepBatch(), Outcome{FailedOperators: addrs(2)})
+	wantNext(t0.Add(interval))
+	at, _ := p.NextWake()
+	clk.Set(at)
+	b = mustNext(t, p)
+	if !slices.Equal(b.Operators, addrs(2)) {
+		t.Fatalf("retry %+v, want operator 2", b)
+	}
+	p.Done(b, Outcome{})
+	wantNext(t0.Add(2 * interval))
+
+	// A forced sweep off the schedule owes nothing.
+	p, clk = newTestPlanner(t, Config{SyncInterval: interval}, 1)
+	clk.Advance(10 * time.Minute)
+	p.SweepNow()
+	p.Done(sweepBatch(), Outcome{FailedQuorums: []uint8{0}})
+	wantNext(t0.Add(interval))
+
+	// The first sweep at --first-sync-time, far beyond two intervals: due then, not before.
+	first, err := ParseTimeOfDay("09:00:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ = newTestPlanner(t, Config{SyncInterval: interval, FirstSyncTime: first}, 1)
+	wantNext(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+
+	// Sweeps off.
+	p, _ = newTestPlanner(t, Config{}, 1)
+	if at, ok := p.NextSweep(); ok {
+		t.Fatalf("next sweep %v with sweeps off", at)
 	}
 }

@@ -28,8 +28,10 @@ type metrics struct {
 	noops      prometheus.Counter
 	notOurs    prometheus.Counter
 	lastSweep  prometheus.Gauge
-	// sweepInterval is --sync-interval, so that rules can tell an overdue sweep.
+	// sweepInterval is --sync-interval and nextSweep when the next scheduled sweep is due (0:
+	// none), so that rules can tell an overdue sweep.
 	sweepInterval prometheus.Gauge
+	nextSweep     prometheus.Gauge
 	seconds       prometheus.Histogram
 	blocks        prometheus.Histogram
 	// consecutiveFailures counts batches in a row with a part that failed; lastUpdate is when a
@@ -82,6 +84,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Unix time of the last successful full sweep."}),
 		sweepInterval: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "sweep_interval_seconds",
 			Help: "Seconds between scheduled full sweeps (--sync-interval); 0 when scheduled sweeps are off."}),
+		nextSweep: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "next_sweep_timestamp_seconds",
+			Help: "Unix time the next scheduled full sweep is due, kept at a due sweep's time until it has succeeded; 0 when none is scheduled."}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "avssync", Name: "event_to_update_seconds",
 			Help: "Seconds from the first event that made an operator stale to its stake update.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
 		blocks: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "avssync", Name: "event_to_update_blocks",
@@ -107,7 +111,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.heldBack.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.seconds, m.blocks,
+		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.nextSweep, m.seconds, m.blocks,
 			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock)
 	}
 	return m
@@ -196,6 +200,15 @@ func (m *metrics) held(reason string, n int) {
 		m.feeCapHeld = n
 	}
 	m.heldBack.WithLabelValues(reason).Set(float64(n))
+}
+
+// sweepDue sets next_sweep_timestamp_seconds to at, or to 0 when at is zero: no sweep scheduled.
+func (m *metrics) sweepDue(at time.Time) {
+	if at.IsZero() {
+		m.nextSweep.Set(0)
+		return
+	}
+	m.nextSweep.Set(float64(at.UnixNano()) / 1e9)
 }
 
 // publish sets the gauges that follow the planner's state: operators held back by reason, and

@@ -1,6 +1,8 @@
 package syncer
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/watcher"
 )
 
 // stale_seconds counts a change from its first event: once read stale, and before it is read
@@ -97,5 +100,106 @@ func TestStaleStakesDeadlineBlock(t *testing.T) {
 	m.quorums([]uint8{1})
 	if n := testutil.CollectAndCount(m.deadlineBlock); n != 1 {
 		t.Fatalf("%d series after quorum 0 left the scope, want 1", n)
+	}
+}
+
+// The bare command's schedule: next_sweep_timestamp_seconds exists from the first scrape, is the
+// first sweep's time once Cron runs, stays there while sweeps fail, and moves on once one succeeds.
+func TestCronNextSweep(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, fails: 2}
+	reg := prometheus.NewRegistry()
+	const interval = 100 * time.Millisecond
+	s := New(Config{Planner: planner.Config{SyncInterval: interval}, MaxBackoff: time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), reg, nil)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader("# HELP avssync_next_sweep_timestamp_seconds Unix time the next scheduled full sweep is due, kept at a due sweep's time until it has succeeded; 0 when none is scheduled.\n"+
+		"# TYPE avssync_next_sweep_timestamp_seconds gauge\navssync_next_sweep_timestamp_seconds 0\n"), "avssync_next_sweep_timestamp_seconds"); err != nil {
+		t.Fatalf("before the first sweep: %v", err)
+	}
+	next := func() float64 { return testutil.ToFloat64(s.metrics.nextSweep) }
+	// Each Submit waits for the test: step lets the current one finish and holds the next.
+	hold := make(chan struct{})
+	c.inFlight = hold
+	step := func() {
+		c.mu.Lock()
+		prev := hold
+		hold = make(chan struct{})
+		c.inFlight = hold
+		c.mu.Unlock()
+		close(prev)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- s.Cron(ctx) }()
+	waitUntil(t, "first sweep", func() bool { return c.calls() == 1 })
+	first := next()
+	if due := time.Unix(0, int64(first*1e9)); due.Before(start.Add(-time.Second)) || due.After(time.Now()) {
+		t.Fatalf("next sweep %v during the first sweep, want its start, about %v", due, start)
+	}
+	for n := 2; n <= 3; n++ { // two failed sweeps, one interval apart
+		step()
+		waitUntil(t, fmt.Sprintf("sweep %d", n), func() bool { return c.calls() == n })
+		if got := next(); got != first {
+			t.Fatalf("sweep %d, after %d failed: next sweep %v, want the first failed one's %v", n, n-1, got, first)
+		}
+	}
+	step() // the third succeeds
+	waitUntil(t, "next sweep after a success", func() bool { return next() > first })
+	if got := next(); got < first+2*interval.Seconds() {
+		t.Fatalf("next sweep %v after a success at the third slot, want a later slot than %v", got, first+2*interval.Seconds())
+	}
+	cancel()
+	close(hold)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The daemon's schedule: next_sweep_timestamp_seconds is the planner's, and a sweep held by fees
+// above the cap keeps its time there while later slots pass, until it lands.
+func TestWatchNextSweepHeldByFees(t *testing.T) {
+	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, capped: true}
+	const interval = 100 * time.Millisecond
+	s := New(Config{Planner: planner.Config{SyncInterval: interval}, MaxBackoff: time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), nil)
+	next := func() float64 { return testutil.ToFloat64(s.metrics.nextSweep) }
+	src := source{batches: make(chan watcher.Batch)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- s.Watch(ctx, src) }()
+	waitUntil(t, "first sweep scheduled", func() bool { return next() > 0 })
+	first := next()
+	if due := time.Unix(0, int64(first*1e9)); due.Before(start.Add(interval)) || due.After(time.Now().Add(interval)) {
+		t.Fatalf("next sweep %v, want one interval after the start, about %v", due, start.Add(interval))
+	}
+	head := c.head
+	advance := func() {
+		head++
+		c.mu.Lock()
+		c.head = head
+		c.mu.Unlock()
+		src.batches <- watcher.Batch{From: head, To: head, Head: head}
+	}
+	// Held by fees for three more slots, looked at again every few blocks.
+	for time.Now().Before(time.Unix(0, int64(first*1e9)).Add(3*interval)) || c.calls() < 2 {
+		advance()
+		if got := next(); got != first {
+			t.Fatalf("next sweep %v while the sweep due at %v waits for fees", got, first)
+		}
+	}
+	c.mu.Lock()
+	c.capped = false
+	c.mu.Unlock()
+	for i := 0; next() == first; i++ {
+		if i == 10_000 {
+			t.Fatal("next sweep unmoved 10000 blocks after fees fell")
+		}
+		advance()
+	}
+	if got := next(); got < first+interval.Seconds() {
+		t.Fatalf("next sweep %v once the sweep landed, want a later slot than %v", got, first)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

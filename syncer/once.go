@@ -119,7 +119,8 @@ func (s *Syncer) sweepBatch(ctx context.Context) (planner.Batch, error) {
 
 // Cron is the original tool's behaviour: a sweep at start (or at FirstSyncTime), then one every
 // SyncInterval; with SyncInterval 0, one sweep and return. Failed sweeps are logged and the
-// schedule goes on.
+// schedule goes on; next_sweep_timestamp_seconds stays at the first failed one until a sweep
+// succeeds.
 func (s *Syncer) Cron(ctx context.Context) error {
 	interval := s.cfg.Planner.SyncInterval
 	if interval == 0 {
@@ -130,7 +131,13 @@ func (s *Syncer) Cron(ctx context.Context) error {
 		next = s.cfg.Planner.FirstSyncTime.Next(next)
 	}
 	s.setStatus(func(st *Status) { st.Started = true })
+	var owed time.Time // the slot of the first sweep that failed since the last success
 	for {
+		if owed.IsZero() {
+			s.metrics.sweepDue(next)
+		} else {
+			s.metrics.sweepDue(owed)
+		}
 		if wait := next.Sub(s.now()); wait > 0 {
 			s.log.Info("next sync", "at", next.UTC().Format(time.RFC3339), "in", wait.Round(time.Second))
 			select {
@@ -144,6 +151,11 @@ func (s *Syncer) Cron(ctx context.Context) error {
 				return nil
 			}
 			s.log.Error("sync failed; next one on schedule", "err", err)
+			if owed.IsZero() {
+				owed = next
+			}
+		} else {
+			owed = time.Time{}
 		}
 		for !next.After(s.now()) {
 			next = next.Add(interval)

@@ -684,6 +684,10 @@ func (s *Syncer) publish(p *planner.Planner) {
 	s.metrics.dirty.Set(float64(st.Dirty))
 	s.metrics.processing.Set(float64(st.Processing))
 	s.metrics.publish(p.HeldBack(), p.StaleStakesDeadline, s.now())
+	// Only the daemon's planner keeps the schedule: a one-shot sweep's has none, and Cron
+	// publishes its own.
+	at, _ := p.NextSweep()
+	s.metrics.sweepDue(at)
 	s.setStatus(func(x *Status) { x.Dirty, x.Processing, x.LastLoop = st.Dirty, st.Processing, s.now() })
 }
 
