@@ -307,6 +307,29 @@ func testLogger(t *testing.T) *slog.Logger {
 // receiptBlock is the block of a receipt.
 func receiptBlock(r *types.Receipt) uint64 { return r.BlockNumber.Uint64() }
 
+// methodOfNonce names the RegistryCoordinator method the sender's mined transaction of nonce n
+// calls.
+func (e *env) methodOfNonce(n uint64) string {
+	e.t.Helper()
+	r := e.receiptOfNonce(n)
+	tx, _, err := e.eth.TransactionByHash(e.ctx, r.TxHash)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(tx.Data()) < 4 {
+		return ""
+	}
+	m, err := rcABI.MethodById(tx.Data()[:4])
+	if err != nil {
+		return ""
+	}
+	return m.Name
+}
+
 func (e *env) coordinator() *regcoord.ContractRegistryCoordinator {
 	e.t.Helper()
 	rc, err := regcoord.NewContractRegistryCoordinator(e.d.Addresses.RegistryCoordinator, e.eth)

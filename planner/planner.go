@@ -520,14 +520,7 @@ func (p *Planner) Next() (Batch, bool) {
 		if p.processingQuorums.has(q) || d.ready.After(now) || (p.budgetExhausted && d.reason != ReasonDeadline) {
 			continue
 		}
-		switch d.shape {
-		case shapeMembers:
-			members.add(q)
-		case shapeMembersOnly:
-			membersOnly.add(q)
-		default:
-			qs.add(q)
-		}
+		addShaped(q, d.shape, &qs, &members, &membersOnly)
 		b.Reason = moreUrgent(b.Reason, d.reason)
 	}
 	free := p.inScope().minus(p.processingQuorums)
@@ -575,6 +568,19 @@ func (p *Planner) Next() (Batch, bool) {
 	return b, true
 }
 
+// addShaped adds q to the set its shape hands it out in: refreshed whole, resolved member by
+// member, or members only.
+func addShaped(q uint8, shape quorumShape, whole, members, membersOnly *quorumSet) {
+	switch shape {
+	case shapeMembers:
+		members.add(q)
+	case shapeMembersOnly:
+		membersOnly.add(q)
+	default:
+		whole.add(q)
+	}
+}
+
 // nextDeadline hands out the quorums whose refresh is due for the stale-stakes deadline (and the
 // retries of such refreshes), alone: the daily gas budget exempts them, and nothing else may ride
 // on that exemption. The work ready beside them goes in the next batch.
@@ -586,14 +592,7 @@ func (p *Planner) nextDeadline(now time.Time) (Batch, bool) {
 		if d.reason != ReasonDeadline || p.processingQuorums.has(q) || d.ready.After(now) || qs.has(q) {
 			continue
 		}
-		switch d.shape {
-		case shapeMembers:
-			members.add(q)
-		case shapeMembersOnly:
-			membersOnly.add(q)
-		default:
-			qs.add(q)
-		}
+		addShaped(q, d.shape, &qs, &members, &membersOnly)
 	}
 	members, membersOnly = members.minus(qs), membersOnly.minus(qs)
 	all := qs.union(members).union(membersOnly)
