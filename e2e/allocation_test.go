@@ -82,6 +82,20 @@ func testAllocation(t *testing.T, allocateBeforeStart bool) {
 	}
 }
 
+// setAllocationDelay sets op's allocation delay and mines past the configuration delay, so that
+// it is in force for op's next allocation.
+func setAllocationDelay(t *testing.T, e *env, op *devnet.Actor, delay uint32) {
+	t.Helper()
+	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
+		t.Fatal(err)
+	}
+	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.MineBlocks(int(configDelay) + 1)
+}
+
 // slashableMember creates a slashable quorum with the lookahead, deposits 10 ETH to op and stores
 // it (quorum 0 counts the deposit at once, so the new quorum is the only one that can go stale),
 // sets op's allocation delay once it may, and registers op in the quorum. It returns the quorum.
@@ -97,14 +111,7 @@ func slashableMember(t *testing.T, e *env, op *devnet.Actor, lookahead, delay ui
 	if _, err := e.owner.UpdateOperators(e.ctx, []common.Address{op.Address}); err != nil {
 		t.Fatal(err)
 	}
-	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
-		t.Fatal(err)
-	}
-	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.d.MineBlocks(int(configDelay) + 1)
+	setAllocationDelay(t, e, op, delay)
 	if err := op.RegisterWithAVS(e.ctx, q); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/submitter"
@@ -306,6 +307,18 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // receiptBlock is the block of a receipt.
 func receiptBlock(r *types.Receipt) uint64 { return r.BlockNumber.Uint64() }
+
+// newProxy starts a fault-injecting proxy in front of the devnet's HTTP and websocket endpoints,
+// closed when the test ends.
+func (e *env) newProxy() *rpcproxy.Proxy {
+	e.t.Helper()
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { p.Close() })
+	return p
+}
 
 // methodOfNonce names the RegistryCoordinator method the sender's mined transaction of nonce n
 // calls.

@@ -58,11 +58,7 @@ func TestFailedQuorumRefreshLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	refresh := rcABI.Methods["updateOperatorsForQuorum"]
-	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := e.newProxy()
 	var refreshes atomic.Int64
 	p.Inject(rpcproxy.Fault{
 		Method: "eth_estimateGas",

@@ -37,14 +37,7 @@ func TestLateRegistrantAllocationCounted(t *testing.T) {
 	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
 		t.Fatal(err)
 	}
-	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
-		t.Fatal(err)
-	}
-	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.d.MineBlocks(int(configDelay) + 1)
+	setAllocationDelay(t, e, op, delay)
 	r, err := op.Allocate(e.ctx, q, 5e17)
 	if err != nil {
 		t.Fatal(err)
@@ -167,14 +160,7 @@ func TestNewAVSAllocationCounted(t *testing.T) {
 	if _, err := op.Deposit(e.ctx, eth(10)); err != nil {
 		t.Fatal(err)
 	}
-	if err := op.SetAllocationDelay(e.ctx, delay); err != nil {
-		t.Fatal(err)
-	}
-	configDelay, err := e.d.AllocationConfigurationDelay(e.ctx, op)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.d.MineBlocks(int(configDelay) + 1)
+	setAllocationDelay(t, e, op, delay)
 
 	e.start(daemonOpts{debounce: debounce})
 	sr := setAVS(t, e, newAVS.Address)

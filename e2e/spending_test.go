@@ -208,11 +208,7 @@ func TestFailingUpdateSetAside(t *testing.T) {
 	// Three operators, two stale at once: below --full-quorum-ratio, so no whole-quorum refresh.
 	e := newEnv(t, 3, 0)
 	bad, good := e.ops[0].Address, e.ops[1].Address
-	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := e.newProxy()
 
 	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
 	if err != nil {
@@ -319,11 +315,7 @@ func TestMinedRevertIsolated(t *testing.T) {
 	// Three operators, two stale at once: below --full-quorum-ratio, so no whole-quorum refresh.
 	e := newEnv(t, 3, 0)
 	bad, good := e.ops[0].Address, e.ops[1].Address
-	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := e.newProxy()
 	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
 	if err != nil {
 		t.Fatal(err)
@@ -475,11 +467,7 @@ func TestSweepSecondTransactionFails(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := e.newProxy()
 	var sends atomic.Int64
 	p.Inject(rpcproxy.Fault{
 		Method: "eth_sendRawTransaction",

@@ -22,11 +22,7 @@ func TestAllocationCheckedWhileLogsFail(t *testing.T) {
 	}
 	effect := effectBlock(t, e, r)
 
-	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	p := e.newProxy()
 	w := e.startWatch("logs-failing", p.HTTPURL(), p.WSURL(), "--debounce", debounce.String())
 	e.waitUp(w) // the start-up load has scheduled the allocation
 	p.Inject(rpcproxy.Fault{Method: "eth_getLogs", Error: &rpcproxy.RPCError{Code: rpcproxy.CodeServerError, Message: "backend unavailable"}})
