@@ -62,3 +62,48 @@ func TestAlertRulesTested(t *testing.T) {
 		t.Fatal("no rules in alerts.yml")
 	}
 }
+
+// Every rule's runbook_url links an entry of docs/runbook.md that exists, and every entry there
+// is a rule, so the runbook and the rules cannot drift apart.
+func TestAlertRunbookEntries(t *testing.T) {
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(read(t, "prometheus/alerts.yml"), &rules); err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]bool{}
+	for _, line := range strings.Split(string(read(t, "../docs/runbook.md")), "\n") {
+		if name, ok := strings.CutPrefix(line, "## "); ok {
+			entries[strings.ToLower(strings.TrimSpace(name))] = true
+		}
+	}
+	const base = "https://github.com/avs-sync/avs-sync/blob/main/docs/runbook.md#"
+	linked := map[string]bool{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			anchor, ok := strings.CutPrefix(r.Annotations["runbook_url"], base)
+			if !ok {
+				t.Errorf("%s: runbook_url %q, want %s<entry>", r.Alert, r.Annotations["runbook_url"], base)
+				continue
+			}
+			if !entries[anchor] {
+				t.Errorf("%s: runbook_url names #%s, which docs/runbook.md has no entry for", r.Alert, anchor)
+			}
+			linked[anchor] = true
+		}
+	}
+	for e := range entries {
+		if !linked[e] {
+			t.Errorf("docs/runbook.md has an entry %q that no rule links", e)
+		}
+	}
+	if len(linked) == 0 {
+		t.Fatal("no rule read from alerts.yml")
+	}
+}
