@@ -8,11 +8,10 @@ BIN      := bin/avs-sync
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/avs-sync
 
-## test: vet, the alert rule tests, then every package with the race detector (devnet tests start
+## test: the alert rule tests, vet and staticcheck, then every package with the race detector (devnet tests start
 ## real in-process chains); the end-to-end tests run the daemon binary built with the race detector
 ## (a report fails the run) against an uninstrumented in-process chain
-test: test-rules
-	$(GO) vet ./...
+test: test-rules lint
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e test-race
 
 # The end-to-end tests mostly wait on block times; the package tests beside them, one at a time,
@@ -35,6 +34,11 @@ test-rules:
 
 test-short:
 	$(GO) test -count=1 -short ./...
+
+## lint: go vet and staticcheck (honnef.co/go/tools, the version go.mod pins as a tool)
+lint:
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 ## demo: a local chain with EigenLayer, three operators, stake activity, and avs-sync watch on it
 demo: build

@@ -203,7 +203,7 @@ func TestReorgFollowsCanonicalChain(t *testing.T) {
 	if _, err := e.d.DropTx(e.ctx, r.TxHash); err != nil {
 		t.Fatal(err)
 	}
-	stored, weight, err := e.d.Stakes(e.ctx, op.Address, 0)
+	_, weight, err := e.d.Stakes(e.ctx, op.Address, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestReorgFollowsCanonicalChain(t *testing.T) {
 	if n := e.sent() - before; n != 0 {
 		t.Fatalf("%d transactions for a change the reorg removed", n)
 	}
-	stored, weight, err = e.d.Stakes(e.ctx, op.Address, 0)
+	stored, weight, err := e.d.Stakes(e.ctx, op.Address, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -350,8 +350,7 @@ func (d *Devnet) shapeAVS(ctx context.Context, plan shapePlan, shape *Shape) err
 // counts so that every stored stake starts equal to its weight.
 func (d *Devnet) populateShape(ctx context.Context, plan shapePlan, shape *Shape) error {
 	type job struct {
-		op   ShapeOperator
-		rank int
+		op ShapeOperator
 	}
 	var jobs []job
 	for _, gr := range plan.groups {

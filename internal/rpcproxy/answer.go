@@ -297,9 +297,6 @@ func logRange(params json.RawMessage, head func() (uint64, error)) (from, to uin
 	return from, to, true, nil
 }
 
-// feeMethods are the fee suggestions a FeeMultiplier inflates.
-var feeMethods = map[string]bool{"eth_gasPrice": true, "eth_maxPriorityFeePerGas": true, "eth_feeHistory": true}
-
 // inflate multiplies the fees in a result by factor: the suggestion itself, eth_feeHistory's base
 // fees and rewards, or (selected explicitly) a block's baseFeePerGas.
 func inflate(method, selected string, res json.RawMessage, factor float64) json.RawMessage {
