@@ -17,8 +17,8 @@ import (
 
 // NodeFlags say how to reach the Ethereum node.
 type NodeFlags struct {
-	EthHTTPURL            string        `name:"eth-http-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC HTTP URL (reads, backfill, transactions)."`
-	EthWSURL              string        `name:"eth-ws-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
+	EthHTTPURL            string        `name:"eth-http-url" group:"node" type:"trimmed" placeholder:"URL" help:"Ethereum JSON-RPC HTTP URL (reads, backfill, transactions)."`
+	EthWSURL              string        `name:"eth-ws-url" group:"node" type:"trimmed" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
 	ChainID               uint64        `name:"chain-id" group:"node" help:"Expected chain id; avs-sync refuses to start on another chain (0 = accept the node's)."`
 	ReaderTimeoutDuration time.Duration `name:"reader-timeout-duration" group:"node" default:"5s" help:"Timeout of one chain read."`
 	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between head polls over HTTP; with a websocket, a poll happens only once the subscription has been silent for longer than a block."`
@@ -57,7 +57,7 @@ type SignerFlags struct {
 	SecretManagerFireblocksAPIKeyName    string `name:"secret-manager-fireblocks-api-key-name" group:"signer" help:"Secrets Manager secret holding the Fireblocks API key."`
 	FireblocksAPISecretPath              string `name:"fireblocks-api-secret-path" group:"signer" type:"path" help:"File holding the Fireblocks API secret."`
 	SecretManagerFireblocksAPISecretName string `name:"secret-manager-fireblocks-api-secret-name" group:"signer" help:"Secrets Manager secret holding the Fireblocks API secret."`
-	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
+	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" type:"trimmed" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
 	FireblocksVaultAccountName           string `name:"fireblocks-vault-account-name" group:"signer" help:"Fireblocks vault account that sends."`
 	LowBalance                           string `name:"low-balance" group:"signer" default:"0.1" placeholder:"ETH" help:"Warn (log and metric) when the sender holds less than this many ETH."`
 
