@@ -18,7 +18,7 @@ import (
 // serveWith runs a server with lim until the test ends.
 func serveWith(t *testing.T, lim Limits) *Server {
 	t.Helper()
-	srv, err := listen("127.0.0.1:0", prometheus.NewRegistry(), Checks{}, slog.New(slog.DiscardHandler), lim)
+	srv, err := ListenWith("127.0.0.1:0", prometheus.NewRegistry(), Checks{}, slog.New(slog.DiscardHandler), lim)
 	if err != nil {
 		t.Fatal(err)
 	}

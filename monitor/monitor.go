@@ -67,10 +67,11 @@ var DefaultLimits = Limits{
 // Listen binds addr (":0" picks a free port), registers avssync_ready on reg and prepares the
 // handlers, with DefaultLimits; Serve starts answering.
 func Listen(addr string, reg *prometheus.Registry, checks Checks, log *slog.Logger) (*Server, error) {
-	return listen(addr, reg, checks, log, DefaultLimits)
+	return ListenWith(addr, reg, checks, log, DefaultLimits)
 }
 
-func listen(addr string, reg *prometheus.Registry, checks Checks, log *slog.Logger, lim Limits) (*Server, error) {
+// ListenWith is Listen with the given limits.
+func ListenWith(addr string, reg *prometheus.Registry, checks Checks, log *slog.Logger, lim Limits) (*Server, error) {
 	ready, live, scrub := orPass(checks.Ready), orPass(checks.Live), checks.Scrub
 	if scrub == nil {
 		scrub = func(s string) string { return s }

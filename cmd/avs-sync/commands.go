@@ -92,7 +92,7 @@ func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheu
 	if f.MetricsAddr == "" {
 		return main(ctx)
 	}
-	srv, err := monitor.Listen(f.MetricsAddr, reg, checks, log)
+	srv, err := monitor.ListenWith(f.MetricsAddr, reg, checks, log, f.ServerLimits())
 	if err != nil {
 		return usage(err)
 	}

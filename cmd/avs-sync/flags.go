@@ -11,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/syncer"
 )
@@ -123,6 +124,8 @@ type MetricsFlags struct {
 	MaxHeadAge   time.Duration `name:"max-head-age" group:"metrics" default:"0s" help:"/readyz fails when the chain head has not advanced for this long (0 = 5 block times, at least 30s; 1m while the block time is unknown)."`
 	MaxFailing   time.Duration `name:"max-failing-duration" group:"metrics" default:"15m" help:"/readyz fails when stake updates have failed, without a success, for this long (0 = off)."`
 	MaxLoopStall time.Duration `name:"max-loop-stall" group:"metrics" default:"2m" help:"/healthz fails when the update loop has not run for this long, i.e. is wedged (0 = off)."`
+	// IdleTimeout is hidden: tests shorten it to see idle connections closed.
+	IdleTimeout time.Duration `name:"metrics-idle-timeout" group:"metrics" default:"60s" hidden:"" help:"Close a metrics connection idle for this long."`
 }
 
 // Validate checks the health bounds.
@@ -130,7 +133,7 @@ func (m MetricsFlags) Validate() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"max-head-age", m.MaxHeadAge}, {"max-failing-duration", m.MaxFailing}, {"max-loop-stall", m.MaxLoopStall}} {
+	}{{"max-head-age", m.MaxHeadAge}, {"max-failing-duration", m.MaxFailing}, {"max-loop-stall", m.MaxLoopStall}, {"metrics-idle-timeout", m.IdleTimeout}} {
 		if d.v < 0 {
 			return fmt.Errorf("--%s must not be negative", d.flag)
 		}
@@ -151,6 +154,15 @@ func (m MetricsFlags) allowsReads(readTimeout time.Duration) error {
 			m.MaxLoopStall, need, m.Heartbeat())
 	}
 	return nil
+}
+
+// ServerLimits are the metrics server's limits.
+func (m MetricsFlags) ServerLimits() monitor.Limits {
+	lim := monitor.DefaultLimits
+	if m.IdleTimeout > 0 {
+		lim.IdleTimeout = m.IdleTimeout
+	}
+	return lim
 }
 
 // Limits are the health bounds of a daemon that waits for confirmations and, with ws, follows
