@@ -133,6 +133,10 @@ func rawSecrets(app *kong.Application, args, environ []string) []secretValue {
 func urlNeedles(raw string, pairs map[string]string) {
 	trimmed := strings.TrimSpace(raw)
 	shown := redact(trimmed)
+	if len(trimmed) < minPart {
+		// Too short to hold a key, and replacing it would garble every text it appears in.
+		return
+	}
 	for _, form := range []string{raw, trimmed} {
 		for _, v := range variants(form) {
 			pairs[v] = shown

@@ -73,6 +73,12 @@ func TestScrubberLeavesShortParts(t *testing.T) {
 	if got := s.String(text); got != text {
 		t.Errorf("%q became %q", text, got)
 	}
+	// Nor is a value too short to be a URL, given by mistake.
+	s = newScrubber([]secretValue{{v: "x", url: true}})
+	text = "block 7 on mainnet, tx v3"
+	if got := s.String(text); got != text {
+		t.Errorf("%q became %q", text, got)
+	}
 }
 
 // A key given with a newline or a 0x is hidden in every form.
