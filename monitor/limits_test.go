@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,33 @@ func TestDefaultLimits(t *testing.T) {
 	}
 	if _, ok := srv.ln.(*countingListener); !ok {
 		t.Error("no cap on concurrent connections")
+	}
+}
+
+// What the health endpoints say goes through Scrub before it is served.
+func TestHealthTextScrubbed(t *testing.T) {
+	checks := Checks{
+		Ready: func() error { return errors.New(`Post "http://node/v2/SECRETAPIKEY123": EOF`) },
+		Live:  func() error { return errors.New("stalled at SECRETAPIKEY123") },
+		Scrub: func(s string) string { return strings.ReplaceAll(s, "SECRETAPIKEY123", "[redacted]") },
+	}
+	srv, err := ListenWith("127.0.0.1:0", prometheus.NewRegistry(), checks, slog.New(slog.DiscardHandler), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	for _, path := range []string{"/readyz", "/healthz"} {
+		resp, err := http.Get("http://" + srv.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(b), "SECRETAPIKEY123") || !strings.Contains(string(b), "[redacted]") {
+			t.Errorf("%s: %d %q, want 503 with the text scrubbed", path, resp.StatusCode, b)
+		}
 	}
 }
