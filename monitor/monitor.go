@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,8 @@ type Checks struct {
 	Ready ReadyFunc
 	// Live answers /healthz: the process is not wedged; failing it asks for a restart.
 	Live ReadyFunc
+	// Scrub, when set, rewrites what the endpoints say before it is served: secrets out.
+	Scrub func(string) string
 }
 
 // Server is the HTTP server of the operational endpoints.
@@ -35,10 +38,44 @@ type Server struct {
 	log *slog.Logger
 }
 
+// Limits bound what clients can hold of the server: a connection left open after its last
+// answer, one slow to send its request or to read the answer, and how many are open at once.
+// Without them a neighbour (the port listens on every interface by default) could keep
+// connections, each a goroutine and its buffers, for as long as it liked.
+type Limits struct {
+	// IdleTimeout closes a keep-alive connection this long after its last answer.
+	IdleTimeout time.Duration
+	// ReadHeaderTimeout and ReadTimeout bound reading a request's headers and the whole request.
+	ReadHeaderTimeout, ReadTimeout time.Duration
+	// WriteTimeout bounds writing an answer (a scrape of a large registry included).
+	WriteTimeout time.Duration
+	// MaxConns is how many connections are open at once; more wait to be accepted, in the
+	// kernel's backlog, until one closes.
+	MaxConns int
+}
+
+// DefaultLimits suit a scrape every few seconds and the kubelet's probes, with room to spare:
+// at the cap, idle connections hold about 20 MB.
+var DefaultLimits = Limits{
+	IdleTimeout:       60 * time.Second,
+	ReadHeaderTimeout: 5 * time.Second,
+	ReadTimeout:       10 * time.Second,
+	WriteTimeout:      30 * time.Second,
+	MaxConns:          1024,
+}
+
 // Listen binds addr (":0" picks a free port), registers avssync_ready on reg and prepares the
-// handlers; Serve starts answering.
+// handlers, with DefaultLimits; Serve starts answering.
 func Listen(addr string, reg *prometheus.Registry, checks Checks, log *slog.Logger) (*Server, error) {
-	ready, live := orPass(checks.Ready), orPass(checks.Live)
+	return ListenWith(addr, reg, checks, log, DefaultLimits)
+}
+
+// ListenWith is Listen with the given limits.
+func ListenWith(addr string, reg *prometheus.Registry, checks Checks, log *slog.Logger, lim Limits) (*Server, error) {
+	ready, live, scrub := orPass(checks.Ready), orPass(checks.Live), checks.Scrub
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	gauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "avssync", Name: "ready",
 		Help: "1 when /readyz answers 200, 0 when it answers 503."}, func() float64 {
 		if ready() != nil {
@@ -58,21 +95,22 @@ func Listen(addr string, reg *prometheus.Registry, checks Checks, log *slog.Logg
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := live(); err != nil {
-			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+			http.Error(w, "unhealthy: "+scrub(err.Error()), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := ready(); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			http.Error(w, "not ready: "+scrub(err.Error()), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
 	})
 	return &Server{
-		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
-		ln:  ln,
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout,
+			WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout},
+		ln:  limitListener(ln, lim.MaxConns),
 		log: log,
 	}, nil
 }
@@ -104,4 +142,53 @@ func orPass(f ReadyFunc) ReadyFunc {
 		return func() error { return nil }
 	}
 	return f
+}
+
+// limitListener accepts at most n connections at once (n <= 0: no limit); Accept waits while n
+// are open.
+func limitListener(ln net.Listener, n int) net.Listener {
+	if n <= 0 {
+		return ln
+	}
+	return &countingListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+type countingListener struct {
+	net.Listener
+	// slots holds one token per open connection.
+	slots     chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &countedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *countingListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// countedConn gives its slot back once closed.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }

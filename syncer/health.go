@@ -1,11 +1,11 @@
 package syncer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
@@ -79,7 +79,7 @@ func Ready(now time.Time, st Status, ws watcher.Status, lim HealthLimits) error 
 		return fmt.Errorf("chain head %d has not advanced for %s (limit %s)", ws.Head, ws.HeadAge(now).Round(time.Second), limit)
 	case lim.MaxFailing > 0 && !st.FailingSince.IsZero() && now.Sub(st.FailingSince) > lim.MaxFailing:
 		return fmt.Errorf("stake updates failing for %s (%d attempts, limit %s): %s",
-			now.Sub(st.FailingSince).Round(time.Second), st.Failures, lim.MaxFailing, st.LastError)
+			now.Sub(st.FailingSince).Round(time.Second), st.Failures, lim.MaxFailing, st.LastFailure)
 	}
 	return nil
 }
@@ -103,20 +103,26 @@ func (s *Syncer) setFailures(o outcome) {
 				st.FailingSince = s.now()
 			}
 			st.Failures++
-			st.LastError = failure(o.res)
-			if o.transient != nil && !o.res.Failed() {
-				st.LastError = o.transient.Error()
-			}
+			st.LastFailure = failure(o)
 		case o.held == nil:
-			st.FailingSince, st.Failures, st.LastError = time.Time{}, 0, ""
+			st.FailingSince, st.Failures, st.LastFailure = time.Time{}, 0, ""
 		}
 	})
 }
 
-// failure says in a few words what failed in an outcome.
-func failure(o planner.Outcome) string {
-	if o.Err != nil {
-		return o.Err.Error()
+// failure says in a few words of our own what kind of failure an outcome is. It never quotes the
+// error: /readyz serves it, on every interface by default, and node errors quote the node's URL,
+// API key and all. The log line of the failure has the details.
+func failure(o outcome) string {
+	switch {
+	case o.res.Err != nil:
+		return "chain reads failing (node unreachable or erroring)"
+	case len(o.res.FailedOperators) > 0 || len(o.res.FailedQuorums) > 0:
+		return fmt.Sprintf("%d operator updates and %d quorum refreshes did not land by their own doing (reverted, too large or rejected by the signer)",
+			len(o.res.FailedOperators), len(o.res.FailedQuorums))
+	case errors.Is(o.transient, context.DeadlineExceeded):
+		return "sends timing out (node slow, or transactions not mined in time)"
+	default:
+		return "sends failing on the node's side (refused, dropped or not mined in time)"
 	}
-	return fmt.Sprintf("%d operator updates and %d quorum refreshes did not land", len(o.FailedOperators), len(o.FailedQuorums))
 }

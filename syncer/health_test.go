@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/watcher"
 )
@@ -42,8 +44,8 @@ func TestReadyAndLive(t *testing.T) {
 			with(lim, func(l *HealthLimits) { l.MaxHeadAge = 0 }), "", ""},
 		{"failing briefly", with(st, func(s *Status) { s.FailingSince, s.Failures = now.Add(-time.Minute), 2 }), ws, lim, "", ""},
 		{"failing too long", with(st, func(s *Status) {
-			s.FailingSince, s.Failures, s.LastError = now.Add(-11*time.Minute), 7, "execution reverted"
-		}), ws, lim, "failing for 11m0s (7 attempts, limit 10m0s): execution reverted", ""},
+			s.FailingSince, s.Failures, s.LastFailure = now.Add(-11*time.Minute), 7, "sends failing"
+		}), ws, lim, "failing for 11m0s (7 attempts, limit 10m0s): sends failing", ""},
 		{"failing check off", with(st, func(s *Status) { s.FailingSince = now.Add(-time.Hour) }), ws, with(lim, func(l *HealthLimits) { l.MaxFailing = 0 }), "", ""},
 		{"wedged", with(st, func(s *Status) { s.LastLoop = now.Add(-3 * time.Minute) }), ws, lim, "", "has not run for 3m0s"},
 		{"wedge check off", with(st, func(s *Status) { s.LastLoop = now.Add(-time.Hour) }), ws, with(lim, func(l *HealthLimits) { l.MaxLoopStall = 0 }), "", ""},
@@ -62,6 +64,35 @@ func TestReadyAndLive(t *testing.T) {
 			check("Ready", Ready(now, tt.st, tt.ws, tt.lim), tt.notReady)
 			check("Live", Live(now, tt.st, tt.lim), tt.notLive)
 		})
+	}
+}
+
+// /readyz says what kind of failure the updates meet, never the error's text: node errors quote
+// the node's URL, and with it the API key in its path, query or user info.
+func TestFailureNeverQuotesTheError(t *testing.T) {
+	const key = "SECRETAPIKEY123"
+	nodeErr := fmt.Errorf(`Post "http://user:%s@127.0.0.1:8545/v2/%s?key=%s": read: connection reset by peer`, key, key, key)
+	tests := []struct {
+		name string
+		o    outcome
+		want string
+	}{
+		{"reads", outcome{res: planner.Outcome{Err: nodeErr}}, "chain reads failing"},
+		{"sends refused", outcome{transient: nodeErr}, "sends failing on the node's side"},
+		{"sends timing out", outcome{transient: fmt.Errorf("%w: %w", nodeErr, context.DeadlineExceeded)}, "sends timing out"},
+		{"own failures", outcome{res: planner.Outcome{FailedOperators: []common.Address{op}}, transient: nodeErr}, "1 operator updates and 0 quorum refreshes"},
+	}
+	for _, tt := range tests {
+		s := New(Config{}, nil, nil, nil, slog.New(slog.DiscardHandler), nil, nil)
+		s.setFailures(tt.o)
+		got := Ready(time.Now().Add(time.Hour), with(s.Status(), func(st *Status) { st.Started = true }),
+			watcher.Status{Mode: "ws", Connected: true}, HealthLimits{MaxFailing: time.Minute})
+		if got == nil || !strings.Contains(got.Error(), tt.want) {
+			t.Errorf("%s: /readyz says %v, want %q", tt.name, got, tt.want)
+		}
+		if got != nil && strings.Contains(got.Error(), key) {
+			t.Errorf("%s: /readyz quotes the error: %v", tt.name, got)
+		}
 	}
 }
 
@@ -92,10 +123,10 @@ func TestStatusForHealth(t *testing.T) {
 	c.weight[op], c.head = 5, 11
 	c.mu.Unlock()
 	src.batches <- watcher.Batch{From: 11, To: 11, Head: 11, Events: []watcher.Event{{Kind: watcher.SharesChanged, Operator: op, Block: 11}}}
-	waitUntil(t, "a failure recorded", func() bool { st := s.Status(); return !st.FailingSince.IsZero() && st.LastError != "" })
+	waitUntil(t, "a failure recorded", func() bool { st := s.Status(); return !st.FailingSince.IsZero() && st.LastFailure != "" })
 	waitUntil(t, "the run of failures cleared by a success", func() bool {
 		st := s.Status()
-		return st.FailingSince.IsZero() && st.Failures == 0 && st.LastError == "" && c.calls() == 3
+		return st.FailingSince.IsZero() && st.Failures == 0 && st.LastFailure == "" && c.calls() == 3
 	})
 
 	// A quorum configuration change makes the loop read the quorums again, which hangs: the

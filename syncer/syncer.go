@@ -126,10 +126,11 @@ type Status struct {
 	// LastLoop is when the loop last ran.
 	LastLoop time.Time
 	// FailingSince is when the current run of failed updates began, zero after a success;
-	// Failures counts that run and LastError is its latest error.
+	// Failures counts that run and LastFailure says what kind of failure its latest was, in
+	// words of our own (never the error's text, which may quote a node URL's key).
 	FailingSince time.Time
 	Failures     int
-	LastError    string
+	LastFailure  string
 }
 
 // New returns a syncer. reg receives the loop's metrics (nil: none); now is the clock (nil: time.Now).

@@ -92,7 +92,7 @@ func serve(ctx context.Context, log *slog.Logger, f MetricsFlags, reg *prometheu
 	if f.MetricsAddr == "" {
 		return main(ctx)
 	}
-	srv, err := monitor.Listen(f.MetricsAddr, reg, checks, log)
+	srv, err := monitor.ListenWith(f.MetricsAddr, reg, checks, log, f.ServerLimits())
 	if err != nil {
 		return usage(err)
 	}
@@ -118,7 +118,7 @@ type WatchCmd struct {
 }
 
 // Run watches the chain until interrupted.
-func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
+func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) error {
 	if c.SweepMode == string(planner.SweepMaterial) && c.Sync.MinStakeChange == 0 {
 		log.Warn("--sweep-mode material with --min-stake-change 0 stores every difference, as audit does")
 	}
@@ -154,7 +154,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 	lim := c.Metrics.Limits(c.Sync.Confirmations, c.Node.EthWSURL != "")
 	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
 	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
-	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live}, func(ctx context.Context) error {
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live, Scrub: scrub.String}, func(ctx context.Context) error {
 		head := func() uint64 { return p.sy.Status().Head }
 		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
 	})
@@ -166,7 +166,7 @@ type SyncCmd struct {
 }
 
 // Run sweeps every --sync-interval; with 0, once.
-func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
+func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) error {
 	if d := c.Sync.SleepBeforeFirstSync; d > 0 {
 		select {
 		case <-ctx.Done():
@@ -185,7 +185,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		return nil
 	}
-	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready}, func(ctx context.Context) error {
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Scrub: scrub.String}, func(ctx context.Context) error {
 		return watchingBalance(ctx, p.sender, nil, p.sy.Cron)
 	})
 }

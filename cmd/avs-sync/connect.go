@@ -109,16 +109,17 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 
 func (c *chain) Close() { c.rpc.Close() }
 
-// redact hides credentials and API keys that node URLs often carry in their user info or path.
+// redact hides credentials and API keys that node URLs often carry in their user info, path,
+// query or fragment: what is left names the node (scheme, host and port).
 func redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "<invalid URL>"
 	}
-	u.User = nil
-	if u.Path != "" && u.Path != "/" {
-		u.Path = "/…"
+	hidden := u.Path != "" && u.Path != "/"
+	u.User, u.Path, u.RawPath, u.RawQuery, u.Fragment, u.RawFragment = nil, "", "", "", "", ""
+	if hidden {
+		return u.String() + "/…"
 	}
-	u.RawQuery = ""
 	return u.String()
 }

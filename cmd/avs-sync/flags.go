@@ -11,14 +11,15 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/syncer"
 )
 
 // NodeFlags say how to reach the Ethereum node.
 type NodeFlags struct {
-	EthHTTPURL            string        `name:"eth-http-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC HTTP URL (reads, backfill, transactions)."`
-	EthWSURL              string        `name:"eth-ws-url" group:"node" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
+	EthHTTPURL            string        `name:"eth-http-url" group:"node" type:"trimmed" placeholder:"URL" help:"Ethereum JSON-RPC HTTP URL (reads, backfill, transactions)."`
+	EthWSURL              string        `name:"eth-ws-url" group:"node" type:"trimmed" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
 	ChainID               uint64        `name:"chain-id" group:"node" help:"Expected chain id; avs-sync refuses to start on another chain (0 = accept the node's)."`
 	ReaderTimeoutDuration time.Duration `name:"reader-timeout-duration" group:"node" default:"5s" help:"Timeout of one chain read."`
 	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between head polls over HTTP; with a websocket, a poll happens only once the subscription has been silent for longer than a block."`
@@ -57,7 +58,7 @@ type SignerFlags struct {
 	SecretManagerFireblocksAPIKeyName    string `name:"secret-manager-fireblocks-api-key-name" group:"signer" help:"Secrets Manager secret holding the Fireblocks API key."`
 	FireblocksAPISecretPath              string `name:"fireblocks-api-secret-path" group:"signer" type:"path" help:"File holding the Fireblocks API secret."`
 	SecretManagerFireblocksAPISecretName string `name:"secret-manager-fireblocks-api-secret-name" group:"signer" help:"Secrets Manager secret holding the Fireblocks API secret."`
-	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
+	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" type:"trimmed" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
 	FireblocksVaultAccountName           string `name:"fireblocks-vault-account-name" group:"signer" help:"Fireblocks vault account that sends."`
 	LowBalance                           string `name:"low-balance" group:"signer" default:"0.1" placeholder:"ETH" help:"Warn (log and metric) when the sender holds less than this many ETH."`
 
@@ -123,6 +124,8 @@ type MetricsFlags struct {
 	MaxHeadAge   time.Duration `name:"max-head-age" group:"metrics" default:"0s" help:"/readyz fails when the chain head has not advanced for this long (0 = 5 block times, at least 30s; 1m while the block time is unknown)."`
 	MaxFailing   time.Duration `name:"max-failing-duration" group:"metrics" default:"15m" help:"/readyz fails when stake updates have failed, without a success, for this long (0 = off)."`
 	MaxLoopStall time.Duration `name:"max-loop-stall" group:"metrics" default:"2m" help:"/healthz fails when the update loop has not run for this long, i.e. is wedged (0 = off)."`
+	// IdleTimeout is hidden: tests shorten it to see idle connections closed.
+	IdleTimeout time.Duration `name:"metrics-idle-timeout" group:"metrics" default:"60s" hidden:"" help:"Close a metrics connection idle for this long."`
 }
 
 // Validate checks the health bounds.
@@ -130,7 +133,7 @@ func (m MetricsFlags) Validate() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"max-head-age", m.MaxHeadAge}, {"max-failing-duration", m.MaxFailing}, {"max-loop-stall", m.MaxLoopStall}} {
+	}{{"max-head-age", m.MaxHeadAge}, {"max-failing-duration", m.MaxFailing}, {"max-loop-stall", m.MaxLoopStall}, {"metrics-idle-timeout", m.IdleTimeout}} {
 		if d.v < 0 {
 			return fmt.Errorf("--%s must not be negative", d.flag)
 		}
@@ -151,6 +154,15 @@ func (m MetricsFlags) allowsReads(readTimeout time.Duration) error {
 			m.MaxLoopStall, need, m.Heartbeat())
 	}
 	return nil
+}
+
+// ServerLimits are the metrics server's limits.
+func (m MetricsFlags) ServerLimits() monitor.Limits {
+	lim := monitor.DefaultLimits
+	if m.IdleTimeout > 0 {
+		lim.IdleTimeout = m.IdleTimeout
+	}
+	return lim
 }
 
 // Limits are the health bounds of a daemon that waits for confirmations and, with ws, follows

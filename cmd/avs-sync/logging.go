@@ -34,9 +34,14 @@ func (f LogFlags) Logger(w io.Writer, replace func([]string, slog.Attr) slog.Att
 		}
 	}
 	if f.LogPath != "" {
-		file, err := os.OpenFile(f.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		// Only the owner reads the log: it names the sender, the node's host and every decision.
+		file, err := os.OpenFile(f.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("open --log-path: %w", err)
+		}
+		if fi, err := file.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			// A file an earlier version created readable by all; one of another owner stays as it is.
+			_ = file.Chmod(0o600)
 		}
 		w = io.MultiWriter(w, file)
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -51,16 +53,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if exited >= 0 {
 		return exited
 	}
-	kctx, err := parser.Parse(legacyArgs(args))
+	args = legacyArgs(args)
+	raw := rawSecrets(parser.Model, args, os.Environ())
+	kctx, err := parser.Parse(args)
 	if exited >= 0 {
 		// --help, or a completion request: kong asked to exit after printing.
 		return exited
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "avs-sync:", err)
+		fmt.Fprintln(stderr, "avs-sync:", newScrubber(raw).parseError(err))
 		return 2
 	}
-	scrub := newScrubber(kctx)
+	scrub := newScrubber(append(raw, flagSecrets(kctx)...))
+	// What commands print (plan's estimate errors, status) is scrubbed as the logs are.
+	out := &scrubWriter{w: stdout, s: scrub}
+	defer out.Flush()
 	logger, err := cli.Log.Logger(stderr, scrub.attr)
 	if err != nil {
 		fmt.Fprintln(stderr, "avs-sync:", scrub.Error(err))
@@ -69,8 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
-	kctx.Bind(logger, cli.Log)
-	kctx.BindTo(stdout, (*io.Writer)(nil))
+	kctx.Bind(logger, cli.Log, scrub)
+	kctx.BindTo(io.Writer(out), (*io.Writer)(nil))
 	if err := kctx.Run(); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -89,6 +96,7 @@ func newParser(cli *CLI, stdout, stderr io.Writer, extra ...kong.Option) (*kong.
 		kong.Description("Keeps an EigenLayer AVS's on-chain operator stakes fresh: event-driven updates, with a periodic full sweep as a safety net."),
 		kong.DefaultEnvars("AVS_SYNC"),
 		kong.Configuration(yamlConfig),
+		kong.NamedMapper("trimmed", trimmedMapper),
 		kong.Writers(stdout, stderr),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.ExplicitGroups([]kong.Group{
@@ -101,6 +109,17 @@ func newParser(cli *CLI, stdout, stderr io.Writer, extra ...kong.Option) (*kong.
 	}
 	return kong.New(cli, append(opts, extra...)...)
 }
+
+// trimmedMapper decodes a URL flag without the spaces and newlines around it: a value from a
+// Kubernetes Secret or a file often ends in a newline that is no part of the URL.
+var trimmedMapper = kong.MapperFunc(func(ctx *kong.DecodeContext, target reflect.Value) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("url", &s); err != nil {
+		return err
+	}
+	target.SetString(strings.TrimSpace(s))
+	return nil
+})
 
 // usageError is bad input on the command line: reported in one line, exit status 2.
 type usageError struct{ error }

@@ -58,3 +58,18 @@ func TestLoopStallAllowsReads(t *testing.T) {
 		}
 	}
 }
+
+// The metrics server closes idle connections after a minute unless told otherwise (tests do).
+func TestMetricsServerLimits(t *testing.T) {
+	if got := (MetricsFlags{}).ServerLimits(); got.IdleTimeout != time.Minute || got.WriteTimeout <= 0 || got.MaxConns <= 0 {
+		t.Errorf("default limits %+v, want a 1m idle timeout, a write timeout and a connection cap", got)
+	}
+	if got := (MetricsFlags{IdleTimeout: 2 * time.Second}).ServerLimits().IdleTimeout; got != 2*time.Second {
+		t.Errorf("--metrics-idle-timeout 2s gives %v", got)
+	}
+	for _, d := range []time.Duration{-time.Second, time.Millisecond} {
+		if err := (MetricsFlags{IdleTimeout: d}).Validate(); err == nil || !strings.Contains(err.Error(), "--metrics-idle-timeout") {
+			t.Errorf("--metrics-idle-timeout %v: %v, want an error naming the flag", d, err)
+		}
+	}
+}
