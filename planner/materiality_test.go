@@ -16,6 +16,7 @@ func TestMaterial(t *testing.T) {
 	tests := []struct {
 		name                    string
 		stored, weight, minimum *big.Int
+		total                   *big.Int // the quorum's total stored stake; nil: 1,000,000 ETH
 		want                    bool
 	}{
 		{name: "1 wei on 10 ETH", stored: big18(10), weight: plus(big18(10), 1), minimum: new(big.Int), want: false},
@@ -24,9 +25,18 @@ func TestMaterial(t *testing.T) {
 		{name: "exactly 0.1%", stored: big18(1000), weight: big18(1001), minimum: new(big.Int), want: true},
 		{name: "decrease of 1%", stored: big18(100), weight: big18(99), minimum: new(big.Int), want: true},
 		{name: "1 wei on stored 0", stored: new(big.Int), weight: big.NewInt(1), minimum: new(big.Int), want: false},
-		{name: "just under the absolute floor on stored 0", stored: new(big.Int), weight: big.NewInt(1e15 - 1), minimum: new(big.Int), want: false},
-		{name: "the absolute floor on stored 0", stored: new(big.Int), weight: big.NewInt(1e15), minimum: new(big.Int), want: true},
-		{name: "0.1% of a tiny stake, under the floor", stored: big.NewInt(1e9), weight: big.NewInt(2e9), minimum: new(big.Int), want: false},
+		// The floor is a millionth of the quorum (minChange / 1000 of its total): 1 ETH of 1,000,000.
+		{name: "just under the quorum floor on stored 0", stored: new(big.Int), weight: plus(big18(1), -1), minimum: new(big.Int), want: false},
+		{name: "the quorum floor on stored 0", stored: new(big.Int), weight: big18(1), minimum: new(big.Int), want: true},
+		{name: "a doubling of a tiny stake, under the quorum floor", stored: big.NewInt(1e9), weight: big.NewInt(2e9), minimum: new(big.Int), want: false},
+		{name: "stored 0, total unknown", stored: new(big.Int), weight: big.NewInt(1), minimum: new(big.Int), total: new(big.Int), want: true},
+		// Units are the AVS's: 1% of an operator holding 1,000 tokens of a 6-decimal token (weight
+		// 1e9 at multiplier 1e18) in a quorum of 100,000 tokens is material, as it is at 18 decimals.
+		{name: "1% at 6 decimals", stored: big.NewInt(1000e6), weight: big.NewInt(1010e6), minimum: new(big.Int), total: big.NewInt(100_000e6), want: true},
+		{name: "1% at 18 decimals", stored: big18(1000), weight: big18(1010), minimum: new(big.Int), total: big18(100_000), want: true},
+		{name: "1% at 8 decimals, multiplier 1e12", stored: big.NewInt(1000e8 / 1e6), weight: big.NewInt(1010e8 / 1e6), minimum: new(big.Int), total: big.NewInt(100_000e8 / 1e6), want: true},
+		{name: "0.05% at 6 decimals", stored: big.NewInt(1000e6), weight: big.NewInt(1000_500_000), minimum: new(big.Int), total: big.NewInt(100_000e6), want: false},
+		{name: "1 unit on stored 0 at 6 decimals", stored: new(big.Int), weight: big.NewInt(1), minimum: new(big.Int), total: big.NewInt(100_000e6), want: false},
 		{name: "stored 0 crossing the minimum up", stored: new(big.Int), weight: big18(10), minimum: big18(10), want: true},
 		{name: "dust crossing the minimum down", stored: big18(10), weight: plus(big18(10), -1), minimum: big18(10), want: true},
 		{name: "dust crossing the minimum up", stored: plus(big18(10), -1), weight: big18(10), minimum: big18(10), want: true},
@@ -35,7 +45,11 @@ func TestMaterial(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := QuorumStake{Stored: tt.stored, Weight: tt.weight, Minimum: tt.minimum}
+			total := tt.total
+			if total == nil {
+				total = big18(1_000_000)
+			}
+			st := QuorumStake{Stored: tt.stored, Weight: tt.weight, Minimum: tt.minimum, Total: total}
 			if got := Material(st, DefaultMinStakeChange); got != tt.want {
 				t.Fatalf("Material(%s -> %s, min %s) = %v, want %v", tt.stored, tt.weight, tt.minimum, got, tt.want)
 			}

@@ -31,8 +31,9 @@ type OperatorStake struct {
 type QuorumStake struct {
 	Quorum uint8
 	// Stored is the stake in the StakeRegistry; Weight is what an update would store; Minimum is
-	// the quorum's minimum stake, below which an update deregisters the operator from the quorum.
-	Stored, Weight, Minimum *big.Int
+	// the quorum's minimum stake, below which an update deregisters the operator from the quorum;
+	// Total is the quorum's total stored stake (nil where it was not read).
+	Stored, Weight, Minimum, Total *big.Int
 }
 
 // Resolution counts what Resolve dropped and promoted, for logs and metrics.

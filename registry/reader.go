@@ -188,23 +188,27 @@ func (r *Reader) OperatorStakes(ctx context.Context, operators []common.Address,
 			calls = append(calls, p.stored, p.weight)
 		}
 	}
-	var minimums [256]*call
+	var minimums, totals [256]*call
 	for q := range inAny {
 		if inAny[q] {
 			minimums[q] = r.sr("minimumStakeForQuorum", uint8(q))
-			calls = append(calls, minimums[q])
+			totals[q] = r.sr("getCurrentTotalStake", uint8(q))
+			calls = append(calls, minimums[q], totals[q])
 		}
 	}
 	if err := r.batch.exec(ctx, calls, block); err != nil {
 		return nil, fmt.Errorf("read stakes of %d operators at block %d: %w", len(registered), block, err)
 	}
-	minimum := make(map[uint8]*big.Int)
+	minimum, total := make(map[uint8]*big.Int), make(map[uint8]*big.Int)
 	for q, c := range minimums {
 		if c == nil {
 			continue
 		}
 		if minimum[uint8(q)], err = bigResult(c); err != nil {
 			return nil, fmt.Errorf("read minimum stake of quorum %d at block %d: %w", q, block, err)
+		}
+		if total[uint8(q)], err = bigResult(totals[q]); err != nil {
+			return nil, fmt.Errorf("read total stake of quorum %d at block %d: %w", q, block, err)
 		}
 	}
 	for _, i := range registered {
@@ -217,7 +221,7 @@ func (r *Reader) OperatorStakes(ctx context.Context, operators []common.Address,
 			if err != nil {
 				return nil, fmt.Errorf("read weight of %s in quorum %d at block %d: %w", operators[i], q, block, err)
 			}
-			out[i].Quorums = append(out[i].Quorums, planner.QuorumStake{Quorum: q, Stored: stored, Weight: weight, Minimum: minimum[q]})
+			out[i].Quorums = append(out[i].Quorums, planner.QuorumStake{Quorum: q, Stored: stored, Weight: weight, Minimum: minimum[q], Total: total[q]})
 		}
 	}
 	return out, nil

@@ -255,6 +255,13 @@ func (a *Actor) UpdateOperatorsForQuorum(ctx context.Context, operators [][]comm
 // CreateQuorum creates a total-delegated-stake quorum over the mock strategy (the actor must own
 // the AVS: key 0) and returns its number.
 func (a *Actor) CreateQuorum(ctx context.Context, minimumStake *big.Int) (uint8, error) {
+	return a.CreateQuorumWeighing(ctx, minimumStake, big.NewInt(1e18))
+}
+
+// CreateQuorumWeighing is CreateQuorum with the mock strategy at the given multiplier: weight =
+// shares × multiplier / 1e18, so 1e12 weighs the 18-decimal mock token as a quorum weighs a
+// 6-decimal token at multiplier 1e18.
+func (a *Actor) CreateQuorumWeighing(ctx context.Context, minimumStake, multiplier *big.Int) (uint8, error) {
 	n, err := a.rc.QuorumCount(&bind.CallOpts{Context: ctx})
 	if err != nil {
 		return 0, fmt.Errorf("read quorum count: %w", err)
@@ -262,7 +269,7 @@ func (a *Actor) CreateQuorum(ctx context.Context, minimumStake *big.Int) (uint8,
 	_, err = a.avs.CreateTotalDelegatedStakeQuorum(ctx,
 		regcoord.ISlashingRegistryCoordinatorTypesOperatorSetParam{MaxOperatorCount: 1000, KickBIPsOfOperatorStake: 10000, KickBIPsOfTotalStake: 100},
 		minimumStake,
-		[]regcoord.IStakeRegistryTypesStrategyParams{{Strategy: a.d.Addresses.Strategy, Multiplier: big.NewInt(1e18)}},
+		[]regcoord.IStakeRegistryTypesStrategyParams{{Strategy: a.d.Addresses.Strategy, Multiplier: multiplier}},
 		true)
 	if err != nil {
 		return 0, fmt.Errorf("create quorum: %w", err)
