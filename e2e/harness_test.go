@@ -99,10 +99,6 @@ type daemonOpts struct {
 	// withdrawalDelay, when set, makes the AVS forbid stale stakes with this withdrawal delay in
 	// blocks and deadlineMargin blocks of margin, as feature detection would on such an AVS.
 	withdrawalDelay, deadlineMargin uint64
-	// minTip is --min-priority-fee-per-gas (nil: the default).
-	minTip *big.Int
-	// watchBalance reads the sender's balance and nonce every 2 blocks, as the binary does every 5.
-	watchBalance bool
 }
 
 // daemon is avs-sync running in-process.
@@ -111,8 +107,6 @@ type daemon struct {
 	w       *watcher.Watcher
 	reader  *registry.Reader
 	reg     *prometheus.Registry
-	txm     *submitter.Sender
-	watch   bool
 	cancel  context.CancelFunc
 	done    chan error
 	stopped bool
@@ -123,9 +117,6 @@ func (e *env) start(o daemonOpts) *daemon {
 	dm := e.oneShot(o)
 	runCtx, cancel := context.WithCancel(e.ctx)
 	dm.cancel = cancel
-	if dm.watch {
-		go dm.txm.WatchBalance(runCtx, submitter.BalanceEvery{Interval: 2 * blockTime})
-	}
 	go func() { dm.done <- dm.sy.Watch(runCtx, dm.w) }()
 	e.t.Cleanup(func() { dm.stop(e.t) })
 	// Ready once the operators are loaded and the first head is through.
@@ -160,8 +151,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 		e.t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	txm, from, err := submitter.NewTxManager(ctx, submitter.SignerConfig{PrivateKey: e.senderKey, ReceiptPollInterval: 20 * time.Millisecond,
-		Fees: submitter.FeeLimits{MinPriorityFeePerGas: o.minTip}},
+	txm, from, err := submitter.NewTxManager(ctx, submitter.SignerConfig{PrivateKey: e.senderKey, ReceiptPollInterval: 20 * time.Millisecond},
 		eth, big.NewInt(devnet.ChainID), log, reg)
 	if err != nil {
 		e.t.Fatal(err)
@@ -201,8 +191,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 		MaxGasPerDay: o.maxGasPerDay,
 		StateDir:     o.stateDir,
 	}, reader, sub, eth, log, reg, nil)
-	txm.OnReceipt(sy.Spent) // as the binary wires it
-	return &daemon{sy: sy, w: w, reader: reader, reg: reg, txm: txm, watch: o.watchBalance, done: make(chan error, 1)}
+	return &daemon{sy: sy, w: w, reader: reader, reg: reg, done: make(chan error, 1)}
 }
 
 func (dm *daemon) stop(t *testing.T) {
