@@ -22,7 +22,7 @@ const maxAttributed = 64
 // initKnown sets the nonce this process starts accounting from: the sender's mined nonce now. A
 // failed read is retried at the next nonce read.
 func (s *Sender) initKnown(ctx context.Context) {
-	if s.knownSet || s.b.managesNonce() {
+	if s.knownSet || s.client == nil || s.b.managesNonce() {
 		return
 	}
 	head, err := s.client.BlockNumber(ctx)
@@ -34,6 +34,11 @@ func (s *Sender) initKnown(ctx context.Context) {
 		return
 	}
 	s.known, s.knownBlock, s.knownSet = n, head, true
+	// What the pool holds of the sender now was sent before this process: by an earlier run
+	// (without --state-dir its record is gone) as likely as by another process.
+	if pending, err := s.client.PendingNonceAt(ctx, s.from); err == nil {
+		s.inherited = pending
+	}
 }
 
 // ours records that the transaction of this process at nonce was mined (r).
@@ -54,7 +59,9 @@ func (s *Sender) ours(nonce uint64, r *types.Receipt) {
 // then reading that block. One that cannot be found (state pruned, more than maxAttributed at
 // once) is counted at the gas limit of this process's last transaction, under a hash made of
 // the address and nonce: an upper bound for a transaction doing the same kind of work. One ERROR
-// line names them, and the send ends with ErrForeignTransaction.
+// line names them, and the send ends with ErrForeignTransaction. A nonce the pool already held
+// when this process started (an earlier run's transaction, its record lost without --state-dir)
+// is counted in the budget only.
 func (s *Sender) foreign(ctx context.Context, n uint64) error {
 	if s.b.managesNonce() {
 		return nil
@@ -68,12 +75,12 @@ func (s *Sender) foreign(ctx context.Context, n uint64) error {
 	if n <= s.known {
 		return nil
 	}
-	first, count := s.known, n-s.known
+	first := s.known
 	head, headErr := s.client.BlockNumber(ctx)
 	blocks := map[uint64]*types.Block{}
 	var hashes []string
 	var gas uint64
-	unattributed := 0
+	var count, unattributed uint64
 	for k := first; k < n; k++ {
 		var r *types.Receipt
 		if headErr == nil && k-first < maxAttributed {
@@ -83,18 +90,31 @@ func (s *Sender) foreign(ctx context.Context, n uint64) error {
 				s.knownBlock = b - 1
 			}
 		}
-		if r == nil {
-			unattributed++
+		attributed := r != nil
+		if !attributed {
 			r = &types.Receipt{TxHash: crypto.Keccak256Hash(s.from.Bytes(), new(big.Int).SetUint64(k).Bytes()), GasUsed: s.lastGas}
-		} else if len(hashes) < 8 {
-			hashes = append(hashes, r.TxHash.Hex())
 		}
-		gas += r.GasUsed
 		if s.onReceipt != nil {
 			s.onReceipt(r.TxHash, r.GasUsed)
 		}
+		if k < s.inherited {
+			s.log.Info("a transaction pending when this process started was mined", "nonce", k, "hash", r.TxHash, "gas_used", r.GasUsed)
+			continue
+		}
+		count++
+		gas += r.GasUsed
+		switch {
+		case !attributed:
+			unattributed++
+		case len(hashes) < 8:
+			hashes = append(hashes, r.TxHash.Hex())
+		}
 	}
 	s.known = n
+	if count == 0 {
+		return nil
+	}
+	first = max(first, s.inherited)
 	s.m.foreignTxs.Add(float64(count))
 	s.log.Error("transactions from the sender's address that this process did not make were mined: another process or wallet uses the key; reading the chain again before the next send",
 		"address", s.from, "count", count, "first_nonce", first, "last_nonce", n-1, "hashes", hashes,

@@ -72,6 +72,9 @@ type Sender struct {
 	// picks its own nonces, and a vault may be shared on purpose).
 	known, knownBlock uint64
 	knownSet          bool
+	// inherited is the sender's pending nonce when this process started: a nonce below it that
+	// is mined by another transaction is counted in the budget, not as foreign.
+	inherited uint64
 	// lastGas is the gas limit of the last transaction this process broadcast: the gas counted
 	// for a foreign transaction whose receipt cannot be found (an upper bound for its kind).
 	lastGas uint64
