@@ -186,3 +186,61 @@ func TestForeignTransactionsCounted(t *testing.T) {
 		}
 	})
 }
+
+// A transaction the pool held when the process started (an earlier run's, its record lost
+// without --state-dir) is counted in the budget once mined, but not as foreign: a restart raises
+// no alert, and the send goes on.
+func TestInheritedTransactionNotForeign(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	plan := planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: "dirty"}
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	var restarted *submitter.Sender
+	var reg *prometheus.Registry
+	err := e.d.WithBackend(func(*simulated.Backend) error { // no blocks: the earlier run's stays pending
+		earlier, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+		sctx, scancel := context.WithTimeout(ctx, 2*time.Second)
+		defer scancel()
+		if _, err := newSubmitter(t, e, earlier).Submit(sctx, plan); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("earlier run: err = %v, want a timeout with its transaction pending", err)
+		}
+		restarted, reg = newSender(t, e, e.client, submitter.SignerConfig{})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gas := reportsOf(restarted)
+	n, err := e.client.NonceAt(ctx, e.sender, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the earlier run's transaction mined", func() bool {
+		m, err := e.client.NonceAt(ctx, e.sender, nil)
+		return err == nil && m > n
+	})
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := newSubmitter(t, e, restarted).Submit(ctx, plan)
+	if err != nil {
+		t.Fatalf("restarted: %v", err)
+	}
+	if got := metric(t, reg, "avssync_foreign_transactions_total"); got != 0 {
+		t.Errorf("foreign_transactions_total = %v for a transaction pending at start, want 0", got)
+	}
+	gas.mu.Lock()
+	defer gas.mu.Unlock()
+	t.Logf("reported: %v; own %s", gas.gas, res.Txs[0].Hash)
+	if len(gas.gas) != 2 {
+		t.Errorf("%d transactions reported, want the earlier run's and the restarted one's", len(gas.gas))
+	}
+	for h, g := range gas.gas {
+		if g == 0 {
+			t.Errorf("%s reported with no gas", h)
+		}
+	}
+}

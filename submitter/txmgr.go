@@ -414,9 +414,12 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 				mined = n
 			}
 		}
+		unsure := false // a receipt lookup failed: one of ours may be what was mined
 		for _, a := range rec.live() {
 			r, err := s.b.receipt(ctx, a.ID)
 			switch {
+			case err != nil && !errors.Is(err, errPending) && !errors.Is(err, errDead):
+				unsure = true
 			case err == nil && r != nil:
 				s.forget(nonce)
 				s.persist()
@@ -437,7 +440,7 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 				}
 			}
 		}
-		if mined > nonce {
+		if mined > nonce && !unsure {
 			// None of this process's attempts was mined at the nonce: another's was. The next
 			// read of the nonce counts it (see foreign) and ends the send.
 			s.forget(nonce)
