@@ -484,3 +484,104 @@ func TestFireblocksRestartWaitsForEarlierAttempt(t *testing.T) {
 		t.Fatalf("stake not updated: %+v", s[0])
 	}
 }
+
+// A Fireblocks transaction approved after its send gave up (the cancel refused), and mined while
+// no send waits for it: the next send counts its receipt once, and its record leaves
+// sent-transactions.json; no id of a settled nonce stays in memory.
+func TestFireblocksMinedAfterGiveUpCounted(t *testing.T) {
+	fireblocks.AssetIDByChain[devnet.ChainID] = devnetAsset
+	t.Cleanup(func() { delete(fireblocks.AssetIDByChain, devnet.ChainID) })
+	e := newEnv(t, 1, submitter.Config{})
+	secret := filepath.Join(t.TempDir(), "fireblocks.pem")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	fake, srv := newFakeFireblocks(t, e.client, e.d.Key(senderKey), e.c.RegistryCoordinator)
+	fake.refuseCancel = true
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, from, err := submitter.NewTxManager(ctx, submitter.SignerConfig{
+		Fireblocks:          submitter.FireblocksConfig{Enabled: true, APIKey: "key", APISecretPath: secret, BaseURL: srv.URL, VaultAccountName: "avs-sync", Timeout: 10 * time.Second},
+		ReceiptPollInterval: 20 * time.Millisecond, StateDir: dir,
+	}, e.client, big.NewInt(devnet.ChainID), log, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	reported := map[common.Hash]uint64{}
+	s.OnReceipt(func(h common.Hash, gas uint64) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported[h] += gas
+	})
+	submit := func(timeout time.Duration) (submitter.Result, error) {
+		sub, err := submitter.New(submitter.Config{Timeout: timeout}, e.client, s, from, e.c, log, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: "dirty"})
+	}
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := submit(2 * time.Second); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("first send: err = %v, want the writer timeout", err)
+	}
+	// Approved after the send gave up, and mined.
+	if err := fake.approve(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	fake.mu.Lock()
+	late := fake.txs[0].hash
+	fake.mu.Unlock()
+	lateReceipt := waitReceipt(t, ctx, e.client, late)
+
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var res submitter.Result
+	go func() {
+		var err error
+		res, err = submit(time.Minute)
+		done <- err
+	}()
+	waitUntil(t, ctx, "the next send's Fireblocks transaction", func() bool { c, _, _ := fake.counts(); return c == 2 })
+	if err := fake.approve(ctx, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("next send: %v", err)
+	}
+	mu.Lock()
+	t.Logf("reported: %v; the late transaction %s used %d gas", reported, late, lateReceipt.GasUsed)
+	if reported[late] != lateReceipt.GasUsed {
+		t.Errorf("the late transaction reported with %d gas, want %d once", reported[late], lateReceipt.GasUsed)
+	}
+	if h := res.Txs[0].Hash; reported[h] != res.Txs[0].GasUsed {
+		t.Errorf("the next send's transaction reported with %d gas, want %d once", reported[h], res.Txs[0].GasUsed)
+	}
+	mu.Unlock()
+	raw, err := os.ReadFile(filepath.Join(dir, "sent-transactions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Nonces map[string]json.RawMessage `json:"nonces"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Nonces) != 0 {
+		t.Errorf("sent-transactions.json keeps %d records after both were mined: %s", len(st.Nonces), raw)
+	}
+	if n := s.CreatedIDs(); n != 0 {
+		t.Errorf("%d Fireblocks ids kept in memory after their nonces settled, want 0", n)
+	}
+}

@@ -126,6 +126,7 @@ type senderMetrics struct {
 	replacements  prometheus.Counter
 	sendErrors    *prometheus.CounterVec
 	gasEstimated  prometheus.Counter
+	foreignTxs    prometheus.Counter
 }
 
 // newSenderMetrics builds the Sender's collectors and registers them on reg; nil registers none.
@@ -151,6 +152,7 @@ func newSenderMetrics(reg prometheus.Registerer) (*senderMetrics, error) {
 			Help: "Sends refused, by kind: underpriced, nonce_too_low, already_known, insufficient_funds, fee_cap (above the cap, not sent), other.",
 		}, []string{"kind"}),
 		gasEstimated: counter("gas_estimated_total", "Gas estimated for mined stake update transactions (compare with gas_used_total)."),
+		foreignTxs:   counter("foreign_transactions_total", "Transactions of the sender's address this process did not make, mined while it ran: another process or wallet uses the key (local signer only)."),
 	}
 	for _, k := range sendErrorKinds {
 		m.sendErrors.WithLabelValues(k)
@@ -159,7 +161,7 @@ func newSenderMetrics(reg prometheus.Registerer) (*senderMetrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.feeCapBlocked, m.baseFee, m.maxFee, m.maxTip, m.balance, m.balanceLow,
-		m.outOfFunds, m.feesPaid, m.replacements, m.sendErrors, m.gasEstimated} {
+		m.outOfFunds, m.feesPaid, m.replacements, m.sendErrors, m.gasEstimated, m.foreignTxs} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register sender metrics: %w", err)
 		}

@@ -193,6 +193,7 @@ func NewTxManager(ctx context.Context, cfg SignerConfig, client *ethclient.Clien
 	if len(sent) > 0 {
 		log.Info("transactions broadcast by an earlier run", "nonces", len(sent))
 	}
+	s.initKnown(ctx)
 	return s, sender, nil
 }
 

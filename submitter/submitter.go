@@ -282,9 +282,10 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 }
 
 // waitsForAll reports a failure that no later transaction would escape: fees above the cap, no
-// funds, or the caller gave up.
+// funds, the caller gave up, or another process's transactions from the key (what they did is
+// read from the chain before anything more is sent).
 func waitsForAll(ctx context.Context, err error) bool {
-	return errors.Is(err, ErrFeeAboveCap) || errors.Is(err, ErrOutOfFunds) || ctx.Err() != nil
+	return errors.Is(err, ErrFeeAboveCap) || errors.Is(err, ErrOutOfFunds) || errors.Is(err, ErrForeignTransaction) || ctx.Err() != nil
 }
 
 // send sends one transaction and waits for its receipt, within the per-transaction timeout.

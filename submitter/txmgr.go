@@ -64,8 +64,20 @@ type Sender struct {
 	// the transaction a replacement replaces (replaceTxByHash) only from its own memory, which a
 	// restart empties: replacing an attempt of an earlier process would create an independent
 	// second transaction at the next nonce, and both would be mined. Such an attempt is waited
-	// for until it is mined or dead.
+	// for until it is mined or dead. An id leaves with its nonce's record (forget).
 	created map[string]bool
+	// known is the sender's mined nonce as this process has accounted for it: every nonce below
+	// was mined by this process or counted as foreign. knownBlock is a block whose nonce was at
+	// most known. Both are set from the first read (knownSet); local signer only (Fireblocks
+	// picks its own nonces, and a vault may be shared on purpose).
+	known, knownBlock uint64
+	knownSet          bool
+	// inherited is the sender's pending nonce when this process started: a nonce below it that
+	// is mined by another transaction is counted in the budget, not as foreign.
+	inherited uint64
+	// lastGas is the gas limit of the last transaction this process broadcast: the gas counted
+	// for a foreign transaction whose receipt cannot be found (an upper bound for its kind).
+	lastGas uint64
 	// onReceipt, when set, is told of every receipt of the sender's transactions the Sender
 	// sees, reverted or not, for this send's work or another's (see OnReceipt).
 	onReceipt func(hash common.Hash, gasUsed uint64)
@@ -106,7 +118,7 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 		}
 		rec := s.sent[nonce]
 		if rec != nil && s.b.managesNonce() && rec.last() == nil {
-			delete(s.sent, nonce) // every Fireblocks attempt there was cancelled or failed
+			s.forget(nonce) // every Fireblocks attempt there was cancelled or failed
 			s.persist()
 			rec = nil
 		}
@@ -245,7 +257,7 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 			// nothing to replace, and waiting for it would wait forever.
 			s.log.Warn("the pool holds nothing at the nonce recorded as pending: forgetting the record, sending fresh",
 				"nonce", nonce, "recorded", rec.fees().String())
-			delete(s.sent, nonce)
+			s.forget(nonce)
 			s.persist()
 			rec, replacing, p, ok = nil, false, price, true
 		}
@@ -331,10 +343,13 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	if replacing {
 		s.m.replacements.Inc()
 	}
-	if s.created == nil {
-		s.created = map[string]bool{}
+	if s.b.managesNonce() {
+		if s.created == nil {
+			s.created = map[string]bool{}
+		}
+		s.created[id] = true
 	}
-	s.created[id] = true
+	s.lastGas = gas
 	rec.Attempts = append(rec.Attempts, attempt{ID: id, Work: work, Tip: price.Tip, FeeCap: price.FeeCap, At: s.now()})
 	s.persist()
 	s.m.feeCapBlocked.Set(0)
@@ -399,12 +414,16 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 				mined = n
 			}
 		}
+		unsure := false // a receipt lookup failed: one of ours may be what was mined
 		for _, a := range rec.live() {
 			r, err := s.b.receipt(ctx, a.ID)
 			switch {
+			case err != nil && !errors.Is(err, errPending) && !errors.Is(err, errDead):
+				unsure = true
 			case err == nil && r != nil:
-				delete(s.sent, nonce)
+				s.forget(nonce)
 				s.persist()
+				s.ours(nonce, r)
 				if a.Work != work {
 					s.log.Info("an earlier transaction was mined at the nonce: sending this one at the next", "nonce", nonce, "hash", r.TxHash)
 					s.mined(ctx, r, 0)
@@ -421,9 +440,10 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 				}
 			}
 		}
-		if mined > nonce {
-			s.log.Warn("a transaction this sender did not record was mined at the nonce", "nonce", nonce)
-			delete(s.sent, nonce)
+		if mined > nonce && !unsure {
+			// None of this process's attempts was mined at the nonce: another's was. The next
+			// read of the nonce counts it (see foreign) and ends the send.
+			s.forget(nonce)
 			s.persist()
 			return nil, errNonceTaken
 		}
@@ -569,7 +589,9 @@ func (s *Sender) estimate(ctx context.Context, candidate *types.Transaction) (ui
 	return max(gas, candidate.Gas()), nil
 }
 
-// nonce reads the sender's mined nonce and forgets what was sent below it.
+// nonce reads the sender's mined nonce and forgets what was sent below it. Transactions of the
+// sender's address this process did not make, mined since the last read, are counted and end the
+// send with ErrForeignTransaction: what to send is read from the chain again first.
 func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 	n, err := s.client.NonceAt(ctx, s.from, nil)
 	if err != nil {
@@ -577,29 +599,71 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 	}
 	changed := false
 	for k, rec := range s.sent {
-		// Fireblocks picks its own nonces: a record below is kept while an attempt in it may
-		// still be approved and mined.
-		if k < n && (!s.b.managesNonce() || rec.last() == nil) {
-			s.minedBelow(ctx, rec)
-			delete(s.sent, k)
-			changed = true
+		if k >= n {
+			continue
 		}
+		if s.b.managesNonce() {
+			// Fireblocks picks its own nonces: a record below is kept while an attempt in it may
+			// still be approved and mined; one mined after its send gave up is counted here.
+			if s.settledElsewhere(ctx, rec) {
+				s.forget(k)
+				changed = true
+			}
+			continue
+		}
+		if r := s.minedBelow(ctx, rec); r != nil {
+			s.ours(k, r)
+		}
+		s.forget(k)
+		changed = true
 	}
 	if changed {
 		s.persist()
+	}
+	if err := s.foreign(ctx, n); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
 
 // minedBelow reports the receipt of whichever attempt of rec was mined, if any: a send that gave
-// up on it (timed out, or a previous process) never saw it.
-func (s *Sender) minedBelow(ctx context.Context, rec *nonceRecord) {
+// up on it (timed out, or a previous process) never saw it. It returns that receipt.
+func (s *Sender) minedBelow(ctx context.Context, rec *nonceRecord) *types.Receipt {
 	for _, a := range rec.live() {
 		if r, err := s.b.receipt(ctx, a.ID); err == nil && r != nil {
 			s.seen(r)
-			return
+			return r
 		}
 	}
+	return nil
+}
+
+// settledElsewhere reports whether nothing of a Fireblocks record can be mined any more: one of
+// its attempts was (its receipt is reported, once: the record then leaves), or every attempt is
+// dead. Attempts found dead are marked.
+func (s *Sender) settledElsewhere(ctx context.Context, rec *nonceRecord) bool {
+	for _, a := range rec.live() {
+		r, err := s.b.receipt(ctx, a.ID)
+		switch {
+		case err == nil && r != nil:
+			s.log.Info("a Fireblocks transaction given up on was mined", "id", a.ID, "hash", r.TxHash, "gas_used", r.GasUsed)
+			s.seen(r)
+			return true
+		case errors.Is(err, errDead):
+			a.Dead = true
+		}
+	}
+	return rec.last() == nil
+}
+
+// forget drops the record at nonce, settled, with its attempts' ids.
+func (s *Sender) forget(nonce uint64) {
+	if rec := s.sent[nonce]; rec != nil {
+		for _, a := range rec.Attempts {
+			delete(s.created, a.ID)
+		}
+	}
+	delete(s.sent, nonce)
 }
 
 // price is what a first send pays now, from the latest header's base fee and the node's
@@ -714,6 +778,9 @@ func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
 			last = head
 		}
 		s.mu.Lock()
+		// The nonce too: transactions of this key made elsewhere are counted while idle, not
+		// only at the next send (nonce logs them).
+		_, _ = s.nonce(ctx)
 		bal, err := s.refreshBalance(ctx)
 		if err == nil && s.needed != nil && bal.Cmp(s.needed) >= 0 {
 			s.log.Info("sender funded: waiting updates can go out", "address", s.from, "balance_eth", ethFloat(bal))

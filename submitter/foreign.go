@@ -1,0 +1,168 @@
+package submitter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// ErrForeignTransaction: transactions of the sender's address that this process did not make
+// were mined (another process or wallet holds the key). The send stops before broadcasting: what
+// to send is read from the chain again, since the other's transaction may have done the work.
+var ErrForeignTransaction = errors.New("transactions of the sender's address made elsewhere were mined")
+
+// maxAttributed bounds how many foreign nonces one read looks up on chain; the rest are counted
+// at the upper bound (see foreign).
+const maxAttributed = 64
+
+// initKnown sets the nonce this process starts accounting from: the sender's mined nonce now. A
+// failed read is retried at the next nonce read.
+func (s *Sender) initKnown(ctx context.Context) {
+	if s.knownSet || s.client == nil || s.b.managesNonce() {
+		return
+	}
+	head, err := s.client.BlockNumber(ctx)
+	if err != nil {
+		return
+	}
+	n, err := s.client.NonceAt(ctx, s.from, new(big.Int).SetUint64(head))
+	if err != nil {
+		return
+	}
+	s.known, s.knownBlock, s.knownSet = n, head, true
+	// What the pool holds of the sender now was sent before this process: by an earlier run
+	// (without --state-dir its record is gone) as likely as by another process.
+	if pending, err := s.client.PendingNonceAt(ctx, s.from); err == nil {
+		s.inherited = pending
+	}
+}
+
+// ours records that the transaction of this process at nonce was mined (r).
+func (s *Sender) ours(nonce uint64, r *types.Receipt) {
+	if s.b.managesNonce() || !s.knownSet || nonce < s.known {
+		return
+	}
+	s.known = nonce + 1
+	if r.BlockNumber != nil && r.BlockNumber.Uint64() > 0 {
+		s.knownBlock = r.BlockNumber.Uint64() - 1 // its nonce was at most the transaction's
+	}
+}
+
+// foreign accounts for the sender's nonces below n that this process has not: each was taken by
+// a transaction it did not make. Each is counted in foreign_transactions_total and, through
+// OnReceipt, in the gas budget: its receipt is found by bisecting the blocks since the last
+// accounted nonce for the one where the nonce passed it (eth_getTransactionCount at a block),
+// then reading that block. One that cannot be found (state pruned, more than maxAttributed at
+// once) is counted at the gas limit of this process's last transaction, under a hash made of
+// the address and nonce: an upper bound for a transaction doing the same kind of work. One ERROR
+// line names them, and the send ends with ErrForeignTransaction. A nonce the pool already held
+// when this process started (an earlier run's transaction, its record lost without --state-dir)
+// is counted in the budget only.
+func (s *Sender) foreign(ctx context.Context, n uint64) error {
+	if s.b.managesNonce() {
+		return nil
+	}
+	if !s.knownSet {
+		s.initKnown(ctx)
+		if !s.knownSet {
+			return nil
+		}
+	}
+	if n <= s.known {
+		return nil
+	}
+	first := s.known
+	head, headErr := s.client.BlockNumber(ctx)
+	blocks := map[uint64]*types.Block{}
+	var hashes []string
+	var gas uint64
+	var count, unattributed uint64
+	for k := first; k < n; k++ {
+		var r *types.Receipt
+		if headErr == nil && k-first < maxAttributed {
+			var b uint64
+			r, b = s.foreignReceipt(ctx, k, head, blocks)
+			if r != nil && b > 0 {
+				s.knownBlock = b - 1
+			}
+		}
+		attributed := r != nil
+		if !attributed {
+			r = &types.Receipt{TxHash: crypto.Keccak256Hash(s.from.Bytes(), new(big.Int).SetUint64(k).Bytes()), GasUsed: s.lastGas}
+		}
+		if s.onReceipt != nil {
+			s.onReceipt(r.TxHash, r.GasUsed)
+		}
+		if k < s.inherited {
+			s.log.Info("a transaction pending when this process started was mined", "nonce", k, "hash", r.TxHash, "gas_used", r.GasUsed)
+			continue
+		}
+		count++
+		gas += r.GasUsed
+		switch {
+		case !attributed:
+			unattributed++
+		case len(hashes) < 8:
+			hashes = append(hashes, r.TxHash.Hex())
+		}
+	}
+	s.known = n
+	if count == 0 {
+		return nil
+	}
+	first = max(first, s.inherited)
+	s.m.foreignTxs.Add(float64(count))
+	s.log.Error("transactions from the sender's address that this process did not make were mined: another process or wallet uses the key; reading the chain again before the next send",
+		"address", s.from, "count", count, "first_nonce", first, "last_nonce", n-1, "hashes", hashes,
+		"gas_counted", gas, "unattributed", unattributed)
+	return fmt.Errorf("%d transactions of %s at nonces %d to %d: %w", count, s.from, first, n-1, ErrForeignTransaction)
+}
+
+// foreignReceipt finds the receipt of the sender's transaction at nonce k, mined after
+// knownBlock and at or before head, and its block; nil when it cannot.
+func (s *Sender) foreignReceipt(ctx context.Context, k, head uint64, blocks map[uint64]*types.Block) (*types.Receipt, uint64) {
+	// The nonce at lo is at most k (knownBlock's is at most known), at hi above it.
+	lo, hi := s.knownBlock, head
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		at, err := s.client.NonceAt(ctx, s.from, new(big.Int).SetUint64(mid))
+		if err != nil {
+			s.log.Debug("read the sender's nonce at a block", "block", mid, "err", err)
+			return nil, 0
+		}
+		if at > k {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	blk := blocks[hi]
+	if blk == nil {
+		var err error
+		if blk, err = s.client.BlockByNumber(ctx, new(big.Int).SetUint64(hi)); err != nil {
+			s.log.Debug("read block", "block", hi, "err", err)
+			return nil, 0
+		}
+		blocks[hi] = blk
+	}
+	signer := types.LatestSignerForChainID(s.chainID)
+	for _, tx := range blk.Transactions() {
+		if tx.Nonce() != k {
+			continue
+		}
+		if from, err := types.Sender(signer, tx); err != nil || from != s.from {
+			continue
+		}
+		r, err := s.client.TransactionReceipt(ctx, tx.Hash())
+		if err != nil {
+			s.log.Debug("read receipt", "hash", tx.Hash(), "err", err)
+			return nil, 0
+		}
+		return r, hi
+	}
+	return nil, 0
+}
