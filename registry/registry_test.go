@@ -91,14 +91,14 @@ func TestDiscover(t *testing.T) {
 				t.Fatalf("quorums %+v", qs)
 			}
 			t.Logf("quorums %+v", qs)
-			forbidden, err := r.StaleStakesForbidden(ctx)
+			rule, err := r.StaleStakes(ctx, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			delay, ok, err := r.WithdrawalDelayBlocks(ctx)
-			if err != nil || !ok {
-				t.Fatalf("withdrawal delay: %d, %v, %v", delay, ok, err)
+			if rule.Forbidden || len(rule.Unreadable) > 0 || !rule.DelayKnown || rule.DelayBlocks == 0 {
+				t.Fatalf("stale-stakes rule %+v: want a readable flag, off, and a withdrawal delay", rule)
 			}
+			forbidden, delay := rule.Forbidden, rule.DelayBlocks
 			t.Logf("staleStakesForbidden %v, withdrawal delay %d blocks, stats %+v", forbidden, delay, r.Stats())
 		})
 	}

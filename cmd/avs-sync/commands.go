@@ -17,6 +17,7 @@ import (
 
 	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/syncer"
 	"github.com/avs-sync/avs-sync/watcher"
@@ -135,9 +136,10 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("read chain head: %w", err)
 	}
 	w, err := watcher.New(watcher.Config{
-		HTTPURL:       c.Node.EthHTTPURL,
-		WSURL:         c.Node.EthWSURL,
-		Sources:       watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS},
+		HTTPURL: c.Node.EthHTTPURL,
+		WSURL:   c.Node.EthWSURL,
+		Sources: watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS,
+			SignatureCheckers: p.ch.reader.SignatureCheckers()},
 		Confirmations: c.Sync.Confirmations,
 		PollInterval:  c.Node.PollInterval,
 		BlockTime:     c.Node.BlockTime,
@@ -377,7 +379,7 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	if c.MinStakeChange < 0 || c.MinStakeChange >= 1 {
 		return usage(errors.New("--min-stake-change must be a fraction from 0 to below 1 (0.001 = 0.1%)"))
 	}
-	reports, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums, c.MinStakeChange)
+	reports, rule, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums, c.MinStakeChange)
 	if errors.Is(err, syncer.ErrUnknownQuorum) {
 		return usage(err)
 	}
@@ -388,11 +390,13 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Block   uint64                `json:"block"`
-			Quorums []syncer.QuorumReport `json:"quorums"`
-		}{head, reports})
+			Block       uint64                `json:"block"`
+			StaleStakes staleStakesOutput     `json:"stale_stakes"`
+			Quorums     []syncer.QuorumReport `json:"quorums"`
+		}{head, staleStakesOf(rule), reports})
 	}
 	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
+	fmt.Fprintln(out, staleStakesOf(rule).line())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
 	for _, r := range reports {
@@ -411,4 +415,40 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 		}
 	}
 	return nil
+}
+
+// staleStakesOutput is the stale-stakes rule as `status` shows it.
+type staleStakesOutput struct {
+	Forbidden   bool             `json:"forbidden"`
+	ForbiddenBy []common.Address `json:"forbidden_by"`
+	// Unreadable are checkers whose flag cannot be read, counted as forbidding.
+	Unreadable            []common.Address `json:"unreadable"`
+	WithdrawalDelayBlocks uint64           `json:"withdrawal_delay_blocks"`
+}
+
+func staleStakesOf(r registry.StaleStakes) staleStakesOutput {
+	return staleStakesOutput{Forbidden: r.Forbidden && r.DelayKnown && r.DelayBlocks > 0, ForbiddenBy: nonNil(r.ForbiddenBy),
+		Unreadable: nonNil(r.Unreadable), WithdrawalDelayBlocks: r.DelayBlocks}
+}
+
+// line says the rule in one line.
+func (o staleStakesOutput) line() string {
+	if !o.Forbidden {
+		return "stale stakes accepted: no staleness deadline"
+	}
+	s := fmt.Sprintf("stale stakes forbidden (withdrawal delay %d blocks): each quorum is refreshed whole before its deadline", o.WithdrawalDelayBlocks)
+	if len(o.ForbiddenBy) > 0 {
+		s += fmt.Sprintf("; forbidden by %v", o.ForbiddenBy)
+	}
+	if len(o.Unreadable) > 0 {
+		s += fmt.Sprintf("; flag unreadable at %v, counted as forbidding", o.Unreadable)
+	}
+	return s
+}
+
+func nonNil(a []common.Address) []common.Address {
+	if a == nil {
+		return []common.Address{}
+	}
+	return a
 }
