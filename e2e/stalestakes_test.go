@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -10,9 +11,12 @@ import (
 	blsapkregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/BLSApkRegistry"
 	msm "github.com/Layr-Labs/eigensdk-go/contracts/bindings/MockAvsServiceManager"
 	opstateretriever "github.com/Layr-Labs/eigensdk-go/contracts/bindings/OperatorStateRetriever"
+	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/Layr-Labs/eigensdk-go/crypto/bls"
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
@@ -287,4 +291,170 @@ func refreshGas(e *env, block uint64) string {
 		}
 	}
 	return "unknown"
+}
+
+// within reports whether cond holds at some check within d; unlike waitFor, not holding is an
+// answer, for a test that gives the daemon time to do what it must not.
+func (e *env) within(d time.Duration, cond func() bool) bool {
+	e.t.Helper()
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	tick := time.NewTicker(blockTime / 2)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-timeout.C:
+			return false
+		case <-e.ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// quorumUpdateLogs returns the QuorumBlockNumberUpdated logs of quorum from block from on.
+func (e *env) quorumUpdateLogs(quorum uint8, from uint64) []types.Log {
+	e.t.Helper()
+	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	logs, err := e.eth.FilterLogs(e.ctx, ethereum.FilterQuery{
+		FromBlock: new(big.Int).SetUint64(from),
+		Addresses: []common.Address{e.d.Addresses.RegistryCoordinator},
+		Topics:    [][]common.Hash{{rcABI.Events["QuorumBlockNumberUpdated"].ID}, {common.BigToHash(big.NewInt(int64(quorum)))}},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return logs
+}
+
+// --signature-checker-addr names a checker other than the service manager (as an AVS whose task
+// manager checks certificates): its switch is followed both ways, and the service manager's is
+// not. A checker whose flag cannot be read counts as forbidding stale stakes, with one warning.
+func TestSignatureCheckerElsewhere(t *testing.T) {
+	t.Run("a checker named by the flag is followed", func(t *testing.T) {
+		e := newEnv(t, 2, 0)
+		checker := e.deployChecker()
+		from := e.head()
+		w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--signature-checker-addr", checker.Hex())
+		// The service manager forbids stale stakes; it is not the checker, so nothing changes.
+		e.setStaleStakesForbidden(e.d.Addresses.ServiceManager, true)
+		on := e.setStaleStakesForbidden(checker, true)
+		e.waitFor("the checker's switch followed", 30*time.Second, func() bool {
+			return w.gauge("avssync_stale_stakes_forbidden") == 1 &&
+				w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`) == devnetDelay
+		})
+		e.waitFor("quorum 0 refreshed whole for its deadline", 60*time.Second, func() bool {
+			e.mineTo(devnetDelay - defaultMargin)
+			return len(e.quorumUpdates(0, on)) > 0
+		})
+		refreshed := e.updateBlock()
+		off := e.setStaleStakesForbidden(checker, false)
+		e.waitFor("the checker's switch back followed, the service manager's still ignored", 30*time.Second, func() bool {
+			return w.gauge("avssync_stale_stakes_forbidden") == 0 && w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`) == 0
+		})
+		if n := w.count("staleStakesForbidden() of this signature checker cannot be read (it reverts or the address has no such function): " +
+			"taken as forbidding stale stakes, so each quorum is refreshed whole once per withdrawal delay; " +
+			"if the AVS's BLSSignatureChecker is another contract, name it with --signature-checker-addr"); n != 0 {
+			t.Fatalf("%d warnings of an unreadable checker, want none", n)
+		}
+		if ups := e.quorumUpdates(0, from); len(ups) != 1 {
+			t.Fatalf("%d whole refreshes (blocks %v), want 1", len(ups), ups)
+		}
+		t.Logf("checker %s switched on at block %d, quorum 0 refreshed whole at %d, switched off at %d", checker, on, refreshed, off)
+	})
+
+	t.Run("a checker whose flag reverts forbids, with one warning", func(t *testing.T) {
+		e := newEnv(t, 2, 0)
+		const warning = "staleStakesForbidden() of this signature checker cannot be read (it reverts or the address has no such function): " +
+			"taken as forbidding stale stakes, so each quorum is refreshed whole once per withdrawal delay; " +
+			"if the AVS's BLSSignatureChecker is another contract, name it with --signature-checker-addr"
+		// The mock ERC20 has no staleStakesForbidden(): the call reverts.
+		from := e.head()
+		w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--signature-checker-addr", e.d.Addresses.Token.Hex())
+		if f, dl := w.gauge("avssync_stale_stakes_forbidden"), w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`); f != 1 || dl != devnetDelay {
+			t.Fatalf("forbidden %v, deadline %v; want 1 and %d (the conservative schedule)", f, dl, devnetDelay)
+		}
+		e.waitFor("quorum 0 refreshed whole for its deadline", 60*time.Second, func() bool {
+			e.mineTo(devnetDelay - defaultMargin)
+			return len(e.quorumUpdates(0, from)) > 0
+		})
+		// A reload (a quorum's configuration changed) reads the rule again: no second warning.
+		loads := w.count("loaded AVS state")
+		if err := e.owner.SetMinimumStake(e.ctx, 0, big.NewInt(0)); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("a reload", 30*time.Second, func() bool { return w.count("loaded AVS state") > loads })
+		if n := w.count(warning); n != 1 {
+			t.Fatalf("%d warnings of the unreadable checker, want exactly 1", n)
+		}
+		if ups := e.quorumUpdates(0, from); len(ups) != 1 {
+			t.Fatalf("%d whole refreshes (blocks %v), want 1", len(ups), ups)
+		}
+		t.Logf("unreadable checker: quorum 0 refreshed whole at block %d for the deadline at %d", e.updateBlock(), devnetDelay)
+	})
+}
+
+// A reorg drops the block of avs-sync's deadline refresh, and the refresh comes back one block
+// later. Exactly one whole refresh is mined: the quorum's last refresh is read from the contract
+// at the new head, and the refresh the reorg put back into the pool is given time to land rather
+// than sent twice.
+func TestReorgedDeadlineRefreshSentOnce(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	e.setStaleStakesForbidden(e.d.Addresses.ServiceManager, true)
+	if e.head() >= devnetDelay-defaultMargin {
+		t.Fatalf("devnet at block %d: quorum 0's deadline refresh (due from %d) would go out before the test holds the chain", e.head(), devnetDelay-defaultMargin)
+	}
+	from := e.head()
+	w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--debounce", debounce.String())
+	// The chain is held, then taken to block 600, from which quorum 0 (never refreshed whole) is
+	// due: the refresh waits in the pool, and is mined in the one block made after it.
+	e.d.Pause(true)
+	defer e.d.Pause(false)
+	if h := e.head(); h >= devnetDelay-defaultMargin {
+		t.Fatalf("block %d when the chain was held: the deadline refresh went out before", h)
+	}
+	e.mineTo(devnetDelay - defaultMargin)
+	e.waitFor("the deadline refresh sent", 60*time.Second, func() bool {
+		n, err := e.eth.PendingNonceAt(e.ctx, e.sender)
+		return err == nil && n > e.sent()
+	})
+	e.d.Mine()
+	var refresh common.Hash
+	e.waitFor("the deadline refresh mined and seen", 30*time.Second, func() bool {
+		ups := e.quorumUpdateLogs(0, from)
+		// The daemon has taken the receipt (its batch is done) and the event.
+		if len(ups) == 0 || !w.has("stakes updated") || w.gauge(`avssync_events_total{kind="quorum_updated"}`) < 1 {
+			return false
+		}
+		refresh = ups[0].TxHash
+		return true
+	})
+	removed := w.gauge(`avssync_events_total{kind="quorum_updated"}`)
+	sent := w.count("transaction sent")
+	dropped, back, err := e.d.ReincludeLater(e.ctx, refresh, func() error {
+		e.waitFor("the daemon sees the refresh removed", 30*time.Second, func() bool {
+			return w.gauge(`avssync_events_total{kind="quorum_updated"}`) > removed
+		})
+		// Fifty block times for the daemon to do what it must not: send the refresh again (its
+		// nonce may be above the pool's, so the daemon's own log tells).
+		if e.within(50*blockTime, func() bool { return w.count("transaction sent") > sent }) {
+			return errors.New("a second refresh was sent while the first was out of the chain")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.Pause(false)
+	e.waitBlocks(30)
+	ups := e.quorumUpdates(0, from)
+	if len(ups) != 1 || ups[0] != back || back != dropped+1 {
+		t.Fatalf("whole refreshes at blocks %v; want exactly one, the re-included one at %d (dropped from %d)", ups, back, dropped)
+	}
+	t.Logf("refresh dropped from block %d, re-included at %d; one whole refresh mined, deadline now %v",
+		dropped, back, w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`))
 }
