@@ -339,13 +339,13 @@ func TestSignatureCheckerElsewhere(t *testing.T) {
 		e := newEnv(t, 2, 0)
 		checker := e.deployChecker()
 		from := e.head()
-		w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--signature-checker-addr", checker.Hex())
+		w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--signature-checker-addr", checker.Hex(), "--debounce", debounce.String())
 		// The service manager forbids stale stakes; it is not the checker, so nothing changes.
 		e.setStaleStakesForbidden(e.d.Addresses.ServiceManager, true)
 		on := e.setStaleStakesForbidden(checker, true)
 		e.waitFor("the checker's switch followed", 30*time.Second, func() bool {
 			return w.gauge("avssync_stale_stakes_forbidden") == 1 &&
-				w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`) == devnetDelay
+				w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`) == float64(e.updateBlock()+devnetDelay)
 		})
 		e.waitFor("quorum 0 refreshed whole for its deadline", 60*time.Second, func() bool {
 			e.mineTo(devnetDelay - defaultMargin)
@@ -374,13 +374,21 @@ func TestSignatureCheckerElsewhere(t *testing.T) {
 			"if the AVS's BLSSignatureChecker is another contract, name it with --signature-checker-addr"
 		// The mock ERC20 has no staleStakesForbidden(): the call reverts.
 		from := e.head()
-		w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--signature-checker-addr", e.d.Addresses.Token.Hex())
-		if f, dl := w.gauge("avssync_stale_stakes_forbidden"), w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`); f != 1 || dl != devnetDelay {
-			t.Fatalf("forbidden %v, deadline %v; want 1 and %d (the conservative schedule)", f, dl, devnetDelay)
+		w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--signature-checker-addr", e.d.Addresses.Token.Hex(), "--debounce", debounce.String())
+		if f := w.gauge("avssync_stale_stakes_forbidden"); f != 1 {
+			t.Fatalf("avssync_stale_stakes_forbidden %v, want 1", f)
 		}
+		// The conservative schedule: quorum 0, never refreshed whole, is refreshed from block 600.
 		e.waitFor("quorum 0 refreshed whole for its deadline", 60*time.Second, func() bool {
 			e.mineTo(devnetDelay - defaultMargin)
 			return len(e.quorumUpdates(0, from)) > 0
+		})
+		refreshed := e.quorumUpdates(0, from)[0]
+		if refreshed < devnetDelay-defaultMargin {
+			t.Fatalf("refreshed at block %d, before the deadline's margin opened at %d", refreshed, devnetDelay-defaultMargin)
+		}
+		e.waitFor("the deadline from the refresh", 10*time.Second, func() bool {
+			return w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`) == float64(refreshed+devnetDelay)
 		})
 		// A reload (a quorum's configuration changed) reads the rule again: no second warning.
 		loads := w.count("loaded AVS state")
@@ -394,7 +402,7 @@ func TestSignatureCheckerElsewhere(t *testing.T) {
 		if ups := e.quorumUpdates(0, from); len(ups) != 1 {
 			t.Fatalf("%d whole refreshes (blocks %v), want 1", len(ups), ups)
 		}
-		t.Logf("unreadable checker: quorum 0 refreshed whole at block %d for the deadline at %d", e.updateBlock(), devnetDelay)
+		t.Logf("unreadable checker: quorum 0 refreshed whole at block %d for the deadline at %d", refreshed, devnetDelay)
 	})
 }
 
