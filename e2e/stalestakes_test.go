@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -16,8 +17,10 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
 )
@@ -227,7 +230,11 @@ func TestCertificateAcceptedPastStaleStakesDeadline(t *testing.T) {
 		if err == nil {
 			t.Fatalf("certificate at reference block %d accepted: quorum 0 last refreshed at %d, withdrawal delay %d", ref, e.updateBlock(), devnetDelay)
 		}
+		if reason := revertReason(t, err); reason != "StaleStakesForbidden" {
+			t.Fatalf("certificate rejected with %q (%v), want StaleStakesForbidden", reason, err)
+		}
 		t.Logf("reference block %d (quorum 0 last refreshed at block %d): %v", ref, e.updateBlock(), err)
+		e.planAndStatusShowDeadline(devnetDelay)
 	})
 
 	t.Run("with avs-sync watching it is accepted", func(t *testing.T) {
@@ -465,4 +472,83 @@ func TestReorgedDeadlineRefreshSentOnce(t *testing.T) {
 	}
 	t.Logf("refresh dropped from block %d, re-included at %d; one whole refresh mined, deadline now %v",
 		dropped, back, w.gauge(`avssync_stale_stakes_deadline_block{quorum="0"}`))
+}
+
+// planAndStatusShowDeadline checks that `status` and `plan` tell what the daemon does on an AVS
+// that forbids stale stakes, with quorum 0's deadline at block deadline, now within the margin:
+// `status` shows the rule and the deadline, `plan` the deadline and the whole refresh it sends.
+func (e *env) planAndStatusShowDeadline(deadline uint64) {
+	e.t.Helper()
+	r := e.runCLI(append([]string{"status", "--json"}, e.baseArgs()...)...)
+	if r.code != 0 {
+		e.t.Fatalf("status exit %d:\n%s", r.code, r.stderr)
+	}
+	var st struct {
+		StaleStakes struct {
+			Forbidden   bool     `json:"forbidden"`
+			ForbiddenBy []string `json:"forbidden_by"`
+		} `json:"stale_stakes"`
+		Quorums []struct {
+			Deadline uint64 `json:"deadline"`
+		} `json:"quorums"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		e.t.Fatalf("status output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if !st.StaleStakes.Forbidden || len(st.Quorums) == 0 || st.Quorums[0].Deadline != deadline {
+		e.t.Fatalf("status %+v, want stale stakes forbidden and quorum 0's deadline at %d", st, deadline)
+	}
+	r = e.runCLI(append([]string{"plan", "--json"}, e.baseArgs()...)...)
+	if r.code != 0 {
+		e.t.Fatalf("plan exit %d:\n%s", r.code, r.stderr)
+	}
+	var pl struct {
+		Deadlines []struct {
+			Quorum   uint8  `json:"quorum"`
+			Deadline uint64 `json:"deadline"`
+			Due      bool   `json:"due"`
+		} `json:"deadlines"`
+		Transactions []struct {
+			Kind    string  `json:"kind"`
+			Quorums []uint8 `json:"quorums"`
+		} `json:"transactions"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &pl); err != nil {
+		e.t.Fatalf("plan output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if len(pl.Deadlines) != 1 || pl.Deadlines[0].Deadline != deadline || !pl.Deadlines[0].Due {
+		e.t.Fatalf("plan deadlines %+v, want quorum 0's at %d, due", pl.Deadlines, deadline)
+	}
+	if !slices.ContainsFunc(pl.Transactions, func(tx struct {
+		Kind    string  `json:"kind"`
+		Quorums []uint8 `json:"quorums"`
+	}) bool {
+		return tx.Kind == "updateOperatorsForQuorum" && slices.Contains(tx.Quorums, 0)
+	}) {
+		e.t.Fatalf("plan transactions %+v, want quorum 0 refreshed whole", pl.Transactions)
+	}
+}
+
+// revertReason names the service manager's custom error a call reverted with.
+func revertReason(t *testing.T, err error) string {
+	t.Helper()
+	var de rpc.DataError
+	if !errors.As(err, &de) {
+		return ""
+	}
+	data, _ := de.ErrorData().(string)
+	raw, decErr := hexutil.Decode(data)
+	if decErr != nil || len(raw) < 4 {
+		return ""
+	}
+	a, abiErr := msm.ContractMockAvsServiceManagerMetaData.GetAbi()
+	if abiErr != nil {
+		t.Fatal(abiErr)
+	}
+	for name, e := range a.Errors {
+		if string(e.ID[:4]) == string(raw[:4]) {
+			return name
+		}
+	}
+	return fmt.Sprintf("%x", raw[:4])
 }

@@ -232,6 +232,41 @@ type planOutput struct {
 	HeldBack     []heldOperator    `json:"held_back"`
 	Transactions []planTransaction `json:"transactions"`
 	TotalGas     uint64            `json:"total_gas_estimate"`
+	// Deadlines are the stale-stakes deadlines of the quorums in scope, when the AVS forbids
+	// stale stakes; a due one is refreshed whole in this plan, as the daemon would.
+	Deadlines []quorumDeadline `json:"deadlines"`
+}
+
+// quorumDeadline is a quorum's stale-stakes deadline: the block from which the AVS rejects its
+// stored stakes, and whether the daemon refreshes it now (within --deadline-margin).
+type quorumDeadline struct {
+	Quorum   uint8  `json:"quorum"`
+	Deadline uint64 `json:"deadline"`
+	Due      bool   `json:"due"`
+}
+
+// planDeadlines reads the stale-stakes rule at head and tells, with the daemon's planner, which
+// quorums in scope are due for their deadline refresh.
+func planDeadlines(ctx context.Context, ch *chain, cfg planner.Config, qs []registry.Quorum, scope []uint8, head uint64) ([]quorumDeadline, error) {
+	rule, err := ch.reader.StaleStakes(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	p := planner.New(cfg, nil)
+	if !p.SetStaleStakes(rule.Forbidden, rule.DelayBlocks) && !p.StaleStakesForbidden() {
+		return nil, nil
+	}
+	var out []quorumDeadline
+	for _, q := range qs {
+		if len(scope) > 0 && !slices.Contains(scope, q.Number) {
+			continue
+		}
+		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
+		if d, ok := p.StaleStakesDeadline(q.Number); ok {
+			out = append(out, quorumDeadline{Quorum: q.Number, Deadline: d, Due: head+p.DeadlineMargin() >= d})
+		}
+	}
+	return out, nil
 }
 
 // heldOperator is a stale operator left out of the updates, and why.
@@ -275,17 +310,28 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 			return fmt.Errorf("read registered operators: %w", err)
 		}
 	}
-	if c.Full {
-		qs, err := ch.reader.Quorums(ctx, head)
-		if err != nil {
-			return fmt.Errorf("read quorums: %w", err)
+	qs, err := ch.reader.Quorums(ctx, head)
+	if err != nil {
+		return fmt.Errorf("read quorums: %w", err)
+	}
+	deadlines, err := planDeadlines(ctx, ch, cfg.Planner, qs, c.Sync.Quorums, head)
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		if len(c.Sync.Quorums) > 0 && !slices.Contains(c.Sync.Quorums, q.Number) {
+			continue
 		}
-		for _, q := range qs {
-			if len(c.Sync.Quorums) == 0 || slices.Contains(c.Sync.Quorums, q.Number) {
-				b.Quorums = append(b.Quorums, q.Number)
-			}
+		due := slices.ContainsFunc(deadlines, func(d quorumDeadline) bool { return d.Quorum == q.Number && d.Due })
+		if c.Full || due {
+			b.Quorums = append(b.Quorums, q.Number)
 		}
-		b.Reason = planner.ReasonSweep
+		switch {
+		case due:
+			b.Reason = planner.ReasonDeadline
+		case c.Full && b.Reason != planner.ReasonDeadline:
+			b.Reason = planner.ReasonSweep
+		}
 	}
 	plan, res, err := planner.NewResolver(ch.reader, cfg.Planner).Resolve(ctx, b)
 	if err != nil {
@@ -300,7 +346,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		return fmt.Errorf("estimate transactions: %w", err)
 	}
 	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Covered: res.Covered,
-		HeldBack: []heldOperator{}, Transactions: []planTransaction{}}
+		HeldBack: []heldOperator{}, Transactions: []planTransaction{}, Deadlines: append([]quorumDeadline{}, deadlines...)}
 	for _, op := range res.Immaterial {
 		po.HeldBack = append(po.HeldBack, heldOperator{Operator: op, Reason: planner.HeldImmaterial})
 	}
@@ -325,6 +371,13 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		fmt.Fprintf(out, ", quorums %v refreshed whole", po.Quorums)
 	}
 	fmt.Fprintln(out)
+	for _, d := range po.Deadlines {
+		due := fmt.Sprintf("due in %d blocks", d.Deadline-min(d.Deadline, po.Block))
+		if d.Due {
+			due = "within --deadline-margin: refreshed whole now"
+		}
+		fmt.Fprintf(out, "  quorum %d: stale stakes rejected from block %d (%s)\n", d.Quorum, d.Deadline, due)
+	}
 	for _, op := range po.Stale {
 		fmt.Fprintf(out, "  stale: %s\n", op)
 	}
