@@ -253,6 +253,10 @@ type Planner struct {
 	// updateBlock is each quorum's quorumUpdateBlockNumber as last known; absent means 0, the
 	// contract's value for a quorum never refreshed whole, so its deadline is already due.
 	updateBlock map[uint8]uint64
+	// reincluding holds the quorums whose last QuorumBlockNumberUpdated a reorg removed, by the
+	// removed log's block, until the refresh is seen again (its event, or a read of
+	// quorumUpdateBlockNumber at or past that block). Their deadline waits for it (deadline).
+	reincluding map[uint8]uint64
 
 	// head is the latest block given to AdvanceHead; 0 until then, and nothing is handed out before,
 	// since a batch needs a block to be read at.
@@ -344,6 +348,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		lookahead:      make(map[uint8]uint64),
 		dirtyQuorums:   make(map[uint8]dirtyQuorum),
 		updateBlock:    make(map[uint8]uint64),
+		reincluding:    make(map[uint8]uint64),
 		failures:       make(map[common.Address]int),
 		group:          make(map[common.Address]int),
 		quorumFailures: make(map[uint8]int),
@@ -409,8 +414,9 @@ func (p *Planner) SetSlashable(quorum uint8, slashable bool) {
 	}
 }
 
-// NeedsReload reports that a reorg removed a registration or quorum event, so the operator set or
-// quorum list may be wrong: the owner should read both again and call SetQuorums, then SetOperators.
+// NeedsReload reports that a reorg removed a registration, quorum or whole-refresh event, so the
+// operator set, quorum list or a quorum's last refresh may be wrong: the owner should read them
+// again and call SetQuorums, SetQuorumUpdateBlock, then SetOperators.
 func (p *Planner) NeedsReload() bool { return p.needsReload }
 
 // Observe applies one event from the watcher.
@@ -469,14 +475,17 @@ func (p *Planner) Observe(ev watcher.Event) {
 			return
 		}
 		if ev.Removed {
-			// The refresh may not be on the new chain; if it is, the watcher announces it again.
-			// Until then the quorum counts as never refreshed, which errs towards an early deadline.
-			delete(p.updateBlock, q)
+			// The refresh may come back in a later block, and the watcher announces it again; if
+			// it does not, the quorum's last whole refresh is the one before, which only the
+			// contract knows: the owner reads it again at the new head (NeedsReload).
+			p.reincluding[q] = ev.Block
+			p.needsReload = true
 			return
 		}
 		// QuorumBlockNumberUpdated carries block.number of the refreshing transaction, which is
 		// the block of the log itself.
 		p.updateBlock[q] = ev.Block
+		delete(p.reincluding, q)
 	}
 }
 

@@ -677,19 +677,97 @@ func TestDeadline(t *testing.T) {
 		p.Done(mustNext(t, p), Outcome{Err: errors.New("set changed")})
 		wantQuorums(t, mustNext(t, p), 0)
 	})
-	t.Run("removed refresh makes the quorum due", func(t *testing.T) {
+	// A reorg removes the refresh of quorum 1 mined at block 1088: the transaction is back in the
+	// pools, so the quorum is not refreshed again at once; its last refresh is read from the chain.
+	removed := func(t *testing.T) *Planner {
 		p := setup(t, cfg)
-		p.Observe(watcher.Event{Kind: watcher.QuorumUpdated, Quorum: 1, Block: 1050, Removed: true})
+		p.SetQuorumUpdateBlock(0, 1085) // quorum 0 due from 1175
+		p.Observe(quorumEvent(watcher.QuorumUpdated, 1, 1088))
+		p.Observe(watcher.Event{Kind: watcher.QuorumUpdated, Quorum: 1, Block: 1088, Removed: true})
+		if !p.NeedsReload() {
+			t.Fatal("a removed refresh did not ask for the quorum's update block to be read again")
+		}
+		noNext(t, p)
+		// The contract at the new head: the refresh before, long past its deadline.
+		p.SetQuorumUpdateBlock(1, 900)
+		p.SetOperators(nil)
+		noNext(t, p)
+		return p
+	}
+	t.Run("removed refresh re-included a block later is not sent again", func(t *testing.T) {
+		p := removed(t)
+		p.AdvanceHead(1089)
+		p.Observe(quorumEvent(watcher.QuorumUpdated, 1, 1089))
+		p.AdvanceHead(1092)
+		noNext(t, p)
+		p.AdvanceHead(1178) // quorum 1 due again from 1089 + 100 - 10 = 1179; quorum 0 is due
+		wantQuorums(t, mustNext(t, p), 0)
+		noNext(t, p)
+	})
+	t.Run("removed refresh seen back by a read", func(t *testing.T) {
+		p := removed(t)
+		p.SetQuorumUpdateBlock(1, 1089)
+		p.AdvanceHead(1089 + 5)
+		noNext(t, p)
+	})
+	t.Run("removed refresh that does not come back is sent again", func(t *testing.T) {
+		p := removed(t)
+		p.AdvanceHead(1092)
+		noNext(t, p)
+		p.AdvanceHead(1093) // 1088 + half the margin
 		b := mustNext(t, p)
-		wantQuorums(t, b, 1)
-		if b.Reason != ReasonDeadline {
-			t.Fatalf("reason %q, want %q", b.Reason, ReasonDeadline)
+		if !slices.Contains(b.Quorums, 1) || b.Reason != ReasonDeadline {
+			t.Fatalf("batch %+v, want quorum 1's deadline refresh", b)
 		}
 	})
 	t.Run("never refreshed quorum due at once", func(t *testing.T) {
 		p, _ := newTestPlanner(t, cfg, 1)
 		wantQuorums(t, mustNext(t, p), 0, 1)
 	})
+}
+
+// The stale-stakes rule read from the chain while the planner runs: switched on, off, and with
+// another withdrawal delay, the deadlines follow at once.
+func TestSetStaleStakes(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       Config
+		forbidden bool
+		delay     uint64
+		changed   bool
+		// wantDue is whether quorum 0, refreshed whole at block 1000, is due at head 1089.
+		wantDue      bool
+		wantDeadline uint64
+	}{
+		{name: "switched on", cfg: Config{DeadlineMargin: 10}, forbidden: true, delay: 100, changed: true, wantDue: false, wantDeadline: 1100},
+		{name: "switched on, shorter delay", cfg: Config{DeadlineMargin: 10}, forbidden: true, delay: 99, changed: true, wantDue: true, wantDeadline: 1099},
+		{name: "switched off", cfg: Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 50, DeadlineMargin: 10}, forbidden: false, delay: 50, changed: true},
+		{name: "unchanged", cfg: Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 50, DeadlineMargin: 10}, forbidden: true, delay: 50, wantDue: true, wantDeadline: 1050},
+		{name: "delay moved", cfg: Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 50, DeadlineMargin: 10}, forbidden: true, delay: 200, changed: true, wantDeadline: 1200},
+		{name: "forbidden without a known delay keeps no deadline", cfg: Config{DeadlineMargin: 10}, forbidden: true, delay: 0},
+		// The margin of the command line (300 by default) eats a short delay: a tenth of it.
+		{name: "margin above the delay", cfg: Config{DeadlineMargin: 300}, forbidden: true, delay: 98, changed: true, wantDue: true, wantDeadline: 1098},
+		{name: "margin above the delay, not due yet", cfg: Config{DeadlineMargin: 300}, forbidden: true, delay: 99, changed: true, wantDeadline: 1099},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := newTestPlanner(t, tt.cfg, 1)
+			p.SetQuorums([]uint8{0})
+			p.SetQuorumUpdateBlock(0, 1000)
+			p.AdvanceHead(1089)
+			if got := p.SetStaleStakes(tt.forbidden, tt.delay); got != tt.changed {
+				t.Fatalf("changed = %v, want %v", got, tt.changed)
+			}
+			d, ok := p.StaleStakesDeadline(0)
+			if ok != (tt.wantDeadline > 0) || d != tt.wantDeadline {
+				t.Fatalf("deadline %d, %v; want %d", d, ok, tt.wantDeadline)
+			}
+			b, got := p.Next()
+			if got != tt.wantDue || (got && b.Reason != ReasonDeadline) {
+				t.Fatalf("next = %+v, %v; want a deadline refresh: %v", b, got, tt.wantDue)
+			}
+		})
+	}
 }
 
 func TestConfigValidate(t *testing.T) {

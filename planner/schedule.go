@@ -19,8 +19,42 @@ import (
 // block.number + blocks, so an allocation change matters that many blocks before it takes effect.
 func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum] = blocks }
 
-// SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber, read from the chain at start.
-func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.updateBlock[quorum] = block }
+// SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber as read from the chain, at start
+// and at each reload. A read at or past the block of a whole refresh a reorg removed shows it back
+// on the canonical chain.
+func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) {
+	p.updateBlock[quorum] = block
+	if removed, ok := p.reincluding[quorum]; ok && block >= removed {
+		delete(p.reincluding, quorum)
+	}
+}
+
+// SetStaleStakes applies the AVS's stale-stakes rule as last read from the chain: whether its
+// signature checkers forbid stale stakes, and the withdrawal delay that then bounds a quorum's
+// staleness (0: unknown, and no deadline can be kept). A DeadlineMargin not below the delay is
+// taken as a tenth of it. It reports whether the rule changed.
+func (p *Planner) SetStaleStakes(forbidden bool, delayBlocks uint64) bool {
+	forbidden = forbidden && delayBlocks > 0
+	changed := forbidden != p.cfg.StaleStakesForbidden || (forbidden && delayBlocks != p.cfg.WithdrawalDelayBlocks)
+	p.cfg.StaleStakesForbidden = forbidden
+	if delayBlocks > 0 {
+		p.cfg.WithdrawalDelayBlocks = delayBlocks
+	}
+	return changed
+}
+
+// StaleStakesForbidden reports whether the planner keeps staleness deadlines: the AVS forbids
+// stale stakes and the withdrawal delay is known.
+func (p *Planner) StaleStakesForbidden() bool { return p.cfg.StaleStakesForbidden }
+
+// DeadlineMargin is how many blocks before a quorum's stale-stakes deadline its refresh goes out:
+// Config.DeadlineMargin, or a tenth of the withdrawal delay where that margin would eat it.
+func (p *Planner) DeadlineMargin() uint64 {
+	if p.cfg.DeadlineMargin >= p.cfg.WithdrawalDelayBlocks {
+		return p.cfg.WithdrawalDelayBlocks / 10
+	}
+	return p.cfg.DeadlineMargin
+}
 
 // NextSweep returns when the next scheduled sweep is due, and false when sweeps are not scheduled
 // (SyncInterval 0). It stays at a scheduled sweep's slot until that sweep has landed whole: while
@@ -140,17 +174,29 @@ func (p *Planner) StaleStakesDeadline(q uint8) (uint64, bool) {
 }
 
 // deadline is the block from which quorum q must be swept: its last refresh plus the withdrawal
-// delay, less the margin.
+// delay, less the margin. While a whole refresh a reorg removed may come back (reincluding), it is
+// no earlier than reincludeWait blocks after the removed one: the transaction went back to the
+// nodes' pools, and a second refresh sent meanwhile would be mined beside it.
 func (p *Planner) deadline(q uint8) uint64 {
 	d := p.updateBlock[q] + p.cfg.WithdrawalDelayBlocks
 	if d < p.updateBlock[q] { // overflow: never due
 		return math.MaxUint64
 	}
-	if d < p.cfg.DeadlineMargin {
-		return 0
+	margin := p.DeadlineMargin()
+	if d < margin {
+		d = 0
+	} else {
+		d -= margin
 	}
-	return d - p.cfg.DeadlineMargin
+	if removed, ok := p.reincluding[q]; ok {
+		d = max(d, removed+p.reincludeWait())
+	}
+	return d
 }
+
+// reincludeWait is how long a removed whole refresh is given to come back: half the deadline
+// margin, so that a refresh sent after it still has the other half to land.
+func (p *Planner) reincludeWait() uint64 { return max(p.DeadlineMargin()/2, 1) }
 
 // sweepClock is the schedule of periodic sweeps. With an interval, sweeps fall on anchor +
 // k*interval and next is the first of them not yet swept; without one both are zero and only

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -106,55 +107,86 @@ func (r *Reader) Quorums(ctx context.Context, block uint64) ([]Quorum, error) {
 	return out, nil
 }
 
-// StaleStakesForbidden reports whether the service manager's BLSSignatureChecker rejects
-// signatures over stakes older than the withdrawal delay. A service manager without the function
-// (removed from later middleware releases) reads as false.
-func (r *Reader) StaleStakesForbidden(ctx context.Context) (bool, error) {
-	if r.c.ServiceManager == (common.Address{}) {
-		return false, nil
-	}
-	block, err := r.resolveBlock(ctx, 0)
-	if err != nil {
-		return false, err
-	}
-	c := &call{to: r.c.ServiceManager, abi: r.abis.sig, method: "staleStakesForbidden"}
-	if err := r.batch.exec(ctx, []*call{c}, block); err != nil {
-		return false, fmt.Errorf("read staleStakesForbidden of service manager %s: %w", r.c.ServiceManager, err)
-	}
-	vals, err := c.result()
-	if errors.Is(err, ErrAbsent) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read staleStakesForbidden of service manager %s: %w", r.c.ServiceManager, err)
-	}
-	forbidden, ok := vals[0].(bool)
-	return ok && forbidden, nil
+// StaleStakes is the stale-stakes rule of the AVS as its signature checkers and the
+// DelegationManager state it at one block.
+type StaleStakes struct {
+	// Block is the block the rule was read at.
+	Block uint64
+	// Forbidden is set when a checker forbids stale stakes, or cannot say (Unreadable): each
+	// quorum must then be refreshed whole within DelayBlocks of its last whole refresh.
+	Forbidden bool
+	// ForbiddenBy are the checkers whose staleStakesForbidden() is true.
+	ForbiddenBy []common.Address
+	// Unreadable are the checkers whose staleStakesForbidden() reverted or answered nothing: a
+	// checker that cannot say is taken to forbid stale stakes, since a missed deadline rejects
+	// every certificate while a needless refresh per withdrawal delay costs one transaction.
+	Unreadable []common.Address
+	// DelayBlocks is DelegationManager.minWithdrawalDelayBlocks(); DelayKnown is false where the
+	// DelegationManager has no such function, and then no deadline can be kept.
+	DelayBlocks uint64
+	DelayKnown  bool
 }
 
-// WithdrawalDelayBlocks reads DelegationManager.minWithdrawalDelayBlocks(), the window after
-// quorumUpdateBlockNumber within which stale-stake-forbidding AVSs accept signatures. ok is false
-// when the DelegationManager has no such function.
-func (r *Reader) WithdrawalDelayBlocks(ctx context.Context) (blocks uint64, ok bool, err error) {
-	if r.c.DelegationManager == (common.Address{}) {
-		return 0, false, nil
+// SignatureCheckers are the contracts whose staleStakesForbidden() the reader follows: those given
+// by WithSignatureCheckers, else the service manager.
+func (r *Reader) SignatureCheckers() []common.Address {
+	if len(r.checkers) > 0 {
+		return slices.Clone(r.checkers)
 	}
-	block, err := r.resolveBlock(ctx, 0)
+	if r.c.ServiceManager == (common.Address{}) {
+		return nil
+	}
+	return []common.Address{r.c.ServiceManager}
+}
+
+// StaleStakes reads the stale-stakes rule at block (0 = the latest block) in one round trip: every
+// signature checker's staleStakesForbidden() and the withdrawal delay.
+func (r *Reader) StaleStakes(ctx context.Context, block uint64) (StaleStakes, error) {
+	block, err := r.resolveBlock(ctx, block)
 	if err != nil {
-		return 0, false, err
+		return StaleStakes{}, err
 	}
-	c := &call{to: r.c.DelegationManager, abi: r.abis.dm, method: "minWithdrawalDelayBlocks"}
-	if err := r.batch.exec(ctx, []*call{c}, block); err != nil {
-		return 0, false, fmt.Errorf("read minWithdrawalDelayBlocks of delegation manager %s: %w", r.c.DelegationManager, err)
+	checkers := r.SignatureCheckers()
+	calls := make([]*call, 0, len(checkers)+1)
+	for _, c := range checkers {
+		calls = append(calls, &call{to: c, abi: r.abis.sig, method: "staleStakesForbidden"})
 	}
-	v, err := bigResult(c)
-	if errors.Is(err, ErrAbsent) {
-		return 0, false, nil
+	var delay *call
+	if r.c.DelegationManager != (common.Address{}) {
+		delay = &call{to: r.c.DelegationManager, abi: r.abis.dm, method: "minWithdrawalDelayBlocks"}
+		calls = append(calls, delay)
 	}
-	if err != nil {
-		return 0, false, fmt.Errorf("read minWithdrawalDelayBlocks of delegation manager %s: %w", r.c.DelegationManager, err)
+	if err := r.batch.exec(ctx, calls, block); err != nil {
+		return StaleStakes{}, fmt.Errorf("read the stale-stakes rule at block %d: %w", block, err)
 	}
-	return v.Uint64(), true, nil
+	out := StaleStakes{Block: block}
+	for i, c := range checkers {
+		vals, err := calls[i].result()
+		switch {
+		case errors.Is(err, ErrAbsent):
+			out.Unreadable = append(out.Unreadable, c)
+		case err != nil:
+			return StaleStakes{}, fmt.Errorf("read staleStakesForbidden of signature checker %s at block %d: %w", c, block, err)
+		default:
+			if forbidden, ok := vals[0].(bool); ok && forbidden {
+				out.ForbiddenBy = append(out.ForbiddenBy, c)
+			}
+		}
+	}
+	out.Forbidden = len(out.ForbiddenBy) > 0 || len(out.Unreadable) > 0
+	if delay != nil {
+		v, err := bigResult(delay)
+		switch {
+		case errors.Is(err, ErrAbsent):
+		case err != nil:
+			return StaleStakes{}, fmt.Errorf("read minWithdrawalDelayBlocks of delegation manager %s at block %d: %w", r.c.DelegationManager, block, err)
+		case !v.IsUint64():
+			return StaleStakes{}, fmt.Errorf("minWithdrawalDelayBlocks %s of delegation manager %s out of range", v, r.c.DelegationManager)
+		default:
+			out.DelayBlocks, out.DelayKnown = v.Uint64(), true
+		}
+	}
+	return out, nil
 }
 
 // optionalBig decodes an integer from a function that may be absent, which reads as zero.

@@ -31,6 +31,9 @@ type Reader struct {
 	// registration (it hashes the BLS key, which cannot change), so a cached operator skips the
 	// registration round: its quorum bitmap alone says whether it is registered.
 	ids *lru.Cache[common.Address, [32]byte]
+	// checkers are the signature checkers named by WithSignatureCheckers; empty means the service
+	// manager.
+	checkers []common.Address
 }
 
 // idCacheSize bounds the operator id cache: far above any AVS's operator count.
@@ -48,6 +51,13 @@ func WithBatchSize(n int) Option {
 			r.batch.size = n
 		}
 	}
+}
+
+// WithSignatureCheckers names the contracts whose staleStakesForbidden() StaleStakes reads, for
+// AVSs whose BLSSignatureChecker is not the service manager (a task manager); empty keeps the
+// service manager.
+func WithSignatureCheckers(checkers []common.Address) Option {
+	return func(r *Reader) { r.checkers = slices.Clone(checkers) }
 }
 
 // NewReader returns a Reader of the contracts c over client.

@@ -91,14 +91,14 @@ func TestDiscover(t *testing.T) {
 				t.Fatalf("quorums %+v", qs)
 			}
 			t.Logf("quorums %+v", qs)
-			forbidden, err := r.StaleStakesForbidden(ctx)
+			rule, err := r.StaleStakes(ctx, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			delay, ok, err := r.WithdrawalDelayBlocks(ctx)
-			if err != nil || !ok {
-				t.Fatalf("withdrawal delay: %d, %v, %v", delay, ok, err)
+			if rule.Forbidden || len(rule.Unreadable) > 0 || !rule.DelayKnown || rule.DelayBlocks == 0 {
+				t.Fatalf("stale-stakes rule %+v: want a readable flag, off, and a withdrawal delay", rule)
 			}
+			forbidden, delay := rule.Forbidden, rule.DelayBlocks
 			t.Logf("staleStakesForbidden %v, withdrawal delay %d blocks, stats %+v", forbidden, delay, r.Stats())
 		})
 	}
@@ -370,5 +370,46 @@ func TestOperatorStakesRoundTrips(t *testing.T) {
 	}
 	if trips := proxy.requests.Load() - before; trips != 1 || len(sets[0]) < n {
 		t.Fatalf("QuorumOperators: %d round trips, %d operators", trips, len(sets[0]))
+	}
+}
+
+// The stale-stakes rule of named checkers: one whose staleStakesForbidden() reverts (the mock
+// ERC20 has none) or that holds no code counts as forbidding and is named; the service manager's
+// readable false does not.
+func TestStaleStakesCheckers(t *testing.T) {
+	d := startDevnet(t, devnet.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client := dial(t, d.HTTPURL)
+	c, err := registry.Discover(ctx, client, discoverConfig(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := common.HexToAddress("0x000000000000000000000000000000000000dEaD")
+	for _, tt := range []struct {
+		name       string
+		checkers   []common.Address
+		forbidden  bool
+		unreadable []common.Address
+	}{
+		{"service manager by default", nil, false, nil},
+		{"service manager named", []common.Address{d.Addresses.ServiceManager}, false, nil},
+		{"reverting checker", []common.Address{d.Addresses.ServiceManager, d.Addresses.Token}, true, []common.Address{d.Addresses.Token}},
+		{"no code", []common.Address{nowhere}, true, []common.Address{nowhere}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := registry.NewReader(client, c, registry.WithSignatureCheckers(tt.checkers))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rule, err := r.StaleStakes(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rule.Forbidden != tt.forbidden || !slices.Equal(rule.Unreadable, tt.unreadable) || len(rule.ForbiddenBy) != 0 ||
+				!rule.DelayKnown || rule.DelayBlocks != 900 {
+				t.Fatalf("rule %+v, want forbidden %v, unreadable %v, delay 900", rule, tt.forbidden, tt.unreadable)
+			}
+		})
 	}
 }

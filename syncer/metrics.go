@@ -45,6 +45,8 @@ type metrics struct {
 	// deadlineBlock is, per quorum in scope, the block from which an AVS that forbids stale stakes
 	// rejects them; 0 when it accepts them.
 	deadlineBlock *prometheus.GaugeVec
+	// forbidden is 1 while the AVS forbids stale stakes (the rule as last read), else 0.
+	forbidden prometheus.Gauge
 
 	mu sync.Mutex
 	// failuresInARow backs consecutiveFailures.
@@ -103,6 +105,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		deadlineBlock: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "stale_stakes_deadline_block",
 			Help: "Per quorum, the block from which the AVS rejects its stored stakes as stale (last whole refresh + withdrawal delay); 0 when the AVS accepts stale stakes."},
 			[]string{"quorum"}),
+		forbidden: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "stale_stakes_forbidden",
+			Help: "1 while the AVS's signature checkers forbid stale stakes (or one cannot be read, which counts as forbidding), as last read from the chain; 0 otherwise."}),
 		pending:    make(map[common.Address]seen),
 		staleSince: make(map[uint8]map[common.Address]time.Time),
 		membership: make(map[common.Address][]uint8),
@@ -112,7 +116,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.nextSweep, m.seconds, m.blocks,
-			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock)
+			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock, m.forbidden)
 	}
 	return m
 }
@@ -311,4 +315,13 @@ func (s *Syncer) Latencies() []Latency {
 	s.metrics.mu.Lock()
 	defer s.metrics.mu.Unlock()
 	return append([]Latency(nil), s.metrics.samples...)
+}
+
+// staleStakesForbidden records the stale-stakes rule in force.
+func (m *metrics) staleStakesForbidden(forbidden bool) {
+	v := 0.0
+	if forbidden {
+		v = 1
+	}
+	m.forbidden.Set(v)
 }

@@ -43,27 +43,23 @@ var ErrUnknownQuorum = errors.New("no such quorum")
 // Inspector reads what `status` and `plan` show.
 type Inspector interface {
 	Reader
-	StaleStakesForbidden(ctx context.Context) (bool, error)
-	WithdrawalDelayBlocks(ctx context.Context) (uint64, bool, error)
+	StaleStakesReader
 }
 
-// Inspect reads every quorum's freshness at head in a handful of batched round trips; stale
-// operators whose change is below minChange (the materiality rule) are listed as held back.
-func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minChange float64) ([]QuorumReport, error) {
+// Inspect reads every quorum's freshness at head in a handful of batched round trips, and the
+// stale-stakes rule its deadlines follow; stale operators whose change is below minChange (the
+// materiality rule) are listed as held back.
+func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minChange float64) ([]QuorumReport, registry.StaleStakes, error) {
 	qs, err := r.Quorums(ctx, head)
 	if err != nil {
-		return nil, fmt.Errorf("read quorums: %w", err)
+		return nil, registry.StaleStakes{}, fmt.Errorf("read quorums: %w", err)
 	}
-	forbidden, err := r.StaleStakesForbidden(ctx)
+	rule, err := r.StaleStakes(ctx, head)
 	if err != nil {
-		return nil, err
+		return nil, registry.StaleStakes{}, err
 	}
-	var delay uint64
-	if forbidden {
-		if delay, _, err = r.WithdrawalDelayBlocks(ctx); err != nil {
-			return nil, err
-		}
-	}
+	// The daemon's rule: a checker that cannot say forbids, and no delay means no deadline.
+	forbidden, delay := rule.Forbidden && rule.DelayKnown && rule.DelayBlocks > 0, rule.DelayBlocks
 	var nums []uint8
 	byNum := map[uint8]registry.Quorum{}
 	for _, q := range qs {
@@ -76,13 +72,13 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 	if len(only) > 0 {
 		for _, q := range only {
 			if _, ok := byNum[q]; !ok {
-				return nil, fmt.Errorf("%w: quorum %d (the AVS has %d)", ErrUnknownQuorum, q, len(qs))
+				return nil, rule, fmt.Errorf("%w: quorum %d (the AVS has %d)", ErrUnknownQuorum, q, len(qs))
 			}
 		}
 	}
 	sets, err := r.QuorumOperators(ctx, nums, head)
 	if err != nil {
-		return nil, fmt.Errorf("read quorum operators: %w", err)
+		return nil, rule, fmt.Errorf("read quorum operators: %w", err)
 	}
 	var all []common.Address
 	seen := map[common.Address]bool{}
@@ -96,7 +92,7 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 	}
 	stakes, err := r.OperatorStakes(ctx, all, head)
 	if err != nil {
-		return nil, fmt.Errorf("read operator stakes: %w", err)
+		return nil, rule, fmt.Errorf("read operator stakes: %w", err)
 	}
 	staleIn := map[uint8][]common.Address{}
 	heldIn := map[uint8][]HeldOperator{}
@@ -123,5 +119,5 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 		}
 		out = append(out, rep)
 	}
-	return out, nil
+	return out, rule, nil
 }

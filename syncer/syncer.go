@@ -82,6 +82,11 @@ type Config struct {
 	// Quorums are the quorums in scope as discovered at start, so that their series exist from
 	// the first scrape, before the loop reads them again.
 	Quorums []uint8
+	// FollowStaleStakes reads the stale-stakes rule (the signature checkers' staleStakesForbidden
+	// and the withdrawal delay) from the chain at every load and reload, over what Planner says;
+	// the reader must then be a StaleStakesReader. A checker's StaleStakesForbiddenUpdate makes
+	// the loop reload.
+	FollowStaleStakes bool
 }
 
 // Syncer keeps the AVS's stored stakes equal to current weights.
@@ -105,6 +110,8 @@ type Syncer struct {
 	quorumsStale bool
 	// changes are reads events asked for (late registrants' allocations, a new AVS address).
 	changes changes
+	// staleStakes is what the loop last said of the stale-stakes rule.
+	staleStakes staleStakesState
 
 	mu     sync.Mutex
 	status Status
@@ -165,6 +172,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	m := newMetrics(reg)
 	m.quorums(cfg.Quorums)
 	m.sweepInterval.Set(cfg.Planner.SyncInterval.Seconds())
+	m.staleStakesForbidden(cfg.Planner.StaleStakesForbidden)
 	// A read at a block the answering node lacks (a load balancer's lagging member) is retried at
 	// that block, not failed.
 	r = newRetryReader(r, log, reg, now)
@@ -467,6 +475,11 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 			// read again before the next batch.
 			s.quorumsStale = true
 		}
+		if ev.Kind == watcher.StaleStakesRuleChanged && s.cfg.FollowStaleStakes {
+			// A checker switched its rule (or a reorg took the switch back): the rule and the
+			// deadlines are read again before the next batch.
+			s.quorumsStale = true
+		}
 	}
 	p.AdvanceHead(b.Head)
 	after := p.Stats()
@@ -652,6 +665,11 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 	}
 	p.SetQuorums(nums)
 	s.changes.slashable = slashable
+	if s.cfg.FollowStaleStakes {
+		if err := s.followStaleStakes(ctx, p, head); err != nil {
+			return 0, nil, err
+		}
+	}
 	var scope []uint8
 	for _, q := range nums {
 		if len(s.cfg.Planner.Quorums) == 0 || slices.Contains(s.cfg.Planner.Quorums, q) {

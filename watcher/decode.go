@@ -8,6 +8,7 @@ import (
 
 	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
 	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
+	sigchecker "github.com/Layr-Labs/eigensdk-go/contracts/bindings/IBLSSignatureChecker"
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	stakeregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StakeRegistry"
 	"github.com/ethereum/go-ethereum"
@@ -67,6 +68,11 @@ func newDecoder(s Sources) (*decoder, error) {
 	if a := s.StakeRegistry; a != (common.Address{}) {
 		if err := d.addStakeRegistry(a); err != nil {
 			return nil, fmt.Errorf("stake registry events: %w", err)
+		}
+	}
+	for _, a := range s.SignatureCheckers {
+		if err := d.addSignatureChecker(a); err != nil {
+			return nil, fmt.Errorf("signature checker events: %w", err)
 		}
 	}
 	if len(d.addresses) == 0 {
@@ -383,4 +389,22 @@ func (d *decoder) addStakeRegistry(addr common.Address) error {
 			return Event{Kind: StakeStored, OperatorID: e.OperatorId, Quorum: int(e.QuorumNumber)}, nil
 		}),
 	)
+}
+
+// addSignatureChecker follows a BLSSignatureChecker's switch of its stale-stakes rule.
+func (d *decoder) addSignatureChecker(addr common.Address) error {
+	a, err := sigchecker.ContractIBLSSignatureCheckerMetaData.GetAbi()
+	if err != nil {
+		return err
+	}
+	f, err := sigchecker.NewContractIBLSSignatureCheckerFilterer(addr, nil)
+	if err != nil {
+		return err
+	}
+	return d.add(addr, a, "StaleStakesForbiddenUpdate", func(l types.Log) (Event, error) {
+		if _, err := f.ParseStaleStakesForbiddenUpdate(l); err != nil {
+			return Event{}, err
+		}
+		return Event{Kind: StaleStakesRuleChanged, Quorum: NoQuorum}, nil
+	})
 }

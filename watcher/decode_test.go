@@ -8,6 +8,7 @@ import (
 
 	allocationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/AllocationManager"
 	delegationmanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/DelegationManager"
+	sigchecker "github.com/Layr-Labs/eigensdk-go/contracts/bindings/IBLSSignatureChecker"
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	stakeregistry "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StakeRegistry"
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -24,10 +25,12 @@ var (
 	testOp   = common.HexToAddress("0x0b")
 	testID   = common.HexToHash("0x1d")
 	testAddr = common.HexToAddress("0x77")
+	testSC   = common.HexToAddress("0x5c")
 )
 
 func testSources() Sources {
-	return Sources{DelegationManager: testDM, AllocationManager: testAM, RegistryCoordinator: testRC, StakeRegistry: testSR, AVS: testAVS}
+	return Sources{DelegationManager: testDM, AllocationManager: testAM, RegistryCoordinator: testRC, StakeRegistry: testSR, AVS: testAVS,
+		SignatureCheckers: []common.Address{testSC}}
 }
 
 func mustABI(t testing.TB, get func() (*abi.ABI, error)) *abi.ABI {
@@ -75,6 +78,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 	amABI := mustABI(t, allocationmanager.ContractAllocationManagerMetaData.GetAbi)
 	rcABI := mustABI(t, regcoord.ContractRegistryCoordinatorMetaData.GetAbi)
 	srABI := mustABI(t, stakeregistry.ContractStakeRegistryMetaData.GetAbi)
+	scABI := mustABI(t, sigchecker.ContractIBLSSignatureCheckerMetaData.GetAbi)
 	ours := allocationmanager.OperatorSet{Avs: testAVS, Id: 2}
 	theirs := allocationmanager.OperatorSet{Avs: testAddr, Id: 2}
 	one := big.NewInt(1)
@@ -118,6 +122,8 @@ func TestDecodeEveryEvent(t *testing.T) {
 		{"LookAheadPeriodChanged", synthLog(t, srABI, testSR, "LookAheadPeriodChanged", uint32(1), uint32(2)), quorum(QuorumConfigChanged, NoQuorum), nil},
 		{"OperatorStakeUpdate", synthLog(t, srABI, testSR, "OperatorStakeUpdate", [32]byte(testID), uint8(9), one),
 			Event{Kind: StakeStored, OperatorID: testID, Quorum: 9}, nil},
+		{"StaleStakesForbiddenUpdate", synthLog(t, scABI, testSC, "StaleStakesForbiddenUpdate", true), quorum(StaleStakesRuleChanged, NoQuorum), nil},
+		{"StaleStakesForbiddenUpdate at the service manager not named", synthLog(t, scABI, testRC, "StaleStakesForbiddenUpdate", true), Event{}, errAny},
 		// An event of one contract at another's address, and an event the watcher ignores.
 		{"OperatorStakeUpdate at the DelegationManager", synthLog(t, srABI, testDM, "OperatorStakeUpdate", [32]byte(testID), uint8(9), one), Event{}, errAny},
 		{"OperatorMetadataURIUpdated", synthLog(t, dmABI, testDM, "OperatorMetadataURIUpdated", testOp, "uri"), Event{}, errAny},
@@ -167,12 +173,13 @@ func TestDecoderFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.addresses) != 4 {
-		t.Fatalf("addresses = %v, want the 4 sources", d.addresses)
+	if len(d.addresses) != 5 {
+		t.Fatalf("addresses = %v, want the 5 sources", d.addresses)
 	}
-	// 6 DelegationManager + 4 AllocationManager + 6 RegistryCoordinator + 7 StakeRegistry events.
-	if len(d.topics) != 23 {
-		t.Fatalf("%d topics, want 23", len(d.topics))
+	// 6 DelegationManager + 4 AllocationManager + 6 RegistryCoordinator + 7 StakeRegistry events
+	// + the signature checker's StaleStakesForbiddenUpdate.
+	if len(d.topics) != 24 {
+		t.Fatalf("%d topics, want 24", len(d.topics))
 	}
 	q := d.query(10, 20)
 	if q.FromBlock.Uint64() != 10 || q.ToBlock.Uint64() != 20 || len(q.Topics) != 1 || q.BlockHash != nil {
@@ -186,8 +193,8 @@ func TestDecoderFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.addresses) != 3 || len(d.topics) != 19 {
-		t.Fatalf("pre-slashing filter: %d addresses, %d topics; want 3, 19", len(d.addresses), len(d.topics))
+	if len(d.addresses) != 4 || len(d.topics) != 20 {
+		t.Fatalf("pre-slashing filter: %d addresses, %d topics; want 4, 20", len(d.addresses), len(d.topics))
 	}
 
 	noAVS := testSources()

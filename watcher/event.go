@@ -32,17 +32,21 @@ const (
 	// PrevAVS): slashable weights are now read under the new key, so every operator may be stale.
 	// From this event on, the watcher keeps allocation events of the new AVS, not the old one's.
 	AVSChanged
+	// StaleStakesRuleChanged: a signature checker switched its stale-stakes rule
+	// (StaleStakesForbiddenUpdate): the rule and the deadlines it sets are read again.
+	StaleStakesRuleChanged
 )
 
 var kindNames = map[Kind]string{
-	SharesChanged:        "shares_changed",
-	AllocationChanged:    "allocation_changed",
-	OperatorRegistered:   "operator_registered",
-	OperatorDeregistered: "operator_deregistered",
-	QuorumConfigChanged:  "quorum_config_changed",
-	QuorumUpdated:        "quorum_updated",
-	StakeStored:          "stake_stored",
-	AVSChanged:           "avs_changed",
+	SharesChanged:          "shares_changed",
+	AllocationChanged:      "allocation_changed",
+	OperatorRegistered:     "operator_registered",
+	OperatorDeregistered:   "operator_deregistered",
+	QuorumConfigChanged:    "quorum_config_changed",
+	QuorumUpdated:          "quorum_updated",
+	StakeStored:            "stake_stored",
+	AVSChanged:             "avs_changed",
+	StaleStakesRuleChanged: "stale_stakes_rule_changed",
 }
 
 func (k Kind) String() string {

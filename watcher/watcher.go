@@ -27,6 +27,8 @@ type Sources struct {
 	// AVS is the address the AVS's operator sets are keyed by in the AllocationManager
 	// (RegistryCoordinator.avs()); allocations to other AVSs' operator sets are dropped.
 	AVS common.Address
+	// SignatureCheckers are the BLSSignatureCheckers whose StaleStakesForbiddenUpdate matters.
+	SignatureCheckers []common.Address
 }
 
 // Config configures a Watcher. Zero durations and sizes take the defaults noted.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/syncer"
 	"github.com/avs-sync/avs-sync/watcher"
@@ -135,9 +136,10 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) er
 		return fmt.Errorf("read chain head: %w", err)
 	}
 	w, err := watcher.New(watcher.Config{
-		HTTPURL:       c.Node.EthHTTPURL,
-		WSURL:         c.Node.EthWSURL,
-		Sources:       watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS},
+		HTTPURL: c.Node.EthHTTPURL,
+		WSURL:   c.Node.EthWSURL,
+		Sources: watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS,
+			SignatureCheckers: p.ch.reader.SignatureCheckers()},
 		Confirmations: c.Sync.Confirmations,
 		PollInterval:  c.Node.PollInterval,
 		BlockTime:     c.Node.BlockTime,
@@ -230,6 +232,41 @@ type planOutput struct {
 	HeldBack     []heldOperator    `json:"held_back"`
 	Transactions []planTransaction `json:"transactions"`
 	TotalGas     uint64            `json:"total_gas_estimate"`
+	// Deadlines are the stale-stakes deadlines of the quorums in scope, when the AVS forbids
+	// stale stakes; a due one is refreshed whole in this plan, as the daemon would.
+	Deadlines []quorumDeadline `json:"deadlines"`
+}
+
+// quorumDeadline is a quorum's stale-stakes deadline: the block from which the AVS rejects its
+// stored stakes, and whether the daemon refreshes it now (within --deadline-margin).
+type quorumDeadline struct {
+	Quorum   uint8  `json:"quorum"`
+	Deadline uint64 `json:"deadline"`
+	Due      bool   `json:"due"`
+}
+
+// planDeadlines reads the stale-stakes rule at head and tells, with the daemon's planner, which
+// quorums in scope are due for their deadline refresh.
+func planDeadlines(ctx context.Context, ch *chain, cfg planner.Config, qs []registry.Quorum, scope []uint8, head uint64) ([]quorumDeadline, error) {
+	rule, err := ch.reader.StaleStakes(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	p := planner.New(cfg, nil)
+	if !p.SetStaleStakes(rule.Forbidden, rule.DelayBlocks) && !p.StaleStakesForbidden() {
+		return nil, nil
+	}
+	var out []quorumDeadline
+	for _, q := range qs {
+		if len(scope) > 0 && !slices.Contains(scope, q.Number) {
+			continue
+		}
+		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
+		if d, ok := p.StaleStakesDeadline(q.Number); ok {
+			out = append(out, quorumDeadline{Quorum: q.Number, Deadline: d, Due: head+p.DeadlineMargin() >= d})
+		}
+	}
+	return out, nil
 }
 
 // heldOperator is a stale operator left out of the updates, and why.
@@ -273,17 +310,28 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 			return fmt.Errorf("read registered operators: %w", err)
 		}
 	}
-	if c.Full {
-		qs, err := ch.reader.Quorums(ctx, head)
-		if err != nil {
-			return fmt.Errorf("read quorums: %w", err)
+	qs, err := ch.reader.Quorums(ctx, head)
+	if err != nil {
+		return fmt.Errorf("read quorums: %w", err)
+	}
+	deadlines, err := planDeadlines(ctx, ch, cfg.Planner, qs, c.Sync.Quorums, head)
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		if len(c.Sync.Quorums) > 0 && !slices.Contains(c.Sync.Quorums, q.Number) {
+			continue
 		}
-		for _, q := range qs {
-			if len(c.Sync.Quorums) == 0 || slices.Contains(c.Sync.Quorums, q.Number) {
-				b.Quorums = append(b.Quorums, q.Number)
-			}
+		due := slices.ContainsFunc(deadlines, func(d quorumDeadline) bool { return d.Quorum == q.Number && d.Due })
+		if c.Full || due {
+			b.Quorums = append(b.Quorums, q.Number)
 		}
-		b.Reason = planner.ReasonSweep
+		switch {
+		case due:
+			b.Reason = planner.ReasonDeadline
+		case c.Full && b.Reason != planner.ReasonDeadline:
+			b.Reason = planner.ReasonSweep
+		}
 	}
 	plan, res, err := planner.NewResolver(ch.reader, cfg.Planner).Resolve(ctx, b)
 	if err != nil {
@@ -298,7 +346,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		return fmt.Errorf("estimate transactions: %w", err)
 	}
 	po := planOutput{Block: head, Checked: res.Candidates, Noops: res.Noops, Stale: plan.Operators, Covered: res.Covered,
-		HeldBack: []heldOperator{}, Transactions: []planTransaction{}}
+		HeldBack: []heldOperator{}, Transactions: []planTransaction{}, Deadlines: append([]quorumDeadline{}, deadlines...)}
 	for _, op := range res.Immaterial {
 		po.HeldBack = append(po.HeldBack, heldOperator{Operator: op, Reason: planner.HeldImmaterial})
 	}
@@ -323,6 +371,13 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		fmt.Fprintf(out, ", quorums %v refreshed whole", po.Quorums)
 	}
 	fmt.Fprintln(out)
+	for _, d := range po.Deadlines {
+		due := fmt.Sprintf("due in %d blocks", d.Deadline-min(d.Deadline, po.Block))
+		if d.Due {
+			due = "within --deadline-margin: refreshed whole now"
+		}
+		fmt.Fprintf(out, "  quorum %d: stale stakes rejected from block %d (%s)\n", d.Quorum, d.Deadline, due)
+	}
 	for _, op := range po.Stale {
 		fmt.Fprintf(out, "  stale: %s\n", op)
 	}
@@ -377,7 +432,7 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	if c.MinStakeChange < 0 || c.MinStakeChange >= 1 {
 		return usage(errors.New("--min-stake-change must be a fraction from 0 to below 1 (0.001 = 0.1%)"))
 	}
-	reports, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums, c.MinStakeChange)
+	reports, rule, err := syncer.Inspect(ctx, ch.reader, head, c.Quorums, c.MinStakeChange)
 	if errors.Is(err, syncer.ErrUnknownQuorum) {
 		return usage(err)
 	}
@@ -388,11 +443,13 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Block   uint64                `json:"block"`
-			Quorums []syncer.QuorumReport `json:"quorums"`
-		}{head, reports})
+			Block       uint64                `json:"block"`
+			StaleStakes staleStakesOutput     `json:"stale_stakes"`
+			Quorums     []syncer.QuorumReport `json:"quorums"`
+		}{head, staleStakesOf(rule), reports})
 	}
 	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
+	fmt.Fprintln(out, staleStakesOf(rule).line())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
 	for _, r := range reports {
@@ -411,4 +468,40 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 		}
 	}
 	return nil
+}
+
+// staleStakesOutput is the stale-stakes rule as `status` shows it.
+type staleStakesOutput struct {
+	Forbidden   bool             `json:"forbidden"`
+	ForbiddenBy []common.Address `json:"forbidden_by"`
+	// Unreadable are checkers whose flag cannot be read, counted as forbidding.
+	Unreadable            []common.Address `json:"unreadable"`
+	WithdrawalDelayBlocks uint64           `json:"withdrawal_delay_blocks"`
+}
+
+func staleStakesOf(r registry.StaleStakes) staleStakesOutput {
+	return staleStakesOutput{Forbidden: r.Forbidden && r.DelayKnown && r.DelayBlocks > 0, ForbiddenBy: nonNil(r.ForbiddenBy),
+		Unreadable: nonNil(r.Unreadable), WithdrawalDelayBlocks: r.DelayBlocks}
+}
+
+// line says the rule in one line.
+func (o staleStakesOutput) line() string {
+	if !o.Forbidden {
+		return "stale stakes accepted: no staleness deadline"
+	}
+	s := fmt.Sprintf("stale stakes forbidden (withdrawal delay %d blocks): each quorum is refreshed whole before its deadline", o.WithdrawalDelayBlocks)
+	if len(o.ForbiddenBy) > 0 {
+		s += fmt.Sprintf("; forbidden by %v", o.ForbiddenBy)
+	}
+	if len(o.Unreadable) > 0 {
+		s += fmt.Sprintf("; flag unreadable at %v, counted as forbidding", o.Unreadable)
+	}
+	return s
+}
+
+func nonNil(a []common.Address) []common.Address {
+	if a == nil {
+		return []common.Address{}
+	}
+	return a
 }

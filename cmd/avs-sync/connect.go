@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -46,6 +47,14 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	sm, err := parseAddress("service-manager-addr", cf.ServiceManagerAddr, false)
 	if err != nil {
 		return nil, usage(err)
+	}
+	var checkers []common.Address
+	for _, a := range cf.SignatureCheckerAddr {
+		c, err := parseAddress("signature-checker-addr", a, true)
+		if err != nil {
+			return nil, usage(err)
+		}
+		checkers = append(checkers, c)
 	}
 
 	dialCtx, cancel := context.WithTimeout(ctx, node.ReaderTimeoutDuration)
@@ -95,7 +104,7 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 		}
 		return nil, fmt.Errorf("read AVS contracts: %w", err)
 	}
-	reader, err := registry.NewReader(client, contracts, registry.WithBatchSize(node.RPCBatchSize))
+	reader, err := registry.NewReader(client, contracts, registry.WithBatchSize(node.RPCBatchSize), registry.WithSignatureCheckers(checkers))
 	if err != nil {
 		client.Close()
 		return nil, err
@@ -103,7 +112,7 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	log.Info("connected", "chain_id", id, "registry_coordinator", contracts.RegistryCoordinator,
 		"stake_registry", contracts.StakeRegistry, "service_manager", contracts.ServiceManager,
 		"delegation_manager", contracts.DelegationManager, "allocation_manager", contracts.AllocationManager,
-		"quorums", contracts.QuorumCount)
+		"quorums", contracts.QuorumCount, "signature_checkers", reader.SignatureCheckers())
 	return &chain{rpc: client, eth: eth, contracts: contracts, reader: reader, httpClient: httpClient}, nil
 }
 

@@ -41,6 +41,8 @@ type ContractFlags struct {
 	OperatorStateRetrieverAddr string `name:"operator-state-retriever-addr" group:"contracts" placeholder:"ADDRESS" help:"AVS OperatorStateRetriever address."`
 	ServiceManagerAddr         string `name:"service-manager-addr" group:"contracts" placeholder:"ADDRESS" help:"AVS ServiceManager address (default: read from the RegistryCoordinator)."`
 	DontUseAllocationManager   bool   `name:"dont-use-allocation-manager" group:"contracts" help:"Pre-slashing deployment: do not read or watch the AllocationManager."`
+	// SignatureCheckerAddr are the BLSSignatureCheckers whose stale-stakes rule avs-sync follows.
+	SignatureCheckerAddr []string `name:"signature-checker-addr" group:"contracts" sep:"," placeholder:"ADDRESS" help:"BLSSignatureChecker whose staleStakesForbidden() sets the staleness deadlines, where the AVS checks certificates elsewhere than in its service manager (a task manager); repeatable (default: the service manager). A checker whose flag cannot be read counts as forbidding stale stakes."`
 }
 
 // SignerFlags choose where the sender's key lives. Exactly one source is used.

@@ -135,8 +135,9 @@ func operatorList(ops []string) ([]common.Address, error) {
 	return out, nil
 }
 
-// syncerConfig builds the loop's configuration, with what only the chain can tell: whether the
-// AVS forbids stale stakes, and the withdrawal delay that then bounds a quorum's staleness.
+// syncerConfig builds the loop's configuration. Whether the AVS forbids stale stakes, and the
+// withdrawal delay that then bounds a quorum's staleness, the loop reads from the chain at every
+// load and follows (Config.FollowStaleStakes).
 func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags, readTimeout time.Duration) (syncer.Config, error) {
 	if err := s.Validate(); err != nil {
 		return syncer.Config{}, usage(err)
@@ -169,24 +170,6 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 	if !s.FetchQuorumsDynamically && len(s.Quorums) == 0 {
 		return syncer.Config{}, usage(fmt.Errorf("--fetch-quorums-dynamically=false needs --quorums"))
 	}
-	forbidden, err := ch.reader.StaleStakesForbidden(ctx)
-	if err != nil {
-		return syncer.Config{}, err
-	}
-	if forbidden {
-		delay, ok, err := ch.reader.WithdrawalDelayBlocks(ctx)
-		if err != nil {
-			return syncer.Config{}, err
-		}
-		if ok && delay > 0 {
-			pc.StaleStakesForbidden = true
-			pc.WithdrawalDelayBlocks = delay
-			if pc.DeadlineMargin >= delay {
-				pc.DeadlineMargin = delay / 10
-			}
-			log.Info("AVS forbids stale stakes: each quorum is swept before its deadline", "withdrawal_delay_blocks", delay, "margin_blocks", pc.DeadlineMargin)
-		}
-	}
 	if err := pc.Validate(); err != nil {
 		return syncer.Config{}, usage(err)
 	}
@@ -198,7 +181,7 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 		}
 	}
 	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout,
-		MaxGasPerDay: s.MaxGasPerDay, StateDir: s.StateDir, Quorums: scope}, nil
+		MaxGasPerDay: s.MaxGasPerDay, StateDir: s.StateDir, Quorums: scope, FollowStaleStakes: true}, nil
 }
 
 // keyOnCommandLine reports whether the private key was given as a flag, where `ps` shows it,

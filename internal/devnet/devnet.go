@@ -300,11 +300,21 @@ func (d *Devnet) produce(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if !d.paused.Load() {
-				d.Mine()
-			}
+			d.mineUnlessPaused()
 		}
 	}
+}
+
+// mineUnlessPaused seals the timer's block unless production is paused. The pause is read under
+// the lock, so that a tick waiting for the lock while a caller mines or forks makes no block once
+// the caller has paused production.
+func (d *Devnet) mineUnlessPaused() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.backend == nil || d.paused.Load() {
+		return
+	}
+	d.backend.Commit()
 }
 
 // Mine seals one block now.

@@ -89,3 +89,63 @@ func (d *Devnet) keyOf(addr common.Address) *ecdsa.PrivateKey {
 	}
 	return nil
 }
+
+// ReincludeLater reorganises the chain so that the mined transaction tx moves one block later: the
+// chain is forked at the parent of tx's block, the fork's first block is empty, and tx is mined
+// again in the block after it, once between calls to between (nil: none) the caller has seen the
+// empty block as the head. Block production must be paused (Pause) so that no other block comes
+// in between. It returns the block tx was in and the block it is in now.
+func (d *Devnet) ReincludeLater(ctx context.Context, tx common.Hash, between func() error) (dropped, reincluded uint64, err error) {
+	var orig *types.Transaction
+	err = d.WithBackend(func(b *simulated.Backend) error {
+		c := b.Client()
+		receipt, err := c.TransactionReceipt(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("receipt of %s: %w", tx, err)
+		}
+		if orig, _, err = c.TransactionByHash(ctx, tx); err != nil {
+			return fmt.Errorf("transaction %s: %w", tx, err)
+		}
+		dropped = receipt.BlockNumber.Uint64()
+		parent, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(dropped-1))
+		if err != nil {
+			return fmt.Errorf("parent of block %d: %w", dropped, err)
+		}
+		if err := b.Fork(parent.Hash()); err != nil {
+			return fmt.Errorf("fork at block %d: %w", parent.Number, err)
+		}
+		// The pool takes the dropped blocks' transactions back (see DropTx); they are cleared so
+		// that the fork's first block goes without them.
+		if err := b.Fork(parent.Hash()); err != nil && err.Error() != "pending block dirty" {
+			return fmt.Errorf("settle the pool after forking: %w", err)
+		}
+		b.Rollback()
+		b.Commit()
+		if _, err := c.TransactionReceipt(ctx, tx); !errors.Is(err, ethereum.NotFound) {
+			return fmt.Errorf("transaction %s still mined in the fork's first block (receipt error %v)", tx, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	if between != nil {
+		if err := between(); err != nil {
+			return 0, 0, err
+		}
+	}
+	err = d.WithBackend(func(b *simulated.Backend) error {
+		c := b.Client()
+		if err := c.SendTransaction(ctx, orig); err != nil {
+			return fmt.Errorf("send %s again: %w", tx, err)
+		}
+		b.Commit()
+		receipt, err := c.TransactionReceipt(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("receipt of %s after re-inclusion: %w", tx, err)
+		}
+		reincluded = receipt.BlockNumber.Uint64()
+		return nil
+	})
+	return dropped, reincluded, err
+}

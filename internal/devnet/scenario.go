@@ -192,6 +192,9 @@ func (a *Actor) DeregisterFromAVS(ctx context.Context, quorums ...uint8) error {
 	return nil
 }
 
+// BLSKey is the BLS key pair the actor registers with as an operator, to sign certificates with.
+func (a *Actor) BLSKey() (*bls.KeyPair, error) { return a.blsKey() }
+
 func (a *Actor) blsKey() (*bls.KeyPair, error) {
 	// A BN254 scalar well below the field order, derived from the ECDSA key so it is stable.
 	seed := new(big.Int).SetBytes(crypto.Keccak256(crypto.FromECDSA(a.Key))[:30])
