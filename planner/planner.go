@@ -7,6 +7,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -178,6 +179,11 @@ type Batch struct {
 	// batch (a configuration change or a failed refresh, exempt). Sorted ascending.
 	MaterialMembers []uint8
 
+	// Caps are the operator caps of the quorums that have one (Planner.SetOperatorCap): where a
+	// quorum is at its cap, the stored stakes at its churn line are exempt from the materiality
+	// rule. Read only.
+	Caps map[uint8]uint32
+
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.
 	sweep bool
@@ -238,6 +244,8 @@ type Planner struct {
 	// allocations holds allocation changes not yet in effect; every entry's block is above head,
 	// since AdvanceHead releases the rest.
 	allocations allocationSchedule
+	// caps is each quorum's operator cap, where known (SetOperatorCap).
+	caps map[uint8]uint32
 	// lookahead is each slashable quorum's stake lookahead in blocks; absent means 0.
 	lookahead map[uint8]uint64
 
@@ -342,6 +350,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		processing:     make(map[common.Address]struct{}),
 		allocations:    newAllocationSchedule(),
 		lookahead:      make(map[uint8]uint64),
+		caps:           make(map[uint8]uint32),
 		dirtyQuorums:   make(map[uint8]dirtyQuorum),
 		updateBlock:    make(map[uint8]uint64),
 		failures:       make(map[common.Address]int),
@@ -494,6 +503,24 @@ func (p *Planner) AdvanceHead(block uint64) {
 // deadline. It reports false when nothing is ready. A deadline refresh goes out in a batch of its
 // own, and so does each part of a list of operators that failed together (see split).
 func (p *Planner) Next() (Batch, bool) {
+	b, ok := p.next()
+	if ok && len(p.caps) > 0 {
+		b.Caps = maps.Clone(p.caps)
+	}
+	return b, ok
+}
+
+// SetOperatorCap records a quorum's operator cap (maxOperatorCount; 0: none known), read at each
+// load and after OperatorSetParamsUpdated.
+func (p *Planner) SetOperatorCap(quorum uint8, maxOperators uint32) {
+	if maxOperators == 0 {
+		delete(p.caps, quorum)
+		return
+	}
+	p.caps[quorum] = maxOperators
+}
+
+func (p *Planner) next() (Batch, bool) {
 	if p.head == 0 {
 		return Batch{}, false
 	}

@@ -498,6 +498,10 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
 		"quorums", quorumNumbers(plan), "members_of", ints(append(slices.Clone(b.Members), b.MembersOnly...)), "escalated", res.Escalated)
+	for _, c := range res.ChurnLine {
+		s.log.Info("stored stake at the churn line of a full quorum kept exact", "operator", c.Operator, "quorum", c.Quorum,
+			"stored", c.Stored, "weight", c.Weight, "lowest_stored", c.Lowest, "block", plan.Block)
+	}
 	for _, c := range res.Choices {
 		s.log.Info("shape chosen", "quorum", c.Quorum, "operators", c.Operators, "strategies", c.Strategies, "stale", c.Stale,
 			"update_operators_gas", c.UpdateGas, "refresh_gas", c.RefreshGas, "refresh", c.Refresh)
@@ -645,6 +649,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
 		p.SetLookahead(q.Number, q.Lookahead)
 		p.SetSlashable(q.Number, q.StakeType == registry.TotalSlashable)
+		p.SetOperatorCap(q.Number, q.MaxOperators)
 		if q.StakeType == registry.TotalSlashable {
 			slashable = append(slashable, q.Number)
 		}

@@ -1,0 +1,93 @@
+package planner
+
+import (
+	"context"
+	"math/big"
+	"slices"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// In a quorum at its operator cap, a stale stored stake that decides who a registration churns out
+// is sent whatever the materiality rule says: the lowest stored stake, and any operator whose
+// weight fell below it. Below the cap, or away from the line, the rule holds.
+func TestResolveChurnLine(t *testing.T) {
+	const e = int64(1e15) // above MinMaterialChange, far below 10% of the stakes
+	// Operators 1..4 in quorum 0; 1 holds the lowest stored stake (100e).
+	base := func(dirty OperatorStake) map[common.Address]OperatorStake {
+		ss := stakesOf(
+			registered(addr(1), stake(0, 100*e, 100*e, 0)),
+			registered(addr(2), stake(0, 200*e, 200*e, 0)),
+			registered(addr(3), stake(0, 300*e, 300*e, 0)),
+			registered(addr(4), stake(0, 400*e, 400*e, 0)),
+		)
+		ss[dirty.Operator] = dirty
+		return ss
+	}
+	tests := []struct {
+		name  string
+		dirty OperatorStake
+		caps  map[uint8]uint32
+		// material: a sweep in material mode instead of an event.
+		material bool
+		want     []common.Address
+		wantLine bool
+	}{
+		{name: "weight falls below the lowest, quorum full", dirty: registered(addr(3), stake(0, 300*e, 95*e, 0)),
+			caps: map[uint8]uint32{0: 4}, want: addrs(3), wantLine: true},
+		{name: "lowest operator moves, quorum full", dirty: registered(addr(1), stake(0, 100*e, 101*e, 0)),
+			caps: map[uint8]uint32{0: 4}, want: addrs(1), wantLine: true},
+		{name: "material sweep, weight below the lowest, quorum full", dirty: registered(addr(3), stake(0, 300*e, 95*e, 0)),
+			caps: map[uint8]uint32{0: 4}, material: true, want: addrs(3), wantLine: true},
+		{name: "weight falls below the lowest, quorum below its cap", dirty: registered(addr(3), stake(0, 300*e, 95*e, 0)),
+			caps: map[uint8]uint32{0: 5}},
+		{name: "no cap known", dirty: registered(addr(3), stake(0, 300*e, 95*e, 0))},
+		{name: "away from the line, quorum full", dirty: registered(addr(3), stake(0, 300*e, 290*e, 0)),
+			caps: map[uint8]uint32{0: 4}},
+		{name: "cap in another quorum", dirty: registered(addr(3), stake(0, 300*e, 95*e, 0)),
+			caps: map[uint8]uint32{1: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &fakeReader{stakes: base(tt.dirty), sets: map[uint8][]common.Address{0: addrs(1, 2, 3, 4)}}
+			// A threshold of 99%: every change here is immaterial to the rule alone.
+			rs := NewResolver(r, Config{MinStakeChange: 0.99, FullQuorumRatio: 1})
+			b := Batch{Operators: []common.Address{tt.dirty.Operator}, Head: 7, Reason: ReasonDirty, Caps: tt.caps}
+			if tt.material {
+				b = Batch{Members: []uint8{0}, MaterialMembers: []uint8{0}, Head: 7, Reason: ReasonSweep, Caps: tt.caps}
+			}
+			plan, res, err := rs.Resolve(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(plan.Operators, tt.want) {
+				t.Fatalf("sent %v, want %v (immaterial %v)", plan.Operators, tt.want, res.Immaterial)
+			}
+			if slices.Contains(res.Immaterial, tt.dirty.Operator) == tt.wantLine {
+				t.Fatalf("immaterial %v: operator %s held back = %v, want %v", res.Immaterial, tt.dirty.Operator, !tt.wantLine, !tt.wantLine)
+			}
+			if got := len(res.ChurnLine) > 0; got != tt.wantLine {
+				t.Fatalf("churn line %+v, want one: %v", res.ChurnLine, tt.wantLine)
+			}
+			if tt.wantLine {
+				c := res.ChurnLine[0]
+				if c.Operator != tt.dirty.Operator || c.Quorum != 0 || c.Lowest.Cmp(big.NewInt(100*e)) != 0 {
+					t.Fatalf("churn line %+v, want operator %s of quorum 0 against the lowest stored 100e", c, tt.dirty.Operator)
+				}
+			}
+		})
+	}
+}
+
+func TestLowestStored(t *testing.T) {
+	stakes := []OperatorStake{
+		registered(addr(1), stake(0, 5, 5, 0), stake(1, 9, 9, 0)),
+		registered(addr(2), stake(0, 3, 30, 0)),
+		{Operator: addr(3), Quorums: []QuorumStake{stake(0, 1, 1, 0)}}, // not registered
+	}
+	got := LowestStored(stakes, map[uint8]uint32{0: 2, 1: 2})
+	if len(got) != 1 || got[0].Cmp(big.NewInt(3)) != 0 {
+		t.Fatalf("LowestStored = %v, want only quorum 0 (full, 2 of 2) at 3", got)
+	}
+}
