@@ -643,9 +643,12 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		return 0, nil, fmt.Errorf("read quorums at block %d: %w", head, err)
 	}
 	nums := make([]uint8, 0, len(qs))
-	var slashable []uint8
+	var slashable, full []uint8
 	for _, q := range qs {
 		nums = append(nums, q.Number)
+		if q.Full() {
+			full = append(full, q.Number)
+		}
 		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
 		p.SetLookahead(q.Number, q.Lookahead)
 		p.SetSlashable(q.Number, q.StakeType == registry.TotalSlashable)
@@ -680,7 +683,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 	for _, a := range pending {
 		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
 	}
-	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "operators", len(ops), "pending_allocations", len(pending))
+	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "full_quorums", ints(full), "operators", len(ops), "pending_allocations", len(pending))
 	return head, ops, nil
 }
 
