@@ -103,6 +103,8 @@ type Syncer struct {
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
 	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
 	quorumsStale bool
+	// src is the source Watch follows, told when the StakeRegistry moves.
+	src Source
 	// changes are reads events asked for (late registrants' allocations, a new AVS address).
 	changes changes
 
@@ -240,6 +242,7 @@ type outcome struct {
 // checkpoint says. When ctx ends, Watch stops taking events, waits up to Config.Drain for the
 // update in flight, stops src (which checkpoints what it handed over) and returns nil.
 func (s *Syncer) Watch(ctx context.Context, src Source) error {
+	s.src = src
 	p := planner.New(s.cfg.Planner, s.now)
 	head, ops, err := s.load(ctx, p)
 	if err != nil {
@@ -637,6 +640,9 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 	head, err := s.head.BlockNumber(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read chain head: %w", err)
+	}
+	if err := s.followRegistries(ctx, head); err != nil {
+		return 0, nil, err
 	}
 	qs, err := s.reader.Quorums(ctx, head)
 	if err != nil {
