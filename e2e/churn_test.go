@@ -13,6 +13,8 @@ import (
 	"github.com/avs-sync/avs-sync/syncer"
 )
 
+const churnBlockTime = 500 * time.Millisecond
+
 // churnScene is a quorum at its operator cap on the pre-slashing deployment, whose coordinator
 // takes registerOperatorWithChurn: three operators of 10, 20 and 30 ETH, a newcomer of 15 ETH
 // waiting to join, and the churn approver's key (anvil account 0, the devnet's owner).
@@ -24,7 +26,9 @@ type churnScene struct {
 
 func newChurnScene(t *testing.T) *churnScene {
 	t.Helper()
-	e := newEnvOn(t, devnet.M2, 0, 8)
+	// Blocks of 0.5 s, nearer a real chain's than the other tests' 0.1 s: the bound below is in
+	// blocks, and a loaded machine takes most of a second to mine a transaction.
+	e := newEnvWith(t, devnet.Options{Flavor: devnet.M2, BlockTime: churnBlockTime, Accounts: 8}, 0)
 	s := &churnScene{e: e}
 	for i, stake := range []int64{10, 20, 30} {
 		a, err := e.d.Actor(e.ctx, 3+i)
@@ -77,8 +81,8 @@ func (s *churnScene) churn(kick common.Address) error {
 // the stale 30 ETH and refuses the same churn. A small withdrawal away from the churn line stays
 // held back by the materiality rule.
 func TestChurnLineKeptExact(t *testing.T) {
-	const debounceBlocks = 5
-	debounceFlag := (debounceBlocks * blockTime).String()
+	const debounceBlocks = 3
+	debounceFlag := (debounceBlocks * churnBlockTime).String()
 
 	t.Run("without avs-sync the churn is judged by the stale stored stake", func(t *testing.T) {
 		s := newChurnScene(t)
@@ -163,3 +167,31 @@ func (s *churnScene) status(t *testing.T) syncer.QuorumReport {
 	return out.Quorums[0]
 }
 
+
+// Registry addresses are re-read from the coordinator at each load: a daemon whose reader and
+// watcher start on addresses the coordinator no longer points at follows the coordinator's, says
+// so in one line, and then sees what only the StakeRegistry announces. A new quorum minimum (a
+// StakeRegistry event) above one operator's weight removes that operator.
+func TestRegistriesMovedFollowed(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	for i, op := range e.ops {
+		if _, err := op.Deposit(e.ctx, eth(int64(2+2*i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dm := e.start(daemonOpts{debounce: debounce, movedRegistries: true})
+	if got := dm.reader.Contracts().StakeRegistry; got != e.stakeRegistry() {
+		t.Fatalf("reader reads stake registry %s, want the coordinator's %s", got, e.stakeRegistry())
+	}
+	if err := e.owner.SetMinimumStake(e.ctx, 0, eth(3)); err != nil {
+		t.Fatal(err)
+	}
+	victim := e.ops[0]
+	e.waitFor("operator below the new minimum removed", 30*time.Second, func() bool {
+		ops, err := e.d.QuorumOperators(e.ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !slices.Contains(ops, victim.Address)
+	})
+}
