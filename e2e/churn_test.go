@@ -167,7 +167,6 @@ func (s *churnScene) status(t *testing.T) syncer.QuorumReport {
 	return out.Quorums[0]
 }
 
-
 // Registry addresses are re-read from the coordinator at each load: a daemon whose reader and
 // watcher start on addresses the coordinator no longer points at follows the coordinator's, says
 // so in one line, and then sees what only the StakeRegistry announces. A new quorum minimum (a

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -89,5 +90,66 @@ func TestLowestStored(t *testing.T) {
 	got := LowestStored(stakes, map[uint8]uint32{0: 2, 1: 2})
 	if len(got) != 1 || got[0].Cmp(big.NewInt(3)) != 0 {
 		t.Fatalf("LowestStored = %v, want only quorum 0 (full, 2 of 2) at 3", got)
+	}
+}
+
+// While the gas budget is spent, a full quorum's dirty operators still go out, in a batch that
+// sends only the churn line; the others are deferred for the budget and come back when it is
+// available again. Without a full quorum, dirty operators wait as before.
+func TestChurnLineWhileBudgetSpent(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 3)
+		p.SetOperatorCap(0, 3)
+		p.SetQuorumFull(0, full)
+		p.SetBudgetExhausted(true)
+		p.Observe(shares(addr(1)))
+		p.Observe(shares(addr(2)))
+		clk.Advance(time.Second)
+		b, ok := p.Next()
+		if !full {
+			if ok {
+				t.Fatalf("budget spent, no full quorum: handed out %+v", b)
+			}
+			continue
+		}
+		if !ok || !b.ChurnLineOnly || !slices.Equal(b.Operators, addrs(1, 2)) || b.Caps[0] != 3 {
+			t.Fatalf("budget spent, quorum 0 full: batch %+v, %v; want operators 1 and 2, churn line only, with the cap", b, ok)
+		}
+		p.Done(b, Outcome{Deferred: addrs(2)})
+		if got := p.HeldBack()[addr(2)]; got != HeldBudget {
+			t.Fatalf("deferred operator held back as %q, want %q", got, HeldBudget)
+		}
+		clk.Advance(time.Hour)
+		if b, ok := p.Next(); ok {
+			t.Fatalf("deferred operator handed out again while the budget is spent: %+v", b)
+		}
+		p.SetBudgetExhausted(false)
+		clk.Advance(time.Second)
+		b, ok = p.Next()
+		if !ok || b.ChurnLineOnly || !slices.Equal(b.Operators, addrs(2)) {
+			t.Fatalf("budget available again: batch %+v, %v; want the deferred operator 2", b, ok)
+		}
+	}
+}
+
+// A churn-line-only batch sends the operators at the line, material or not, and defers the rest.
+func TestResolveChurnLineOnly(t *testing.T) {
+	const e = int64(1e15)
+	r := &fakeReader{
+		stakes: stakesOf(
+			registered(addr(1), stake(0, 100*e, 100*e, 0)),
+			registered(addr(2), stake(0, 200*e, 50*e, 0)),  // below the lowest: sent
+			registered(addr(3), stake(0, 300*e, 600*e, 0)), // material, away from the line: deferred
+		),
+		sets: map[uint8][]common.Address{0: addrs(1, 2, 3)},
+	}
+	rs := NewResolver(r, Config{MinStakeChange: DefaultMinStakeChange})
+	plan, res, err := rs.Resolve(context.Background(), Batch{Operators: addrs(2, 3), Head: 7, Reason: ReasonDirty,
+		ChurnLineOnly: true, Caps: map[uint8]uint32{0: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.ChurnLine || !slices.Equal(plan.Operators, addrs(2)) || len(plan.Quorums) != 0 || !slices.Equal(res.Deferred, addrs(3)) {
+		t.Fatalf("plan %+v deferred %v; want operator 2 alone, marked churn line, and 3 deferred", plan, res.Deferred)
 	}
 }

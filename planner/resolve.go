@@ -57,6 +57,9 @@ type Resolution struct {
 	Stale map[common.Address][]uint8
 	// Membership maps every registered candidate to the quorums in scope it is registered in.
 	Membership map[common.Address][]uint8
+	// Deferred are stale operators of a ChurnLineOnly batch away from any churn line, left for
+	// when the budget is available again.
+	Deferred []common.Address
 	// ChurnLine are stale operators the materiality rule would have held back, sent because their
 	// stored stake decides who a registration churns out of a full quorum.
 	ChurnLine []ChurnCritical
@@ -110,20 +113,25 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 	if err != nil {
 		return Plan{}, res, err
 	}
-	if stale, err = rs.promoteChurnLine(ctx, b, sets, held, stale, &staleIn, &res); err != nil {
+	if b.ChurnLineOnly {
+		stale, err = rs.keepChurnLine(ctx, b, sets, held, stale, &staleIn, &res)
+	} else {
+		stale, err = rs.promoteChurnLine(ctx, b, sets, held, stale, &staleIn, &res)
+	}
+	if err != nil {
 		return Plan{}, res, err
 	}
 
 	whole := rs.filter.apply(quorumsOf(b.Quorums))
 	var escalate quorumSet
-	if rs.ratio < 1 {
+	if rs.ratio < 1 && !b.ChurnLineOnly {
 		for _, s := range stale {
 			escalate = escalate.union(s.quorums)
 		}
 		escalate = escalate.minus(whole).minus(quorumsOf(b.MembersOnly)).minus(quorumsOf(b.NoEscalate))
 	}
 
-	plan := Plan{Block: b.Head, Reason: b.Reason}
+	plan := Plan{Block: b.Head, Reason: b.Reason, ChurnLine: b.ChurnLineOnly}
 	if need := whole.union(escalate); !need.empty() {
 		var missing []uint8
 		for _, q := range need.list() {
@@ -227,6 +235,7 @@ func eventDriven(b Batch, sets map[uint8][]common.Address) map[common.Address]bo
 type staleOperator struct {
 	op      common.Address
 	quorums quorumSet
+	stake   OperatorStake
 }
 
 // staleOperators reads the candidates at head and keeps those stale in a quorum in scope; staleIn
@@ -286,7 +295,7 @@ func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates 
 		for _, q := range qs.list() {
 			staleIn[q]++
 		}
-		stale = append(stale, staleOperator{op: s.Operator, quorums: qs})
+		stale = append(stale, staleOperator{op: s.Operator, quorums: qs, stake: s})
 	}
 	return stale, staleIn, held, nil
 }
@@ -318,6 +327,46 @@ func (rs *Resolver) promoteChurnLine(ctx context.Context, b Batch, sets map[uint
 		stale = append(stale, staleOperator{op: c.Operator, quorums: qs})
 	}
 	return stale, nil
+}
+
+// keepChurnLine keeps, of a ChurnLineOnly batch's stale operators (material or not), only those
+// at the churn line of a full quorum: the rest are deferred for the budget (res.Deferred), the
+// immaterial ones stay in res.Immaterial.
+func (rs *Resolver) keepChurnLine(ctx context.Context, b Batch, sets map[uint8][]common.Address, held []OperatorStake,
+	stale []staleOperator, staleIn *[256]int, res *Resolution) ([]staleOperator, error) {
+	all := slices.Clone(held)
+	for _, s := range stale {
+		all = append(all, s.stake)
+	}
+	quorums := make(map[common.Address]quorumSet, len(all))
+	for _, s := range all {
+		quorums[s.Operator] = quorumsOf(res.Stale[s.Operator])
+	}
+	var critical []ChurnCritical
+	if len(all) > 0 && len(b.Caps) > 0 {
+		var err error
+		if critical, err = rs.churnCritical(ctx, b.Head, all, quorums, b.Caps, sets); err != nil {
+			return nil, err
+		}
+	}
+	*staleIn = [256]int{}
+	kept := make(map[common.Address]bool, len(critical))
+	var out []staleOperator
+	for _, c := range critical {
+		kept[c.Operator] = true
+		res.ChurnLine = append(res.ChurnLine, c)
+		res.Immaterial = slices.DeleteFunc(res.Immaterial, func(op common.Address) bool { return op == c.Operator })
+		for _, q := range quorums[c.Operator].list() {
+			staleIn[q]++
+		}
+		out = append(out, staleOperator{op: c.Operator, quorums: quorums[c.Operator]})
+	}
+	for _, s := range stale {
+		if !kept[s.op] {
+			res.Deferred = append(res.Deferred, s.op)
+		}
+	}
+	return out, nil
 }
 
 // Stale reports whether updateOperators would change this stake: store a different amount, or

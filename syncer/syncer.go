@@ -393,8 +393,8 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	s.count(o)
 	if o.overBudget {
 		s.budget.setNeed(o.overBudgetGas)
-	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline {
-		s.budget.setNeed(0) // what was held back went out (a deadline refresh is never held)
+	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline && !o.batch.ChurnLineOnly {
+		s.budget.setNeed(0) // what was held back went out (a deadline refresh or churn line is never held)
 	}
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
@@ -497,6 +497,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		return o
 	}
 	o.res.Immaterial = res.Immaterial
+	o.res.Deferred = res.Deferred
 	s.metrics.noops.Add(float64(res.Noops))
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
@@ -659,6 +660,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		p.SetLookahead(q.Number, q.Lookahead)
 		p.SetSlashable(q.Number, q.StakeType == registry.TotalSlashable)
 		p.SetOperatorCap(q.Number, q.MaxOperators)
+		p.SetQuorumFull(q.Number, q.Full())
 		if q.StakeType == registry.TotalSlashable {
 			slashable = append(slashable, q.Number)
 		}

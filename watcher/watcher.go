@@ -120,7 +120,7 @@ type Watcher struct {
 	decMu sync.Mutex
 	// moveSR is the StakeRegistry address the follower moves its filter to before its next
 	// read; zero when none is pending. Guarded by mu.
-	moveSR common.Address
+	moveSR  common.Address
 	metrics *metrics
 	// after and now are the clock: poll intervals and backoff delays wait on after; head age
 	// and block time are read from now.
