@@ -75,9 +75,9 @@ func (s *churnScene) churn(kick common.Address) error {
 }
 
 // A quorum at its operator cap: the heaviest operator withdraws 25 of its 30 ETH, which makes it
-// the lightest by weight. The drop (83%) is below --min-stake-change 0.9, yet avs-sync stores it
-// within the debounce and 3 blocks, because that stored stake decides who a registration churns
-// out; a newcomer of 15 ETH then replaces it. Without avs-sync the coordinator judges the kick by
+// the lightest by weight. Whether the drop (83%) is below --min-stake-change 0.9 or the daily gas
+// budget is spent, avs-sync stores it within the debounce and 3 blocks, because that stored stake
+// decides who a registration churns out; a newcomer of 15 ETH then replaces it. Without avs-sync the coordinator judges the kick by
 // the stale 30 ETH and refuses the same churn. A small withdrawal away from the churn line stays
 // held back by the materiality rule.
 func TestChurnLineKeptExact(t *testing.T) {
@@ -97,58 +97,77 @@ func TestChurnLineKeptExact(t *testing.T) {
 		}
 	})
 
-	t.Run("with avs-sync the churn is judged by the current weight", func(t *testing.T) {
-		s := newChurnScene(t)
-		e := s.e
-		p := e.startWatch("churn", e.d.HTTPURL, e.d.WSURL, "--debounce", debounceFlag, "--min-stake-change", "0.9")
-		e.waitUp(p)
-		e.waitFor("full quorum loaded", 30*time.Second, func() bool { return p.logged("loaded AVS state") })
+	for _, tt := range []struct {
+		name string
+		args []string
+		// spend: a first update away from the line spends most of the budget.
+		spend bool
+	}{
+		// The drop is below the materiality threshold.
+		{name: "below --min-stake-change", args: []string{"--min-stake-change", "0.9"}},
+		// The daily gas budget pays for one updateOperators (about 357k gas used, a 452k gas limit), not two.
+		{name: "gas budget spent", args: []string{"--max-gas-per-day", "800000"}, spend: true},
+	} {
+		t.Run("with avs-sync the churn is judged by the current weight, "+tt.name, func(t *testing.T) {
+			s := newChurnScene(t)
+			e := s.e
+			p := e.startWatch("churn", e.d.HTTPURL, e.d.WSURL, append([]string{"--debounce", debounceFlag}, tt.args...)...)
+			e.waitUp(p)
+			e.waitFor("full quorum loaded", 30*time.Second, func() bool { return p.logged("loaded AVS state") })
 
-		st := s.status(t)
-		if !st.Full || st.MaxOperators != 3 || !slices.Equal(st.ChurnLine, []common.Address{s.ops[0].Address}) {
-			t.Fatalf("status before: full %v cap %d churn line %v, want full at 3 with %s at the line", st.Full, st.MaxOperators, st.ChurnLine, s.ops[0].Address)
-		}
+			st := s.status(t)
+			if !st.Full || st.MaxOperators != 3 || !slices.Equal(st.ChurnLine, []common.Address{s.ops[0].Address}) {
+				t.Fatalf("status before: full %v cap %d churn line %v, want full at 3 with %s at the line", st.Full, st.MaxOperators, st.ChurnLine, s.ops[0].Address)
+			}
 
-		// Away from the line: 1 of 20 ETH (5%) is held back.
-		held := s.ops[1]
-		if _, err := held.Withdraw(e.ctx, eth(1)); err != nil {
-			t.Fatal(err)
-		}
-		kicked := s.ops[2]
-		r, err := kicked.Withdraw(e.ctx, eth(25))
-		if err != nil {
-			t.Fatal(err)
-		}
-		at := receiptBlock(r)
-		e.waitFor("stored stake at the churn line updated", 30*time.Second, func() bool { return len(e.stakeUpdates(kicked.Address, at)) > 0 })
-		stored := e.stakeUpdates(kicked.Address, at)[0]
-		t.Logf("withdrawal at block %d, stored at block %d: %d blocks (debounce %d blocks)", at, stored, stored-at, debounceBlocks)
-		if stored-at > debounceBlocks+3 {
-			t.Errorf("stored %d blocks after the withdrawal, want at most debounce + 3 = %d", stored-at, debounceBlocks+3)
-		}
-		if !p.logged("stored stake at the churn line of a full quorum kept exact") {
-			t.Error("no log line for the churn-line decision")
-		}
-		e.waitBlocks(3)
-		if ups := e.stakeUpdates(held.Address, at-1); len(ups) > 0 {
-			t.Errorf("the immaterial withdrawal away from the churn line was stored at blocks %v", ups)
-		}
+			held := s.ops[1]
+			if tt.spend {
+				r, err := held.Withdraw(e.ctx, eth(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.waitFor("budget spent", 30*time.Second, func() bool { return len(e.stakeUpdates(held.Address, receiptBlock(r))) > 0 })
+			}
+			// Away from the line: 1 ETH of about 20 (5%) is held back, as immaterial or for the budget.
+			if _, err := held.Withdraw(e.ctx, eth(1)); err != nil {
+				t.Fatal(err)
+			}
+			kicked := s.ops[2]
+			r, err := kicked.Withdraw(e.ctx, eth(25))
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := receiptBlock(r)
+			e.waitFor("stored stake at the churn line updated", 30*time.Second, func() bool { return len(e.stakeUpdates(kicked.Address, at)) > 0 })
+			stored := e.stakeUpdates(kicked.Address, at)[0]
+			t.Logf("withdrawal at block %d, stored at block %d: %d blocks (debounce %d blocks)", at, stored, stored-at, debounceBlocks)
+			if stored-at > debounceBlocks+3 {
+				t.Errorf("stored %d blocks after the withdrawal, want at most debounce + 3 = %d", stored-at, debounceBlocks+3)
+			}
+			if !p.logged("stored stake at the churn line of a full quorum kept exact") {
+				t.Error("no log line for the churn-line decision")
+			}
+			e.waitBlocks(3)
+			if ups := e.stakeUpdates(held.Address, at-1); len(ups) > 0 {
+				t.Errorf("the immaterial withdrawal away from the churn line was stored at blocks %v", ups)
+			}
 
-		st = s.status(t)
-		if !slices.Contains(st.ChurnLine, kicked.Address) || st.LowestStored == nil || st.LowestStored.Cmp(eth(5)) != 0 {
-			t.Fatalf("status after: churn line %v lowest %v, want %s at 5 ETH", st.ChurnLine, st.LowestStored, kicked.Address)
-		}
-		if err := s.churn(kicked.Address); err != nil {
-			t.Fatalf("churn against the exact stored stake of 5 ETH: %v", err)
-		}
-		members, err := e.d.QuorumOperators(e.ctx, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.Contains(members, kicked.Address) || !slices.Contains(members, s.newcomer.Address) {
-			t.Fatalf("members after the churn %v: want %s replaced by %s", members, kicked.Address, s.newcomer.Address)
-		}
-	})
+			st = s.status(t)
+			if !slices.Contains(st.ChurnLine, kicked.Address) || st.LowestStored == nil || st.LowestStored.Cmp(eth(5)) != 0 {
+				t.Fatalf("status after: churn line %v lowest %v, want %s at 5 ETH", st.ChurnLine, st.LowestStored, kicked.Address)
+			}
+			if err := s.churn(kicked.Address); err != nil {
+				t.Fatalf("churn against the exact stored stake of 5 ETH: %v", err)
+			}
+			members, err := e.d.QuorumOperators(e.ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(members, kicked.Address) || !slices.Contains(members, s.newcomer.Address) {
+				t.Fatalf("members after the churn %v: want %s replaced by %s", members, kicked.Address, s.newcomer.Address)
+			}
+		})
+	}
 }
 
 // status is quorum 0 as `avs-sync status --json` reports it.

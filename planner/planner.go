@@ -608,7 +608,7 @@ func (p *Planner) next() (Batch, bool) {
 // dirty operators, for the resolver to send only those at a churn line: like a deadline refresh,
 // what decides a churn goes out whatever the budget.
 func (p *Planner) nextChurnLine(now time.Time) (Batch, bool) {
-	if !p.budgetExhausted || p.inScope().intersect(p.full).empty() {
+	if !p.budgetExhausted || !p.AnyFull() {
 		return Batch{}, false
 	}
 	b := Batch{Head: p.head, Reason: ReasonDirty, ChurnLineOnly: true}
@@ -625,6 +625,10 @@ func (p *Planner) nextChurnLine(now time.Time) (Batch, bool) {
 	p.stats.Batches++
 	return b, true
 }
+
+// AnyFull reports whether a quorum in scope is at its operator cap (SetQuorumFull): then the
+// stored stakes at its churn line go out whatever the gas budget.
+func (p *Planner) AnyFull() bool { return !p.inScope().intersect(p.full).empty() }
 
 // SetQuorumFull records whether a quorum is at its operator cap, as of the last load.
 func (p *Planner) SetQuorumFull(quorum uint8, full bool) {
@@ -688,7 +692,7 @@ func (p *Planner) NextWake() (time.Time, bool) {
 			wake, found = t, true
 		}
 	}
-	if len(p.waiting) > 0 && (!p.budgetExhausted || !p.inScope().intersect(p.full).empty()) {
+	if len(p.waiting) > 0 && (!p.budgetExhausted || p.AnyFull()) {
 		consider(p.waiting[0].ready)
 	}
 	for q, d := range p.dirtyQuorums {

@@ -325,7 +325,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			s.settle(p, o)
 			s.setFailures(o)
 			holdBlock = 0
-			if o.held != nil || o.overBudget {
+			// Once the budget is spent, the churn line of a full quorum goes out at once: the
+			// next batch sends only it, whatever the budget.
+			if o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted())) {
 				holdBlock = p.Head() + HoldBlocks
 			}
 			nodeErr := cmp.Or(o.res.Err, o.transient)
