@@ -54,9 +54,15 @@ func newEnv(t *testing.T, operators, extraAccounts int) *env {
 // newEnvOn is newEnv on the given deployment.
 func newEnvOn(t *testing.T, flavor devnet.Flavor, operators, extraAccounts int) *env {
 	t.Helper()
+	return newEnvWith(t, devnet.Options{Flavor: flavor, BlockTime: blockTime, Accounts: operators + extraAccounts}, operators)
+}
+
+// newEnvWith is newEnv on a devnet started with opts.
+func newEnvWith(t *testing.T, opts devnet.Options, operators int) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	d := devnet.StartForTest(t, devnet.Options{Flavor: flavor, BlockTime: blockTime, Accounts: operators + extraAccounts})
+	d := devnet.StartForTest(t, opts)
 	eth, err := ethclient.DialContext(ctx, d.HTTPURL)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +105,9 @@ type daemonOpts struct {
 	// withdrawalDelay, when set, makes the AVS forbid stale stakes with this withdrawal delay in
 	// blocks and deadlineMargin blocks of margin, as feature detection would on such an AVS.
 	withdrawalDelay, deadlineMargin uint64
+	// movedRegistries starts the reader and the watcher on StakeRegistry and IndexRegistry
+	// addresses the coordinator does not point at, as after a repoint while the daemon was up.
+	movedRegistries bool
 }
 
 // daemon is avs-sync running in-process.
@@ -146,7 +155,12 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	reader, err := registry.NewReader(client, contracts)
+	readFrom := contracts
+	if o.movedRegistries {
+		readFrom.StakeRegistry = common.HexToAddress("0x000000000000000000000000000000000000dEaD")
+		readFrom.IndexRegistry = common.HexToAddress("0x000000000000000000000000000000000000bEEF")
+	}
+	reader, err := registry.NewReader(client, readFrom)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -168,7 +182,7 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 		HTTPURL: e.d.HTTPURL,
 		WSURL:   e.d.WSURL,
 		Sources: watcher.Sources{DelegationManager: contracts.DelegationManager, RegistryCoordinator: contracts.RegistryCoordinator,
-			StakeRegistry: contracts.StakeRegistry, AllocationManager: contracts.AllocationManager, AVS: contracts.AVS},
+			StakeRegistry: readFrom.StakeRegistry, AllocationManager: contracts.AllocationManager, AVS: contracts.AVS},
 		Confirmations: o.confirmations,
 		PollInterval:  blockTime,
 		StateDir:      o.stateDir,

@@ -52,6 +52,9 @@ type Outcome struct {
 	WaitingQuorums   []uint8
 	// Immaterial are operators of the batch the materiality rule left to the sweep.
 	Immaterial []common.Address
+	// Deferred are stale operators of a ChurnLineOnly batch away from any churn line: held back
+	// for the budget (HeldBudget) until it is available again.
+	Deferred []common.Address
 }
 
 // Failed reports whether any part of the batch failed (waiting parts are not failures).
@@ -106,6 +109,11 @@ func (p *Planner) Done(b Batch, o Outcome) {
 	for _, op := range o.Immaterial {
 		if _, dirty := p.dirty[op]; !dirty && !failedOps[op] {
 			p.heldBack[op] = HeldImmaterial
+		}
+	}
+	for _, op := range o.Deferred {
+		if _, dirty := p.dirty[op]; !dirty && !failedOps[op] {
+			p.heldBack[op] = HeldBudget
 		}
 	}
 
@@ -326,8 +334,20 @@ func (p *Planner) sweepHandedOut() {
 }
 
 // SetBudgetExhausted says whether the daily gas budget is spent: while it is, Next hands out only
-// deadline refreshes, and dirty operators wait (HeldBudget).
-func (p *Planner) SetBudgetExhausted(exhausted bool) { p.budgetExhausted = exhausted }
+// deadline refreshes and, where a quorum is full, the operators at its churn line; other dirty
+// operators wait (HeldBudget) until it is available again.
+func (p *Planner) SetBudgetExhausted(exhausted bool) {
+	if p.budgetExhausted && !exhausted {
+		// Work deferred for the budget is due again.
+		for op, r := range p.heldBack {
+			if r == HeldBudget {
+				delete(p.heldBack, op)
+				p.dirtyOperator(op)
+			}
+		}
+	}
+	p.budgetExhausted = exhausted
+}
 
 // HeldBack returns the operators held back and why (the Held* reasons): immaterial changes and
 // set-aside failures by operator; while the budget is spent, every dirty operator is held back

@@ -20,6 +20,9 @@ type Plan struct {
 	// of a plan other than a deadline refresh whose gas limit exceeds what remains are held back.
 	GasLimited bool
 	GasLeft    uint64
+	// ChurnLine: every operator of the plan decides who a registration churns out of a full
+	// quorum. Like a deadline refresh, it goes out whatever the daily gas budget says.
+	ChurnLine bool
 }
 
 // QuorumUpdate is one quorum of an updateOperatorsForQuorum call.

@@ -7,6 +7,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -178,6 +179,15 @@ type Batch struct {
 	// batch (a configuration change or a failed refresh, exempt). Sorted ascending.
 	MaterialMembers []uint8
 
+	// ChurnLineOnly: the daily gas budget is spent and a quorum is full. Of the batch's stale
+	// operators only those at a churn line are sent (exempt from the budget); the rest are
+	// deferred until the budget is available again (Resolution.Deferred).
+	ChurnLineOnly bool
+	// Caps are the operator caps of the quorums that have one (Planner.SetOperatorCap): where a
+	// quorum is at its cap, the stored stakes at its churn line are exempt from the materiality
+	// rule. Read only.
+	Caps map[uint8]uint32
+
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.
 	sweep bool
@@ -238,6 +248,10 @@ type Planner struct {
 	// allocations holds allocation changes not yet in effect; every entry's block is above head,
 	// since AdvanceHead releases the rest.
 	allocations allocationSchedule
+	// caps is each quorum's operator cap, where known (SetOperatorCap); full are the quorums at
+	// it as of the last load (SetQuorumFull).
+	caps map[uint8]uint32
+	full quorumSet
 	// lookahead is each slashable quorum's stake lookahead in blocks; absent means 0.
 	lookahead map[uint8]uint64
 
@@ -346,6 +360,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		processing:     make(map[common.Address]struct{}),
 		allocations:    newAllocationSchedule(),
 		lookahead:      make(map[uint8]uint64),
+		caps:           make(map[uint8]uint32),
 		dirtyQuorums:   make(map[uint8]dirtyQuorum),
 		updateBlock:    make(map[uint8]uint64),
 		reincluding:    make(map[uint8]uint64),
@@ -503,6 +518,24 @@ func (p *Planner) AdvanceHead(block uint64) {
 // deadline. It reports false when nothing is ready. A deadline refresh goes out in a batch of its
 // own, and so does each part of a list of operators that failed together (see split).
 func (p *Planner) Next() (Batch, bool) {
+	b, ok := p.next()
+	if ok && len(p.caps) > 0 {
+		b.Caps = maps.Clone(p.caps)
+	}
+	return b, ok
+}
+
+// SetOperatorCap records a quorum's operator cap (maxOperatorCount; 0: none known), read at each
+// load and after OperatorSetParamsUpdated.
+func (p *Planner) SetOperatorCap(quorum uint8, maxOperators uint32) {
+	if maxOperators == 0 {
+		delete(p.caps, quorum)
+		return
+	}
+	p.caps[quorum] = maxOperators
+}
+
+func (p *Planner) next() (Batch, bool) {
 	if p.head == 0 {
 		return Batch{}, false
 	}
@@ -511,6 +544,9 @@ func (p *Planner) Next() (Batch, bool) {
 		return b, true
 	}
 	if b, ok := p.nextGroup(now); ok {
+		return b, true
+	}
+	if b, ok := p.nextChurnLine(now); ok {
 		return b, true
 	}
 	b := Batch{Head: p.head}
@@ -577,6 +613,41 @@ func (p *Planner) Next() (Batch, bool) {
 	return b, true
 }
 
+// nextChurnLine hands out, while the gas budget is spent and a quorum in scope is full, the ready
+// dirty operators, for the resolver to send only those at a churn line: like a deadline refresh,
+// what decides a churn goes out whatever the budget.
+func (p *Planner) nextChurnLine(now time.Time) (Batch, bool) {
+	if !p.budgetExhausted || !p.AnyFull() {
+		return Batch{}, false
+	}
+	b := Batch{Head: p.head, Reason: ReasonDirty, ChurnLineOnly: true}
+	for len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
+		d := heap.Pop(&p.waiting).(*dirtyOp)
+		delete(p.dirty, d.op)
+		p.processing[d.op] = struct{}{}
+		b.Operators = append(b.Operators, d.op)
+	}
+	if len(b.Operators) == 0 {
+		return Batch{}, false
+	}
+	slices.SortFunc(b.Operators, common.Address.Cmp)
+	p.stats.Batches++
+	return b, true
+}
+
+// AnyFull reports whether a quorum in scope is at its operator cap (SetQuorumFull): then the
+// stored stakes at its churn line go out whatever the gas budget.
+func (p *Planner) AnyFull() bool { return !p.inScope().intersect(p.full).empty() }
+
+// SetQuorumFull records whether a quorum is at its operator cap, as of the last load.
+func (p *Planner) SetQuorumFull(quorum uint8, full bool) {
+	if full {
+		p.full.add(quorum)
+	} else {
+		p.full.remove(quorum)
+	}
+}
+
 // addShaped adds q to the set its shape hands it out in: refreshed whole, resolved member by
 // member, or members only.
 func addShaped(q uint8, shape quorumShape, whole, members, membersOnly *quorumSet) {
@@ -630,7 +701,7 @@ func (p *Planner) NextWake() (time.Time, bool) {
 			wake, found = t, true
 		}
 	}
-	if len(p.waiting) > 0 && !p.budgetExhausted {
+	if len(p.waiting) > 0 && (!p.budgetExhausted || p.AnyFull()) {
 		consider(p.waiting[0].ready)
 	}
 	for q, d := range p.dirtyQuorums {

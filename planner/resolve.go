@@ -58,6 +58,12 @@ type Resolution struct {
 	Stale map[common.Address][]uint8
 	// Membership maps every registered candidate to the quorums in scope it is registered in.
 	Membership map[common.Address][]uint8
+	// Deferred are stale operators of a ChurnLineOnly batch away from any churn line, left for
+	// when the budget is available again.
+	Deferred []common.Address
+	// ChurnLine are stale operators the materiality rule would have held back, sent because their
+	// stored stake decides who a registration churns out of a full quorum.
+	ChurnLine []ChurnCritical
 	// Choices are the cost model's comparisons of the two shapes, for quorums where a refresh
 	// could be the cheaper one.
 	Choices []ShapeChoice
@@ -104,21 +110,29 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		return Plan{}, res, err
 	}
 	res.Candidates = len(candidates)
-	stale, staleIn, err := rs.staleOperators(ctx, b.Head, candidates, eventDriven(b, sets), &res)
+	stale, staleIn, held, err := rs.staleOperators(ctx, b.Head, candidates, eventDriven(b, sets), &res)
+	if err != nil {
+		return Plan{}, res, err
+	}
+	if b.ChurnLineOnly {
+		stale, err = rs.keepChurnLine(ctx, b, sets, held, stale, &staleIn, &res)
+	} else {
+		stale, err = rs.promoteChurnLine(ctx, b, sets, held, stale, &staleIn, &res)
+	}
 	if err != nil {
 		return Plan{}, res, err
 	}
 
 	whole := rs.filter.apply(quorumsOf(b.Quorums))
 	var escalate quorumSet
-	if rs.ratio < 1 {
+	if rs.ratio < 1 && !b.ChurnLineOnly {
 		for _, s := range stale {
 			escalate = escalate.union(s.quorums)
 		}
 		escalate = escalate.minus(whole).minus(quorumsOf(b.MembersOnly)).minus(quorumsOf(b.NoEscalate))
 	}
 
-	plan := Plan{Block: b.Head, Reason: b.Reason}
+	plan := Plan{Block: b.Head, Reason: b.Reason, ChurnLine: b.ChurnLineOnly}
 	if need := whole.union(escalate); !need.empty() {
 		var missing []uint8
 		for _, q := range need.list() {
@@ -222,28 +236,30 @@ func eventDriven(b Batch, sets map[uint8][]common.Address) map[common.Address]bo
 type staleOperator struct {
 	op      common.Address
 	quorums quorumSet
+	stake   OperatorStake
 }
 
 // staleOperators reads the candidates at head and keeps those stale in a quorum in scope; staleIn
 // counts them per quorum. Candidates in eventDriven whose every stale quorum changed immaterially
 // are left out and listed in res.Immaterial.
-func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates []common.Address, eventDriven map[common.Address]bool, res *Resolution) ([]staleOperator, [256]int, error) {
+func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates []common.Address, eventDriven map[common.Address]bool, res *Resolution) ([]staleOperator, [256]int, []OperatorStake, error) {
 	var staleIn [256]int
 	if len(candidates) == 0 {
-		return nil, staleIn, nil
+		return nil, staleIn, nil, nil
 	}
 	stakes, err := rs.reader.OperatorStakes(ctx, candidates, head)
 	if err != nil {
-		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: %w", len(candidates), head, err)
+		return nil, staleIn, nil, fmt.Errorf("read stakes of %d operators at block %d: %w", len(candidates), head, err)
 	}
 	if len(stakes) != len(candidates) {
-		return nil, staleIn, fmt.Errorf("read stakes of %d operators at block %d: got %d answers",
+		return nil, staleIn, nil, fmt.Errorf("read stakes of %d operators at block %d: got %d answers",
 			len(candidates), head, len(stakes))
 	}
 	var stale []staleOperator
+	var held []OperatorStake
 	for i, s := range stakes {
 		if s.Operator != candidates[i] {
-			return nil, staleIn, fmt.Errorf("read stakes at block %d: answer %d is for %s, want %s",
+			return nil, staleIn, nil, fmt.Errorf("read stakes at block %d: answer %d is for %s, want %s",
 				head, i, s.Operator, candidates[i])
 		}
 		if !s.Registered {
@@ -274,14 +290,84 @@ func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates 
 		res.Stale[s.Operator] = qs.list()
 		if eventDriven[s.Operator] && rs.immaterial(s, qs) {
 			res.Immaterial = append(res.Immaterial, s.Operator)
+			held = append(held, s)
 			continue
 		}
 		for _, q := range qs.list() {
 			staleIn[q]++
 		}
-		stale = append(stale, staleOperator{op: s.Operator, quorums: qs})
+		stale = append(stale, staleOperator{op: s.Operator, quorums: qs, stake: s})
 	}
-	return stale, staleIn, nil
+	return stale, staleIn, held, nil
+}
+
+// promoteChurnLine sends, of the operators held back as immaterial, those whose stored stake
+// decides who a registration churns out of a full quorum (b.Caps): they leave res.Immaterial for
+// res.ChurnLine and join stale.
+func (rs *Resolver) promoteChurnLine(ctx context.Context, b Batch, sets map[uint8][]common.Address, held []OperatorStake,
+	stale []staleOperator, staleIn *[256]int, res *Resolution) ([]staleOperator, error) {
+	if len(held) == 0 || len(b.Caps) == 0 {
+		return stale, nil
+	}
+	quorums := make(map[common.Address]quorumSet, len(held))
+	for _, s := range held {
+		qs := quorumsOf(res.Stale[s.Operator])
+		quorums[s.Operator] = qs
+	}
+	critical, err := rs.churnCritical(ctx, b.Head, held, quorums, b.Caps, sets)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range critical {
+		res.ChurnLine = append(res.ChurnLine, c)
+		res.Immaterial = slices.DeleteFunc(res.Immaterial, func(op common.Address) bool { return op == c.Operator })
+		qs := quorums[c.Operator]
+		for _, q := range qs.list() {
+			staleIn[q]++
+		}
+		stale = append(stale, staleOperator{op: c.Operator, quorums: qs})
+	}
+	return stale, nil
+}
+
+// keepChurnLine keeps, of a ChurnLineOnly batch's stale operators (material or not), only those
+// at the churn line of a full quorum: the rest are deferred for the budget (res.Deferred), the
+// immaterial ones stay in res.Immaterial.
+func (rs *Resolver) keepChurnLine(ctx context.Context, b Batch, sets map[uint8][]common.Address, held []OperatorStake,
+	stale []staleOperator, staleIn *[256]int, res *Resolution) ([]staleOperator, error) {
+	all := slices.Clone(held)
+	for _, s := range stale {
+		all = append(all, s.stake)
+	}
+	quorums := make(map[common.Address]quorumSet, len(all))
+	for _, s := range all {
+		quorums[s.Operator] = quorumsOf(res.Stale[s.Operator])
+	}
+	var critical []ChurnCritical
+	if len(all) > 0 && len(b.Caps) > 0 {
+		var err error
+		if critical, err = rs.churnCritical(ctx, b.Head, all, quorums, b.Caps, sets); err != nil {
+			return nil, err
+		}
+	}
+	*staleIn = [256]int{}
+	kept := make(map[common.Address]bool, len(critical))
+	var out []staleOperator
+	for _, c := range critical {
+		kept[c.Operator] = true
+		res.ChurnLine = append(res.ChurnLine, c)
+		res.Immaterial = slices.DeleteFunc(res.Immaterial, func(op common.Address) bool { return op == c.Operator })
+		for _, q := range quorums[c.Operator].list() {
+			staleIn[q]++
+		}
+		out = append(out, staleOperator{op: c.Operator, quorums: quorums[c.Operator]})
+	}
+	for _, s := range stale {
+		if !kept[s.op] {
+			res.Deferred = append(res.Deferred, s.op)
+		}
+	}
+	return out, nil
 }
 
 // Stale reports whether updateOperators would change this stake: store a different amount, or

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -45,6 +46,19 @@ type Quorum struct {
 	Minimum *big.Int
 	// OperatorCount is the number of operators registered in the quorum.
 	OperatorCount int
+	// MaxOperators is the quorum's operator cap (getOperatorSetParams' maxOperatorCount): at it,
+	// a registration churns out an operator, judged by its stored stake. 0 where unreadable.
+	MaxOperators uint32
+}
+
+// Full reports whether the quorum is at its operator cap.
+func (q Quorum) Full() bool { return q.MaxOperators > 0 && q.OperatorCount >= int(q.MaxOperators) }
+
+// operatorSetParam is RegistryCoordinator.getOperatorSetParams' answer.
+type operatorSetParam struct {
+	MaxOperatorCount        uint32
+	KickBIPsOfOperatorStake uint16
+	KickBIPsOfTotalStake    uint16
 }
 
 // Quorums reads every quorum's parameters at block (0 = the latest block) in two round trips
@@ -58,7 +72,7 @@ func (r *Reader) Quorums(ctx context.Context, block uint64) ([]Quorum, error) {
 	if err != nil {
 		return nil, err
 	}
-	type quorumCalls struct{ update, stakeType, lookahead, minimum, count *call }
+	type quorumCalls struct{ update, stakeType, lookahead, minimum, count, params *call }
 	per := make([]quorumCalls, n)
 	var calls []*call
 	for q := range per {
@@ -67,10 +81,11 @@ func (r *Reader) Quorums(ctx context.Context, block uint64) ([]Quorum, error) {
 			stakeType: r.sr("stakeTypePerQuorum", uint8(q)),
 			lookahead: r.sr("slashableStakeLookAheadPerQuorum", uint8(q)),
 			minimum:   r.sr("minimumStakeForQuorum", uint8(q)),
-			count:     &call{to: r.c.IndexRegistry, abi: r.abis.ir, method: "totalOperatorsForQuorum", args: []any{uint8(q)}},
+			count:     r.ir("totalOperatorsForQuorum", uint8(q)),
+			params:    r.rc("getOperatorSetParams", uint8(q)),
 		}
 		per[q] = qc
-		calls = append(calls, qc.update, qc.stakeType, qc.lookahead, qc.minimum, qc.count)
+		calls = append(calls, qc.update, qc.stakeType, qc.lookahead, qc.minimum, qc.count, qc.params)
 	}
 	if err := r.batch.exec(ctx, calls, block); err != nil {
 		return nil, fmt.Errorf("read parameters of %d quorums at block %d: %w", n, block, err)
@@ -102,6 +117,9 @@ func (r *Reader) Quorums(ctx context.Context, block uint64) ([]Quorum, error) {
 			return nil, fmt.Errorf("read lookahead of quorum %d at block %d: %w", q, block, err)
 		}
 		qu.Lookahead = la.Uint64()
+		if qu.MaxOperators, err = maxOperators(qc.params); err != nil {
+			return nil, fmt.Errorf("read operator cap of quorum %d at block %d: %w", q, block, err)
+		}
 		out[q] = qu
 	}
 	return out, nil
@@ -187,6 +205,23 @@ func (r *Reader) StaleStakes(ctx context.Context, block uint64) (StaleStakes, er
 		}
 	}
 	return out, nil
+}
+
+// maxOperators decodes getOperatorSetParams' cap; a coordinator without the function reads as no
+// cap (0).
+func maxOperators(c *call) (uint32, error) {
+	vals, err := c.result()
+	if errors.Is(err, ErrAbsent) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	p, ok := abi.ConvertType(vals[0], new(operatorSetParam)).(*operatorSetParam)
+	if !ok {
+		return 0, fmt.Errorf("decode getOperatorSetParams: unexpected %T", vals[0])
+	}
+	return p.MaxOperatorCount, nil
 }
 
 // optionalBig decodes an integer from a function that may be absent, which reads as zero.

@@ -22,7 +22,8 @@ const operatorRegistered = 1
 
 // Reader reads the AVS's registry state in JSON-RPC batches. It is safe for concurrent use.
 type Reader struct {
-	// mu guards c.AVS, the one address that can change (SetAVS); the others are fixed.
+	// mu guards c.AVS (SetAVS) and the registries' addresses (SetRegistries), which can change;
+	// the others are fixed.
 	mu    sync.Mutex
 	c     Contracts
 	abis  abis
@@ -334,7 +335,11 @@ func (r *Reader) rc(method string, args ...any) *call {
 }
 
 func (r *Reader) sr(method string, args ...any) *call {
-	return &call{to: r.c.StakeRegistry, abi: r.abis.sr, method: method, args: args}
+	return &call{to: r.Contracts().StakeRegistry, abi: r.abis.sr, method: method, args: args}
+}
+
+func (r *Reader) ir(method string, args ...any) *call {
+	return &call{to: r.Contracts().IndexRegistry, abi: r.abis.ir, method: method, args: args}
 }
 
 // operatorInfo is RegistryCoordinator.getOperator's answer.

@@ -245,7 +245,7 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 	}
 	var errs []error
 	var stop error
-	budgeted := plan.GasLimited && plan.Reason != planner.ReasonDeadline
+	budgeted := plan.GasLimited && plan.Reason != planner.ReasonDeadline && !plan.ChurnLine
 	left := plan.GasLeft
 	for _, p := range parts {
 		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}

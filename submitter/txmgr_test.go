@@ -754,8 +754,8 @@ func TestReceiptsOfAbandonedWorkReported(t *testing.T) {
 }
 
 // A plan other than a deadline refresh sends no transaction whose gas limit exceeds what remains
-// of the daily budget: it is held back (ErrOverBudget), not sent, not failed. A deadline refresh
-// goes out whatever remains.
+// of the daily budget: it is held back (ErrOverBudget), not sent, not failed. A deadline refresh,
+// or an update of stored stakes at a churn line, goes out whatever remains.
 func TestOverBudgetHeldBack(t *testing.T) {
 	e := newEnv(t, 1, submitter.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -776,6 +776,12 @@ func TestOverBudgetHeldBack(t *testing.T) {
 	}
 	if m, _ := e.client.NonceAt(ctx, e.sender, nil); m != n {
 		t.Fatalf("nonce moved from %d to %d: a transaction over the budget was sent", n, m)
+	}
+	churn := plan
+	churn.ChurnLine = true
+	res, err = sub.Submit(ctx, churn)
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("churn-line plan: err %v, mined %d; want it sent whatever the budget", err, len(res.Mined()))
 	}
 	plan.Reason = planner.ReasonDeadline
 	res, err = sub.Submit(ctx, plan)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -26,6 +27,15 @@ type QuorumReport struct {
 	// Deadline is the block by which the quorum must be refreshed whole, when the AVS forbids stale
 	// stakes; 0 otherwise.
 	Deadline uint64 `json:"deadline,omitempty"`
+	// MaxOperators is the quorum's operator cap (0: none read); Full is set at it, when a
+	// registration churns out the operator with the lowest stored stake.
+	MaxOperators uint32 `json:"max_operators"`
+	Full         bool   `json:"full"`
+	// LowestStored is a full quorum's lowest stored stake; ChurnLine are the operators whose stored
+	// stake decides a churn (the lowest, and any whose weight fell below it), kept exact whatever
+	// the materiality rule says.
+	LowestStored *big.Int         `json:"lowest_stored,omitempty"`
+	ChurnLine    []common.Address `json:"churn_line,omitempty"`
 	// HeldBack are the stale operators event-driven updates leave to the sweep, and why
 	// (planner.HeldImmaterial: below the materiality threshold).
 	HeldBack []HeldOperator `json:"held_back"`
@@ -94,13 +104,26 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 	if err != nil {
 		return nil, rule, fmt.Errorf("read operator stakes: %w", err)
 	}
+	caps := map[uint8]uint32{}
+	for _, n := range nums {
+		if byNum[n].MaxOperators > 0 {
+			caps[n] = byNum[n].MaxOperators
+		}
+	}
+	lowest := planner.LowestStored(stakes, caps)
 	staleIn := map[uint8][]common.Address{}
 	heldIn := map[uint8][]HeldOperator{}
+	lineIn := map[uint8][]common.Address{}
 	for _, s := range stakes {
 		for _, qs := range s.Quorums {
+			line := false
+			if l, ok := lowest[qs.Quorum]; ok && s.Registered && planner.AtChurnLine(qs, l) {
+				lineIn[qs.Quorum] = append(lineIn[qs.Quorum], s.Operator)
+				line = true
+			}
 			if qs.Stale() {
 				staleIn[qs.Quorum] = append(staleIn[qs.Quorum], s.Operator)
-				if minChange > 0 && !planner.Material(qs, minChange) {
+				if minChange > 0 && !line && !planner.Material(qs, minChange) {
 					heldIn[qs.Quorum] = append(heldIn[qs.Quorum], HeldOperator{Operator: s.Operator, Reason: planner.HeldImmaterial})
 				}
 			}
@@ -110,7 +133,8 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 	for _, n := range nums {
 		q := byNum[n]
 		rep := QuorumReport{Quorum: n, StakeType: q.StakeType.String(), Operators: len(sets[n]), Stale: staleIn[n], UpdateBlock: q.UpdateBlock,
-			HeldBack: append([]HeldOperator{}, heldIn[n]...)}
+			HeldBack: append([]HeldOperator{}, heldIn[n]...), MaxOperators: q.MaxOperators, LowestStored: lowest[n], ChurnLine: lineIn[n]}
+		rep.Full = rep.MaxOperators > 0 && rep.Operators >= int(rep.MaxOperators)
 		if head > q.UpdateBlock {
 			rep.BlocksSinceUpdate = head - q.UpdateBlock
 		}

@@ -108,6 +108,8 @@ type Syncer struct {
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
 	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
 	quorumsStale bool
+	// src is the source Watch follows, told when the StakeRegistry moves.
+	src Source
 	// changes are reads events asked for (late registrants' allocations, a new AVS address).
 	changes changes
 	// staleStakes is what the loop last said of the stale-stakes rule.
@@ -249,6 +251,7 @@ type outcome struct {
 // checkpoint says. When ctx ends, Watch stops taking events, waits up to Config.Drain for the
 // update in flight, stops src (which checkpoints what it handed over) and returns nil.
 func (s *Syncer) Watch(ctx context.Context, src Source) error {
+	s.src = src
 	p := planner.New(s.cfg.Planner, s.now)
 	head, ops, err := s.load(ctx, p)
 	if err != nil {
@@ -331,7 +334,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			s.settle(p, o)
 			s.setFailures(o)
 			holdBlock = 0
-			if o.held != nil || o.overBudget {
+			// Once the budget is spent, the churn line of a full quorum goes out at once: the
+			// next batch sends only it, whatever the budget.
+			if o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted())) {
 				holdBlock = p.Head() + HoldBlocks
 			}
 			nodeErr := cmp.Or(o.res.Err, o.transient)
@@ -399,8 +404,8 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	s.count(o)
 	if o.overBudget {
 		s.budget.setNeed(o.overBudgetGas)
-	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline {
-		s.budget.setNeed(0) // what was held back went out (a deadline refresh is never held)
+	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline && !o.batch.ChurnLineOnly {
+		s.budget.setNeed(0) // what was held back went out (a deadline refresh or churn line is never held)
 	}
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
@@ -508,10 +513,15 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		return o
 	}
 	o.res.Immaterial = res.Immaterial
+	o.res.Deferred = res.Deferred
 	s.metrics.noops.Add(float64(res.Noops))
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
 		"quorums", quorumNumbers(plan), "members_of", ints(append(slices.Clone(b.Members), b.MembersOnly...)), "escalated", res.Escalated)
+	for _, c := range res.ChurnLine {
+		s.log.Info("stored stake at the churn line of a full quorum kept exact", "operator", c.Operator, "quorum", c.Quorum,
+			"stored", c.Stored, "weight", c.Weight, "lowest_stored", c.Lowest, "block", plan.Block)
+	}
 	for _, c := range res.Choices {
 		s.log.Info("shape chosen", "quorum", c.Quorum, "operators", c.Operators, "strategies", c.Strategies, "stale", c.Stale,
 			"update_operators_gas", c.UpdateGas, "refresh_gas", c.RefreshGas, "refresh", c.Refresh)
@@ -648,17 +658,25 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 	if err != nil {
 		return 0, nil, fmt.Errorf("read chain head: %w", err)
 	}
+	if err := s.followRegistries(ctx, head); err != nil {
+		return 0, nil, err
+	}
 	qs, err := s.reader.Quorums(ctx, head)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read quorums at block %d: %w", head, err)
 	}
 	nums := make([]uint8, 0, len(qs))
-	var slashable []uint8
+	var slashable, full []uint8
 	for _, q := range qs {
 		nums = append(nums, q.Number)
+		if q.Full() {
+			full = append(full, q.Number)
+		}
 		p.SetQuorumUpdateBlock(q.Number, q.UpdateBlock)
 		p.SetLookahead(q.Number, q.Lookahead)
 		p.SetSlashable(q.Number, q.StakeType == registry.TotalSlashable)
+		p.SetOperatorCap(q.Number, q.MaxOperators)
+		p.SetQuorumFull(q.Number, q.Full())
 		if q.StakeType == registry.TotalSlashable {
 			slashable = append(slashable, q.Number)
 		}
@@ -694,7 +712,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 	for _, a := range pending {
 		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
 	}
-	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "operators", len(ops), "pending_allocations", len(pending))
+	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "full_quorums", ints(full), "operators", len(ops), "pending_allocations", len(pending))
 	return head, ops, nil
 }
 

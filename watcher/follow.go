@@ -181,6 +181,9 @@ func (f *follower) checkCanonical(ctx context.Context, head *types.Header) error
 // is read again by its hash, which a backend either answers exactly or refuses. Incomplete logs
 // are never emitted.
 func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64) error {
+	if err := f.w.followMoves(); err != nil {
+		return err
+	}
 	from := f.next
 	// One block is read by its hash; several by range, then checked against their headers.
 	byHash := from == end

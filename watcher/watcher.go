@@ -114,9 +114,15 @@ func (s Status) HeadAge(now time.Time) time.Duration {
 
 // Watcher follows the chain and emits Batches of Events. Build one with New; Run it once.
 type Watcher struct {
-	cfg     Config
-	log     *slog.Logger
-	dec     *decoder
+	cfg Config
+	log *slog.Logger
+	// dec is written by the follower's goroutine only (a moved StakeRegistry), under decMu;
+	// other goroutines read it under decMu.
+	dec   *decoder
+	decMu sync.Mutex
+	// moveSR is the StakeRegistry address the follower moves its filter to before its next
+	// read; zero when none is pending. Guarded by mu.
+	moveSR  common.Address
 	metrics *metrics
 	// after and now are the clock: poll intervals and backoff delays wait on after; head age
 	// and block time are read from now.
@@ -420,4 +426,43 @@ func (e *fatalError) Unwrap() error { return e.err }
 func isFatal(err error) bool {
 	var f *fatalError
 	return errors.As(err, &f)
+}
+
+// SetStakeRegistry makes the watcher follow the StakeRegistry at addr from its next read of logs
+// on, instead of the one it was given: the RegistryCoordinator pointed at another.
+func (w *Watcher) SetStakeRegistry(addr common.Address) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.moveSR = addr
+}
+
+// followMoves rebuilds the decoder when SetStakeRegistry asked for another StakeRegistry. Called
+// by the follower's goroutine before each read of logs.
+func (w *Watcher) followMoves() error {
+	w.mu.Lock()
+	addr := w.moveSR
+	w.moveSR = common.Address{}
+	w.mu.Unlock()
+	if addr == (common.Address{}) || addr == w.cfg.Sources.StakeRegistry {
+		return nil
+	}
+	src := w.cfg.Sources
+	src.StakeRegistry = addr
+	dec, err := newDecoder(src)
+	if err != nil {
+		return fmt.Errorf("follow stake registry %s: %w", addr, err)
+	}
+	dec.avs = w.dec.avs
+	w.decMu.Lock()
+	w.dec = dec
+	w.decMu.Unlock()
+	w.cfg.Sources = src
+	return nil
+}
+
+// decoder returns the current decoder, for goroutines other than the follower's.
+func (w *Watcher) decoder() *decoder {
+	w.decMu.Lock()
+	defer w.decMu.Unlock()
+	return w.dec
 }

@@ -72,7 +72,7 @@ func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect 
 	}
 	defer hsub.Unsubscribe()
 	logs := make(chan types.Log, 64)
-	lsub, err := client.SubscribeFilterLogs(ctx, w.dec.liveQuery(), logs)
+	lsub, err := client.SubscribeFilterLogs(ctx, w.decoder().liveQuery(), logs)
 	if err != nil {
 		return false, fmt.Errorf("subscribe to logs: %w", err)
 	}

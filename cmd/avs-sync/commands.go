@@ -451,18 +451,28 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
 	fmt.Fprintln(out, staleStakesOf(rule).line())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
+	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tCAP\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
 	for _, r := range reports {
 		deadline := "-"
 		if r.Deadline > 0 {
 			deadline = fmt.Sprint(r.Deadline)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, len(r.Stale), len(r.HeldBack), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
+		limit := "-"
+		if r.MaxOperators > 0 {
+			limit = fmt.Sprint(r.MaxOperators)
+			if r.Full {
+				limit += " (full)"
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, limit, len(r.Stale), len(r.HeldBack), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, r := range reports {
+		for _, op := range r.ChurnLine {
+			fmt.Fprintf(out, "quorum %d: %s at the churn line (lowest stored stake %s; kept exact)\n", r.Quorum, op, r.LowestStored)
+		}
 		for _, h := range r.HeldBack {
 			fmt.Fprintf(out, "quorum %d: %s held back (%s: changed by less than --min-stake-change %g, left to the sweep)\n", r.Quorum, h.Operator, h.Reason, c.MinStakeChange)
 		}
