@@ -12,6 +12,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
 // budgetWindow is the span of the rolling gas budget.
@@ -203,7 +205,7 @@ func (g *gasBudget) publish() {
 	}
 }
 
-// save writes the window atomically (temporary file, then rename).
+// save writes the window atomically (see statefile.Write).
 func (g *gasBudget) save() error {
 	if g.path == "" {
 		return nil
@@ -212,11 +214,7 @@ func (g *gasBudget) save() error {
 	if err != nil {
 		return fmt.Errorf("encode gas budget window: %w", err)
 	}
-	tmp := g.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write gas budget window: %w", err)
-	}
-	if err := os.Rename(tmp, g.path); err != nil {
+	if err := statefile.Write(filepath.Dir(g.path), filepath.Base(g.path), data); err != nil {
 		return fmt.Errorf("write gas budget window: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package syncer
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -88,5 +89,46 @@ func TestGasBudgetNeed(t *testing.T) {
 	g.setNeed(0)
 	if g.Exhausted() {
 		t.Fatal("exhausted after the held transaction went out")
+	}
+}
+
+// Two budgets on one state directory (two processes, or a restart overlapping the old one):
+// every write succeeds, and the file is always a whole window.
+func TestGasBudgetSharedDirWrites(t *testing.T) {
+	dir := t.TempDir()
+	clock := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	var gs [2]*gasBudget
+	for i := range gs {
+		g, err := newGasBudget(0, dir, clock, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs[i] = g
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*200)
+	for _, g := range gs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				if err := g.add(21_000); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("write: %v", err)
+	}
+	again, err := newGasBudget(0, dir, clock, nil)
+	if err != nil || again.Used() != 200*21_000 {
+		t.Fatalf("window read back: used %d, err %v; want %d (one writer's whole window)", again.Used(), err, 200*21_000)
+	}
+	st, err := os.Stat(filepath.Join(dir, budgetFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("window file mode %v, err %v; want 0600", st.Mode().Perm(), err)
 	}
 }
