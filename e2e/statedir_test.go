@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,4 +62,45 @@ func TestStateDirLockedByOneProcess(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("sweep after the holder stopped: exit %d:\n%s", r.code, r.stderr)
 	}
+}
+
+// A gas window holding an entry dated a year ahead (written while the clock was wrong) would keep
+// the budget spent for a year, silently: the entry is ignored with a warning, and updates go out.
+func TestGasWindowEntryFromTheFuture(t *testing.T) {
+	e := newEnv(t, 1, 0)
+	dir := t.TempDir()
+	ahead := time.Now().AddDate(1, 0, 0).UTC()
+	window := fmt.Sprintf(`[{"at":%q,"gas":10000000}]`, ahead.Format(time.RFC3339Nano))
+	if err := os.WriteFile(filepath.Join(dir, "gas-window.json"), []byte(window), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := e.startWatch("future-window", e.d.HTTPURL, e.d.WSURL, "--state-dir", dir, "--max-gas-per-day", "5000000", "--debounce", "300ms")
+	e.waitUp(p)
+	if !p.logged("gas budget window holds entries dated in the future, written while the clock was wrong; ignoring them") {
+		t.Fatal("no warning about the entry dated a year ahead")
+	}
+	if n, _ := p.metric("avssync_gas_budget_exhausted"); n != 0 {
+		t.Fatalf("avssync_gas_budget_exhausted %v, want 0", n)
+	}
+	op := e.ops[0]
+	if _, err := op.Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("deposit stored", 60*time.Second, func() bool {
+		p.alive(t)
+		return e.fresh(op.Address)
+	})
+	e.waitFor("the update counted in the window", 30*time.Second, func() bool {
+		used, _ := p.metric("avssync_gas_used_24h")
+		return used > 0
+	})
+	used, _ := p.metric("avssync_gas_used_24h")
+	raw, err := os.ReadFile(filepath.Join(dir, "gas-window.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), ahead.Format(time.DateOnly)) {
+		t.Errorf("the window still holds the entry of %s: %s", ahead.Format(time.DateOnly), raw)
+	}
+	t.Logf("entry of %s ignored; deposit stored, gas_used_24h %v; window now %s", ahead.Format(time.DateOnly), used, strings.TrimSpace(string(raw)))
 }

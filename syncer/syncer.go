@@ -153,7 +153,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
-	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.StateDir, now, reg)
+	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.StateDir, now, reg, log)
 	if err != nil {
 		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
 	}
