@@ -342,6 +342,7 @@ func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
 	f.next = cp.Block + 1
 	f.hist.blocks = []blockRef{{Number: cp.Block, Hash: cp.Hash}}
 	f.saved = cp
+	f.resumed = true
 	w.setProgress(cp.Block, 0)
 	w.log.Info("resuming from checkpoint", "block", cp.Block, "hash", cp.Hash)
 	return f, nil
