@@ -461,6 +461,10 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 		if p.Stats().Dirtied > dirtied && ev.Kind == watcher.SharesChanged && !ev.Removed {
 			s.metrics.firstSeen(ev.Operator, s.now(), ev.Block)
 		}
+		if ev.Kind == watcher.OperatorDeregistered && !ev.Removed {
+			// The planner has dropped the operator; so do the staleness gauges.
+			s.metrics.left(ev.Operator)
+		}
 		if ev.Kind == watcher.QuorumConfigChanged && !ev.Removed {
 			// A new quorum, or a new lookahead: the planner's quorum list and lookaheads are
 			// read again before the next batch.
