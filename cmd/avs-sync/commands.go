@@ -58,12 +58,16 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, tune func(*p
 		return nil, usage(err)
 	}
 	// One process per state directory, before anything is read or sent: a second one would
-	// reuse the first's nonces and count only its own gas.
+	// reuse the first's nonces and count only its own gas. A directory that cannot be written is
+	// a warning, as every fault of the state directory is: there is nothing in it to share.
 	var lock *statefile.Lock
 	if f.Sync.StateDir != "" {
 		l, err := statefile.Acquire(f.Sync.StateDir, time.Now())
-		if err != nil {
+		switch {
+		case errors.Is(err, statefile.ErrLocked):
 			return nil, err
+		case err != nil:
+			log.Warn("state directory cannot be locked; running without the lock, so a second process on it would not be stopped", "err", err)
 		}
 		lock = l
 	}
