@@ -45,11 +45,11 @@ demo: build
 	$(BIN) devnet --activity --watch
 
 ## bench: planner throughput, then avs-sync against the daily full sweep on devnets (staleness, gas,
-## RPC load, memory, sweep scale, idle cost): tables on stdout; JSON, tables and logs in bench-results/
+## RPC load, memory, sweep scale, idle cost, a 30-minute soak): tables on stdout; JSON, tables and logs in bench-results/
 bench:
 	@mkdir -p bench-results
 	$(GO) test -run '^$$' -bench . -benchmem ./planner/ > bench-results/planner.txt; s=$$?; cat bench-results/planner.txt; exit $$s
-	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 90m -v -run '^TestBench' ./e2e/
+	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 120m -v -run '^TestBench' ./e2e/
 
 docker-build:
 	docker build -t avs-sync:$(VERSION) .

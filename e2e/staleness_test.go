@@ -77,3 +77,41 @@ func TestMaxStalenessCoalesces(t *testing.T) {
 	}
 	t.Logf("quiet change at block %d stored at %d; busy changes at blocks %v stored at %v, one transaction", first, ups[0], at, stored)
 }
+
+// An operator with a change pending that leaves the AVS has no stake left to be stale:
+// avssync_stale_seconds goes back to 0 within a block of the deregistration, instead of growing
+// until a restart with nothing dirty (a critical alert that never clears).
+func TestStaleSecondsForgetsDeregistered(t *testing.T) {
+	e := newEnv(t, 2, 0)
+	// A debounce longer than the deposit and deregistration take: the deposit stays pending,
+	// unresolved, until the operator has left.
+	w := e.watchBinary(e.d.HTTPURL, e.d.WSURL, "--debounce", "20s")
+	const stale = `avssync_stale_seconds{quorum="0"}`
+	op := e.ops[0]
+	if _, err := op.Deposit(e.ctx, eth(5)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the pending deposit counted as stale", 30*time.Second, func() bool { return w.gauge(stale) > 0 })
+	if err := op.DeregisterFromAVS(e.ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	dereg := e.head() // the deregistration's block or an earlier one
+	var cleared uint64
+	e.waitFor("the deregistration processed and a block after it", 30*time.Second, func() bool {
+		if cleared == 0 && w.gauge(stale) == 0 {
+			cleared = e.head()
+		}
+		return w.gauge("avssync_last_processed_block") > float64(dereg)
+	})
+	if age := w.gauge(stale); age != 0 {
+		t.Fatalf("%s = %v a block after the pending operator deregistered, want 0", stale, age)
+	}
+	e.waitBlocks(3)
+	if age := w.gauge(stale); age != 0 {
+		t.Fatalf("%s = %v three blocks later, want 0", stale, age)
+	}
+	if d := w.gauge("avssync_dirty_operators"); d != 0 {
+		t.Errorf("avssync_dirty_operators %v, want 0", d)
+	}
+	t.Logf("deregistered by block %d; stale_seconds 0 at block %d", dereg, cleared)
+}

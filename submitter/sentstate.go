@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
 // sentStateFile is the file in the state directory that remembers what was broadcast at each
@@ -114,7 +116,7 @@ func loadSent(dir string, chainID uint64, sender common.Address) (map[uint64]*no
 	return out, nil
 }
 
-// saveSent writes the records atomically: a temporary file in dir, synced, renamed over the old.
+// saveSent writes the records atomically (see statefile.Write).
 func saveSent(dir string, st sentState) error {
 	if dir == "" {
 		return nil
@@ -123,26 +125,7 @@ func saveSent(dir string, st sentState) error {
 	if err != nil {
 		return fmt.Errorf("encode sent transactions: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	f, err := os.CreateTemp(dir, sentStateFile+".*")
-	if err != nil {
-		return fmt.Errorf("write sent transactions: %w", err)
-	}
-	defer os.Remove(f.Name()) // after the rename there is nothing left to remove
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return fmt.Errorf("write sent transactions: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write sent transactions: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write sent transactions: %w", err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, sentStateFile)); err != nil {
+	if err := statefile.Write(dir, sentStateFile, raw); err != nil {
 		return fmt.Errorf("write sent transactions: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,10 +13,16 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
 // budgetWindow is the span of the rolling gas budget.
 const budgetWindow = 24 * time.Hour
+
+// clockTolerance is how far in the future an entry of the window may be dated (a clock stepped
+// back by NTP) before it is taken for the mark of a clock that was wrong, and ignored.
+const clockTolerance = 5 * time.Minute
 
 // budgetFile holds the budget's window in --state-dir, so a restart loop cannot reset it.
 const budgetFile = "gas-window.json"
@@ -30,6 +37,7 @@ type gasBudget struct {
 	// path is the file the window is kept in; empty keeps it in memory only.
 	path string
 	now  func() time.Time
+	log  *slog.Logger
 	// spends are the window's entries, oldest first; none is older than budgetWindow once pruned.
 	spends []spend
 	// need is the gas limit of the smallest transaction last held back because it exceeded what
@@ -49,10 +57,14 @@ type spend struct {
 
 // newGasBudget returns the budget, with the window read from stateDir when there is one. A
 // missing or unreadable file starts an empty window; the error says so for a log line.
-func newGasBudget(limit uint64, stateDir string, now func() time.Time, reg prometheus.Registerer) (*gasBudget, error) {
+func newGasBudget(limit uint64, stateDir string, now func() time.Time, reg prometheus.Registerer, log *slog.Logger) (*gasBudget, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	g := &gasBudget{
 		limit: limit,
 		now:   now,
+		log:   log,
 		used: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_used_24h",
 			Help: "Gas used by mined stake updates in the last 24 hours (the window of --max-gas-per-day)."}),
 		perDay: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_per_day",
@@ -181,13 +193,31 @@ func (g *gasBudget) FreesAt() time.Time {
 	return g.now()
 }
 
+// prune drops the entries older than the window, and those dated beyond now and clockTolerance:
+// written while the clock was ahead, they would hold the budget spent until that date.
 func (g *gasBudget) prune() {
-	cut := g.now().Add(-budgetWindow)
-	i := 0
-	for i < len(g.spends) && !g.spends[i].At.After(cut) {
-		i++
+	now := g.now()
+	cut, ahead := now.Add(-budgetWindow), now.Add(clockTolerance)
+	kept := g.spends[:0]
+	var future []spend
+	for _, s := range g.spends {
+		switch {
+		case s.At.After(ahead):
+			future = append(future, s)
+		case s.At.After(cut):
+			kept = append(kept, s)
+		}
 	}
-	g.spends = g.spends[i:]
+	clear(g.spends[len(kept):])
+	g.spends = kept
+	if len(future) > 0 {
+		var gas uint64
+		for _, s := range future {
+			gas += s.Gas
+		}
+		g.log.Warn("gas budget window holds entries dated in the future, written while the clock was wrong; ignoring them",
+			"entries", len(future), "gas", gas, "first_at", future[0].At.UTC(), "now", now.UTC(), "tolerance", clockTolerance)
+	}
 }
 
 func (g *gasBudget) publish() {
@@ -203,7 +233,7 @@ func (g *gasBudget) publish() {
 	}
 }
 
-// save writes the window atomically (temporary file, then rename).
+// save writes the window atomically (see statefile.Write).
 func (g *gasBudget) save() error {
 	if g.path == "" {
 		return nil
@@ -212,11 +242,7 @@ func (g *gasBudget) save() error {
 	if err != nil {
 		return fmt.Errorf("encode gas budget window: %w", err)
 	}
-	tmp := g.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write gas budget window: %w", err)
-	}
-	if err := os.Rename(tmp, g.path); err != nil {
+	if err := statefile.Write(filepath.Dir(g.path), filepath.Base(g.path), data); err != nil {
 		return fmt.Errorf("write gas budget window: %w", err)
 	}
 	return nil

@@ -1,8 +1,13 @@
 package syncer
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -12,7 +17,7 @@ func TestGasBudgetWindow(t *testing.T) {
 	now := t0
 	clock := func() time.Time { return now }
 	dir := t.TempDir()
-	g, err := newGasBudget(1_000_000, dir, clock, nil)
+	g, err := newGasBudget(1_000_000, dir, clock, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +45,7 @@ func TestGasBudgetWindow(t *testing.T) {
 	}
 
 	// A restart keeps the window.
-	again, err := newGasBudget(1_000_000, dir, clock, nil)
+	again, err := newGasBudget(1_000_000, dir, clock, nil, nil)
 	if err != nil || again.Used() != 1_100_000 || !again.Exhausted() {
 		t.Fatalf("after restart: used %d, err %v; want 1100000 exhausted", again.Used(), err)
 	}
@@ -53,11 +58,11 @@ func TestGasBudgetWindow(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, budgetFile), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if g, err := newGasBudget(1, dir, clock, nil); err == nil || g.Used() != 0 {
+	if g, err := newGasBudget(1, dir, clock, nil, nil); err == nil || g.Used() != 0 {
 		t.Fatalf("corrupt window: used %d, err %v; want 0 and an error", g.Used(), err)
 	}
 	// Unlimited is never exhausted.
-	if g, _ := newGasBudget(0, "", clock, nil); g.add(1<<40) != nil || g.Exhausted() {
+	if g, _ := newGasBudget(0, "", clock, nil, nil); g.add(1<<40) != nil || g.Exhausted() {
 		t.Fatal("unlimited budget exhausted")
 	}
 }
@@ -67,7 +72,7 @@ func TestGasBudgetWindow(t *testing.T) {
 func TestGasBudgetNeed(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	now := t0
-	g, err := newGasBudget(1_000_000, "", func() time.Time { return now }, nil)
+	g, err := newGasBudget(1_000_000, "", func() time.Time { return now }, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,5 +93,92 @@ func TestGasBudgetNeed(t *testing.T) {
 	g.setNeed(0)
 	if g.Exhausted() {
 		t.Fatal("exhausted after the held transaction went out")
+	}
+}
+
+// Two budgets on one state directory (two processes, or a restart overlapping the old one):
+// every write succeeds, and the file is always a whole window.
+func TestGasBudgetSharedDirWrites(t *testing.T) {
+	dir := t.TempDir()
+	clock := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	var gs [2]*gasBudget
+	for i := range gs {
+		g, err := newGasBudget(0, dir, clock, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs[i] = g
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*200)
+	for _, g := range gs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				if err := g.add(21_000); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("write: %v", err)
+	}
+	again, err := newGasBudget(0, dir, clock, nil, nil)
+	if err != nil || again.Used() != 200*21_000 {
+		t.Fatalf("window read back: used %d, err %v; want %d (one writer's whole window)", again.Used(), err, 200*21_000)
+	}
+	st, err := os.Stat(filepath.Join(dir, budgetFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("window file mode %v, err %v; want 0600", st.Mode().Perm(), err)
+	}
+}
+
+// An entry dated beyond now (a clock that was ahead when it was written) is ignored with a
+// warning: it would hold the budget spent until that date. A clock stepped back by less than the
+// tolerance keeps its entries.
+func TestGasBudgetIgnoresFutureEntries(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		at       []time.Duration // entries of 600k gas each, relative to now
+		wantUsed uint64
+		warned   bool
+	}{
+		{"a year ahead", []time.Duration{365 * 24 * time.Hour}, 0, true},
+		{"an hour ahead among past entries", []time.Duration{-2 * time.Hour, time.Hour}, 600_000, true},
+		{"ahead after an entry of the past", []time.Duration{time.Hour, -30 * time.Minute}, 600_000, true},
+		{"within the tolerance", []time.Duration{time.Minute}, 600_000, false},
+		{"expired and current", []time.Duration{-25 * time.Hour, -time.Hour}, 600_000, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var spends []spend
+			for _, d := range tt.at {
+				spends = append(spends, spend{At: now.Add(d), Gas: 600_000})
+			}
+			raw, _ := json.Marshal(spends)
+			if err := os.WriteFile(filepath.Join(dir, budgetFile), raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			g, err := newGasBudget(1_000_000, dir, func() time.Time { return now }, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := g.Used(); got != tt.wantUsed {
+				t.Errorf("used %d, want %d", got, tt.wantUsed)
+			}
+			if g.Exhausted() {
+				t.Error("budget exhausted")
+			}
+			if warned := strings.Contains(logs.String(), "dated in the future"); warned != tt.warned {
+				t.Errorf("warned %v, want %v; log:\n%s", warned, tt.warned, logs.String())
+			}
+		})
 	}
 }

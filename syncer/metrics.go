@@ -20,8 +20,8 @@ type Latency struct {
 	Seconds  float64
 }
 
-// metrics are the loop's own measurements. With a nil registerer they are still kept (the
-// latency samples serve benchmarks) but not exported.
+// metrics are the loop's own measurements. With a nil registerer they are still kept but not
+// exported.
 type metrics struct {
 	dirty      prometheus.Gauge
 	processing prometheus.Gauge
@@ -62,15 +62,12 @@ type metrics struct {
 	// pending holds, per operator with an event not yet reflected in its stored stake, the time and
 	// block of the first such event.
 	pending map[common.Address]seen
-	samples []Latency
 }
 
 type seen struct {
 	at    time.Time
 	block uint64
 }
-
-const maxSamples = 100_000
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
@@ -153,6 +150,11 @@ func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Tim
 			for _, ops := range m.staleSince {
 				delete(ops, op)
 			}
+		}
+	}
+	for _, op := range b.Operators {
+		if _, registered := res.Membership[op]; !registered {
+			delete(m.membership, op)
 		}
 	}
 	for op, qs := range res.Membership {
@@ -262,6 +264,18 @@ func (m *metrics) firstSeen(op common.Address, at time.Time, block uint64) {
 	}
 }
 
+// left forgets op, deregistered from the AVS: its stake is no longer stored, so nothing of it is
+// stale.
+func (m *metrics) left(op common.Address) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.pending, op)
+	delete(m.membership, op)
+	for _, ops := range m.staleSince {
+		delete(ops, op)
+	}
+}
+
 // forget drops op's pending event: it turned out to be a no-op.
 func (m *metrics) forget(op common.Address) {
 	m.mu.Lock()
@@ -286,9 +300,6 @@ func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.
 		}
 		m.seconds.Observe(l.Seconds)
 		m.blocks.Observe(float64(l.Blocks))
-		if len(m.samples) < maxSamples {
-			m.samples = append(m.samples, l)
-		}
 	}
 	for _, op := range plan.Operators {
 		observe(op)
@@ -308,13 +319,6 @@ func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.
 	for _, op := range batchOps {
 		delete(m.pending, op)
 	}
-}
-
-// Latencies returns the event-to-update latencies observed so far.
-func (s *Syncer) Latencies() []Latency {
-	s.metrics.mu.Lock()
-	defer s.metrics.mu.Unlock()
-	return append([]Latency(nil), s.metrics.samples...)
 }
 
 // staleStakesForbidden records the stale-stakes rule in force.

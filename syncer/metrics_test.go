@@ -203,3 +203,40 @@ func TestWatchNextSweepHeldByFees(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Operators that leave are forgotten: a deregistered one's pending change and stale quorums stop
+// counting, and the membership of one a read finds unregistered is dropped, so neither the
+// gauges nor the maps keep what left.
+func TestMetricsForgetOperatorsThatLeave(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	m := newMetrics(nil)
+	m.quorums([]uint8{0, 1})
+	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	age := func(q string) float64 { return testutil.ToFloat64(m.staleSeconds.WithLabelValues(q)) }
+	m.resolved(planner.Batch{Operators: []common.Address{a, b}},
+		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, t0)
+	// a pending, b read stale in quorum 1.
+	m.firstSeen(a, t0, 3)
+	m.resolved(planner.Batch{Operators: []common.Address{b}},
+		planner.Resolution{Stale: map[common.Address][]uint8{b: {1}}, Membership: map[common.Address][]uint8{b: {0, 1}}}, t0)
+	m.publish(nil, noDeadline, t0.Add(time.Minute))
+	if age("0") != 60 || age("1") != 60 {
+		t.Fatalf("stale seconds %v, %v; want 60, 60", age("0"), age("1"))
+	}
+	m.left(a)
+	m.left(b)
+	m.publish(nil, noDeadline, t0.Add(2*time.Minute))
+	if age("0") != 0 || age("1") != 0 {
+		t.Fatalf("stale seconds %v, %v after both left; want 0, 0", age("0"), age("1"))
+	}
+	if len(m.pending) != 0 || len(m.membership) != 0 || len(m.staleSince[0])+len(m.staleSince[1]) != 0 {
+		t.Fatalf("kept after leaving: pending %v, membership %v, stale %v", m.pending, m.membership, m.staleSince)
+	}
+	// A read that finds an operator no longer registered drops its membership.
+	m.resolved(planner.Batch{Operators: []common.Address{a}},
+		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}}}, t0)
+	m.resolved(planner.Batch{Operators: []common.Address{a}}, planner.Resolution{}, t0)
+	if _, kept := m.membership[a]; kept {
+		t.Fatal("membership kept for an operator the read found unregistered")
+	}
+}

@@ -163,7 +163,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
-	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.StateDir, now, reg)
+	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.StateDir, now, reg, log)
 	if err != nil {
 		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
 	}
@@ -474,6 +474,10 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 		s.note(ev)
 		if p.Stats().Dirtied > dirtied && ev.Kind == watcher.SharesChanged && !ev.Removed {
 			s.metrics.firstSeen(ev.Operator, s.now(), ev.Block)
+		}
+		if ev.Kind == watcher.OperatorDeregistered && !ev.Removed {
+			// The planner has dropped the operator; so do the staleness gauges.
+			s.metrics.left(ev.Operator)
 		}
 		if ev.Kind == watcher.QuorumConfigChanged && !ev.Removed {
 			// A new quorum, or a new lookahead: the planner's quorum list and lookaheads are

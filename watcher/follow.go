@@ -47,6 +47,8 @@ type follower struct {
 	// saved is the checkpoint last written; saveFailing is set while writes fail (warned once).
 	saved       Checkpoint
 	saveFailing bool
+	// resumed is set while next comes from the checkpoint and no head has been read since.
+	resumed bool
 	// rng is the span of one eth_getLogs, shrunk while the node refuses larger ones.
 	rng *logRange
 }
@@ -72,6 +74,10 @@ func (f *follower) sync(ctx context.Context, head *types.Header) (err error) {
 		head = h
 	}
 	headAt := f.w.now()
+	if f.resumed {
+		f.resumed = false
+		f.checkpointAboveHead(head.Number.Uint64())
+	}
 	f.setHead(head.Number.Uint64())
 	defer func() {
 		if err != nil && !isFatal(err) && ctx.Err() == nil {
@@ -120,6 +126,24 @@ func (f *follower) sync(ctx context.Context, head *types.Header) (err error) {
 		}
 	}
 	return f.sendHead(ctx)
+}
+
+// checkpointAboveHead sets a checkpoint above the node's head aside: a testnet reset under the same
+// chain id, or a node far behind, has no block to check it against and none to re-read from. As
+// with any checkpoint that cannot be used, the watch starts from StartBlock: the start-up check of
+// every registered operator covers what came before.
+func (f *follower) checkpointAboveHead(head uint64) {
+	cp := f.saved
+	if cp.Block <= head {
+		return
+	}
+	f.w.metrics.checkpointError()
+	f.w.log.Warn("checkpoint unusable; starting from the start-up check", "from_block", f.w.cfg.StartBlock,
+		"err", fmt.Errorf("checkpoint block %d is above the node's head %d: the chain was reset under the same chain id, or the node is far behind", cp.Block, head))
+	f.next = f.w.cfg.StartBlock
+	f.hist.blocks = nil
+	f.saved = Checkpoint{}
+	f.w.setProgress(f.next-min(f.next, 1), 0)
 }
 
 // setHead records the newest head seen.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
 // Sources are the contracts whose logs matter. Zero addresses are skipped (AllocationManager is
@@ -328,9 +329,9 @@ func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
 	// The checkpoint only saves reading blocks again: the start-up check of every registered
 	// operator catches whatever happened before StartBlock. A checkpoint that cannot be used is a
 	// warning, never a reason to stop (a crash loop under a restart policy).
-	if err := os.MkdirAll(w.cfg.StateDir, 0o755); err != nil {
+	if err := statefile.MkdirAll(w.cfg.StateDir); err != nil {
 		w.metrics.checkpointError()
-		w.log.Warn("checkpoint unusable; starting from the start-up check", "from_block", f.next, "err", fmt.Errorf("create state dir: %w", err))
+		w.log.Warn("checkpoint unusable; starting from the start-up check", "from_block", f.next, "err", err)
 		return f, nil
 	}
 	cp, ok, err := LoadCheckpoint(w.cfg.StateDir)
@@ -349,6 +350,7 @@ func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
 	f.next = cp.Block + 1
 	f.hist.blocks = []blockRef{{Number: cp.Block, Hash: cp.Hash}}
 	f.saved = cp
+	f.resumed = true
 	w.setProgress(cp.Block, 0)
 	w.log.Info("resuming from checkpoint", "block", cp.Block, "hash", cp.Hash)
 	return f, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/statefile"
 	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
@@ -38,6 +39,14 @@ type prepared struct {
 	reg    *prometheus.Registry
 	sy     *syncer.Syncer
 	sender *submitter.Sender
+	// lock holds --state-dir for this process (nil without one).
+	lock *statefile.Lock
+}
+
+// close disconnects and gives --state-dir up.
+func (p *prepared) close() {
+	p.ch.Close()
+	p.lock.Release()
 }
 
 // prepare builds the daemon; tune, if set, adjusts the planner's configuration (watch's own
@@ -49,6 +58,31 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, tune func(*p
 	if err := f.Metrics.allowsReads(f.Node.ReaderTimeoutDuration); err != nil {
 		return nil, usage(err)
 	}
+	// One process per state directory, before anything is read or sent: a second one would
+	// reuse the first's nonces and count only its own gas. A directory that cannot be written is
+	// a warning, as every fault of the state directory is: there is nothing in it to share.
+	var lock *statefile.Lock
+	if f.Sync.StateDir != "" {
+		l, err := statefile.Acquire(f.Sync.StateDir, time.Now())
+		switch {
+		case errors.Is(err, statefile.ErrLocked):
+			return nil, err
+		case err != nil:
+			log.Warn("state directory cannot be locked; running without the lock, so a second process on it would not be stopped", "err", err)
+		}
+		lock = l
+	}
+	p, err := f.build(ctx, log, tune)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	p.lock = lock
+	return p, nil
+}
+
+// build connects and wires the daemon's parts.
+func (f daemonFlags) build(ctx context.Context, log *slog.Logger, tune func(*planner.Config)) (*prepared, error) {
 	reg := newRegistry()
 	ch, err := connect(ctx, log, f.Node, f.Contracts, reg)
 	if err != nil {
@@ -130,7 +164,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) er
 	if err != nil {
 		return err
 	}
-	defer p.ch.Close()
+	defer p.close()
 	head, err := p.ch.eth.BlockNumber(ctx)
 	if err != nil {
 		return fmt.Errorf("read chain head: %w", err)
@@ -180,7 +214,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) err
 	if err != nil {
 		return err
 	}
-	defer p.ch.Close()
+	defer p.close()
 	ready := func() error {
 		if !p.sy.Status().Started && c.Sync.SyncInterval > 0 {
 			return errors.New("starting")
@@ -207,7 +241,7 @@ func (c *SweepCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer p.ch.Close()
+	defer p.close()
 	return p.sy.Sweep(ctx)
 }
 
