@@ -142,7 +142,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		PollInterval:  c.Node.PollInterval,
 		BlockTime:     c.Node.BlockTime,
 		MaxRange:      c.Node.MaxLogRange,
-		BatchSize:     c.Node.RPCBatchSize,
+		BatchSize:     c.Node.batchSize(),
 		StateDir:      c.Sync.StateDir,
 		StartBlock:    head + 1,
 		ChainID:       p.ch.contracts.ChainID,
