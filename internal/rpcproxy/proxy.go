@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -47,6 +49,8 @@ type Proxy struct {
 	// hits counts, by fault id, the calls and notifications each fault applied to, kept after
 	// the fault is removed.
 	hits map[int]int
+	// rand draws the requests a Share fault applies to; called with mu held.
+	rand func() float64
 	// wg counts the websocket pumps and the goroutines answering websocket calls.
 	wg sync.WaitGroup
 }
@@ -73,6 +77,7 @@ func New(httpURL, wsURL string) (*Proxy, error) {
 		asked:   map[string]string{},
 		conns:   map[*wsConn]*wsConn{},
 		hits:    map[int]int{},
+		rand:    rand.Float64,
 	}
 	if wsURL != "" {
 		p.wsURL = "ws://" + ln.Addr().String()
@@ -214,6 +219,9 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := firstFault(calls, func(f *Fault) bool { return f.HTTPStatus != 0 }); f != nil {
 		text := http.StatusText(f.HTTPStatus)
 		w.Header().Set("Content-Type", "text/html")
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())))
+		}
 		w.WriteHeader(f.HTTPStatus)
 		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center></body></html>\n",
 			f.HTTPStatus, text, f.HTTPStatus, text)
@@ -304,10 +312,10 @@ func (p *Proxy) pick(method string, params json.RawMessage, transport string, no
 		if _, ok := decided[e]; !ok && e.f.Times > 0 && e.left <= 0 {
 			continue // used up earlier in this request
 		}
-		if e.f.PerRequest {
+		if e.f.PerRequest || e.f.Share > 0 {
 			d, ok := decided[e]
 			if !ok {
-				d = e.f.Match == nil || e.f.Match(params)
+				d = (e.f.Match == nil || e.f.Match(params)) && (e.f.Share <= 0 || p.rand() < e.f.Share)
 				decided[e] = d
 				if d && e.f.Times > 0 {
 					e.left--
