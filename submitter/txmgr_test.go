@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -534,6 +536,27 @@ func TestSendErrorsToldApart(t *testing.T) {
 		t.Logf("gave up: %v", err)
 		if got := metric(t, reg, "avssync_send_errors_total", "kind", "nonce_too_low"); got != 3 {
 			t.Fatalf("send_errors_total{nonce_too_low} = %v, want 3", got)
+		}
+	})
+	t.Run("a gateway's 502, a 429 and a dropped connection on the way: the same transaction sent again", func(t *testing.T) {
+		s, reg := newSender(t, e, client, submitter.SignerConfig{})
+		// Faults that select the same call all apply to it at once: one per request, in turn.
+		var n atomic.Int32
+		for i, f := range []rpcproxy.Fault{{HTTPStatus: http.StatusBadGateway}, {HTTPStatus: http.StatusTooManyRequests}, {Reset: true}} {
+			f.Method, f.Times = "eth_sendRawTransaction", 1
+			f.Match = func(json.RawMessage) bool { return n.Load() == int32(i) }
+			p.Inject(f)
+		}
+		p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Delay: time.Nanosecond, Match: func(json.RawMessage) bool { n.Add(1); return true }})
+		before := p.Counts().HTTPCalls["eth_sendRawTransaction"]
+		if err := submit(t, s); err != nil {
+			t.Fatal(err)
+		}
+		if sent := p.Counts().HTTPCalls["eth_sendRawTransaction"] - before; sent != 4 {
+			t.Fatalf("%d sends, want 4: three failed on the way, then the same transaction", sent)
+		}
+		if got := metric(t, reg, "avssync_tx_replacements_total"); got != 0 {
+			t.Fatalf("tx_replacements_total = %v, want 0: the resends are the same transaction", got)
 		}
 	})
 	t.Run("already known: waited for", func(t *testing.T) {
