@@ -23,7 +23,7 @@ const window = time.Second
 
 // Rate wraps base (nil: http.DefaultTransport) so that at most perSecond JSON-RPC calls go out in
 // any second, each call of a batch counted, as providers count them. A 429 from the node halves the
-// limit; it grows back by a tenth of perSecond each second without one. A request of more calls
+// limit (at most once a second); it grows back by a tenth of perSecond each second. A request of more calls
 // than the limit waits for a second with nothing else in it (size batches to the limit to avoid
 // that: BatchSize). perSecond 0 is no limit: base is returned as it is.
 func Rate(base http.RoundTripper, perSecond int) http.RoundTripper {
@@ -143,13 +143,17 @@ func (t *rateTransport) current(now time.Time) int {
 	return min(t.limit, t.cutTo+int(now.Sub(t.cutAt)/window)*step)
 }
 
-// backOff halves the limit after a 429. The request's Retry-After is the retry's to honour: a
-// provider's 429s come at random on a bad day as well as when the limit is passed, and a pause of
-// every request for each would stall the reads that do get through.
+// backOff halves the limit after a 429, once a window: the 429s of requests sent before a cut
+// took effect say nothing about the new limit. The request's Retry-After is the retry's to
+// honour: a provider's 429s come at random on a bad day as well as when its limit is passed, and
+// a pause of every request for each would stall the reads that do get through.
 func (t *rateTransport) backOff() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
+	if !t.cutAt.IsZero() && now.Sub(t.cutAt) < window {
+		return
+	}
 	t.cutTo, t.cutAt = max(1, t.current(now)/2), now
 }
 

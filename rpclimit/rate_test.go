@@ -99,6 +99,7 @@ func TestRate(t *testing.T) {
 		{"batches of 50 at 50/s: one a second", 50, repeat(50, 5), 0, 50, 4 * time.Second},
 		{"a batch over the limit goes alone", 50, []int{10, 80, 10}, 0, 80, 2 * time.Second},
 		{"a 429 halves the limit", 50, repeat(1, 101), 1, 50, 3 * time.Second},
+		{"429s within a second halve it once", 50, repeat(1, 101), 10, 50, 3 * time.Second},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := run(t, tt.limit, &fakeNode{tooMany: tt.tooMany}, tt.sizes)
