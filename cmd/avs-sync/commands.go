@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/faultlog"
 	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/submitter"
@@ -122,17 +123,97 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if c.SweepMode == string(planner.SweepMaterial) && c.Sync.MinStakeChange == 0 {
 		log.Warn("--sweep-mode material with --min-stake-change 0 stores every difference, as audit does")
 	}
+	p, w, err := c.start(ctx, log)
+	var bad usageError
+	if err != nil && !errors.As(err, &bad) {
+		p, w, err = c.startUntilUp(ctx, log, err)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	defer p.ch.Close()
+	lim := c.Metrics.Limits(c.Sync.Confirmations, c.Node.EthWSURL != "")
+	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
+	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live}, func(ctx context.Context) error {
+		head := func() uint64 { return p.sy.Status().Head }
+		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
+	})
+}
+
+// startUntilUp starts again while start-up fails for the node's reasons (bad input is returned at
+// once), waiting 1 s doubling up to a minute between tries: a provider's bad day keeps the process
+// up and saying why, where an exit would be a crash loop under any restart policy. Meanwhile
+// /readyz answers 503 with the last reason and /healthz 200; the log has a line when the fault
+// starts, a summary a minute and one when start-up succeeds.
+func (c *WatchCmd) startUntilUp(ctx context.Context, log *slog.Logger, first error) (*prepared, *watcher.Watcher, error) {
+	fault := faultlog.New(log, "start-up", time.Minute, nil)
+	fault.Fail(first)
+	var mu sync.Mutex
+	last := first
+	srvCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stop()
+		wg.Wait() // the port is free again for the daemon's own server
+	}()
+	if c.Metrics.MetricsAddr != "" {
+		notReady := func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fmt.Errorf("starting: %s", faultlog.Cut(last.Error()))
+		}
+		srv, err := monitor.Listen(c.Metrics.MetricsAddr, prometheus.NewRegistry(), monitor.Checks{Ready: notReady}, log)
+		if err != nil {
+			return nil, nil, usage(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = srv.Serve(srvCtx)
+		}()
+	}
+	wait := time.Second
+	for tries := 2; ; tries++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, ctx.Err()
+		case <-t.C:
+		}
+		p, w, err := c.start(ctx, log)
+		var bad usageError
+		if err == nil || errors.As(err, &bad) {
+			if err == nil {
+				log.Info("started", "tries", tries)
+			}
+			return p, w, err
+		}
+		fault.Fail(err)
+		mu.Lock()
+		last = err
+		mu.Unlock()
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// start connects, loads the AVS's state and builds the watcher from the head.
+func (c *WatchCmd) start(ctx context.Context, log *slog.Logger) (*prepared, *watcher.Watcher, error) {
 	p, err := c.prepare(ctx, log, func(pc *planner.Config) {
 		pc.SweepMode = planner.SweepMode(c.SweepMode)
 		pc.MaxStaleness = c.MaxStaleness
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer p.ch.Close()
 	head, err := p.ch.eth.BlockNumber(ctx)
 	if err != nil {
-		return fmt.Errorf("read chain head: %w", err)
+		p.ch.Close()
+		return nil, nil, fmt.Errorf("read chain head: %w", err)
 	}
 	w, err := watcher.New(watcher.Config{
 		HTTPURL:       c.Node.EthHTTPURL,
@@ -149,15 +230,10 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		HTTPClient:    p.ch.httpClient,
 	}, log, p.reg)
 	if err != nil {
-		return usage(err)
+		p.ch.Close()
+		return nil, nil, usage(err)
 	}
-	lim := c.Metrics.Limits(c.Sync.Confirmations, c.Node.EthWSURL != "")
-	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
-	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
-	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live}, func(ctx context.Context) error {
-		head := func() uint64 { return p.sy.Status().Head }
-		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
-	})
+	return p, w, nil
 }
 
 // SyncCmd is the original tool's behaviour, run when no command is named.

@@ -49,6 +49,8 @@ type Proxy struct {
 	// hits counts, by fault id, the calls and notifications each fault applied to, kept after
 	// the fault is removed.
 	hits map[int]int
+	// arrivals are the HTTP requests in the order they came, with their calls, for Busiest.
+	arrivals []arrival
 	// rand draws the requests a Share fault applies to; called with mu held.
 	rand func() float64
 	// wg counts the websocket pumps and the goroutines answering websocket calls.
@@ -101,6 +103,29 @@ func (p *Proxy) Counts() Counts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts.clone()
+}
+
+// arrival is when an HTTP request came and how many calls it carried.
+type arrival struct {
+	at    time.Time
+	calls int
+}
+
+// Busiest returns the most HTTP calls (each call of a batch counted) that came within any window
+// of the given length, as a provider's per-second limit counts them.
+func (p *Proxy) Busiest(window time.Duration) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	most, in, first := 0, 0, 0
+	for _, a := range p.arrivals {
+		in += a.calls
+		for a.at.Sub(p.arrivals[first].at) >= window {
+			in -= p.arrivals[first].calls
+			first++
+		}
+		most = max(most, in)
+	}
+	return most
 }
 
 // Inject adds a fault and returns its id for Remove.
@@ -189,6 +214,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	msgs, batch := decodeMessages(body)
 	p.mu.Lock()
 	p.counts.HTTPRequests++
+	p.arrivals = append(p.arrivals, arrival{at: time.Now(), calls: max(1, len(msgs))})
 	if len(msgs) == 0 {
 		p.counts.HTTPCalls["invalid"]++
 	}

@@ -198,6 +198,24 @@ func TestHTTPFaults(t *testing.T) {
 			t.Fatalf("fault applied to %d calls, want the %d of the failed requests", hits, 2*failed)
 		}
 	})
+	t.Run("busiest window", func(t *testing.T) {
+		before := f.p.Busiest(time.Hour)
+		for _, n := range []int{1, 3, 2} {
+			batch := make([]rpc.BatchElem, n)
+			for i := range batch {
+				batch[i] = rpc.BatchElem{Method: "eth_chainId", Result: new(string)}
+			}
+			if err := f.rpc.BatchCallContext(f.ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := f.p.Busiest(time.Hour); got != before+6 {
+			t.Fatalf("Busiest(hour) = %d, want %d: every call of the test so far", got, before+6)
+		}
+		if got := f.p.Busiest(time.Nanosecond); got < 3 {
+			t.Fatalf("Busiest(1ns) = %d, want at least the batch of 3", got)
+		}
+	})
 	t.Run("429 with Retry-After", func(t *testing.T) {
 		f.inject(t, rpcproxy.Fault{HTTPStatus: http.StatusTooManyRequests, RetryAfter: 2 * time.Second})
 		resp, err := http.Post(f.p.HTTPURL(), "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`))
