@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,15 +53,17 @@ type rateTransport struct {
 	wait  func(ctx context.Context, d time.Duration) error
 
 	mu sync.Mutex
-	// sent are the requests of the last window, oldest first, and inWindow the calls in them.
-	sent     []stamp
+	// sent are the requests sent or answered within the last window, and inWindow the calls in
+	// them.
+	sent     []*stamp
 	inWindow int
 	// cutAt is when a 429 last cut the limit, to cutTo calls; zero if never.
 	cutAt time.Time
 	cutTo int
 }
 
-// stamp is when a request went out and how many calls it carried.
+// stamp is when a request went out, or once answered when its answer came, and how many calls it
+// carried.
 type stamp struct {
 	at    time.Time
 	calls int
@@ -82,10 +85,12 @@ func (t *rateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		calls = max(1, len(rpcmetrics.Methods(b)))
 	}
-	if err := t.acquire(req.Context(), calls); err != nil {
+	st, err := t.acquire(req.Context(), calls)
+	if err != nil {
 		return nil, err
 	}
 	resp, err := t.base.RoundTrip(req)
+	t.settle(st)
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		t.backOff()
 	}
@@ -93,23 +98,25 @@ func (t *rateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // acquire waits until calls more fit in the last window under the current limit, and counts them.
-func (t *rateTransport) acquire(ctx context.Context, calls int) error {
+func (t *rateTransport) acquire(ctx context.Context, calls int) (*stamp, error) {
 	for {
 		t.mu.Lock()
 		now := t.now()
 		t.expire(now)
 		limit := t.current(now)
 		need := min(calls, limit) // a request larger than the limit goes alone
-		var until time.Time
 		if t.inWindow+need <= limit {
-			t.sent = append(t.sent, stamp{now, calls})
+			st := &stamp{now, calls}
+			t.sent = append(t.sent, st)
 			t.inWindow += calls
 			t.mu.Unlock()
-			return nil
+			return st, nil
 		}
 		// Wait until enough of the oldest requests leave the window.
-		freed := 0
-		for _, s := range t.sent {
+		oldest := slices.Clone(t.sent)
+		slices.SortFunc(oldest, func(a, b *stamp) int { return a.at.Compare(b.at) })
+		until, freed := now.Add(window), 0
+		for _, s := range oldest {
 			freed += s.calls
 			if t.inWindow-freed+need <= limit {
 				until = s.at.Add(window)
@@ -118,19 +125,29 @@ func (t *rateTransport) acquire(ctx context.Context, calls int) error {
 		}
 		t.mu.Unlock()
 		if err := t.wait(ctx, max(until.Sub(now), time.Millisecond)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }
 
+// settle moves a request's time to when its answer came: the provider counted it on arrival,
+// somewhere between the send and the answer, so a window counted from the answer holds whatever
+// the way's delays were.
+func (t *rateTransport) settle(st *stamp) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st.at = t.now()
+}
+
 // expire drops the requests older than a window. t.mu is held.
 func (t *rateTransport) expire(now time.Time) {
-	i := 0
-	for i < len(t.sent) && now.Sub(t.sent[i].at) >= window {
-		t.inWindow -= t.sent[i].calls
-		i++
-	}
-	t.sent = t.sent[i:]
+	t.sent = slices.DeleteFunc(t.sent, func(s *stamp) bool {
+		if now.Sub(s.at) >= window {
+			t.inWindow -= s.calls
+			return true
+		}
+		return false
+	})
 }
 
 // current is the limit now: the configured one, or what a 429 cut it to plus what has grown back

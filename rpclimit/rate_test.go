@@ -153,3 +153,38 @@ func TestRateOff(t *testing.T) {
 		t.Errorf("BatchSize(500, 0) = %d", got)
 	}
 }
+
+// slowNode answers after latency on the test's clock.
+type slowNode struct {
+	now     *time.Time
+	latency time.Duration
+}
+
+func (n slowNode) RoundTrip(req *http.Request) (*http.Response, error) {
+	io.ReadAll(req.Body)
+	*n.now = n.now.Add(n.latency)
+	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("{}")), Header: http.Header{}}, nil
+}
+
+func TestRateCountsFromTheAnswer(t *testing.T) {
+	// Batches of the whole limit, answered 300 ms after they go: the provider may count one at any
+	// time in between, so the next goes a second after the answer, not after the send.
+	now := time.Unix(0, 0)
+	tr := newRateTransport(slowNode{&now, 300 * time.Millisecond}, 50, func() time.Time { return now }, func(ctx context.Context, d time.Duration) error {
+		now = now.Add(d)
+		return nil
+	})
+	var sentAt []time.Duration
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodPost, "http://node", strings.NewReader(batchOf(50)))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		sentAt = append(sentAt, now.Sub(time.Unix(0, 0))-300*time.Millisecond)
+	}
+	if fmt.Sprint(sentAt) != "[0s 1.3s 2.6s]" {
+		t.Errorf("batches sent at %v, want [0s 1.3s 2.6s]", sentAt)
+	}
+}
