@@ -63,7 +63,7 @@ type Transport struct {
 	base  http.RoundTripper
 	cfg   Config
 	fault *faultlog.Fault
-	// attempts counts failed attempts by reason and what became of the request (retried, given up,
+	// failed counts failed attempts by reason and what became of the request (retried, given up,
 	// not retried: a write).
 	failed *prometheus.CounterVec
 	now    func() time.Time
