@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"net/http"
 	"os"
@@ -99,6 +100,40 @@ func TestChaos(t *testing.T) {
 				c.note("%v reads retried at the same block", retries)
 				if retries < 1 {
 					c.e.t.Errorf("avssync_read_retries_total %v: no read met the lagging member", retries)
+				}
+			},
+		},
+		{
+			name: "10% of HTTP requests failing for the whole row", converge: 20, maxTxs: 3,
+			run: func(c *chaosRun) { c.flaky(0.10, 20) },
+		},
+		{
+			name: "25% of HTTP requests failing for the whole row", converge: 20, maxTxs: 3,
+			run: func(c *chaosRun) { c.flaky(0.25, 20) },
+		},
+		{
+			name: "40% of HTTP requests failing for the whole row", converge: 40, maxTxs: 3,
+			run: func(c *chaosRun) { c.flaky(0.40, 40) },
+		},
+		{
+			name: "25% of HTTP requests failing from the process's start", converge: 30, maxTxs: 2,
+			atStart: flakyFaults(0.25),
+			run: func(c *chaosRun) {
+				c.note("ready %v after the start", c.upAfter.Round(100*time.Millisecond))
+				c.deposit(c.e.ops[1])
+				c.note("first deposit fresh %d blocks after it", c.freshWithin(30))
+				c.quiet()
+			},
+		},
+		{
+			name: "every nonce from a backend one block behind", converge: 20, maxTxs: 4,
+			run: func(c *chaosRun) {
+				// The load balancer sends eth_getTransactionCount to a member a block behind the one
+				// that mined the sender's last transaction: it answers the nonce before it.
+				c.inject(rpcproxy.Fault{Method: "eth_getTransactionCount", Lag: 1, Transport: "http"})
+				for i := range 3 {
+					c.deposit(c.e.ops[i])
+					c.note("deposit %d fresh %d blocks after it", i+1, c.freshWithin(20))
 				}
 			},
 		},
@@ -264,6 +299,8 @@ type chaosRow struct {
 	flags []string
 	// skip, when set, names what the row needs that is missing.
 	skip string
+	// atStart are faults in place before the process starts.
+	atStart []rpcproxy.Fault
 }
 
 // chaosRun is one row's avs-sync process behind its own fault proxy.
@@ -280,6 +317,8 @@ type chaosRun struct {
 	noted    []string
 	// faults are the ids of the faults the row injected, each of which must be met.
 	faults []int
+	// upAfter is how long the process took to be ready.
+	upAfter time.Duration
 }
 
 // inject puts a fault in place through the row's proxy; converge fails the row if it was never
@@ -302,6 +341,9 @@ func newChaosRun(e *env, row chaosRow) *chaosRun {
 	}
 	e.t.Cleanup(func() { p.Close() })
 	c := &chaosRun{e: e, row: row, p: p, stateDir: e.t.TempDir(), startTx: e.sent()}
+	for _, f := range row.atStart {
+		c.inject(f)
+	}
 	c.start()
 	return c
 }
@@ -310,9 +352,60 @@ func newChaosRun(e *env, row chaosRow) *chaosRun {
 func (c *chaosRun) start() {
 	c.e.t.Helper()
 	args := append(append([]string{"--state-dir", c.stateDir}, chaosFlags...), c.row.flags...)
+	began := time.Now()
 	c.proc = c.e.startWatch("chaos", c.p.HTTPURL(), c.p.WSURL(), args...)
 	c.metrics = c.proc.metrics
 	c.e.waitUp(c.proc)
+	c.upAfter = time.Since(began)
+}
+
+// flakyFaults fail share of HTTP requests at random, whole batches at a time, in four ways a
+// provider's bad day mixes: 502 and 503 from its gateway, 429 asking for a second's wait, and a
+// connection dropped. Each takes a quarter of the failures.
+func flakyFaults(share float64) []rpcproxy.Fault {
+	// Four independent draws fail a request with probability share.
+	each := 1 - math.Pow(1-share, 0.25)
+	return []rpcproxy.Fault{
+		{Share: each, Transport: "http", HTTPStatus: http.StatusBadGateway},
+		{Share: each, Transport: "http", HTTPStatus: http.StatusServiceUnavailable},
+		{Share: each, Transport: "http", HTTPStatus: http.StatusTooManyRequests, RetryAfter: time.Second},
+		{Share: each, Transport: "http", Reset: true},
+	}
+}
+
+// flaky fails share of HTTP requests for the rest of the row: two deposits, one at a time, each
+// fresh within limit blocks with the faults in place, and the log quiet about it.
+func (c *chaosRun) flaky(share float64, limit uint64) {
+	c.e.t.Helper()
+	for _, f := range flakyFaults(share) {
+		c.inject(f)
+	}
+	c.deposit(c.e.ops[0])
+	c.note("deposit fresh %d blocks after it", c.freshWithin(limit))
+	c.deposit(c.e.ops[2], c.e.ops[3])
+	c.note("two deposits fresh %d blocks after them", c.freshWithin(limit))
+	c.blocks(100) // the fault lasts: idle reads keep failing
+	c.quiet()
+}
+
+// quiet checks that the process wrote few lines about the faults: a lasting fault is a line
+// when it starts, a summary a minute and a line when it clears, not a line per failure.
+func (c *chaosRun) quiet() {
+	c.e.t.Helper()
+	failed, _ := c.proc.metric("avssync_rpc_failed_attempts_total")
+	var lines int
+	for _, line := range strings.Split(c.proc.log(), "\n") {
+		if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+			lines++
+		}
+	}
+	c.note("%v failed requests, %d warning lines", failed, lines)
+	if failed < 1 {
+		c.e.t.Errorf("avssync_rpc_failed_attempts_total %v: no request met the faults", failed)
+	}
+	if lines > 5 {
+		c.e.t.Errorf("%d warning lines for %v failed requests, want at most 5:\n%s", lines, failed, c.proc.log())
+	}
 }
 
 // restartBehind stops avs-sync, lets n blocks pass with deposits among them, and starts it again

@@ -1,6 +1,7 @@
-// Package rpclimit bounds the size of a node's HTTP replies: go-ethereum's rpc client reads an HTTP
-// reply whole, so a node (or a proxy in front of it) answering without end would take the
-// process's memory with it. Over websockets the rpc client has its own message limit.
+// Package rpclimit bounds what goes to and comes from a node over HTTP: the rate of calls (a
+// provider's per-second limit) and the size of a reply (go-ethereum's rpc client reads an HTTP
+// reply whole, so a node, or a proxy in front of it, answering without end would take the
+// process's memory with it; over websockets the rpc client has its own message limit).
 package rpclimit
 
 import (

@@ -44,7 +44,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		methods = methodsOf(body)
+		methods = Methods(body)
 	}
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
@@ -56,8 +56,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// methodsOf lists the methods of a JSON-RPC request or batch.
-func methodsOf(body []byte) []string {
+// Methods lists the methods of a JSON-RPC request or batch body; nil if it is neither.
+func Methods(body []byte) []string {
 	type call struct {
 		Method string `json:"method"`
 	}

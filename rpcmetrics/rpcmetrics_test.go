@@ -64,8 +64,8 @@ func TestMethodsOf(t *testing.T) {
 		{` [{"method":"eth_call"},{"method":"eth_getLogs"}]`, []string{"eth_call", "eth_getLogs"}},
 	}
 	for _, tt := range tests {
-		if got := methodsOf([]byte(tt.body)); !slices.Equal(got, tt.want) {
-			t.Errorf("methodsOf(%q) = %v, want %v", tt.body, got, tt.want)
+		if got := Methods([]byte(tt.body)); !slices.Equal(got, tt.want) {
+			t.Errorf("Methods(%q) = %v, want %v", tt.body, got, tt.want)
 		}
 	}
 	if NewHTTPClient(nil, "x", 0).Transport != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/Layr-Labs/eigensdk-go/chainio/clients/wallet"
@@ -12,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // Receipt lookups that found none.
@@ -56,7 +59,51 @@ func (k keyBroadcaster) broadcast(ctx context.Context, tx *types.Transaction) (s
 	if err != nil {
 		return "", fmt.Errorf("sign transaction: %w", err)
 	}
-	return signed.Hash().Hex(), k.client.SendTransaction(ctx, signed)
+	return signed.Hash().Hex(), resend(ctx, func() error { return k.client.SendTransaction(ctx, signed) })
+}
+
+// Resends of one signed transaction whose request failed on the way (see resend).
+const (
+	sendAttempts   = 4
+	firstResendGap = 100 * time.Millisecond
+)
+
+// resend sends, and sends again up to sendAttempts in all while the request failed on its way to
+// the node: a gateway's 429/502/503/504 or a dropped connection. These are the same signed bytes,
+// not a new transaction: a node that did get the first takes the next as "already known", which
+// the sender waits on, and no second transaction can come of it. An answer from the node itself
+// (a JSON-RPC error) is the sender's to judge.
+func resend(ctx context.Context, send func() error) error {
+	gap := firstResendGap
+	for attempt := 1; ; attempt++ {
+		err := send()
+		if err == nil || attempt >= sendAttempts || !failedOnTheWay(err) {
+			return err
+		}
+		t := time.NewTimer(gap)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		gap *= 2
+	}
+}
+
+// failedOnTheWay reports whether a request's error is the way's, not the node's: an HTTP status
+// from a gateway that passes on no answer, or a connection that failed.
+func failedOnTheWay(err error) bool {
+	var he rpc.HTTPError
+	if errors.As(err, &he) {
+		switch he.StatusCode {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) && !ue.Timeout() && !errors.Is(err, context.Canceled)
 }
 
 func (k keyBroadcaster) receipt(ctx context.Context, id string) (*types.Receipt, error) {

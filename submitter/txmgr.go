@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +83,10 @@ type Sender struct {
 	// onReceipt, when set, is told of every receipt of the sender's transactions the Sender
 	// sees, reverted or not, for this send's work or another's (see OnReceipt).
 	onReceipt func(hash common.Hash, gasUsed uint64)
+	// floor is the lowest nonce that can still be free: one past the sender's own last mined
+	// transaction, or what a "nonce too low" answer named. A backend behind the one that mined
+	// answers an older nonce; the sender never goes below what it knows.
+	floor uint64
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
 	// needed is what the last transaction refused for want of funds would have cost at most;
@@ -148,6 +154,7 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 		receipt, err := s.await(ctx, nonce, work, nextBump)
 		switch {
 		case err == nil:
+			s.floor = max(s.floor, nonce+1)
 			s.mined(ctx, receipt, estimate)
 			return receipt, nil
 		case errors.Is(err, errNonceTaken), errors.Is(err, errResubmit):
@@ -330,7 +337,10 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.log.Warn("replacement underpriced: pricing above what the pool holds", "nonce", nonce, "tried", price.String(), "err", err)
 		return fmt.Errorf("%w: %w", errUnderpriced, err)
 	case kindNonceTooLow:
-		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "err", err)
+		if next, ok := nextNonce(err); ok && next > nonce {
+			s.floor = max(s.floor, next)
+		}
+		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "floor", s.floor, "err", err)
 		return fmt.Errorf("%w: %w", errNonceTooLow, err)
 	case kindInsufficientFunds:
 		s.needed = new(big.Int).Mul(new(big.Int).SetUint64(gas), price.FeeCap)
@@ -596,6 +606,11 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 	n, err := s.client.NonceAt(ctx, s.from, nil)
 	if err != nil {
 		return 0, fmt.Errorf("read nonce of %s: %w", s.from, err)
+	}
+	if n < s.floor {
+		s.log.Info("node answered a nonce below the sender's own: a lagging backend; using the sender's",
+			"node_nonce", n, "nonce", s.floor)
+		n = s.floor
 	}
 	changed := false
 	for k, rec := range s.sent {
@@ -871,4 +886,18 @@ func (s *Sender) RefreshBalance(ctx context.Context) (*big.Int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.refreshBalance(ctx)
+}
+
+// nextNonceRe finds the next nonce in the pool's "nonce too low" answers: geth's txpool ("next
+// nonce 3, tx nonce 2") and state transition ("tx: 2 state: 3"), which Erigon shares.
+var nextNonceRe = regexp.MustCompile(`next nonce (\d+)|state: (\d+)`)
+
+// nextNonce is the next nonce a "nonce too low" error names; false if it names none.
+func nextNonce(err error) (uint64, bool) {
+	m := nextNonceRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0, false
+	}
+	n, perr := strconv.ParseUint(m[1]+m[2], 10, 64)
+	return n, perr == nil
 }

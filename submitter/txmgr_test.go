@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -492,6 +494,14 @@ func TestSendErrorsToldApart(t *testing.T) {
 	answer := func(msg string, times int) {
 		p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Times: times, Error: &rpcproxy.RPCError{Code: -32000, Message: msg}})
 	}
+	// tooLow is a "nonce too low" answer naming the sender's true next nonce, as a node does.
+	tooLow := func(t *testing.T) string {
+		n, err := e.client.NonceAt(context.Background(), e.sender, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("nonce too low: next nonce %d, tx nonce %d", n, max(n, 1)-1)
+	}
 	submit := func(t *testing.T, s *submitter.Sender) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -508,7 +518,7 @@ func TestSendErrorsToldApart(t *testing.T) {
 
 	t.Run("nonce too low twice, then sent", func(t *testing.T) {
 		s, reg := newSender(t, e, client, submitter.SignerConfig{})
-		answer("nonce too low: next nonce 9, tx nonce 8", 2)
+		answer(tooLow(t), 2)
 		if err := submit(t, s); err != nil {
 			t.Fatal(err)
 		}
@@ -518,7 +528,7 @@ func TestSendErrorsToldApart(t *testing.T) {
 	})
 	t.Run("nonce too low three times: gives up", func(t *testing.T) {
 		s, reg := newSender(t, e, client, submitter.SignerConfig{})
-		answer("nonce too low: next nonce 9, tx nonce 8", 3)
+		answer(tooLow(t), 3)
 		err := submit(t, s)
 		if err == nil || !strings.Contains(err.Error(), "giving up") {
 			t.Fatalf("err = %v, want giving up after 3", err)
@@ -526,6 +536,27 @@ func TestSendErrorsToldApart(t *testing.T) {
 		t.Logf("gave up: %v", err)
 		if got := metric(t, reg, "avssync_send_errors_total", "kind", "nonce_too_low"); got != 3 {
 			t.Fatalf("send_errors_total{nonce_too_low} = %v, want 3", got)
+		}
+	})
+	t.Run("a gateway's 502, a 429 and a dropped connection on the way: the same transaction sent again", func(t *testing.T) {
+		s, reg := newSender(t, e, client, submitter.SignerConfig{})
+		// Faults that select the same call all apply to it at once: one per request, in turn.
+		var n atomic.Int32
+		for i, f := range []rpcproxy.Fault{{HTTPStatus: http.StatusBadGateway}, {HTTPStatus: http.StatusTooManyRequests}, {Reset: true}} {
+			f.Method, f.Times = "eth_sendRawTransaction", 1
+			f.Match = func(json.RawMessage) bool { return n.Load() == int32(i) }
+			p.Inject(f)
+		}
+		p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Delay: time.Nanosecond, Match: func(json.RawMessage) bool { n.Add(1); return true }})
+		before := p.Counts().HTTPCalls["eth_sendRawTransaction"]
+		if err := submit(t, s); err != nil {
+			t.Fatal(err)
+		}
+		if sent := p.Counts().HTTPCalls["eth_sendRawTransaction"] - before; sent != 4 {
+			t.Fatalf("%d sends, want 4: three failed on the way, then the same transaction", sent)
+		}
+		if got := metric(t, reg, "avssync_tx_replacements_total"); got != 0 {
+			t.Fatalf("tx_replacements_total = %v, want 0: the resends are the same transaction", got)
 		}
 	})
 	t.Run("already known: waited for", func(t *testing.T) {
@@ -789,4 +820,44 @@ func TestOverBudgetHeldBack(t *testing.T) {
 		t.Fatalf("deadline plan: err %v, mined %d; want it sent whatever the budget", err, len(res.Mined()))
 	}
 	t.Logf("deadline update used %d gas with %d left", res.Txs[0].GasUsed, plan.GasLeft)
+}
+
+// Every eth_getTransactionCount answers from a backend far behind the one that
+// mines: the sender's next nonce is its own last mined nonce + 1, or what the node's "nonce too
+// low" names, whatever the lagging backend says. Three updates in a row each go out and are
+// mined, at most one refused.
+func TestLaggingNonceBackend(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	lag := p.Inject(rpcproxy.Fault{Method: "eth_getTransactionCount", Lag: 100})
+	client, err := ethclient.Dial(p.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	s, reg := newSender(t, e, client, submitter.SignerConfig{})
+	sub, err := submitter.New(submitter.Config{Timeout: 30 * time.Second}, client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 3 {
+		if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}}); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	if p.Hits(lag) == 0 {
+		t.Fatal("no nonce read met the lagging backend")
+	}
+	if got := metric(t, reg, "avssync_send_errors_total", "kind", "nonce_too_low"); got > 1 {
+		t.Fatalf("send_errors_total{nonce_too_low} = %v, want at most 1: the lagging nonce was trusted over the sender's own mined one", got)
+	}
 }

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/faultlog"
 	"github.com/avs-sync/avs-sync/internal/statefile"
 	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/planner"
@@ -157,17 +159,95 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) er
 	if c.SweepMode == string(planner.SweepMaterial) && c.Sync.MinStakeChange == 0 {
 		log.Warn("--sweep-mode material with --min-stake-change 0 stores every difference, as audit does")
 	}
+	p, w, err := c.start(ctx, log)
+	if err != nil && !final(err) {
+		p, w, err = c.startUntilUp(ctx, log, scrub, err)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
+		return err
+	}
+	defer p.close()
+	lim := c.Metrics.Limits(c.Sync.Confirmations, c.Node.EthWSURL != "")
+	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
+	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
+	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live, Scrub: scrub.String}, func(ctx context.Context) error {
+		head := func() uint64 { return p.sy.Status().Head }
+		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
+	})
+}
+
+// startUntilUp starts again while start-up fails for the node's reasons (bad input is returned at
+// once), waiting 1 s doubling up to a minute between tries: a provider's bad day keeps the process
+// up and saying why, where an exit would be a crash loop under any restart policy. Meanwhile
+// /readyz answers 503 with the last reason and /healthz 200; the log has a line when the fault
+// starts, a summary a minute and one when start-up succeeds.
+func (c *WatchCmd) startUntilUp(ctx context.Context, log *slog.Logger, scrub scrubber, first error) (*prepared, *watcher.Watcher, error) {
+	fault := faultlog.New(log, "start-up", time.Minute, nil)
+	fault.Fail(first)
+	var mu sync.Mutex
+	last := first
+	srvCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stop()
+		wg.Wait() // the port is free again for the daemon's own server
+	}()
+	if c.Metrics.MetricsAddr != "" {
+		notReady := func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			return startFailure(last)
+		}
+		srv, err := monitor.ListenWith(c.Metrics.MetricsAddr, prometheus.NewRegistry(), monitor.Checks{Ready: notReady, Scrub: scrub.String}, log, c.Metrics.ServerLimits())
+		if err != nil {
+			return nil, nil, usage(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = srv.Serve(srvCtx)
+		}()
+	}
+	wait := time.Second
+	for tries := 2; ; tries++ {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, ctx.Err()
+		case <-t.C:
+		}
+		p, w, err := c.start(ctx, log)
+		if err == nil || final(err) {
+			if err == nil {
+				log.Info("started", "tries", tries)
+			}
+			return p, w, err
+		}
+		fault.Fail(err)
+		mu.Lock()
+		last = err
+		mu.Unlock()
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// start connects, loads the AVS's state and builds the watcher from the head.
+func (c *WatchCmd) start(ctx context.Context, log *slog.Logger) (*prepared, *watcher.Watcher, error) {
 	p, err := c.prepare(ctx, log, func(pc *planner.Config) {
 		pc.SweepMode = planner.SweepMode(c.SweepMode)
 		pc.MaxStaleness = c.MaxStaleness
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer p.close()
 	head, err := p.ch.eth.BlockNumber(ctx)
 	if err != nil {
-		return fmt.Errorf("read chain head: %w", err)
+		p.close()
+		return nil, nil, fmt.Errorf("read chain head: %w", err)
 	}
 	w, err := watcher.New(watcher.Config{
 		HTTPURL: c.Node.EthHTTPURL,
@@ -178,22 +258,34 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) er
 		PollInterval:  c.Node.PollInterval,
 		BlockTime:     c.Node.BlockTime,
 		MaxRange:      c.Node.MaxLogRange,
-		BatchSize:     c.Node.RPCBatchSize,
+		BatchSize:     c.Node.batchSize(),
 		StateDir:      c.Sync.StateDir,
 		StartBlock:    head + 1,
 		ChainID:       p.ch.contracts.ChainID,
 		HTTPClient:    p.ch.httpClient,
 	}, log, p.reg)
 	if err != nil {
-		return usage(err)
+		p.close()
+		return nil, nil, usage(err)
 	}
-	lim := c.Metrics.Limits(c.Sync.Confirmations, c.Node.EthWSURL != "")
-	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
-	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
-	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live, Scrub: scrub.String}, func(ctx context.Context) error {
-		head := func() uint64 { return p.sy.Status().Head }
-		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
-	})
+	return p, w, nil
+}
+
+// startFailure is what /readyz says while start-up fails: the kind of failure, never the node's
+// error text (it may quote a URL with a key, or a provider's page); the log has the error.
+func startFailure(err error) error {
+	var he rpc.HTTPError
+	if errors.As(err, &he) {
+		return fmt.Errorf("starting: the node answers HTTP %d; the log has the error", he.StatusCode)
+	}
+	return errors.New("starting: reading the AVS's state from the node fails; the log has the error")
+}
+
+// final reports whether a start-up error is one that trying again cannot cure: bad input, or a
+// state directory another process holds.
+func final(err error) bool {
+	var bad usageError
+	return errors.As(err, &bad) || errors.Is(err, statefile.ErrLocked)
 }
 
 // SyncCmd is the original tool's behaviour, run when no command is named.

@@ -15,9 +15,11 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/faultlog"
 	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/rpclimit"
 	"github.com/avs-sync/avs-sync/rpcmetrics"
+	"github.com/avs-sync/avs-sync/rpcretry"
 )
 
 // chain is a connection to the node and the AVS's contracts on it.
@@ -61,7 +63,11 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	defer cancel()
 	// One request (a large eth_getLogs range, a batch of eth_calls) may take longer than one read.
 	httpClient := rpcmetrics.NewHTTPClient(reg, "avs-sync", max(30*time.Second, 6*node.ReaderTimeoutDuration))
-	httpClient.Transport = rpclimit.Transport(httpClient.Transport, rpclimit.DefaultMaxReply)
+	// Each attempt of a read is paced and counted: retries sit above the rate limit, the limit above
+	// the reply bound and the metrics, so the provider's bill and limit see every request sent.
+	httpClient.Transport = rpcretry.New(
+		rpclimit.Rate(rpclimit.Transport(httpClient.Transport, rpclimit.DefaultMaxReply), node.RPCRateLimit),
+		rpcretry.ForBlockTime(node.BlockTime), faultlog.New(log, "node requests", time.Minute, nil), reg)
 	client, err := rpc.DialOptions(dialCtx, node.EthHTTPURL, rpc.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redact(node.EthHTTPURL), err)
@@ -104,7 +110,7 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 		}
 		return nil, fmt.Errorf("read AVS contracts: %w", err)
 	}
-	reader, err := registry.NewReader(client, contracts, registry.WithBatchSize(node.RPCBatchSize), registry.WithSignatureCheckers(checkers))
+	reader, err := registry.NewReader(client, contracts, registry.WithBatchSize(node.batchSize()), registry.WithSignatureCheckers(checkers))
 	if err != nil {
 		client.Close()
 		return nil, err
@@ -117,6 +123,10 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 }
 
 func (c *chain) Close() { c.rpc.Close() }
+
+// batchSize is --rpc-batch-size, cut to --rpc-rate-limit: a batch of more calls than a second's
+// allowance would pass the provider's limit in one request.
+func (n NodeFlags) batchSize() int { return rpclimit.BatchSize(n.RPCBatchSize, n.RPCRateLimit) }
 
 // redact hides credentials and API keys that node URLs often carry in their user info, path,
 // query or fragment: what is left names the node (scheme, host and port).

@@ -26,6 +26,7 @@ type NodeFlags struct {
 	BlockTime             time.Duration `name:"block-time" group:"node" default:"0s" help:"The chain's block time (0 = measure it from the websocket's heads)."`
 	MaxLogRange           uint64        `name:"max-log-range" group:"node" default:"2000" help:"Most blocks one eth_getLogs covers; halved while the provider refuses larger ranges, grown back after successes."`
 	RPCBatchSize          int           `name:"rpc-batch-size" group:"node" default:"500" help:"Most calls in one JSON-RPC batch request (providers cap batches; geth at 1000)."`
+	RPCRateLimit          int           `name:"rpc-rate-limit" group:"node" default:"0" help:"Most JSON-RPC calls per second over HTTP, each call of a batch counted (0 = no limit); batches are cut to it, and a 429 halves it for a while. 20 stays under the common providers' free tiers; a read's --reader-timeout-duration includes its wait for the limit, so raise it with a low limit on a large AVS."`
 }
 
 // maxLogRange bounds --max-log-range: beyond it one answer may hold more logs than any provider
@@ -220,6 +221,9 @@ func (n NodeFlags) Validate() error {
 	}
 	if n.RPCBatchSize < 1 || n.RPCBatchSize > maxBatchSize {
 		return fmt.Errorf("--rpc-batch-size must be between 1 and %d calls", maxBatchSize)
+	}
+	if n.RPCRateLimit < 0 {
+		return errors.New("--rpc-rate-limit must not be negative (0 = no limit)")
 	}
 	if n.BlockTime < 0 {
 		return errors.New("--block-time must not be negative")

@@ -21,6 +21,7 @@ func TestNodeFlagsLimits(t *testing.T) {
 		{"zero batch", func(n *NodeFlags) { n.RPCBatchSize = 0 }, "--rpc-batch-size"},
 		{"negative batch", func(n *NodeFlags) { n.RPCBatchSize = -1 }, "--rpc-batch-size"},
 		{"huge batch", func(n *NodeFlags) { n.RPCBatchSize = maxBatchSize + 1 }, "--rpc-batch-size"},
+		{"negative rate limit", func(n *NodeFlags) { n.RPCRateLimit = -1 }, "--rpc-rate-limit"},
 		{"negative block time", func(n *NodeFlags) { n.BlockTime = -time.Second }, "--block-time"},
 		{"zero reader timeout", func(n *NodeFlags) { n.ReaderTimeoutDuration = 0 }, "--reader-timeout-duration"},
 		{"poll interval too short", func(n *NodeFlags) { n.PollInterval = time.Millisecond }, "--poll-interval"},

@@ -23,6 +23,11 @@ type Fault struct {
 	// call of the request (a batch goes wholly to the faulty backend or not at all), counting one
 	// of Times.
 	PerRequest bool
+	// Share, between 0 and 1, applies the fault to that share of the requests it selects, drawn at
+	// random for each HTTP request or websocket message (decided per request, as PerRequest): a
+	// provider that fails a steady fraction of requests for as long as its bad day lasts. 0 is
+	// every request.
+	Share float64
 	// Times is how many calls (requests, with PerRequest) the fault applies to before it removes
 	// itself; 0 is until removed.
 	Times int
@@ -34,6 +39,9 @@ type Fault struct {
 	// HTTPStatus answers the whole HTTP request with this status and a load balancer's text page,
 	// as a 502/503/429 from a gateway in front of the node. HTTP only.
 	HTTPStatus int
+	// RetryAfter, with HTTPStatus, sends a Retry-After header of this many whole seconds, as a
+	// provider's 429 does.
+	RetryAfter time.Duration
 	// Delay holds the request (or the notification) this long before it goes on.
 	Delay time.Duration
 	// Reset drops the connection instead of answering: the HTTP connection with a TCP reset, or the

@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -47,6 +49,10 @@ type Proxy struct {
 	// hits counts, by fault id, the calls and notifications each fault applied to, kept after
 	// the fault is removed.
 	hits map[int]int
+	// arrivals are the HTTP requests in the order they came, with their calls, for Busiest.
+	arrivals []arrival
+	// rand draws the requests a Share fault applies to; called with mu held.
+	rand func() float64
 	// wg counts the websocket pumps and the goroutines answering websocket calls.
 	wg sync.WaitGroup
 }
@@ -73,6 +79,7 @@ func New(httpURL, wsURL string) (*Proxy, error) {
 		asked:   map[string]string{},
 		conns:   map[*wsConn]*wsConn{},
 		hits:    map[int]int{},
+		rand:    rand.Float64,
 	}
 	if wsURL != "" {
 		p.wsURL = "ws://" + ln.Addr().String()
@@ -96,6 +103,29 @@ func (p *Proxy) Counts() Counts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.counts.clone()
+}
+
+// arrival is when an HTTP request came and how many calls it carried.
+type arrival struct {
+	at    time.Time
+	calls int
+}
+
+// Busiest returns the most HTTP calls (each call of a batch counted) that came within any window
+// of the given length, as a provider's per-second limit counts them.
+func (p *Proxy) Busiest(window time.Duration) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	most, in, first := 0, 0, 0
+	for _, a := range p.arrivals {
+		in += a.calls
+		for a.at.Sub(p.arrivals[first].at) >= window {
+			in -= p.arrivals[first].calls
+			first++
+		}
+		most = max(most, in)
+	}
+	return most
 }
 
 // Inject adds a fault and returns its id for Remove.
@@ -184,6 +214,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	msgs, batch := decodeMessages(body)
 	p.mu.Lock()
 	p.counts.HTTPRequests++
+	p.arrivals = append(p.arrivals, arrival{at: time.Now(), calls: max(1, len(msgs))})
 	if len(msgs) == 0 {
 		p.counts.HTTPCalls["invalid"]++
 	}
@@ -214,6 +245,9 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := firstFault(calls, func(f *Fault) bool { return f.HTTPStatus != 0 }); f != nil {
 		text := http.StatusText(f.HTTPStatus)
 		w.Header().Set("Content-Type", "text/html")
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())))
+		}
 		w.WriteHeader(f.HTTPStatus)
 		fmt.Fprintf(w, "<html><head><title>%d %s</title></head><body><center><h1>%d %s</h1></center></body></html>\n",
 			f.HTTPStatus, text, f.HTTPStatus, text)
@@ -304,10 +338,10 @@ func (p *Proxy) pick(method string, params json.RawMessage, transport string, no
 		if _, ok := decided[e]; !ok && e.f.Times > 0 && e.left <= 0 {
 			continue // used up earlier in this request
 		}
-		if e.f.PerRequest {
+		if e.f.PerRequest || e.f.Share > 0 {
 			d, ok := decided[e]
 			if !ok {
-				d = e.f.Match == nil || e.f.Match(params)
+				d = (e.f.Match == nil || e.f.Match(params)) && (e.f.Share <= 0 || p.rand() < e.f.Share)
 				decided[e] = d
 				if d && e.f.Times > 0 {
 					e.left--

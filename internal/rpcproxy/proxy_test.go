@@ -176,6 +176,57 @@ func TestHTTPFaults(t *testing.T) {
 			t.Fatalf("faulty call: %v, want the injected error", batch[1].Error)
 		}
 	})
+	t.Run("share of requests", func(t *testing.T) {
+		// A quarter of requests fail, drawn at random, each batch whole or not at all; the draw
+		// is wide enough (six standard deviations) that the test does not flake.
+		id := f.inject(t, rpcproxy.Fault{Share: 0.25, HTTPStatus: http.StatusBadGateway})
+		failed := 0
+		for range 600 {
+			batch := []rpc.BatchElem{{Method: "eth_chainId", Result: new(string)}, {Method: "eth_chainId", Result: new(string)}}
+			if err := f.rpc.BatchCallContext(f.ctx, batch); err != nil {
+				failed++
+				continue
+			}
+			if batch[0].Error != nil || batch[1].Error != nil {
+				t.Fatalf("one call of a batch failed alone: %v, %v", batch[0].Error, batch[1].Error)
+			}
+		}
+		if failed < 150-60 || failed > 150+60 {
+			t.Fatalf("%d of 600 requests failed, want about 150", failed)
+		}
+		if hits := f.p.Hits(id); hits != 2*failed {
+			t.Fatalf("fault applied to %d calls, want the %d of the failed requests", hits, 2*failed)
+		}
+	})
+	t.Run("busiest window", func(t *testing.T) {
+		before := f.p.Busiest(time.Hour)
+		for _, n := range []int{1, 3, 2} {
+			batch := make([]rpc.BatchElem, n)
+			for i := range batch {
+				batch[i] = rpc.BatchElem{Method: "eth_chainId", Result: new(string)}
+			}
+			if err := f.rpc.BatchCallContext(f.ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := f.p.Busiest(time.Hour); got != before+6 {
+			t.Fatalf("Busiest(hour) = %d, want %d: every call of the test so far", got, before+6)
+		}
+		if got := f.p.Busiest(time.Nanosecond); got < 3 {
+			t.Fatalf("Busiest(1ns) = %d, want at least the batch of 3", got)
+		}
+	})
+	t.Run("429 with Retry-After", func(t *testing.T) {
+		f.inject(t, rpcproxy.Fault{HTTPStatus: http.StatusTooManyRequests, RetryAfter: 2 * time.Second})
+		resp, err := http.Post(f.p.HTTPURL(), "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+			t.Fatalf("%s, Retry-After %q; want 429 with Retry-After 2", resp.Status, resp.Header.Get("Retry-After"))
+		}
+	})
 	t.Run("per request", func(t *testing.T) {
 		// Every other request fails whole, as when a load balancer routes it to a bad backend.
 		var n int
