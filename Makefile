@@ -17,7 +17,7 @@ test: test-rules lint
 # The end-to-end tests mostly wait on block times; the package tests beside them, one at a time,
 # use the other core.
 test-e2e:
-	AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 12m ./e2e/
+	AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 25m ./e2e/
 
 test-race:
 	$(GO) test -race -count=1 -p 1 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)

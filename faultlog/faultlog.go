@@ -6,6 +6,7 @@ package faultlog
 
 import (
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -15,7 +16,9 @@ import (
 // page can be as large as a reply may be, and says nothing more in its second kilobyte.
 const MaxErrText = 200
 
-// Cut returns s cut to MaxErrText bytes (on a rune boundary), marked when cut.
+// Cut returns s cut to MaxErrText bytes, marked when cut. It never ends inside a word: a cut URL
+// would keep part of an API key that the log's scrubber, which matches whole URLs and whole parts
+// of them, no longer recognises; so the word the limit falls in is dropped whole.
 func Cut(s string) string {
 	if len(s) <= MaxErrText {
 		return s
@@ -23,6 +26,11 @@ func Cut(s string) string {
 	n := MaxErrText
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
+	}
+	if i := strings.LastIndexAny(s[:n+1], " \t\n\"'<>"); i >= 0 {
+		n = i
+	} else {
+		n = 0
 	}
 	return s[:n] + "…(cut)"
 }

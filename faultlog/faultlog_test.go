@@ -74,6 +74,13 @@ func TestCut(t *testing.T) {
 	if got := Cut("short"); got != "short" {
 		t.Errorf("Cut(short) = %q", got)
 	}
+	// A URL the limit falls in is dropped whole: a cut one keeps part of its key, which the log's
+	// scrubber (whole URLs, whole path segments) would no longer know.
+	prefix := "read AVS contracts: " + strings.Repeat("x", 150) + ` Post "`
+	url := "https://node.example/v2/SECRETAPIKEY1234567890"
+	if got := Cut(prefix + url + `": connection reset`); strings.Contains(got, "SECRET") || strings.Contains(got, "node.example") {
+		t.Errorf("Cut kept part of a URL the limit fell in: %q", got)
+	}
 	multi := "a" + strings.Repeat("é", 150) // byte 200 is inside a rune
 	if got := Cut(multi); !strings.HasSuffix(got, "…(cut)") || strings.ContainsRune(got[:len(got)-len("…(cut)")], 0xFFFD) {
 		t.Errorf("Cut split a rune: %q", got)

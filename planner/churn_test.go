@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/watcher"
 )
 
 // In a quorum at its operator cap, a stale stored stake that decides who a registration churns out
@@ -151,5 +153,21 @@ func TestResolveChurnLineOnly(t *testing.T) {
 	}
 	if !plan.ChurnLine || !slices.Equal(plan.Operators, addrs(2)) || len(plan.Quorums) != 0 || !slices.Equal(res.Deferred, addrs(3)) {
 		t.Fatalf("plan %+v deferred %v; want operator 2 alone, marked churn line, and 3 deferred", plan, res.Deferred)
+	}
+}
+
+// A registration where a quorum has an operator cap asks for a reload: it may have filled the
+// quorum, and only a quorum known to be full has its churn line kept exact. Without caps a
+// registration costs no reload.
+func TestRegistrationReloadsCappedQuorums(t *testing.T) {
+	for _, capped := range []bool{false, true} {
+		p, _ := newTestPlanner(t, Config{Debounce: time.Second}, 3)
+		if capped {
+			p.SetOperatorCap(0, 4)
+		}
+		p.Observe(watcher.Event{Kind: watcher.OperatorRegistered, Operator: addr(9), Quorum: watcher.NoQuorum, Block: 1})
+		if got := p.NeedsReload(); got != capped {
+			t.Fatalf("capped %v: NeedsReload after a registration = %v, want %v", capped, got, capped)
+		}
 	}
 }

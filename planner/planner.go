@@ -469,6 +469,11 @@ func (p *Planner) Observe(ev watcher.Event) {
 		}
 		// Not dirtied: registration has just stored the operator's stake.
 		p.registered[ev.Operator] = struct{}{}
+		if len(p.caps) > 0 {
+			// A registration may have filled a quorum with an operator cap: the churn line
+			// (which stored stakes are kept exact) holds only for quorums known to be full.
+			p.needsReload = true
+		}
 	case watcher.OperatorDeregistered:
 		if ev.Removed {
 			// The operator is likely registered on the new chain; the reload dirties it.

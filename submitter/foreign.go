@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -47,6 +48,7 @@ func (s *Sender) ours(nonce uint64, r *types.Receipt) {
 		return
 	}
 	s.known = nonce + 1
+	s.pruneBroadcast()
 	if r.BlockNumber != nil && r.BlockNumber.Uint64() > 0 {
 		s.knownBlock = r.BlockNumber.Uint64() - 1 // its nonce was at most the transaction's
 	}
@@ -97,6 +99,12 @@ func (s *Sender) foreign(ctx context.Context, n uint64) error {
 		if s.onReceipt != nil {
 			s.onReceipt(r.TxHash, r.GasUsed)
 		}
+		if attributed && slices.Contains(s.broadcast[k], r.TxHash) {
+			// This process's own transaction, whose record was given up before its receipt was
+			// seen: counted in the budget above, not foreign.
+			s.log.Info("a transaction of this process was mined after its send gave up on it", "nonce", k, "hash", r.TxHash, "gas_used", r.GasUsed)
+			continue
+		}
 		if k < s.inherited {
 			s.log.Info("a transaction pending when this process started was mined", "nonce", k, "hash", r.TxHash, "gas_used", r.GasUsed)
 			continue
@@ -111,6 +119,7 @@ func (s *Sender) foreign(ctx context.Context, n uint64) error {
 		}
 	}
 	s.known = n
+	s.pruneBroadcast()
 	if count == 0 {
 		return nil
 	}
@@ -165,4 +174,13 @@ func (s *Sender) foreignReceipt(ctx context.Context, k, head uint64, blocks map[
 		return r, hi
 	}
 	return nil, 0
+}
+
+// pruneBroadcast drops the hashes broadcast at nonces now accounted for (below known).
+func (s *Sender) pruneBroadcast() {
+	for k := range s.broadcast {
+		if k < s.known {
+			delete(s.broadcast, k)
+		}
+	}
 }

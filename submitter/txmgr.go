@@ -74,6 +74,11 @@ type Sender struct {
 	// picks its own nonces, and a vault may be shared on purpose).
 	known, knownBlock uint64
 	knownSet          bool
+	// broadcast holds, by nonce, the hashes of every transaction this process broadcast at a
+	// nonce not yet accounted for (at or above known): one of them found mined by foreign is this
+	// process's own, whatever became of its record (a receipt backend that lagged, a resend of
+	// the same bytes answered "nonce too low"). Entries below known are dropped.
+	broadcast map[uint64][]common.Hash
 	// inherited is the sender's pending nonce when this process started: a nonce below it that
 	// is mined by another transaction is counted in the budget, not as foreign.
 	inherited uint64
@@ -89,6 +94,11 @@ type Sender struct {
 	floor uint64
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
+	// landed holds, by work, the receipts nonce found for records below the mined nonce: a send
+	// whose own earlier attempt was mined while it was re-pricing (its replacement answered
+	// "nonce too low") takes that receipt instead of doing the same work again at the next
+	// nonce. Send empties it after each nonce read.
+	landed map[common.Hash]*types.Receipt
 	// needed is what the last transaction refused for want of funds would have cost at most;
 	// nil once a transaction went out. out_of_funds is 1 exactly while it is set and the balance
 	// is below it.
@@ -118,6 +128,13 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 		nonce, err := s.nonce(ctx)
 		if err != nil {
 			return nil, err
+		}
+		r, done := s.landed[work]
+		clear(s.landed)
+		if done {
+			s.log.Info("an earlier attempt of this send was mined", "hash", r.TxHash, "block", r.BlockNumber)
+			s.done(ctx, r, estimate) // counted by nonce when it found it
+			return r, nil
 		}
 		if k, ok := s.pendingElsewhere(ctx, nonce, work); ok {
 			nonce = k // follow the Fireblocks transaction already doing this work
@@ -360,6 +377,12 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.created[id] = true
 	}
 	s.lastGas = gas
+	if !s.b.managesNonce() {
+		if s.broadcast == nil {
+			s.broadcast = map[uint64][]common.Hash{}
+		}
+		s.broadcast[nonce] = append(s.broadcast[nonce], common.HexToHash(id))
+	}
 	rec.Attempts = append(rec.Attempts, attempt{ID: id, Work: work, Tip: price.Tip, FeeCap: price.FeeCap, At: s.now()})
 	s.persist()
 	s.m.feeCapBlocked.Set(0)
@@ -545,6 +568,11 @@ func (s *Sender) seen(r *types.Receipt) {
 // mined counts a mined transaction and refreshes the balance. estimate 0: not ours to count.
 func (s *Sender) mined(ctx context.Context, r *types.Receipt, estimate uint64) {
 	s.seen(r)
+	s.done(ctx, r, estimate)
+}
+
+// done settles a send whose transaction r was mined (already counted by seen).
+func (s *Sender) done(ctx context.Context, r *types.Receipt, estimate uint64) {
 	if estimate > 0 {
 		s.m.gasEstimated.Add(float64(estimate))
 		// The work is done: nothing waits on fees or funds any more.
@@ -626,8 +654,12 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 			}
 			continue
 		}
-		if r := s.minedBelow(ctx, rec); r != nil {
+		if r, work := s.minedBelow(ctx, rec); r != nil {
 			s.ours(k, r)
+			if s.landed == nil {
+				s.landed = make(map[common.Hash]*types.Receipt)
+			}
+			s.landed[work] = r
 		}
 		s.forget(k)
 		changed = true
@@ -642,15 +674,16 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 }
 
 // minedBelow reports the receipt of whichever attempt of rec was mined, if any: a send that gave
-// up on it (timed out, or a previous process) never saw it. It returns that receipt.
-func (s *Sender) minedBelow(ctx context.Context, rec *nonceRecord) *types.Receipt {
+// up on it (timed out, or a previous process) never saw it. It returns that receipt and the
+// attempt's work.
+func (s *Sender) minedBelow(ctx context.Context, rec *nonceRecord) (*types.Receipt, common.Hash) {
 	for _, a := range rec.live() {
 		if r, err := s.b.receipt(ctx, a.ID); err == nil && r != nil {
 			s.seen(r)
-			return r
+			return r, a.Work
 		}
 	}
-	return nil
+	return nil, common.Hash{}
 }
 
 // settledElsewhere reports whether nothing of a Fireblocks record can be mined any more: one of
@@ -777,6 +810,7 @@ func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
 	}
 	blocks := max(every.Blocks, 1)
 	var last uint64
+	var prev *big.Int // the balance at the previous read
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
@@ -793,10 +827,19 @@ func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
 			last = head
 		}
 		s.mu.Lock()
-		// The nonce too: transactions of this key made elsewhere are counted while idle, not
-		// only at the next send (nonce logs them).
-		_, _ = s.nonce(ctx)
 		bal, err := s.refreshBalance(ctx)
+		if err == nil && prev != nil && bal.Cmp(prev) < 0 {
+			// Something spent from the key since the last read while this process sent nothing
+			// (its own sends hold s.mu): read the nonce too, so transactions of this key made
+			// elsewhere are counted while idle, not only at the next send (nonce logs them). A
+			// balance that did not fall costs no nonce read.
+			if _, nerr := s.nonce(ctx); nerr != nil && ctx.Err() == nil {
+				s.log.Debug("read sender nonce", "err", nerr)
+			}
+		}
+		if err == nil {
+			prev = bal
+		}
 		if err == nil && s.needed != nil && bal.Cmp(s.needed) >= 0 {
 			s.log.Info("sender funded: waiting updates can go out", "address", s.from, "balance_eth", ethFloat(bal))
 			s.m.outOfFunds.Set(0)

@@ -861,3 +861,76 @@ func TestLaggingNonceBackend(t *testing.T) {
 		t.Fatalf("send_errors_total{nonce_too_low} = %v, want at most 1: the lagging nonce was trusted over the sender's own mined one", got)
 	}
 }
+
+// A send whose own transaction is mined while it re-prices (the replacement is answered "nonce
+// too low": the original went into a block meanwhile) returns that transaction's receipt. It does
+// not do the same work again at the next nonce, a second transaction for one update.
+func TestOwnAttemptMinedDuringReplacement(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	client, err := ethclient.Dial(p.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	start, err := e.client.NonceAt(ctx, e.sender, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSender(t, e, client, submitter.SignerConfig{BumpAfter: 300 * time.Millisecond})
+	sub, err := submitter.New(submitter.Config{Timeout: 30 * time.Second}, client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Blocks stop, so the first transaction waits in the pool and is replaced after 300 ms; the
+	// replacement finds it mined (the block is made as the replacement arrives) and is refused.
+	e.d.Pause(true)
+	defer e.d.Pause(false)
+	var sends atomic.Int32
+	p.Inject(rpcproxy.Fault{Method: "eth_sendRawTransaction", Times: 1,
+		Match: func(json.RawMessage) bool {
+			if sends.Add(1) != 2 {
+				return false
+			}
+			e.d.Mine()
+			return true
+		},
+		Error: &rpcproxy.RPCError{Code: -32000, Message: fmt.Sprintf("nonce too low: next nonce %d, tx nonce %d", start+1, start)}})
+	type result struct {
+		res submitter.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+		done <- result{res, err}
+	}()
+	waitUntil(t, ctx, "the replacement refused", func() bool { return sends.Load() >= 2 })
+	e.d.Pause(false)
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Blocks go on: a second transaction, had one been sent, would be mined by now.
+	e.d.Mine()
+	e.d.Mine()
+	end, err := e.client.NonceAt(ctx, e.sender, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end != start+1 {
+		t.Fatalf("the sender's nonce went %d -> %d for one update, want one transaction", start, end)
+	}
+	if len(r.res.Txs) != 1 || r.res.Txs[0].Receipt == nil || r.res.Txs[0].Receipt.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("result %+v, want the first transaction's receipt", r.res)
+	}
+}
