@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -384,14 +385,23 @@ func flakyFaults(share float64) []rpcproxy.Fault {
 // fresh within limit blocks with the faults in place, and the log quiet about it.
 func (c *chaosRun) flaky(share float64, limit uint64) {
 	c.e.t.Helper()
+	var ids []int
 	for _, f := range flakyFaults(share) {
-		c.inject(f)
+		ids = append(ids, c.inject(f))
 	}
 	c.deposit(c.e.ops[0])
 	c.note("deposit fresh %d blocks after it", c.freshWithin(limit))
 	c.deposit(c.e.ops[2], c.e.ops[3])
 	c.note("two deposits fresh %d blocks after them", c.freshWithin(limit))
-	c.blocks(100) // the fault lasts: idle reads keep failing
+	// The fault lasts: idle reads keep failing, for 100 blocks and until each kind of failure
+	// (a quarter of the share each, drawn at random) has been met, at most 1,000 blocks.
+	c.blocks(100)
+	for range 90 {
+		if !slices.ContainsFunc(ids, func(id int) bool { return c.p.Hits(id) == 0 }) {
+			break
+		}
+		c.blocks(10)
+	}
 	c.quiet()
 }
 
