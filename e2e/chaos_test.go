@@ -260,8 +260,10 @@ func TestChaos(t *testing.T) {
 				logs := c.inject(rpcproxy.Fault{Method: "eth_getLogs", Oversize: 40 << 20, Transport: "http", Times: 4})
 				headers := c.inject(rpcproxy.Fault{Method: "eth_getBlockByNumber", Oversize: 40 << 20, Transport: "http", Times: 4})
 				// Which reads meet them depends on timing (a range read after a failure, a header
-				// read before a send); more activity until both were met, for at most 5 deposits.
-				for range 5 {
+				// read before a send), and a refused 40 MiB answer takes seconds on a loaded machine
+				// while blocks come every 100 ms: more activity until both were met, for at most 30
+				// deposits.
+				for range 30 {
 					c.deposit(c.e.ops[2])
 					c.blocks(20)
 					if c.p.Hits(logs) > 0 && c.p.Hits(headers) > 0 {
