@@ -110,7 +110,10 @@ func cleanEnv() []string {
 	}
 	// The devnet's blocks come 120 times faster than mainnet's: so may the calls, under the default
 	// limit scaled alike. Tests of the limit pass --rpc-rate-limit, which wins over the environment.
-	return append(env, "AVS_SYNC_RPC_RATE_LIMIT=2400")
+	// The default gas budget is the bill of a daily cron on a devnet of a handful of operators,
+	// while a test plays in minutes what a busy AVS sees in days: tests run unbudgeted, and those
+	// of the budget pass --max-gas-per-day (cron or an amount).
+	return append(env, "AVS_SYNC_RPC_RATE_LIMIT=2400", "AVS_SYNC_MAX_GAS_PER_DAY=0")
 }
 
 func (e *env) baseArgs() []string {

@@ -337,8 +337,9 @@ func (p *Planner) sweepHandedOut() {
 // deadline refreshes and, where a quorum is full, the operators at its churn line; other dirty
 // operators wait (HeldBudget) until it is available again.
 func (p *Planner) SetBudgetExhausted(exhausted bool) {
-	if p.budgetExhausted && !exhausted {
-		// Work deferred for the budget is due again.
+	if !exhausted {
+		// Work deferred for the budget is due again (also when the budget grew while it was
+		// not spent: a trimmed plan defers work without the budget ever counting as spent).
 		for op, r := range p.heldBack {
 			if r == HeldBudget {
 				delete(p.heldBack, op)

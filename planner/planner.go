@@ -188,6 +188,12 @@ type Batch struct {
 	// rule. Read only.
 	Caps map[uint8]uint32
 
+	// GasLimited: a gas budget applies and GasLeft is what remains of it (set by the owner of the
+	// budget before Resolve). Resolve then keeps, of the stale operators, the most valuable per
+	// gas that fit (see Candidate); deadline and churn-line batches are exempt.
+	GasLimited bool
+	GasLeft    uint64
+
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.
 	sweep bool

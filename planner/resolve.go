@@ -58,9 +58,19 @@ type Resolution struct {
 	Stale map[common.Address][]uint8
 	// Membership maps every registered candidate to the quorums in scope it is registered in.
 	Membership map[common.Address][]uint8
-	// Deferred are stale operators of a ChurnLineOnly batch away from any churn line, left for
-	// when the budget is available again.
+	// Misattributed maps every registered candidate to its part of each quorum in scope it is
+	// registered in: the share of the quorum's total stored stake its stored stake attributes
+	// wrongly (Misattributed; 0 when fresh).
+	Misattributed map[common.Address]map[uint8]float64
+	// Deferred are stale operators left for when the budget is available again: those of a
+	// ChurnLineOnly batch away from any churn line, and the least valuable per gas of a plan the
+	// remaining budget could not pay for whole (Batch.GasLeft).
 	Deferred []common.Address
+	// DeferredGas is the gas limit the cheapest deferred operator needs in a transaction of its
+	// own (0 when none was deferred for value): the budget counts as spent until it fits.
+	DeferredGas uint64
+	// Ranked are the candidates of a plan trimmed to the budget, most valuable per gas first.
+	Ranked []Candidate
 	// ChurnLine are stale operators the materiality rule would have held back, sent because their
 	// stored stake decides who a registration churns out of a full quorum.
 	ChurnLine []ChurnCritical
@@ -181,6 +191,9 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		plan.Operators = append(plan.Operators, s.op)
 	}
 	slices.SortFunc(plan.Operators, common.Address.Cmp)
+	if err := rs.fitBudget(ctx, b, &plan, stale, &res); err != nil {
+		return Plan{}, res, err
+	}
 	return plan, res, nil
 }
 
@@ -237,6 +250,8 @@ type staleOperator struct {
 	op      common.Address
 	quorums quorumSet
 	stake   OperatorStake
+	// churn: the operator's stored stake decides who a registration churns out of a full quorum.
+	churn bool
 }
 
 // staleOperators reads the candidates at head and keeps those stale in a quorum in scope; staleIn
@@ -267,11 +282,13 @@ func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates 
 			continue
 		}
 		var qs, member quorumSet
+		parts := make(map[uint8]float64, len(s.Quorums))
 		for _, st := range s.Quorums {
 			if !rs.filter.has(st.Quorum) {
 				continue
 			}
 			member.add(st.Quorum)
+			parts[st.Quorum] = Misattributed(st)
 			if st.Stale() {
 				qs.add(st.Quorum)
 			}
@@ -280,6 +297,10 @@ func (rs *Resolver) staleOperators(ctx context.Context, head uint64, candidates 
 			res.Membership = make(map[common.Address][]uint8)
 		}
 		res.Membership[s.Operator] = member.list()
+		if res.Misattributed == nil {
+			res.Misattributed = make(map[common.Address]map[uint8]float64)
+		}
+		res.Misattributed[s.Operator] = parts
 		if qs.empty() {
 			res.Noops++
 			continue
@@ -325,7 +346,7 @@ func (rs *Resolver) promoteChurnLine(ctx context.Context, b Batch, sets map[uint
 		for _, q := range qs.list() {
 			staleIn[q]++
 		}
-		stale = append(stale, staleOperator{op: c.Operator, quorums: qs})
+		stale = append(stale, staleOperator{op: c.Operator, quorums: qs, churn: true})
 	}
 	return stale, nil
 }

@@ -259,7 +259,7 @@ func TestResolve(t *testing.T) {
 			}) {
 				t.Errorf("plan quorums %v, want %v", plan.Quorums, tt.wantQuorums)
 			}
-			res.Stale, res.Membership = nil, nil // checked by the tests of the materiality rule and metrics
+			res.Stale, res.Membership, res.Misattributed = nil, nil, nil // checked by the tests of the materiality rule, value and metrics
 			if !reflect.DeepEqual(res, tt.wantRes) {
 				t.Errorf("resolution %+v, want %+v", res, tt.wantRes)
 			}

@@ -94,7 +94,14 @@ type Submitter struct {
 	rcABI   *abi.ABI
 	log     *slog.Logger
 	metrics *metrics
+	// budget, when set, reads what remains of the gas budget now (see SetBudget).
+	budget func() (left uint64, limited bool)
 }
+
+// SetBudget makes Submit check each transaction against what remains of the gas budget when it
+// is about to go, as well as against the plan's GasLeft: gas counted since the plan was made (a
+// transaction of the key mined by another process) is then not spent twice.
+func (s *Submitter) SetBudget(left func() (uint64, bool)) { s.budget = left }
 
 // Tx is one transaction the submitter sends or would send.
 type Tx struct {
@@ -250,6 +257,14 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 	for _, p := range parts {
 		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}
 		limit := uint64(float64(p.tx.GasEstimate) * GasLimitMultiplier)
+		if s.budget != nil && p.err == nil && stop == nil && plan.Reason != planner.ReasonDeadline && !plan.ChurnLine {
+			if now, limited := s.budget(); limited {
+				left = min(left, now)
+				if !budgeted {
+					budgeted, left = true, now
+				}
+			}
+		}
 		switch {
 		case stop != nil:
 			tr.Err = stop

@@ -17,8 +17,8 @@ import (
 	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
-// budgetWindow is the span of the rolling gas budget.
-const budgetWindow = 24 * time.Hour
+// DefaultBudgetWindow is the span of the rolling gas budget (--max-gas-per-day's day).
+const DefaultBudgetWindow = 24 * time.Hour
 
 // clockTolerance is how far in the future an entry of the window may be dated (a clock stepped
 // back by NTP) before it is taken for the mark of a clock that was wrong, and ignored.
@@ -34,11 +34,13 @@ type gasBudget struct {
 	mu sync.Mutex
 	// limit is the most gas the window may hold before only deadline work goes out; 0 = unlimited.
 	limit uint64
+	// window is the span of the rolling window (DefaultBudgetWindow unless a test shortens it).
+	window time.Duration
 	// path is the file the window is kept in; empty keeps it in memory only.
 	path string
 	now  func() time.Time
 	log  *slog.Logger
-	// spends are the window's entries, oldest first; none is older than budgetWindow once pruned.
+	// spends are the window's entries, oldest first; none is older than window once pruned.
 	spends []spend
 	// need is the gas limit of the smallest transaction last held back because it exceeded what
 	// remained (at most limit; 0 when none): the budget counts as spent until it fits.
@@ -57,18 +59,22 @@ type spend struct {
 
 // newGasBudget returns the budget, with the window read from stateDir when there is one. A
 // missing or unreadable file starts an empty window; the error says so for a log line.
-func newGasBudget(limit uint64, stateDir string, now func() time.Time, reg prometheus.Registerer, log *slog.Logger) (*gasBudget, error) {
+func newGasBudget(limit uint64, window time.Duration, stateDir string, now func() time.Time, reg prometheus.Registerer, log *slog.Logger) (*gasBudget, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if window <= 0 {
+		window = DefaultBudgetWindow
+	}
 	g := &gasBudget{
-		limit: limit,
-		now:   now,
-		log:   log,
+		limit:  limit,
+		window: window,
+		now:    now,
+		log:    log,
 		used: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_used_24h",
 			Help: "Gas used by mined stake updates in the last 24 hours (the window of --max-gas-per-day)."}),
 		perDay: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_per_day",
-			Help: "--max-gas-per-day; 0 = unlimited."}),
+			Help: "The gas budget of the last 24 hours: --max-gas-per-day, or by default the cron's bill (one whole refresh of every quorum per --sync-interval, with the operators that moved in it stale); 0 = unlimited."}),
 		exhausted: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_exhausted",
 			Help: "1 while the gas used in the last 24 hours is at or above --max-gas-per-day: only deadline refreshes are sent."}),
 	}
@@ -123,6 +129,27 @@ func (g *gasBudget) spent(hash common.Hash, gas uint64) error {
 	return g.save()
 }
 
+// setLimit moves the budget (the cron's bill as it is re-priced); it reports whether it changed.
+func (g *gasBudget) setLimit(limit uint64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if limit == g.limit {
+		return false
+	}
+	g.limit = limit
+	g.need = min(g.need, limit)
+	g.perDay.Set(float64(limit))
+	g.publish()
+	return true
+}
+
+// Limit returns the budget of the window; 0 = unlimited.
+func (g *gasBudget) Limit() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.limit
+}
+
 // setNeed records the gas limit of the smallest transaction just held back for the budget (0:
 // none was): the budget counts as spent until the window has room for it.
 func (g *gasBudget) setNeed(gas uint64) {
@@ -166,10 +193,12 @@ func (g *gasBudget) Exhausted() bool {
 // Left returns what remains of the budget in the window (0 when spent); ok is false when the
 // budget is unlimited.
 func (g *gasBudget) Left() (left uint64, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.limit == 0 {
 		return 0, false
 	}
-	used := g.Used()
+	used := g.used24h()
 	if used >= g.limit {
 		return 0, true
 	}
@@ -187,7 +216,7 @@ func (g *gasBudget) FreesAt() time.Time {
 		}
 		used -= s.Gas
 		if !g.spentAt(used) {
-			return s.At.Add(budgetWindow)
+			return s.At.Add(g.window)
 		}
 	}
 	return g.now()
@@ -197,7 +226,7 @@ func (g *gasBudget) FreesAt() time.Time {
 // written while the clock was ahead, they would hold the budget spent until that date.
 func (g *gasBudget) prune() {
 	now := g.now()
-	cut, ahead := now.Add(-budgetWindow), now.Add(clockTolerance)
+	cut, ahead := now.Add(-g.window), now.Add(clockTolerance)
 	kept := g.spends[:0]
 	var future []spend
 	for _, s := range g.spends {

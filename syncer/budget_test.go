@@ -17,7 +17,7 @@ func TestGasBudgetWindow(t *testing.T) {
 	now := t0
 	clock := func() time.Time { return now }
 	dir := t.TempDir()
-	g, err := newGasBudget(1_000_000, dir, clock, nil, nil)
+	g, err := newGasBudget(1_000_000, 0, dir, clock, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestGasBudgetWindow(t *testing.T) {
 	}
 
 	// A restart keeps the window.
-	again, err := newGasBudget(1_000_000, dir, clock, nil, nil)
+	again, err := newGasBudget(1_000_000, 0, dir, clock, nil, nil)
 	if err != nil || again.Used() != 1_100_000 || !again.Exhausted() {
 		t.Fatalf("after restart: used %d, err %v; want 1100000 exhausted", again.Used(), err)
 	}
@@ -58,11 +58,11 @@ func TestGasBudgetWindow(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, budgetFile), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if g, err := newGasBudget(1, dir, clock, nil, nil); err == nil || g.Used() != 0 {
+	if g, err := newGasBudget(1, 0, dir, clock, nil, nil); err == nil || g.Used() != 0 {
 		t.Fatalf("corrupt window: used %d, err %v; want 0 and an error", g.Used(), err)
 	}
 	// Unlimited is never exhausted.
-	if g, _ := newGasBudget(0, "", clock, nil, nil); g.add(1<<40) != nil || g.Exhausted() {
+	if g, _ := newGasBudget(0, 0, "", clock, nil, nil); g.add(1<<40) != nil || g.Exhausted() {
 		t.Fatal("unlimited budget exhausted")
 	}
 }
@@ -72,7 +72,7 @@ func TestGasBudgetWindow(t *testing.T) {
 func TestGasBudgetNeed(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	now := t0
-	g, err := newGasBudget(1_000_000, "", func() time.Time { return now }, nil, nil)
+	g, err := newGasBudget(1_000_000, 0, "", func() time.Time { return now }, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestGasBudgetSharedDirWrites(t *testing.T) {
 	clock := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
 	var gs [2]*gasBudget
 	for i := range gs {
-		g, err := newGasBudget(0, dir, clock, nil, nil)
+		g, err := newGasBudget(0, 0, dir, clock, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestGasBudgetSharedDirWrites(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("write: %v", err)
 	}
-	again, err := newGasBudget(0, dir, clock, nil, nil)
+	again, err := newGasBudget(0, 0, dir, clock, nil, nil)
 	if err != nil || again.Used() != 200*21_000 {
 		t.Fatalf("window read back: used %d, err %v; want %d (one writer's whole window)", again.Used(), err, 200*21_000)
 	}
@@ -166,7 +166,7 @@ func TestGasBudgetIgnoresFutureEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			g, err := newGasBudget(1_000_000, dir, func() time.Time { return now }, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+			g, err := newGasBudget(1_000_000, 0, dir, func() time.Time { return now }, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}

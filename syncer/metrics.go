@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -47,6 +48,11 @@ type metrics struct {
 	deadlineBlock *prometheus.GaugeVec
 	// forbidden is 1 while the AVS forbids stale stakes (the rule as last read), else 0.
 	forbidden prometheus.Gauge
+	// misattributed and misattributedLargest are, per quorum in scope, the share of its total
+	// stored stake attributed to the wrong operators, and the largest single operator's part.
+	misattributed, misattributedLargest *prometheus.GaugeVec
+	// heldOperator names each operator held back, with its reason (1 while held).
+	heldOperator *prometheus.GaugeVec
 
 	mu sync.Mutex
 	// failuresInARow backs consecutiveFailures.
@@ -56,6 +62,9 @@ type metrics struct {
 	// staleSince holds, per quorum, the stale operators known from the last reads and since when
 	// (their first event, or when the read found them stale).
 	staleSince map[uint8]map[common.Address]time.Time
+	// parts is, per quorum, each operator's misattributed part as last read (see
+	// planner.Misattributed); fresh operators are not kept.
+	parts map[uint8]map[common.Address]float64
 	// membership is the quorums in scope each operator was last read registered in, so that an
 	// event not resolved yet (debouncing, or held back by the budget) counts in its quorums.
 	membership map[common.Address][]uint8
@@ -104,6 +113,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			[]string{"quorum"}),
 		forbidden: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "stale_stakes_forbidden",
 			Help: "1 while the AVS's signature checkers forbid stale stakes (or one cannot be read, which counts as forbidding), as last read from the chain; 0 otherwise."}),
+		misattributed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "misattributed_stake_ratio",
+			Help: "Per quorum, the share of its total stored stake attributed to the wrong operators: the sum over its operators of |weight - stored| over the quorum's total stored stake, as last read (the audit sweep reads every operator; each update's read keeps it current)."},
+			[]string{"quorum"}),
+		misattributedLargest: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "misattributed_stake_largest_ratio",
+			Help: "Per quorum, the largest single operator's part of misattributed_stake_ratio."},
+			[]string{"quorum"}),
+		heldOperator: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "held_back",
+			Help: "1 for each operator with a stale stake not being sent, with why (the reasons of held_back_operators)."},
+			[]string{"operator", "reason"}),
+		parts:      make(map[uint8]map[common.Address]float64),
 		pending:    make(map[common.Address]seen),
 		staleSince: make(map[uint8]map[common.Address]time.Time),
 		membership: make(map[common.Address][]uint8),
@@ -113,7 +132,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.nextSweep, m.seconds, m.blocks,
-			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock, m.forbidden)
+			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock, m.forbidden,
+			m.misattributed, m.misattributedLargest, m.heldOperator)
 	}
 	return m
 }
@@ -130,12 +150,17 @@ func (m *metrics) quorums(qs []uint8) {
 		}
 		m.staleSeconds.WithLabelValues(strconv.Itoa(int(q)))
 		m.deadlineBlock.WithLabelValues(strconv.Itoa(int(q)))
+		m.misattributed.WithLabelValues(strconv.Itoa(int(q)))
+		m.misattributedLargest.WithLabelValues(strconv.Itoa(int(q)))
 	}
 	for q := range m.staleSince {
 		if !keep[q] {
 			delete(m.staleSince, q)
 			m.staleSeconds.DeleteLabelValues(strconv.Itoa(int(q)))
 			m.deadlineBlock.DeleteLabelValues(strconv.Itoa(int(q)))
+			m.misattributed.DeleteLabelValues(strconv.Itoa(int(q)))
+			m.misattributedLargest.DeleteLabelValues(strconv.Itoa(int(q)))
+			delete(m.parts, q)
 		}
 	}
 }
@@ -159,6 +184,23 @@ func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Tim
 	}
 	for op, qs := range res.Membership {
 		m.membership[op] = qs
+	}
+	for _, op := range b.Operators {
+		if _, registered := res.Membership[op]; !registered {
+			m.dropParts(op)
+		}
+	}
+	for op, parts := range res.Misattributed {
+		m.dropParts(op)
+		for q, v := range parts {
+			if v == 0 {
+				continue
+			}
+			if m.parts[q] == nil {
+				m.parts[q] = make(map[common.Address]float64)
+			}
+			m.parts[q][op] = v
+		}
 	}
 	for op, qs := range res.Stale {
 		if slices.Contains(res.Immaterial, op) {
@@ -222,9 +264,12 @@ func (m *metrics) sweepDue(at time.Time) {
 func (m *metrics) publish(held map[common.Address]string, deadline func(uint8) (uint64, bool), now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.publishMisattributed(slices.Collect(maps.Keys(m.staleSince)))
 	counts := make(map[string]int)
-	for _, r := range held {
+	m.heldOperator.Reset()
+	for op, r := range held {
 		counts[r]++
+		m.heldOperator.WithLabelValues(op.Hex(), r).Set(1)
 	}
 	for _, r := range planner.HeldReasons {
 		if r != planner.HeldFeeCap {
@@ -274,6 +319,28 @@ func (m *metrics) left(op common.Address) {
 	for _, ops := range m.staleSince {
 		delete(ops, op)
 	}
+	m.dropParts(op)
+}
+
+// dropParts forgets op's misattributed parts.
+func (m *metrics) dropParts(op common.Address) {
+	for _, ops := range m.parts {
+		delete(ops, op)
+	}
+}
+
+// publishMisattributed sets the misattributed gauges of the quorums in scope from the parts.
+func (m *metrics) publishMisattributed(scope []uint8) {
+	for _, q := range scope {
+		var sum, largest float64
+		for _, v := range m.parts[q] {
+			sum += v
+			largest = max(largest, v)
+		}
+		label := strconv.Itoa(int(q))
+		m.misattributed.WithLabelValues(label).Set(sum)
+		m.misattributedLargest.WithLabelValues(label).Set(largest)
+	}
 }
 
 // forget drops op's pending event: it turned out to be a no-op.
@@ -303,6 +370,7 @@ func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.
 	}
 	for _, op := range plan.Operators {
 		observe(op)
+		m.dropParts(op)
 		// updateOperators stores every quorum of the operator.
 		for _, ops := range m.staleSince {
 			delete(ops, op)
@@ -315,6 +383,7 @@ func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.
 		if ops, ok := m.staleSince[q.Quorum]; ok {
 			clear(ops)
 		}
+		delete(m.parts, q.Quorum)
 	}
 	for _, op := range batchOps {
 		delete(m.pending, op)

@@ -75,8 +75,14 @@ type Config struct {
 	// alive when idle (0: DefaultHeartbeat).
 	Heartbeat time.Duration
 	// MaxGasPerDay is the rolling 24-hour gas budget of mined stake updates (--max-gas-per-day):
-	// once the last 24 hours used it, only deadline refreshes go out. 0 = unlimited.
+	// once the last 24 hours used it, only deadline refreshes go out. 0 = unlimited. Ignored
+	// when CronBudget is set.
 	MaxGasPerDay uint64
+	// CronBudget makes Watch's budget the cron's bill (see cronBill), re-priced as the AVS and
+	// its activity move; the one-shot modes, which are the cron, run unlimited.
+	CronBudget bool
+	// BudgetWindow is the span of the budget's rolling window (0: DefaultBudgetWindow).
+	BudgetWindow time.Duration
 	// StateDir keeps the budget's window across restarts (--state-dir); empty = memory only.
 	StateDir string
 	// Quorums are the quorums in scope as discovered at start, so that their series exist from
@@ -104,6 +110,9 @@ type Syncer struct {
 	// logs the transitions once. Only the loop goroutine touches them.
 	budget      *gasBudget
 	budgetSpent bool
+	// bill is the cron's bill the budget follows under Config.CronBudget (nil otherwise, and
+	// outside Watch).
+	bill *cronBill
 
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
 	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
@@ -163,7 +172,7 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
-	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.StateDir, now, reg, log)
+	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.BudgetWindow, cfg.StateDir, now, reg, log)
 	if err != nil {
 		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
 	}
@@ -197,9 +206,9 @@ func (s *Syncer) checkBudget(p *planner.Planner) {
 	if spent != s.budgetSpent {
 		if spent {
 			s.log.Error("gas budget reached: only deadline refreshes are sent until the last 24 hours used less",
-				"gas_used_24h", s.budget.Used(), "max_gas_per_day", s.cfg.MaxGasPerDay, "available_again_at", s.budget.FreesAt().UTC().Format(time.RFC3339))
+				"gas_used_24h", s.budget.Used(), "max_gas_per_day", s.budget.Limit(), "available_again_at", s.budget.FreesAt().UTC().Format(time.RFC3339))
 		} else {
-			s.log.Info("gas budget available again", "gas_used_24h", s.budget.Used(), "max_gas_per_day", s.cfg.MaxGasPerDay)
+			s.log.Info("gas budget available again", "gas_used_24h", s.budget.Used(), "max_gas_per_day", s.budget.Limit())
 		}
 		s.budgetSpent = spent
 	}
@@ -243,6 +252,8 @@ type outcome struct {
 	// spent are the batch's transactions that were mined, reverted ones included: their gas
 	// counts in the budget.
 	spent []submitter.TxResult
+	// stale are the operators the resolver found stale, by quorum: the cron's bill counts them.
+	stale map[common.Address][]uint8
 }
 
 // Watch runs the daemon until ctx ends: events from src make operators dirty, dirty operators are
@@ -253,6 +264,13 @@ type outcome struct {
 func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	s.src = src
 	p := planner.New(s.cfg.Planner, s.now)
+	if s.cfg.CronBudget {
+		cost := planner.DefaultCostModel
+		if s.cfg.Planner.CostModel != nil {
+			cost = *s.cfg.Planner.CostModel
+		}
+		s.bill = newCronBill(cost, s.cfg.Planner.SyncInterval, s.budget.window)
+	}
 	head, ops, err := s.load(ctx, p)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -402,6 +420,10 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	s.logSetAside(p, o.res)
 	s.metrics.settled(o, s.now())
 	s.count(o)
+	if s.bill != nil && len(o.stale) > 0 {
+		s.bill.sawStale(o.stale, s.now())
+		s.priceBudget()
+	}
 	if o.overBudget {
 		s.budget.setNeed(o.overBudgetGas)
 	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline && !o.batch.ChurnLineOnly {
@@ -432,6 +454,10 @@ func (s *Syncer) count(o outcome) {
 		s.Spent(tx.Hash, tx.GasUsed)
 	}
 }
+
+// GasLeft returns what remains of the gas budget now; limited is false when it is unlimited.
+// Safe for concurrent use.
+func (s *Syncer) GasLeft() (left uint64, limited bool) { return s.budget.Left() }
 
 // Spent counts a mined transaction of the sender in the gas budget, once per hash. The sender
 // calls it for every receipt it sees, also of work no caller waits for any more (timed out, or
@@ -511,6 +537,9 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		// Read as close as possible to the block the transaction will land in.
 		b.Head = head
 	}
+	// What remains of the budget: the resolver keeps, of what it cannot pay for whole, the
+	// changes that remove the most misattributed stake per gas; the rest wait for the window.
+	b.GasLeft, b.GasLimited = s.budget.Left()
 	plan, res, err := rs.Resolve(readCtx, b)
 	if err != nil {
 		o.res.Err = fmt.Errorf("read stakes for %s batch: %w", b.Reason, err)
@@ -518,6 +547,13 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	}
 	o.res.Immaterial = res.Immaterial
 	o.res.Deferred = res.Deferred
+	o.stale = res.Stale
+	if res.DeferredGas > 0 {
+		o.overBudget, o.overBudgetGas = true, res.DeferredGas
+		s.log.Info("budget binds: the changes worth the most stake per gas go first", "sent", len(plan.Operators),
+			"waiting", len(res.Deferred), "gas_left", b.GasLeft, "most_valuable", rankedHead(res.Ranked, 3),
+			"least_valuable_waiting", rankedTail(res.Ranked, res.Deferred, 3))
+	}
 	s.metrics.noops.Add(float64(res.Noops))
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
@@ -699,9 +735,22 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		}
 	}
 	s.metrics.quorums(scope)
+	// The cron's bill needs the quorums' strategy counts: read beside the operators, so a load
+	// still takes at most loadReads reads' time.
+	counts := make(chan strategyCounts, 1)
+	if s.bill != nil {
+		go func() { counts <- s.readStrategyCounts(ctx, scope, head) }()
+	}
 	ops, err := s.reader.AllOperators(ctx, head)
 	if err != nil {
 		return 0, nil, fmt.Errorf("read registered operators at block %d: %w", head, err)
+	}
+	if s.bill != nil {
+		c := <-counts
+		if c.err != nil {
+			return 0, nil, c.err
+		}
+		s.sizeBill(qs, scope, c.counts)
 	}
 	if len(s.cfg.Operators) > 0 {
 		ops = slices.DeleteFunc(ops, func(op common.Address) bool { return !slices.Contains(s.cfg.Operators, op) })
@@ -796,3 +845,31 @@ func ints(qs []uint8) []int {
 
 // ErrNothingInScope is returned by one-shot runs when no quorum or operator is in scope.
 var ErrNothingInScope = errors.New("no quorum or operator in scope")
+
+// rankedHead names the first n ranked candidates with the share of their quorums' stake their
+// update stops being misattributed, for the log.
+func rankedHead(ranked []planner.Candidate, n int) []string {
+	var out []string
+	for _, c := range ranked[:min(n, len(ranked))] {
+		out = append(out, candidateString(c))
+	}
+	return out
+}
+
+// rankedTail names the last n ranked candidates that wait, least valuable last.
+func rankedTail(ranked []planner.Candidate, waiting []common.Address, n int) []string {
+	var out []string
+	for i := len(ranked) - 1; i >= 0 && len(out) < n; i-- {
+		if slices.Contains(waiting, ranked[i].Operator) {
+			out = append(out, candidateString(ranked[i]))
+		}
+	}
+	return out
+}
+
+func candidateString(c planner.Candidate) string {
+	if c.Critical {
+		return c.Operator.Hex() + " critical"
+	}
+	return fmt.Sprintf("%s %.4g%%", c.Operator.Hex(), c.Value*100)
+}

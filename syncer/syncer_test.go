@@ -254,7 +254,7 @@ func TestShutdownDrainCountsGas(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	g, err := newGasBudget(1_000_000, dir, time.Now, nil, nil)
+	g, err := newGasBudget(1_000_000, 0, dir, time.Now, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,6 +121,7 @@ func (f daemonFlags) build(ctx context.Context, log *slog.Logger, tune func(*pla
 	sy := syncer.New(cfg, ch.reader, sub, ch.eth, log, reg, nil)
 	// Every mined transaction counts in the gas budget, also one mined for work a send gave up on.
 	txm.OnReceipt(sy.Spent)
+	sub.SetBudget(sy.GasLeft)
 	return &prepared{ch: ch, reg: reg, sy: sy, sender: txm}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -180,8 +181,28 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 			scope = append(scope, q)
 		}
 	}
+	maxGas, cron, err := parseGasBudget(s.MaxGasPerDay)
+	if err != nil {
+		return syncer.Config{}, usage(err)
+	}
+	if s.GasWindow <= 0 {
+		return syncer.Config{}, usage(fmt.Errorf("--gas-window %s is not a positive duration", s.GasWindow))
+	}
 	return syncer.Config{Planner: pc, Operators: ops, Retries: s.RetrySyncNTimes, ReadTimeout: readTimeout,
-		MaxGasPerDay: s.MaxGasPerDay, StateDir: s.StateDir, Quorums: scope, FollowStaleStakes: true}, nil
+		MaxGasPerDay: maxGas, CronBudget: cron, BudgetWindow: s.GasWindow, StateDir: s.StateDir, Quorums: scope, FollowStaleStakes: true}, nil
+}
+
+// parseGasBudget reads --max-gas-per-day: "cron" (the cron's bill) or an amount of gas.
+func parseGasBudget(v string) (gas uint64, cron bool, err error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "cron") {
+		return 0, true, nil
+	}
+	gas, err = strconv.ParseUint(strings.ReplaceAll(v, "_", ""), 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("--max-gas-per-day: %q is neither cron nor an amount of gas", v)
+	}
+	return gas, false, nil
 }
 
 // keyOnCommandLine reports whether the private key was given as a flag, where `ps` shows it,

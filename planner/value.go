@@ -1,0 +1,163 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// gasHeadroom is the factor between a transaction's predicted gas and the gas limit it is sent
+// with (the submitter's GasLimitMultiplier): what a budget must hold for it.
+const gasHeadroom = 1.2
+
+// Misattributed is the share of a quorum's total stored stake that an operator's stored stake
+// attributes wrongly: |weight - stored| / total. It is a ratio of amounts in the quorum's own
+// units, so it means the same whatever the tokens' decimals or the multipliers' scale. A quorum
+// with no stored stake at all (total 0 or unread) counts any difference as the whole quorum (1).
+func Misattributed(st QuorumStake) float64 {
+	diff := new(big.Int).Sub(amount(st.Weight), amount(st.Stored))
+	if diff.Sign() == 0 {
+		return 0
+	}
+	diff.Abs(diff)
+	total := amount(st.Total)
+	if total.Sign() <= 0 || diff.Cmp(total) >= 0 {
+		return 1
+	}
+	f, _ := new(big.Rat).SetFrac(diff, total).Float64()
+	return f
+}
+
+// crossesMinimum reports whether updating st changes the quorum's membership: its weight is below
+// the minimum (the update deregisters it) or its stored stake is (a stake certificates count as 0).
+func crossesMinimum(st QuorumStake) bool {
+	minimum := amount(st.Minimum)
+	return amount(st.Weight).Cmp(minimum) < 0 || amount(st.Stored).Cmp(minimum) < 0
+}
+
+// Candidate is one stale operator as the budget sees it: the stake its update stops being
+// misattributed, summed over the quorums it is stale in, per gas its update is predicted to cost.
+type Candidate struct {
+	Operator common.Address
+	// Value is Σ Misattributed over the operator's stale quorums in scope.
+	Value float64
+	// Gas is the predicted gas of the operator in an updateOperators batch.
+	Gas float64
+	// Critical: the update crosses a quorum minimum or decides a churn: it goes first.
+	Critical bool
+}
+
+// PerGas is the candidate's value per unit of gas; certificate-critical work ranks above any.
+func (c Candidate) PerGas() float64 {
+	if c.Critical {
+		return math.Inf(1)
+	}
+	if c.Gas <= 0 {
+		return c.Value
+	}
+	return c.Value / c.Gas
+}
+
+// byValue orders candidates most valuable per gas first; ties by address, so the order is total.
+func byValue(a, b Candidate) int {
+	if x, y := a.PerGas(), b.PerGas(); x != y {
+		if x > y {
+			return -1
+		}
+		return 1
+	}
+	return a.Operator.Cmp(b.Operator)
+}
+
+// fitBudget keeps, of a plan's operators, the most valuable per gas that fit in what remains of
+// the gas budget (b.GasLeft, with the submitter's headroom), once the plan's quorum refreshes are
+// paid for; the rest wait for the budget (res.Deferred), least valuable first out. It changes
+// nothing when the whole plan fits, when no budget applies, and for deadline and churn-line work.
+func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []staleOperator, res *Resolution) error {
+	if !b.GasLimited || b.Reason == ReasonDeadline || b.ChurnLineOnly || len(plan.Operators) == 0 {
+		return nil
+	}
+	cost := rs.cost
+	if cost == nil {
+		cost = &DefaultCostModel
+	}
+	var qs quorumSet
+	for _, s := range stale {
+		qs = qs.union(s.quorums)
+	}
+	for _, u := range plan.Quorums {
+		qs.add(u.Quorum)
+	}
+	counts := map[uint8]int{}
+	if sc, ok := rs.reader.(StrategyCounter); ok && !qs.empty() {
+		read, err := sc.QuorumStrategyCounts(ctx, qs.list(), b.Head)
+		if err != nil {
+			return fmt.Errorf("read strategy counts of quorums %v at block %d: %w", qs.list(), b.Head, err)
+		}
+		counts = read
+	}
+	strategies := func(q uint8) int { return max(counts[q], 1) }
+
+	left := float64(b.GasLeft) / gasHeadroom
+	for _, u := range plan.Quorums {
+		left -= cost.RefreshGas(len(u.Operators), strategies(u.Quorum), 0)
+	}
+	in := make(map[common.Address]bool, len(plan.Operators))
+	for _, op := range plan.Operators {
+		in[op] = true
+	}
+	var cands []Candidate
+	for _, s := range stale {
+		if !in[s.op] {
+			continue
+		}
+		c := Candidate{Operator: s.op, Gas: cost.UpdatePerOperator, Critical: s.churn}
+		for _, st := range s.stake.Quorums {
+			if !s.quorums.has(st.Quorum) {
+				continue
+			}
+			c.Gas += cost.UpdatePerStrategy * float64(strategies(st.Quorum))
+			c.Value += Misattributed(st)
+			c.Critical = c.Critical || crossesMinimum(st)
+		}
+		cands = append(cands, c)
+	}
+	total := cost.UpdateBase
+	for _, c := range cands {
+		total += c.Gas
+	}
+	if total <= left {
+		return nil
+	}
+	slices.SortFunc(cands, byValue)
+	spend := cost.UpdateBase
+	var kept []common.Address
+	for i, c := range cands {
+		if spend+c.Gas > left && !(c.Critical && len(kept) == i) {
+			// The rest wait, from here: a cheaper one further down is worth less per gas.
+			for _, d := range cands[i:] {
+				res.Deferred = append(res.Deferred, d.Operator)
+				res.DeferredGas = gasOrZero(res.DeferredGas, uint64((cost.UpdateBase+d.Gas)*gasHeadroom))
+			}
+			break
+		}
+		spend += c.Gas
+		kept = append(kept, c.Operator)
+	}
+	res.Ranked = cands
+	slices.SortFunc(kept, common.Address.Cmp)
+	plan.Operators = kept
+	return nil
+}
+
+// gasOrZero returns the smaller of two gas amounts, a zero one counting as none.
+func gasOrZero(a, b uint64) uint64 {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,99 @@
+package planner
+
+import (
+	"context"
+	"math/big"
+	"reflect"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// withTotal is s with the quorum's total stored stake set.
+func withTotal(s QuorumStake, total int64) QuorumStake {
+	s.Total = big.NewInt(total)
+	return s
+}
+
+// What a plan the budget cannot pay for keeps: the operators whose update stops the most stake
+// being misattributed, per gas, whatever the order they became dirty in; the others wait.
+func TestFitBudgetKeepsMostValuable(t *testing.T) {
+	big1, small1, small2, small3 := common.HexToAddress("0x04"), common.HexToAddress("0x01"), common.HexToAddress("0x02"), common.HexToAddress("0x03")
+	const total = 1_000_000
+	r := &fakeReader{stakes: stakesOf(
+		// A 30% withdrawal of the largest operator: 120,000 of the quorum's 1,000,000 misattributed.
+		registered(big1, withTotal(stake(0, 400_000, 280_000, 10), total)),
+		// Three 0.5% deposits of small operators: 100 each.
+		registered(small1, withTotal(stake(0, 20_000, 20_100, 10), total)),
+		registered(small2, withTotal(stake(0, 20_000, 20_100, 10), total)),
+		registered(small3, withTotal(stake(0, 20_000, 20_100, 10), total)),
+	)}
+	rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
+	one := uint64((DefaultCostModel.UpdateBase + DefaultCostModel.UpdatePerOperator + DefaultCostModel.UpdatePerStrategy) * gasHeadroom)
+	for _, tc := range []struct {
+		name     string
+		left     uint64
+		limited  bool
+		reason   string
+		want     []common.Address
+		deferred int
+	}{
+		{"room for one", one + 1, true, ReasonDirty, []common.Address{big1}, 3},
+		{"room for all", 10 * one, true, ReasonDirty, []common.Address{small1, small2, small3, big1}, 0},
+		{"no budget", 0, false, ReasonDirty, []common.Address{small1, small2, small3, big1}, 0},
+		{"room for none", one / 2, true, ReasonDirty, nil, 4},
+		{"a deadline is never trimmed", one / 2, true, ReasonDeadline, []common.Address{small1, small2, small3, big1}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := Batch{Operators: []common.Address{small1, small2, small3, big1}, Reason: tc.reason, Head: 7,
+				GasLimited: tc.limited, GasLeft: tc.left}
+			plan, res, err := rs.Resolve(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(plan.Operators, tc.want) {
+				t.Fatalf("sent %v, want %v", plan.Operators, tc.want)
+			}
+			if len(res.Deferred) != tc.deferred {
+				t.Fatalf("deferred %v, want %d", res.Deferred, tc.deferred)
+			}
+			if tc.deferred > 0 && (res.DeferredGas == 0 || res.DeferredGas > one+1) {
+				t.Fatalf("deferred gas %d, want the gas limit of one operator alone (%d)", res.DeferredGas, one)
+			}
+			if tc.deferred > 0 && res.Ranked[0].Operator != big1 {
+				t.Fatalf("ranked %v, the withdrawal first", res.Ranked)
+			}
+		})
+	}
+}
+
+// A crossing of the quorum minimum is certificate-critical: it goes first, even when the budget
+// cannot pay for it.
+func TestFitBudgetCrossingFirst(t *testing.T) {
+	large, leaving := common.HexToAddress("0x01"), common.HexToAddress("0x02")
+	r := &fakeReader{stakes: stakesOf(
+		registered(large, withTotal(stake(0, 400_000, 200_000, 100), 1_000_000)),
+		registered(leaving, withTotal(stake(0, 150, 50, 100), 1_000_000)),
+	)}
+	rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
+	plan, res, err := rs.Resolve(context.Background(), Batch{Operators: []common.Address{large, leaving}, Reason: ReasonDirty, GasLimited: true, GasLeft: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(plan.Operators, []common.Address{leaving}) || !reflect.DeepEqual(res.Deferred, []common.Address{large}) {
+		t.Fatalf("sent %v, deferred %v: want the crossing sent and the rest waiting", plan.Operators, res.Deferred)
+	}
+}
+
+// The measure has no units: the same fractions of a quorum give the same value at any scale.
+func TestMisattributedUnitFree(t *testing.T) {
+	for _, scale := range []int64{1, 1e6, 1e12} {
+		st := QuorumStake{Stored: big.NewInt(300 * scale), Weight: big.NewInt(290 * scale), Total: big.NewInt(1000 * scale)}
+		if got := Misattributed(st); got != 0.01 {
+			t.Fatalf("scale %d: %v, want 0.01", scale, got)
+		}
+	}
+	if got := Misattributed(QuorumStake{Stored: big.NewInt(0), Weight: big.NewInt(5)}); got != 1 {
+		t.Fatalf("no stored stake in the quorum: %v, want 1", got)
+	}
+}
