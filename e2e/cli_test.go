@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
 	"github.com/avs-sync/avs-sync/internal/rpcproxy"
@@ -275,6 +279,16 @@ func TestPlanCommand(t *testing.T) {
 // `status` counts operators and stale stakes per quorum.
 func TestStatusCommand(t *testing.T) {
 	e := newEnv(t, 3, 0)
+	var all []common.Address
+	for i, op := range e.ops {
+		if _, err := op.Deposit(e.ctx, eth(int64(2+i))); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, op.Address)
+	}
+	if _, err := e.owner.UpdateOperators(e.ctx, all); err != nil {
+		t.Fatal(err)
+	}
 	for _, op := range e.ops[:2] {
 		if _, err := op.Deposit(e.ctx, eth(1)); err != nil {
 			t.Fatal(err)
@@ -292,6 +306,9 @@ func TestStatusCommand(t *testing.T) {
 			Stale             []string `json:"stale"`
 			UpdateBlock       uint64   `json:"update_block"`
 			BlocksSinceUpdate uint64   `json:"blocks_since_update"`
+			Misattributed     float64  `json:"misattributed_stake_ratio"`
+			LargestPart       float64  `json:"misattributed_largest_ratio"`
+			LargestRelative   float64  `json:"largest_relative_error"`
 		} `json:"quorums"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
@@ -303,6 +320,34 @@ func TestStatusCommand(t *testing.T) {
 	q := out.Quorums[0]
 	if q.Operators != 3 || len(q.Stale) != 2 || q.BlocksSinceUpdate != out.Block-q.UpdateBlock {
 		t.Fatalf("quorum 0 %+v at block %d, want 3 operators, 2 stale", q, out.Block)
+	}
+	// The errors, from the chain: the stake misattributed as a share of the quorum's total
+	// stored stake, its largest single part, and the largest relative error of one operator.
+	total, diffs := new(big.Float), []*big.Float{}
+	var rel float64
+	for _, op := range e.ops {
+		stored, weight, err := e.d.Stakes(e.ctx, op.Address, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total.Add(total, new(big.Float).SetInt(stored))
+		d := new(big.Int).Sub(weight, stored)
+		diffs = append(diffs, new(big.Float).SetInt(d.Abs(d)))
+		if stored.Sign() > 0 {
+			r, _ := new(big.Float).Quo(new(big.Float).SetInt(d), new(big.Float).SetInt(stored)).Float64()
+			rel = max(rel, r)
+		}
+	}
+	var sum, largest float64
+	for _, d := range diffs {
+		f, _ := new(big.Float).Quo(d, total).Float64()
+		sum += f
+		largest = max(largest, f)
+	}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+	if sum == 0 || !near(q.Misattributed, sum) || !near(q.LargestPart, largest) || !near(q.LargestRelative, rel) {
+		t.Fatalf("misattributed %v (largest part %v), largest relative error %v; want %v (%v), %v",
+			q.Misattributed, q.LargestPart, q.LargestRelative, sum, largest, rel)
 	}
 	text := e.runCLI(append([]string{"status"}, e.baseArgs()...)...)
 	t.Logf("status:\n%s", text.stdout)

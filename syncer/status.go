@@ -39,6 +39,33 @@ type QuorumReport struct {
 	// HeldBack are the stale operators event-driven updates leave to the sweep, and why
 	// (planner.HeldImmaterial: below the materiality threshold).
 	HeldBack []HeldOperator `json:"held_back"`
+	// Misattributed is the share of the quorum's total stored stake attributed to the wrong
+	// operators (Σ |weight - stored| / total stored), LargestPart the largest single operator's
+	// part of it, and LargestRelative the largest |weight - stored| / stored of one operator (1
+	// where its stored stake is 0 and its weight is not).
+	Misattributed   float64 `json:"misattributed_stake_ratio"`
+	LargestPart     float64 `json:"misattributed_largest_ratio"`
+	LargestRelative float64 `json:"largest_relative_error"`
+}
+
+// relativeError is |weight - stored| / stored (1 when nothing is stored and weight is not 0).
+func relativeError(st planner.QuorumStake) float64 {
+	stored, weight := new(big.Int), new(big.Int)
+	if st.Stored != nil {
+		stored = st.Stored
+	}
+	if st.Weight != nil {
+		weight = st.Weight
+	}
+	diff := new(big.Int).Sub(weight, stored)
+	if diff.Sign() == 0 {
+		return 0
+	}
+	if stored.Sign() == 0 {
+		return 1
+	}
+	f, _ := new(big.Rat).SetFrac(diff.Abs(diff), stored).Float64()
+	return f
 }
 
 // HeldOperator is a stale operator left out of event-driven updates.
@@ -114,8 +141,17 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 	staleIn := map[uint8][]common.Address{}
 	heldIn := map[uint8][]HeldOperator{}
 	lineIn := map[uint8][]common.Address{}
+	type errs struct{ sum, part, rel float64 }
+	errIn := map[uint8]errs{}
 	for _, s := range stakes {
 		for _, qs := range s.Quorums {
+			if s.Registered {
+				e, part := errIn[qs.Quorum], planner.Misattributed(qs)
+				e.sum += part
+				e.part = max(e.part, part)
+				e.rel = max(e.rel, relativeError(qs))
+				errIn[qs.Quorum] = e
+			}
 			line := false
 			if l, ok := lowest[qs.Quorum]; ok && s.Registered && planner.AtChurnLine(qs, l) {
 				lineIn[qs.Quorum] = append(lineIn[qs.Quorum], s.Operator)
@@ -133,7 +169,8 @@ func Inspect(ctx context.Context, r Inspector, head uint64, only []uint8, minCha
 	for _, n := range nums {
 		q := byNum[n]
 		rep := QuorumReport{Quorum: n, StakeType: q.StakeType.String(), Operators: len(sets[n]), Stale: staleIn[n], UpdateBlock: q.UpdateBlock,
-			HeldBack: append([]HeldOperator{}, heldIn[n]...), MaxOperators: q.MaxOperators, LowestStored: lowest[n], ChurnLine: lineIn[n]}
+			HeldBack: append([]HeldOperator{}, heldIn[n]...), MaxOperators: q.MaxOperators, LowestStored: lowest[n], ChurnLine: lineIn[n],
+			Misattributed: errIn[n].sum, LargestPart: errIn[n].part, LargestRelative: errIn[n].rel}
 		rep.Full = rep.MaxOperators > 0 && rep.Operators >= int(rep.MaxOperators)
 		if head > q.UpdateBlock {
 			rep.BlocksSinceUpdate = head - q.UpdateBlock

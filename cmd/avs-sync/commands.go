@@ -578,7 +578,7 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
 	fmt.Fprintln(out, staleStakesOf(rule).line())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tCAP\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
+	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tCAP\tSTALE\tHELD BACK\tMISATTRIBUTED (LARGEST)\tLARGEST REL. ERROR\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")
 	for _, r := range reports {
 		deadline := "-"
 		if r.Deadline > 0 {
@@ -591,7 +591,8 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 				limit += " (full)"
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, limit, len(r.Stale), len(r.HeldBack), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%d\t%s (%s)\t%s\t%d\t%d\t%s\n", r.Quorum, r.StakeType, r.Operators, limit, len(r.Stale), len(r.HeldBack),
+			percent(r.Misattributed), percent(r.LargestPart), percent(r.LargestRelative), r.UpdateBlock, r.BlocksSinceUpdate, deadline)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -606,6 +607,9 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 	}
 	return nil
 }
+
+// percent prints a ratio as a percentage with four significant digits.
+func percent(f float64) string { return fmt.Sprintf("%.4g%%", f*100) }
 
 // staleStakesOutput is the stale-stakes rule as `status` shows it.
 type staleStakesOutput struct {
