@@ -15,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/avs-sync/avs-sync/internal/backoff"
 )
 
 // Receipt lookups that found none.
@@ -74,20 +76,15 @@ const (
 // the sender waits on, and no second transaction can come of it. An answer from the node itself
 // (a JSON-RPC error) is the sender's to judge.
 func resend(ctx context.Context, send func() error) error {
-	gap := firstResendGap
+	gaps := backoff.Policy{First: firstResendGap, Max: firstResendGap << (sendAttempts - 2)}
 	for attempt := 1; ; attempt++ {
 		err := send()
 		if err == nil || attempt >= sendAttempts || !failedOnTheWay(err) {
 			return err
 		}
-		t := time.NewTimer(gap)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if backoff.Sleep(ctx, gaps.Delay(attempt)) != nil {
 			return err
-		case <-t.C:
 		}
-		gap *= 2
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/submitter"
@@ -346,7 +347,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 				continue
 			}
 			readFailures++
-			wait := backoff(readFailures, s.cfg.MaxBackoff)
+			wait := s.retryWait(readFailures)
 			holdUntil = s.now().Add(wait)
 			level := slog.LevelWarn
 			if readFailures > s.cfg.Retries {
@@ -767,13 +768,10 @@ func resetTimer(t *time.Timer, d time.Duration) {
 	t.Reset(d)
 }
 
-// backoff is the wait before retry n (from 1): 1 s doubling, capped.
-func backoff(n int, max time.Duration) time.Duration {
-	d := time.Second
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
+// retryWait is the wait before retry n (from 1) of a failed update: 1 s doubling, capped at
+// MaxBackoff.
+func (s *Syncer) retryWait(n int) time.Duration {
+	return backoff.Policy{First: time.Second, Max: s.cfg.MaxBackoff}.Delay(n)
 }
 
 // quorumNumbers lists a plan's whole-quorum refreshes, as ints so logs print numbers, not bytes.

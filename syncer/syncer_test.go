@@ -19,26 +19,6 @@ import (
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
-func TestBackoff(t *testing.T) {
-	tests := []struct {
-		n    int
-		max  time.Duration
-		want time.Duration
-	}{
-		{1, time.Minute, time.Second},
-		{2, time.Minute, 2 * time.Second},
-		{4, time.Minute, 8 * time.Second},
-		{7, time.Minute, time.Minute},
-		{100, time.Minute, time.Minute},
-		{1, 20 * time.Millisecond, 20 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := backoff(tt.n, tt.max); got != tt.want {
-			t.Errorf("backoff(%d, %v) = %v, want %v", tt.n, tt.max, got, tt.want)
-		}
-	}
-}
-
 // chain is an in-memory AVS with one quorum: stakes the fake submitter writes and events the
 // fake source emits. The chain-facing paths are tested on the devnet (e2e); this covers the loop's
 // own decisions: retry with backoff, never a hot loop, drain at shutdown.
