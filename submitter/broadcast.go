@@ -37,10 +37,8 @@ type broadcaster interface {
 	broadcast(ctx context.Context, tx *types.Transaction) (string, error)
 	// receipt returns the mined receipt, or errPending, errNotBroadcast, errDead, another error.
 	receipt(ctx context.Context, id string) (*types.Receipt, error)
-	// managesNonce: the signer (Fireblocks) picks the nonce, not the transaction.
-	managesNonce() bool
-	// cancel withdraws a transaction not yet broadcast; false when it is too late.
-	cancel(ctx context.Context, id string) (bool, error)
+	// custody is the Sender's way of keeping nonces and attempts with this signer.
+	custody(s *Sender) custody
 }
 
 // keyBroadcaster signs with one of the SDK's signers (private key, keystore, Secrets Manager,
@@ -111,9 +109,7 @@ func (k keyBroadcaster) receipt(ctx context.Context, id string) (*types.Receipt,
 	return r, err
 }
 
-func (keyBroadcaster) managesNonce() bool { return false }
-
-func (keyBroadcaster) cancel(context.Context, string) (bool, error) { return false, nil }
+func (keyBroadcaster) custody(s *Sender) custody { return keyCustody{s: s} }
 
 // fireblocksBroadcaster sends through the SDK's Fireblocks wallet, which creates one Fireblocks
 // transaction per broadcast (a replacement names the hash of the one it replaces).
@@ -145,8 +141,9 @@ func (f fireblocksBroadcaster) receipt(ctx context.Context, id string) (*types.R
 	return nil, err
 }
 
-func (fireblocksBroadcaster) managesNonce() bool { return true }
+func (f fireblocksBroadcaster) custody(s *Sender) custody { return &fireblocksCustody{s: s, f: f} }
 
+// cancel withdraws a transaction not yet broadcast; false when it is too late.
 func (f fireblocksBroadcaster) cancel(ctx context.Context, id string) (bool, error) {
 	c, ok := f.w.(fireblocksCanceller)
 	if !ok {

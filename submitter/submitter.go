@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/big"
 	"time"
 
-	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr"
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -63,11 +61,21 @@ const (
 	DefaultGasBudget = 10_000_000
 	// DefaultTimeout is the default time one transaction may take to be mined.
 	DefaultTimeout = 90 * time.Second
-	// GasLimitMultiplier is the headroom the transaction manager adds to a gas estimate to get the
-	// transaction's gas limit (NewTxManager sets it); a transaction fits in a block only if its
-	// estimate times this does.
+	// GasLimitMultiplier is the headroom the Sender adds to a gas estimate to get the
+	// transaction's gas limit (gasLimit); a transaction fits in a block only if its estimate times
+	// this does.
 	GasLimitMultiplier = 1.2
 )
+
+// gasLimit is the gas limit of a transaction estimated at estimate: the one place the headroom is
+// added, for the transaction itself and for the budget it is held to.
+func gasLimit(estimate uint64) uint64 { return uint64(float64(estimate) * GasLimitMultiplier) }
+
+// TxSender sends one request and waits until it is mined: NewTxManager's Sender, which owns
+// nonce, fees, replacement and resubmission.
+type TxSender interface {
+	Send(ctx context.Context, req TxRequest) (*types.Receipt, error)
+}
 
 // Config tunes the submitter.
 type Config struct {
@@ -87,10 +95,9 @@ type Config struct {
 type Submitter struct {
 	cfg     Config
 	client  *ethclient.Client
-	txm     txmgr.TxManager
+	txm     TxSender
 	sender  common.Address
 	c       registry.Contracts
-	chainID *big.Int
 	rcABI   *abi.ABI
 	log     *slog.Logger
 	metrics *metrics
@@ -184,7 +191,7 @@ type TxResult struct {
 
 // New returns a submitter sending through txm from sender to the registry coordinator of c.
 // Metrics are registered on reg (nil: none); log nil discards.
-func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender common.Address, c registry.Contracts, log *slog.Logger, reg prometheus.Registerer) (*Submitter, error) {
+func New(cfg Config, client *ethclient.Client, txm TxSender, sender common.Address, c registry.Contracts, log *slog.Logger, reg prometheus.Registerer) (*Submitter, error) {
 	if cfg.GasBudget == 0 {
 		cfg.GasBudget = DefaultGasBudget
 	}
@@ -204,20 +211,12 @@ func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender commo
 	if err != nil {
 		return nil, fmt.Errorf("registry coordinator ABI: %w", err)
 	}
-	chainID := new(big.Int).SetUint64(c.ChainID)
-	if c.ChainID == 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if chainID, err = client.ChainID(ctx); err != nil {
-			return nil, fmt.Errorf("read chain id: %w", err)
-		}
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
 	return &Submitter{
-		cfg: cfg, client: client, txm: txm, sender: sender, c: c, chainID: chainID,
+		cfg: cfg, client: client, txm: txm, sender: sender, c: c,
 		rcABI: rcABI, log: log, metrics: m,
 	}, nil
 }
@@ -249,7 +248,7 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 	left := plan.GasLeft
 	for _, p := range parts {
 		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}
-		limit := uint64(float64(p.tx.GasEstimate) * GasLimitMultiplier)
+		limit := gasLimit(p.tx.GasEstimate)
 		switch {
 		case stop != nil:
 			tr.Err = stop
@@ -336,18 +335,10 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
 	return tr
 }
 
-// sendTx hands the transaction to the transaction manager (NewTxManager's Sender), which owns
-// nonce, fees within the caps, replacement and resubmission, and waits for the receipt. The
-// candidate carries only what to call: the manager ignores its nonce, gas and fees.
+// sendTx hands the transaction to the Sender, which prices, sends and re-prices it, and waits
+// for the receipt.
 func (s *Submitter) sendTx(ctx context.Context, tx Tx) (*types.Receipt, error) {
-	to := s.c.RegistryCoordinator
-	unsigned := types.NewTx(&types.DynamicFeeTx{
-		ChainID: s.chainID,
-		To:      &to,
-		Gas:     tx.GasEstimate,
-		Data:    tx.Data,
-	})
-	receipt, err := s.txm.Send(ctx, unsigned, true)
+	receipt, err := s.txm.Send(ctx, TxRequest{To: s.c.RegistryCoordinator, Data: tx.Data, GasEstimate: tx.GasEstimate})
 	if err != nil {
 		if registry.IsRevert(err) {
 			return nil, fmt.Errorf("send %s of %d operators (quorums %v): %w: %w", tx.Kind, len(tx.Operators), tx.Quorums, ErrReverted, err)
