@@ -120,6 +120,10 @@ type Tx struct {
 	GasEstimate uint64
 }
 
+// GasLimit is the gas limit the transaction is sent with at its estimate, and held to in the
+// daily budget.
+func (tx Tx) GasLimit() uint64 { return gasLimit(tx.GasEstimate) }
+
 // Result is what became of each transaction of a plan.
 type Result struct {
 	// Txs are the plan's transactions in the order they were built and sent: mined, reverted and
@@ -134,6 +138,16 @@ func (r Result) GasUsed() uint64 {
 		g += t.GasUsed
 	}
 	return g
+}
+
+// Parts are the plan's transactions as the planner takes them back: what each carried and whose
+// fault it is that it did not land.
+func (r Result) Parts() []planner.Part {
+	parts := make([]planner.Part, 0, len(r.Txs))
+	for _, t := range r.Txs {
+		parts = append(parts, planner.Part{Operators: t.Tx.Operators, Quorums: t.Tx.Quorums, Fault: t.Fault()})
+	}
+	return parts
 }
 
 // Mined returns the transactions mined successfully.
@@ -187,6 +201,27 @@ type TxResult struct {
 	Status uint64
 	// Receipt is the full receipt, logs included.
 	Receipt *types.Receipt
+}
+
+// Fault says whose doing it is that the transaction did not land: the one place the submitter's
+// errors are judged. Its own (ErrReverted, ErrTooLarge, ErrRejected); fees or funds
+// (ErrFeeAboveCap, ErrOutOfFunds); the budget (ErrOverBudget); shutdown (context.Canceled); any
+// other is the node's: refused, dropped, not mined in time, another process's transactions.
+func (t TxResult) Fault() planner.Fault {
+	err := t.Err
+	switch {
+	case t.Outcome == Mined:
+		return planner.FaultNone
+	case errors.Is(err, ErrReverted), errors.Is(err, ErrTooLarge), errors.Is(err, ErrRejected):
+		return planner.FaultOwn
+	case errors.Is(err, ErrFeeAboveCap), errors.Is(err, ErrOutOfFunds):
+		return planner.FaultFees
+	case errors.Is(err, ErrOverBudget):
+		return planner.FaultBudget
+	case errors.Is(err, context.Canceled):
+		return planner.FaultStopped
+	}
+	return planner.FaultNode
 }
 
 // New returns a submitter sending through txm from sender to the registry coordinator of c.
@@ -248,7 +283,7 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 	left := plan.GasLeft
 	for _, p := range parts {
 		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}
-		limit := gasLimit(p.tx.GasEstimate)
+		limit := p.tx.GasLimit()
 		switch {
 		case stop != nil:
 			tr.Err = stop
