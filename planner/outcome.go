@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/avs-sync/avs-sync/internal/backoff"
 )
 
 // Reasons work is held back instead of sent, as in HeldBack and the held_back_operators metric.
@@ -317,11 +319,7 @@ func (p *Planner) backoff(n int) time.Duration {
 	if ceiling <= 0 {
 		ceiling = DefaultMaxRetryBackoff
 	}
-	d := base
-	for i := 1; i < n && d < ceiling; i++ {
-		d *= 2
-	}
-	return min(d, ceiling)
+	return backoff.Policy{First: base, Max: ceiling}.Delay(n)
 }
 
 // sweepHandedOut gives set-aside and immaterial work its chance again: the sweep refreshes it, and

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/rpcmetrics"
 )
 
@@ -34,7 +35,7 @@ func Rate(base http.RoundTripper, perSecond int) http.RoundTripper {
 	if perSecond <= 0 {
 		return base
 	}
-	return newRateTransport(base, perSecond, time.Now, sleepCtx)
+	return newRateTransport(base, perSecond, time.Now, backoff.Sleep)
 }
 
 // BatchSize is the most calls to put in one batch under a rate of perSecond (0: no limit): no
@@ -172,16 +173,4 @@ func (t *rateTransport) backOff() {
 		return
 	}
 	t.cutTo, t.cutAt = max(1, t.current(now)/2), now
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

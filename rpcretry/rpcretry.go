@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/faultlog"
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/rpclimit"
 	"github.com/avs-sync/avs-sync/rpcmetrics"
 )
@@ -83,7 +84,7 @@ func New(base http.RoundTripper, cfg Config, fault *faultlog.Fault, reg promethe
 	if reg != nil {
 		reg.MustRegister(failed)
 	}
-	return &Transport{base: base, cfg: cfg, fault: fault, failed: failed, now: time.Now, wait: sleep, rand: rand.Float64}
+	return &Transport{base: base, cfg: cfg, fault: fault, failed: failed, now: time.Now, wait: backoff.Sleep, rand: rand.Float64}
 }
 
 // RoundTrip sends req, again while it is a read that failed for a passing reason.
@@ -99,7 +100,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	retry := isRead(body)
 	ctx := req.Context()
-	delay := t.cfg.First
+	policy := backoff.Policy{First: t.cfg.First, Max: t.cfg.Max, Rand: t.rand}
 	for attempt := 1; ; attempt++ {
 		resp, err := t.base.RoundTrip(withBody(req, body))
 		if retry && err == nil && resp.StatusCode/100 == 2 {
@@ -113,7 +114,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.fault.Fail(describe(resp, err))
 		outcome := "retried"
-		wait := delay/2 + time.Duration(t.rand()*float64(delay/2))
+		wait := policy.Delay(attempt)
 		if ra := retryAfter(resp, t.now()); ra > wait {
 			wait = min(ra, t.cfg.Max)
 		}
@@ -137,7 +138,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if werr := t.wait(ctx, wait); werr != nil {
 			return nil, fmt.Errorf("retry after %s: %w", reason, werr)
 		}
-		delay = min(2*delay, t.cfg.Max)
 	}
 }
 
@@ -228,16 +228,4 @@ func cut(resp *http.Response) *http.Response {
 	resp.Body = io.NopCloser(bytes.NewReader([]byte(faultlog.Cut(string(b)))))
 	resp.ContentLength = -1
 	return resp
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

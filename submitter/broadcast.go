@@ -15,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/avs-sync/avs-sync/internal/backoff"
 )
 
 // Receipt lookups that found none.
@@ -35,10 +37,8 @@ type broadcaster interface {
 	broadcast(ctx context.Context, tx *types.Transaction) (string, error)
 	// receipt returns the mined receipt, or errPending, errNotBroadcast, errDead, another error.
 	receipt(ctx context.Context, id string) (*types.Receipt, error)
-	// managesNonce: the signer (Fireblocks) picks the nonce, not the transaction.
-	managesNonce() bool
-	// cancel withdraws a transaction not yet broadcast; false when it is too late.
-	cancel(ctx context.Context, id string) (bool, error)
+	// custody is the Sender's way of keeping nonces and attempts with this signer.
+	custody(s *Sender) custody
 }
 
 // keyBroadcaster signs with one of the SDK's signers (private key, keystore, Secrets Manager,
@@ -74,20 +74,15 @@ const (
 // the sender waits on, and no second transaction can come of it. An answer from the node itself
 // (a JSON-RPC error) is the sender's to judge.
 func resend(ctx context.Context, send func() error) error {
-	gap := firstResendGap
+	gaps := backoff.Policy{First: firstResendGap, Max: firstResendGap << (sendAttempts - 2)}
 	for attempt := 1; ; attempt++ {
 		err := send()
 		if err == nil || attempt >= sendAttempts || !failedOnTheWay(err) {
 			return err
 		}
-		t := time.NewTimer(gap)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if backoff.Sleep(ctx, gaps.Delay(attempt)) != nil {
 			return err
-		case <-t.C:
 		}
-		gap *= 2
 	}
 }
 
@@ -114,9 +109,7 @@ func (k keyBroadcaster) receipt(ctx context.Context, id string) (*types.Receipt,
 	return r, err
 }
 
-func (keyBroadcaster) managesNonce() bool { return false }
-
-func (keyBroadcaster) cancel(context.Context, string) (bool, error) { return false, nil }
+func (keyBroadcaster) custody(s *Sender) custody { return keyCustody{s: s} }
 
 // fireblocksBroadcaster sends through the SDK's Fireblocks wallet, which creates one Fireblocks
 // transaction per broadcast (a replacement names the hash of the one it replaces).
@@ -148,8 +141,9 @@ func (f fireblocksBroadcaster) receipt(ctx context.Context, id string) (*types.R
 	return nil, err
 }
 
-func (fireblocksBroadcaster) managesNonce() bool { return true }
+func (f fireblocksBroadcaster) custody(s *Sender) custody { return &fireblocksCustody{s: s, f: f} }
 
+// cancel withdraws a transaction not yet broadcast; false when it is too late.
 func (f fireblocksBroadcaster) cancel(ctx context.Context, id string) (bool, error) {
 	c, ok := f.w.(fireblocksCanceller)
 	if !ok {

@@ -4,5 +4,8 @@ package submitter
 func (s *Sender) CreatedIDs() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.created)
+	if c, ok := s.c.(*fireblocksCustody); ok {
+		return len(c.created)
+	}
+	return 0
 }

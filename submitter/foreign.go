@@ -23,7 +23,7 @@ const maxAttributed = 64
 // initKnown sets the nonce this process starts accounting from: the sender's mined nonce now. A
 // failed read is retried at the next nonce read.
 func (s *Sender) initKnown(ctx context.Context) {
-	if s.knownSet || s.client == nil || s.b.managesNonce() {
+	if s.knownSet || s.client == nil {
 		return
 	}
 	head, err := s.client.BlockNumber(ctx)
@@ -44,7 +44,7 @@ func (s *Sender) initKnown(ctx context.Context) {
 
 // ours records that the transaction of this process at nonce was mined (r).
 func (s *Sender) ours(nonce uint64, r *types.Receipt) {
-	if s.b.managesNonce() || !s.knownSet || nonce < s.known {
+	if !s.knownSet || nonce < s.known {
 		return
 	}
 	s.known = nonce + 1
@@ -65,9 +65,6 @@ func (s *Sender) ours(nonce uint64, r *types.Receipt) {
 // when this process started (an earlier run's transaction, its record lost without --state-dir)
 // is counted in the budget only.
 func (s *Sender) foreign(ctx context.Context, n uint64) error {
-	if s.b.managesNonce() {
-		return nil
-	}
 	if !s.knownSet {
 		s.initKnown(ctx)
 		if !s.knownSet {

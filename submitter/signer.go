@@ -190,10 +190,11 @@ func NewTxManager(ctx context.Context, cfg SignerConfig, client *ethclient.Clien
 		client: client, b: b, from: sender, chainID: chainID, limits: limits, cfg: cfg,
 		log: log, m: m, now: time.Now, sent: sent,
 	}
+	s.c = b.custody(s)
 	if len(sent) > 0 {
 		log.Info("transactions broadcast by an earlier run", "nonces", len(sent))
 	}
-	s.initKnown(ctx)
+	s.c.start(ctx)
 	return s, sender, nil
 }
 

@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/big"
 	"time"
 
-	"github.com/Layr-Labs/eigensdk-go/chainio/txmgr"
 	regcoord "github.com/Layr-Labs/eigensdk-go/contracts/bindings/RegistryCoordinator"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
@@ -63,11 +61,21 @@ const (
 	DefaultGasBudget = 10_000_000
 	// DefaultTimeout is the default time one transaction may take to be mined.
 	DefaultTimeout = 90 * time.Second
-	// GasLimitMultiplier is the headroom the transaction manager adds to a gas estimate to get the
-	// transaction's gas limit (NewTxManager sets it); a transaction fits in a block only if its
-	// estimate times this does.
+	// GasLimitMultiplier is the headroom the Sender adds to a gas estimate to get the
+	// transaction's gas limit (gasLimit); a transaction fits in a block only if its estimate times
+	// this does.
 	GasLimitMultiplier = 1.2
 )
+
+// gasLimit is the gas limit of a transaction estimated at estimate: the one place the headroom is
+// added, for the transaction itself and for the budget it is held to.
+func gasLimit(estimate uint64) uint64 { return uint64(float64(estimate) * GasLimitMultiplier) }
+
+// TxSender sends one request and waits until it is mined: NewTxManager's Sender, which owns
+// nonce, fees, replacement and resubmission.
+type TxSender interface {
+	Send(ctx context.Context, req TxRequest) (*types.Receipt, error)
+}
 
 // Config tunes the submitter.
 type Config struct {
@@ -87,10 +95,9 @@ type Config struct {
 type Submitter struct {
 	cfg     Config
 	client  *ethclient.Client
-	txm     txmgr.TxManager
+	txm     TxSender
 	sender  common.Address
 	c       registry.Contracts
-	chainID *big.Int
 	rcABI   *abi.ABI
 	log     *slog.Logger
 	metrics *metrics
@@ -120,6 +127,10 @@ type Tx struct {
 	GasEstimate uint64
 }
 
+// GasLimit is the gas limit the transaction is sent with at its estimate, and held to in the
+// daily budget.
+func (tx Tx) GasLimit() uint64 { return gasLimit(tx.GasEstimate) }
+
 // Result is what became of each transaction of a plan.
 type Result struct {
 	// Txs are the plan's transactions in the order they were built and sent: mined, reverted and
@@ -134,6 +145,16 @@ func (r Result) GasUsed() uint64 {
 		g += t.GasUsed
 	}
 	return g
+}
+
+// Parts are the plan's transactions as the planner takes them back: what each carried and whose
+// fault it is that it did not land.
+func (r Result) Parts() []planner.Part {
+	parts := make([]planner.Part, 0, len(r.Txs))
+	for _, t := range r.Txs {
+		parts = append(parts, planner.Part{Operators: t.Tx.Operators, Quorums: t.Tx.Quorums, Fault: t.Fault()})
+	}
+	return parts
 }
 
 // Mined returns the transactions mined successfully.
@@ -189,9 +210,30 @@ type TxResult struct {
 	Receipt *types.Receipt
 }
 
+// Fault says whose doing it is that the transaction did not land: the one place the submitter's
+// errors are judged. Its own (ErrReverted, ErrTooLarge, ErrRejected); fees or funds
+// (ErrFeeAboveCap, ErrOutOfFunds); the budget (ErrOverBudget); shutdown (context.Canceled); any
+// other is the node's: refused, dropped, not mined in time, another process's transactions.
+func (t TxResult) Fault() planner.Fault {
+	err := t.Err
+	switch {
+	case t.Outcome == Mined:
+		return planner.FaultNone
+	case errors.Is(err, ErrReverted), errors.Is(err, ErrTooLarge), errors.Is(err, ErrRejected):
+		return planner.FaultOwn
+	case errors.Is(err, ErrFeeAboveCap), errors.Is(err, ErrOutOfFunds):
+		return planner.FaultFees
+	case errors.Is(err, ErrOverBudget):
+		return planner.FaultBudget
+	case errors.Is(err, context.Canceled):
+		return planner.FaultStopped
+	}
+	return planner.FaultNode
+}
+
 // New returns a submitter sending through txm from sender to the registry coordinator of c.
 // Metrics are registered on reg (nil: none); log nil discards.
-func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender common.Address, c registry.Contracts, log *slog.Logger, reg prometheus.Registerer) (*Submitter, error) {
+func New(cfg Config, client *ethclient.Client, txm TxSender, sender common.Address, c registry.Contracts, log *slog.Logger, reg prometheus.Registerer) (*Submitter, error) {
 	if cfg.GasBudget == 0 {
 		cfg.GasBudget = DefaultGasBudget
 	}
@@ -211,20 +253,12 @@ func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender commo
 	if err != nil {
 		return nil, fmt.Errorf("registry coordinator ABI: %w", err)
 	}
-	chainID := new(big.Int).SetUint64(c.ChainID)
-	if c.ChainID == 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if chainID, err = client.ChainID(ctx); err != nil {
-			return nil, fmt.Errorf("read chain id: %w", err)
-		}
-	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
 	return &Submitter{
-		cfg: cfg, client: client, txm: txm, sender: sender, c: c, chainID: chainID,
+		cfg: cfg, client: client, txm: txm, sender: sender, c: c,
 		rcABI: rcABI, log: log, metrics: m,
 	}, nil
 }
@@ -256,7 +290,7 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 	left := plan.GasLeft
 	for _, p := range parts {
 		tr := TxResult{Tx: p.tx, Outcome: NotSent, Err: p.err}
-		limit := uint64(float64(p.tx.GasEstimate) * GasLimitMultiplier)
+		limit := p.tx.GasLimit()
 		if s.budget != nil && p.err == nil && stop == nil && plan.Reason != planner.ReasonDeadline && !plan.ChurnLine {
 			if now, limited := s.budget(); limited {
 				left = min(left, now)
@@ -351,18 +385,10 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
 	return tr
 }
 
-// sendTx hands the transaction to the transaction manager (NewTxManager's Sender), which owns
-// nonce, fees within the caps, replacement and resubmission, and waits for the receipt. The
-// candidate carries only what to call: the manager ignores its nonce, gas and fees.
+// sendTx hands the transaction to the Sender, which prices, sends and re-prices it, and waits
+// for the receipt.
 func (s *Submitter) sendTx(ctx context.Context, tx Tx) (*types.Receipt, error) {
-	to := s.c.RegistryCoordinator
-	unsigned := types.NewTx(&types.DynamicFeeTx{
-		ChainID: s.chainID,
-		To:      &to,
-		Gas:     tx.GasEstimate,
-		Data:    tx.Data,
-	})
-	receipt, err := s.txm.Send(ctx, unsigned, true)
+	receipt, err := s.txm.Send(ctx, TxRequest{To: s.c.RegistryCoordinator, Data: tx.Data, GasEstimate: tx.GasEstimate})
 	if err != nil {
 		if registry.IsRevert(err) {
 			return nil, fmt.Errorf("send %s of %d operators (quorums %v): %w: %w", tx.Kind, len(tx.Operators), tx.Quorums, ErrReverted, err)

@@ -334,11 +334,11 @@ type halfGasTxManager struct {
 	key    *ecdsa.PrivateKey
 }
 
-func (m halfGasTxManager) GetNoSendTxOpts() (*bind.TransactOpts, error) {
-	return nil, errors.New("not used")
-}
-
-func (m halfGasTxManager) Send(ctx context.Context, tx *types.Transaction, _ bool) (*types.Receipt, error) {
+func (m halfGasTxManager) Send(ctx context.Context, req submitter.TxRequest) (*types.Receipt, error) {
+	chainID, err := m.client.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
 	head, err := m.client.HeaderByNumber(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -348,10 +348,10 @@ func (m halfGasTxManager) Send(ctx context.Context, tx *types.Transaction, _ boo
 		return nil, err
 	}
 	tip := big.NewInt(1e9)
-	signed, err := types.SignNewTx(m.key, types.LatestSignerForChainID(tx.ChainId()), &types.DynamicFeeTx{
-		ChainID: tx.ChainId(), Nonce: nonce, GasTipCap: tip,
+	signed, err := types.SignNewTx(m.key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
+		ChainID: chainID, Nonce: nonce, GasTipCap: tip,
 		GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip),
-		Gas:       tx.Gas() / 2, To: tx.To(), Data: tx.Data(),
+		Gas:       req.GasEstimate / 2, To: &req.To, Data: req.Data,
 	})
 	if err != nil {
 		return nil, err

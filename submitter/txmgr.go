@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum"
-	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -38,15 +37,15 @@ var errNonceTaken = errors.New("nonce taken by another transaction")
 
 // Sender owns the lifecycle of the sender's transactions: nonce, fees within the configured
 // limits, replacement pricing, resubmission, error classification and the sender's balance. Its
-// one Send takes what to call and returns the receipt; callers never see a fee. It implements
-// the SDK's txmgr.TxManager, so the submitter (and anything else written against the SDK) sends
-// through it unchanged.
+// one Send takes what to call and returns the receipt; callers never see a fee. What differs
+// between a local key and Fireblocks is its custody, chosen with the signer.
 //
 // Sends never overlap (mu). The key must be avs-sync's alone: a transaction still pending at the
 // sender's mined nonce is one an earlier send gave up on, and the next send replaces it.
 type Sender struct {
 	client  *ethclient.Client
 	b       broadcaster
+	c       custody
 	from    common.Address
 	chainID *big.Int
 	limits  FeeLimits
@@ -62,12 +61,6 @@ type Sender struct {
 	// Entries below the mined nonce are dropped. It is written to stateDir after every change,
 	// so a restart prices above what the previous process left in the pool.
 	sent map[uint64]*nonceRecord
-	// created holds the ids of the Fireblocks transactions this process created. The SDK names
-	// the transaction a replacement replaces (replaceTxByHash) only from its own memory, which a
-	// restart empties: replacing an attempt of an earlier process would create an independent
-	// second transaction at the next nonce, and both would be mined. Such an attempt is waited
-	// for until it is mined or dead. An id leaves with its nonce's record (forget).
-	created map[string]bool
 	// known is the sender's mined nonce as this process has accounted for it: every nonce below
 	// was mined by this process or counted as foreign. knownBlock is a block whose nonce was at
 	// most known. Both are set from the first read (knownSet); local signer only (Fireblocks
@@ -105,23 +98,31 @@ type Sender struct {
 	needed *big.Int
 }
 
-// Send prices, signs, broadcasts and re-prices the transaction described by candidate (its To,
-// Data, Value; its nonce, gas and fees are ignored) until it is mined or ctx ends, and returns
-// the receipt, reverted or not. Fees above the caps are ErrFeeAboveCap (nothing sent), a sender
-// that cannot pay is ErrOutOfFunds, a call that reverts in its gas estimate wraps the node's
-// revert error. waitForReceipt is ignored: Send always waits.
-func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool) (*types.Receipt, error) {
+// TxRequest is what a send is to do: call To with Data, paying Value (nil: nothing).
+// GasEstimate, the caller's estimate, is a floor for the Sender's own.
+type TxRequest struct {
+	To          common.Address
+	Data        []byte
+	Value       *big.Int
+	GasEstimate uint64
+}
+
+// Send prices, signs, broadcasts and re-prices the transaction req describes until it is mined or
+// ctx ends, and returns the receipt, reverted or not. Fees above the caps are ErrFeeAboveCap
+// (nothing sent), a sender that cannot pay is ErrOutOfFunds, a call that reverts in its gas
+// estimate wraps the node's revert error.
+func (s *Sender) Send(ctx context.Context, req TxRequest) (*types.Receipt, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if candidate.To() == nil {
-		return nil, errors.New("send: contract creation is not supported")
+	if req.To == (common.Address{}) {
+		return nil, errors.New("send: no destination (contract creation is not supported)")
 	}
-	work := workOf(candidate)
-	estimate, err := s.estimate(ctx, candidate)
+	work := workOf(req)
+	estimate, err := s.estimate(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	gas := uint64(float64(estimate) * GasLimitMultiplier)
+	gas := gasLimit(estimate)
 	tooLow := 0
 	var nextBump time.Time // when a replacement the caps forbade is tried again
 	for {
@@ -136,17 +137,17 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 			s.done(ctx, r, estimate) // counted by nonce when it found it
 			return r, nil
 		}
-		if k, ok := s.pendingElsewhere(ctx, nonce, work); ok {
-			nonce = k // follow the Fireblocks transaction already doing this work
+		if k, ok := s.c.follow(ctx, nonce, work); ok {
+			nonce = k // follow the transaction already doing this work
 		}
 		rec := s.sent[nonce]
-		if rec != nil && s.b.managesNonce() && rec.last() == nil {
-			s.forget(nonce) // every Fireblocks attempt there was cancelled or failed
+		if rec != nil && s.c.dead(rec) {
+			s.forget(nonce)
 			s.persist()
 			rec = nil
 		}
 		if s.shouldBroadcast(ctx, rec, work, nextBump) {
-			err := s.broadcastAt(ctx, nonce, candidate, work, gas)
+			err := s.broadcastAt(ctx, nonce, req, work, gas)
 			switch {
 			case errors.Is(err, errNonceTooLow):
 				tooLow++
@@ -194,10 +195,7 @@ func (s *Sender) shouldBroadcast(ctx context.Context, rec *nonceRecord, work com
 	if last == nil {
 		return true // the pool holds something unknown: replace it, priced above what it said
 	}
-	// Fireblocks: a transaction awaiting approval has no hash to replace; a second one would be
-	// a second transaction for the same work. Wait for it (or for its cancel at the timeout). One
-	// an earlier process created cannot be named by a replacement: wait for it too.
-	if s.b.managesNonce() && (s.pendingApproval(ctx, rec) || !s.created[last.ID]) {
+	if s.c.mustWait(ctx, rec, last) {
 		return false
 	}
 	if last.Work != work {
@@ -220,39 +218,6 @@ func (s *Sender) pendingWork(nonce uint64, work common.Hash) bool {
 	return false
 }
 
-// pendingElsewhere finds, for Fireblocks, a record under another key than nonce (the sender's
-// nonce moved since it was made) holding a live attempt of work that may still be mined: the
-// send follows it instead of creating a second Fireblocks transaction for the same work.
-func (s *Sender) pendingElsewhere(ctx context.Context, nonce uint64, work common.Hash) (uint64, bool) {
-	if !s.b.managesNonce() {
-		return 0, false
-	}
-	for k, rec := range s.sent {
-		if k == nonce {
-			continue
-		}
-		for _, a := range rec.live() {
-			if a.Work != work {
-				continue
-			}
-			if _, err := s.b.receipt(ctx, a.ID); errors.Is(err, errNotBroadcast) || errors.Is(err, errPending) {
-				return k, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// pendingApproval reports whether a live Fireblocks attempt of rec is not yet broadcast.
-func (s *Sender) pendingApproval(ctx context.Context, rec *nonceRecord) bool {
-	for _, a := range rec.live() {
-		if _, err := s.b.receipt(ctx, a.ID); errors.Is(err, errNotBroadcast) {
-			return true
-		}
-	}
-	return false
-}
-
 // Broadcast outcomes the Send loop acts on.
 var (
 	errNonceTooLow = errors.New("nonce refused")
@@ -261,39 +226,20 @@ var (
 	errResubmit    = errors.New("resubmission due")
 )
 
-// broadcastAt prices and broadcasts the candidate at nonce, replacing what rec holds there.
-func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types.Transaction, work common.Hash, gas uint64) error {
+// broadcastAt prices and broadcasts req at nonce, replacing what is recorded there. Each step
+// returns the error the Send loop acts on: fees above the cap, caps that leave no room for a
+// replacement, no funds, or the pool's refusal.
+func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, req TxRequest, work common.Hash, gas uint64) error {
 	price, baseFee, err := s.price(ctx)
 	if err != nil {
-		if errors.Is(err, ErrFeeAboveCap) {
-			s.m.feeCapBlocked.Set(1)
-			s.m.sendErrors.WithLabelValues(kindFeeCap).Inc()
-			s.log.Warn("fees above the cap: nothing sent, the update waits", "err", err)
-		}
 		return err
 	}
-	rec := s.sent[nonce]
-	replacing := rec != nil
-	if replacing {
-		p, ok := s.limits.replacement(rec.fees(), price)
-		if !ok && s.nothingPending(ctx, nonce, rec) {
-			// The pool no longer holds what was recorded (dropped, node restarted): there is
-			// nothing to replace, and waiting for it would wait forever.
-			s.log.Warn("the pool holds nothing at the nonce recorded as pending: forgetting the record, sending fresh",
-				"nonce", nonce, "recorded", rec.fees().String())
-			s.forget(nonce)
-			s.persist()
-			rec, replacing, p, ok = nil, false, price, true
-		}
-		if !ok {
-			s.log.Warn("a replacement 12.5% above the pending transaction would exceed the fee caps: waiting for it",
-				"nonce", nonce, "pending", rec.fees().String(), "max_fee_gwei", Gwei(s.limits.MaxFeePerGas),
-				"max_priority_fee_gwei", Gwei(s.limits.MaxPriorityFeePerGas))
-			return errCapsForbid
-		}
-		price = p
+	rec, price, err := s.replacementPrice(ctx, nonce, price)
+	if err != nil {
+		return err
 	}
-	if err := s.checkFunds(ctx, gas, price.FeeCap, candidate.Value()); err != nil {
+	replacing := rec != nil
+	if err := s.checkFunds(ctx, gas, price.FeeCap, req.Value); err != nil {
 		return err
 	}
 	tx := types.NewTx(&types.DynamicFeeTx{
@@ -302,14 +248,56 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		GasTipCap: price.Tip,
 		GasFeeCap: price.FeeCap,
 		Gas:       gas,
-		To:        candidate.To(),
-		Value:     candidate.Value(),
-		Data:      candidate.Data(),
+		To:        &req.To,
+		Value:     req.Value,
+		Data:      req.Data,
 	})
-	// Write ahead: a process killed between the broadcast and its record would leave a
-	// transaction in the pool whose price the next run does not know. A send refused outright takes
-	// the record back; one whose answer is unclear keeps it (a replacement then pays 12.5% more,
-	// within the caps, or the record is dropped once the pool shows nothing there).
+	rec, unrecord := s.writeAhead(nonce, price)
+	id, err := s.b.broadcast(ctx, tx)
+	if err := s.judge(ctx, nonce, id, err, !replacing, unrecord, price, gas); err != nil {
+		return err
+	}
+	s.recordSent(nonce, rec, attempt{ID: id, Work: work, Tip: price.Tip, FeeCap: price.FeeCap, At: s.now()}, gas, replacing)
+	s.log.Info("transaction sent", "nonce", nonce, "id", id, "tip_gwei", Gwei(price.Tip), "fee_cap_gwei", Gwei(price.FeeCap),
+		"base_fee_gwei", Gwei(baseFee), "gas_limit", gas, "replacement", replacing)
+	return nil
+}
+
+// replacementPrice prices a send at nonce above what is recorded there, if anything is: it
+// returns the record a send replaces (nil: a fresh send) and the price, or errCapsForbid when a
+// replacement 12.5% above it would pass the caps. A record of what the pool no longer holds is
+// forgotten, and the send is fresh.
+func (s *Sender) replacementPrice(ctx context.Context, nonce uint64, price fees) (*nonceRecord, fees, error) {
+	rec := s.sent[nonce]
+	if rec == nil {
+		return nil, price, nil
+	}
+	p, ok := s.limits.replacement(rec.fees(), price)
+	if ok {
+		return rec, p, nil
+	}
+	if s.nothingPending(ctx, nonce, rec) {
+		// The pool no longer holds what was recorded (dropped, node restarted): there is nothing
+		// to replace, and waiting for it would wait forever.
+		s.log.Warn("the pool holds nothing at the nonce recorded as pending: forgetting the record, sending fresh",
+			"nonce", nonce, "recorded", rec.fees().String())
+		s.forget(nonce)
+		s.persist()
+		return nil, price, nil
+	}
+	s.log.Warn("a replacement 12.5% above the pending transaction would exceed the fee caps: waiting for it",
+		"nonce", nonce, "pending", rec.fees().String(), "max_fee_gwei", Gwei(s.limits.MaxFeePerGas),
+		"max_priority_fee_gwei", Gwei(s.limits.MaxPriorityFeePerGas))
+	return rec, fees{}, errCapsForbid
+}
+
+// writeAhead records price at nonce before the broadcast, and returns the record and what takes
+// it back. A process killed between the broadcast and its record would leave a transaction in the
+// pool whose price the next run does not know. A send refused outright takes the record back; one
+// whose answer is unclear keeps it (a replacement then pays 12.5% more, within the caps, or the
+// record is dropped once the pool shows nothing there).
+func (s *Sender) writeAhead(nonce uint64, price fees) (*nonceRecord, func()) {
+	rec := s.sent[nonce]
 	fresh := rec == nil
 	var before nonceRecord
 	if fresh {
@@ -320,7 +308,7 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	}
 	rec.raise(price)
 	s.persist()
-	unrecord := func() {
+	return rec, func() {
 		if fresh {
 			delete(s.sent, nonce)
 		} else {
@@ -328,7 +316,12 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		}
 		s.persist()
 	}
-	id, err := s.b.broadcast(ctx, tx)
+}
+
+// judge classifies the pool's answer to a broadcast at nonce (err, the transaction's id): nil
+// when the transaction is in the pool (sent, or already known), else the error the Send loop acts
+// on. unrecord takes the write-ahead record back where nothing of this send can be in the pool.
+func (s *Sender) judge(ctx context.Context, nonce uint64, id string, err error, fresh bool, unrecord func(), price fees, gas uint64) error {
 	kind := classify(err)
 	if kind == kindNonceTooLow || kind == kindInsufficientFunds {
 		unrecord() // refused outright: nothing of this send is in the pool
@@ -338,9 +331,11 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 	}
 	switch kind {
 	case "":
+		return nil
 	case kindAlreadyKnown:
 		// The pool holds exactly this transaction: it was sent, its answer was lost.
 		s.log.Info("transaction already known to the node: waiting for it", "nonce", nonce, "hash", id)
+		return nil
 	case kindUnderpriced:
 		// Something at least this price holds the nonce: price the next try above it.
 		if fresh && !s.poolHolds(ctx, nonce) {
@@ -364,33 +359,23 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		s.m.outOfFunds.Set(1)
 		s.log.Warn("sender out of funds: nothing sent, the update waits for funds", "sender", s.from, "err", err)
 		return fmt.Errorf("send at nonce %d: %w: %w", nonce, ErrOutOfFunds, err)
-	default:
-		return fmt.Errorf("send at nonce %d: %w", nonce, err)
 	}
+	return fmt.Errorf("send at nonce %d: %w", nonce, err)
+}
+
+// recordSent adds the attempt a, broadcast at nonce with gas, to its record: a transaction went
+// out, so nothing waits on fees or funds any more.
+func (s *Sender) recordSent(nonce uint64, rec *nonceRecord, a attempt, gas uint64, replacing bool) {
 	if replacing {
 		s.m.replacements.Inc()
 	}
-	if s.b.managesNonce() {
-		if s.created == nil {
-			s.created = map[string]bool{}
-		}
-		s.created[id] = true
-	}
+	s.c.broadcasted(nonce, a.ID)
 	s.lastGas = gas
-	if !s.b.managesNonce() {
-		if s.broadcast == nil {
-			s.broadcast = map[uint64][]common.Hash{}
-		}
-		s.broadcast[nonce] = append(s.broadcast[nonce], common.HexToHash(id))
-	}
-	rec.Attempts = append(rec.Attempts, attempt{ID: id, Work: work, Tip: price.Tip, FeeCap: price.FeeCap, At: s.now()})
+	rec.Attempts = append(rec.Attempts, a)
 	s.persist()
 	s.m.feeCapBlocked.Set(0)
 	s.m.outOfFunds.Set(0)
 	s.needed = nil
-	s.log.Info("transaction sent", "nonce", nonce, "id", id, "tip_gwei", Gwei(price.Tip), "fee_cap_gwei", Gwei(price.FeeCap),
-		"base_fee_gwei", Gwei(baseFee), "gas_limit", gas, "replacement", replacing)
-	return nil
 }
 
 // poolHolds reports whether the node's pending nonce shows a transaction of the sender pending at
@@ -405,23 +390,9 @@ func (s *Sender) poolHolds(ctx context.Context, nonce uint64) bool {
 }
 
 // nothingPending reports whether nothing recorded at nonce can still be pending: the node's
-// pending nonce does not go past it, or (local signer) the node knows none of the recorded
-// attempts' hashes. Fireblocks attempts are Fireblocks ids, not hashes: only the first test
-// applies to them.
+// pending nonce does not go past it, or the node surely holds none of the recorded attempts.
 func (s *Sender) nothingPending(ctx context.Context, nonce uint64, rec *nonceRecord) bool {
-	if !s.poolHolds(ctx, nonce) {
-		return true
-	}
-	if s.b.managesNonce() || len(rec.live()) == 0 {
-		return false
-	}
-	for _, a := range rec.live() {
-		_, _, err := s.client.TransactionByHash(ctx, common.HexToHash(a.ID))
-		if !errors.Is(err, ethereum.NotFound) {
-			return false // known to the node, or the node could not say
-		}
-	}
-	return true
+	return !s.poolHolds(ctx, nonce) || s.c.unknownToNode(ctx, rec)
 }
 
 // await waits for a transaction at nonce doing work to be mined. It returns errResubmit when
@@ -437,16 +408,10 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 	defer t.Stop()
 	for {
 		rec := s.sent[nonce]
-		if rec == nil || (s.b.managesNonce() && rec.last() == nil) {
+		if rec == nil || s.c.dead(rec) {
 			return nil, errNonceTaken // nothing live at the nonce: send again
 		}
-		var mined uint64
-		if !s.b.managesNonce() {
-			n, err := s.client.NonceAt(ctx, s.from, nil)
-			if err == nil {
-				mined = n
-			}
-		}
+		mined := s.c.minedNonce(ctx)
 		unsure := false // a receipt lookup failed: one of ours may be what was mined
 		for _, a := range rec.live() {
 			r, err := s.b.receipt(ctx, a.ID)
@@ -456,7 +421,7 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 			case err == nil && r != nil:
 				s.forget(nonce)
 				s.persist()
-				s.ours(nonce, r)
+				s.c.ours(nonce, r)
 				if a.Work != work {
 					s.log.Info("an earlier transaction was mined at the nonce: sending this one at the next", "nonce", nonce, "hash", r.TxHash)
 					s.mined(ctx, r, 0)
@@ -485,7 +450,7 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 		}
 		select {
 		case <-ctx.Done():
-			s.cancelUnbroadcast(ctx, rec)
+			s.c.abandon(ctx, rec)
 			return nil, fmt.Errorf("transaction at nonce %d not mined: %w", nonce, ctx.Err())
 		case <-t.C:
 		}
@@ -493,55 +458,17 @@ func (s *Sender) await(ctx context.Context, nonce uint64, work common.Hash, next
 }
 
 // resubmissionDue reports whether the latest attempt at rec has waited the resubmission timeout
-// (and the caps allowed a replacement at nextBump). With no live attempt (the pool holds
-// something unknown) it is due at once. A Fireblocks attempt is replaced only once broadcast:
-// until then it has no hash for a replacement to name.
+// (and the caps allowed a replacement at nextBump) and can be replaced. With no live attempt
+// (the pool holds something unknown) it is due at once.
 func (s *Sender) resubmissionDue(ctx context.Context, rec *nonceRecord, nextBump time.Time) bool {
 	if s.now().Before(nextBump) {
 		return false
 	}
 	last := rec.last()
 	if last == nil {
-		return !s.b.managesNonce()
+		return !s.c.dead(rec)
 	}
-	if s.now().Sub(last.At) < s.cfg.resubmission() {
-		return false
-	}
-	if !s.b.managesNonce() {
-		return true
-	}
-	if !s.created[last.ID] {
-		return false // an earlier process's: no replacement can name it
-	}
-	_, err := s.b.receipt(ctx, last.ID)
-	return errors.Is(err, errPending)
-}
-
-// cancelUnbroadcast withdraws the live Fireblocks attempts of rec still awaiting approval, on a
-// fresh context since ctx has ended. One the cancel cannot stop stays recorded, and the next
-// send waits for it instead of creating another.
-func (s *Sender) cancelUnbroadcast(ctx context.Context, rec *nonceRecord) {
-	if !s.b.managesNonce() {
-		return
-	}
-	cctx, cancel := freshContext(ctx, cancelTimeout)
-	defer cancel()
-	for _, a := range rec.live() {
-		if _, err := s.b.receipt(cctx, a.ID); !errors.Is(err, errNotBroadcast) {
-			continue
-		}
-		ok, err := s.b.cancel(cctx, a.ID)
-		switch {
-		case err != nil:
-			s.log.Warn("cancel Fireblocks transaction not broadcast in time", "id", a.ID, "err", err)
-		case !ok:
-			s.log.Warn("Fireblocks refused to cancel a transaction not broadcast in time: the next send waits for it", "id", a.ID)
-		default:
-			s.log.Info("cancelled Fireblocks transaction not broadcast in time", "id", a.ID)
-			a.Dead = true
-		}
-	}
-	s.persist()
+	return s.now().Sub(last.At) >= s.cfg.resubmission() && s.c.replaceable(ctx, last)
 }
 
 // OnReceipt sets f to be told of every receipt the Sender sees: what a send returns, and
@@ -609,14 +536,14 @@ func (s *Sender) waitConfirmations(ctx context.Context, r *types.Receipt) error 
 	}
 }
 
-// estimate is the gas the candidate needs: the most of the caller's estimate (candidate.Gas()),
+// estimate is the gas req needs: the most of the caller's estimate (req.GasEstimate),
 // one at the pending block and one at the latest. The pending block carries the block number the
 // transaction will be mined at, but also whatever of ours is still pending there: a stake update
 // replacing an abandoned one is estimated after it, rewriting its stake history entry in place,
 // tens of thousands of gas short of the new entry it pushes when it replaces it. The latest
 // state has no pending transaction in it. A revert at the pending block is the answer.
-func (s *Sender) estimate(ctx context.Context, candidate *types.Transaction) (uint64, error) {
-	msg := ethereum.CallMsg{From: s.from, To: candidate.To(), Value: candidate.Value(), Data: candidate.Data()}
+func (s *Sender) estimate(ctx context.Context, req TxRequest) (uint64, error) {
+	msg := ethereum.CallMsg{From: s.from, To: &req.To, Value: req.Value, Data: req.Data}
 	gas, err := pendingEstimator{s.client}.EstimateGas(ctx, msg)
 	if err != nil {
 		return 0, fmt.Errorf("estimate gas: %w", err)
@@ -624,7 +551,7 @@ func (s *Sender) estimate(ctx context.Context, candidate *types.Transaction) (ui
 	if latest, err := s.client.EstimateGas(ctx, msg); err == nil {
 		gas = max(gas, latest)
 	}
-	return max(gas, candidate.Gas()), nil
+	return max(gas, req.GasEstimate), nil
 }
 
 // nonce reads the sender's mined nonce and forgets what was sent below it. Transactions of the
@@ -640,82 +567,26 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 			"node_nonce", n, "nonce", s.floor)
 		n = s.floor
 	}
-	changed := false
-	for k, rec := range s.sent {
-		if k >= n {
-			continue
-		}
-		if s.b.managesNonce() {
-			// Fireblocks picks its own nonces: a record below is kept while an attempt in it may
-			// still be approved and mined; one mined after its send gave up is counted here.
-			if s.settledElsewhere(ctx, rec) {
-				s.forget(k)
-				changed = true
-			}
-			continue
-		}
-		if r, work := s.minedBelow(ctx, rec); r != nil {
-			s.ours(k, r)
-			if s.landed == nil {
-				s.landed = make(map[common.Hash]*types.Receipt)
-			}
-			s.landed[work] = r
-		}
-		s.forget(k)
-		changed = true
-	}
+	changed, err := s.c.settleBelow(ctx, n)
 	if changed {
 		s.persist()
 	}
-	if err := s.foreign(ctx, n); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	return n, nil
 }
 
-// minedBelow reports the receipt of whichever attempt of rec was mined, if any: a send that gave
-// up on it (timed out, or a previous process) never saw it. It returns that receipt and the
-// attempt's work.
-func (s *Sender) minedBelow(ctx context.Context, rec *nonceRecord) (*types.Receipt, common.Hash) {
-	for _, a := range rec.live() {
-		if r, err := s.b.receipt(ctx, a.ID); err == nil && r != nil {
-			s.seen(r)
-			return r, a.Work
-		}
-	}
-	return nil, common.Hash{}
-}
-
-// settledElsewhere reports whether nothing of a Fireblocks record can be mined any more: one of
-// its attempts was (its receipt is reported, once: the record then leaves), or every attempt is
-// dead. Attempts found dead are marked.
-func (s *Sender) settledElsewhere(ctx context.Context, rec *nonceRecord) bool {
-	for _, a := range rec.live() {
-		r, err := s.b.receipt(ctx, a.ID)
-		switch {
-		case err == nil && r != nil:
-			s.log.Info("a Fireblocks transaction given up on was mined", "id", a.ID, "hash", r.TxHash, "gas_used", r.GasUsed)
-			s.seen(r)
-			return true
-		case errors.Is(err, errDead):
-			a.Dead = true
-		}
-	}
-	return rec.last() == nil
-}
-
 // forget drops the record at nonce, settled, with its attempts' ids.
 func (s *Sender) forget(nonce uint64) {
 	if rec := s.sent[nonce]; rec != nil {
-		for _, a := range rec.Attempts {
-			delete(s.created, a.ID)
-		}
+		s.c.forgotten(rec)
 	}
 	delete(s.sent, nonce)
 }
 
 // price is what a first send pays now, from the latest header's base fee and the node's
-// suggested tip, within the limits.
+// suggested tip, within the limits. Fees above the cap are counted and logged here.
 func (s *Sender) price(ctx context.Context) (fees, *big.Int, error) {
 	head, err := s.client.HeaderByNumber(ctx, nil)
 	if err != nil {
@@ -732,6 +603,11 @@ func (s *Sender) price(ctx context.Context) (fees, *big.Int, error) {
 	}
 	f, err := s.limits.price(head.BaseFee, tip)
 	if err != nil {
+		if errors.Is(err, ErrFeeAboveCap) {
+			s.m.feeCapBlocked.Set(1)
+			s.m.sendErrors.WithLabelValues(kindFeeCap).Inc()
+			s.log.Warn("fees above the cap: nothing sent, the update waits", "err", err)
+		}
 		return fees{}, head.BaseFee, err
 	}
 	return f, head.BaseFee, nil
@@ -852,15 +728,6 @@ func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
 	}
 }
 
-// GetNoSendTxOpts returns options that build a transaction from the sender without sending it.
-func (s *Sender) GetNoSendTxOpts() (*bind.TransactOpts, error) {
-	return &bind.TransactOpts{
-		From:   s.from,
-		NoSend: true,
-		Signer: func(_ common.Address, tx *types.Transaction) (*types.Transaction, error) { return tx, nil },
-	}, nil
-}
-
 // Address is the sender's address.
 func (s *Sender) Address() common.Address { return s.from }
 
@@ -875,17 +742,14 @@ func (s *Sender) persist() {
 	}
 }
 
-// workOf identifies what a transaction does: destination, value and calldata.
-func workOf(tx *types.Transaction) common.Hash {
-	var to []byte
-	if tx.To() != nil {
-		to = tx.To().Bytes()
-	}
+// workOf identifies what a request does: destination, value and calldata. It is kept in the
+// state file: the same request hashes the same across versions.
+func workOf(req TxRequest) common.Hash {
 	var value []byte
-	if tx.Value() != nil {
-		value = tx.Value().Bytes()
+	if req.Value != nil {
+		value = req.Value.Bytes()
 	}
-	return crypto.Keccak256Hash(to, []byte{byte(len(value))}, value, tx.Data())
+	return crypto.Keccak256Hash(req.To.Bytes(), []byte{byte(len(value))}, value, req.Data)
 }
 
 // Send error kinds, as in send_errors_total.

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/submitter"
 )
 
 // Latency is the delay from the first event that made an operator stale to the block and time its
@@ -350,9 +351,9 @@ func (m *metrics) forget(op common.Address) {
 	delete(m.pending, op)
 }
 
-// updated observes the latency of every operator covered by plan; batchOps were checked and
-// found clean unless in the plan.
-func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.Time, block uint64) {
+// updated observes the latency of every operator the landed transactions stored; batchOps were
+// checked and found clean unless among them.
+func (m *metrics) updated(landed []submitter.TxResult, batchOps []common.Address, at time.Time, block uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	observe := func(op common.Address) {
@@ -368,22 +369,27 @@ func (m *metrics) updated(plan planner.Plan, batchOps []common.Address, at time.
 		m.seconds.Observe(l.Seconds)
 		m.blocks.Observe(float64(l.Blocks))
 	}
-	for _, op := range plan.Operators {
-		observe(op)
-		m.dropParts(op)
-		// updateOperators stores every quorum of the operator.
-		for _, ops := range m.staleSince {
-			delete(ops, op)
+	for _, tx := range landed {
+		if tx.Tx.Kind == submitter.KindUpdateOperators {
+			for _, op := range tx.Tx.Operators {
+				observe(op)
+				m.dropParts(op)
+				// updateOperators stores every quorum of the operator.
+				for _, ops := range m.staleSince {
+					delete(ops, op)
+				}
+			}
+			continue
 		}
-	}
-	for _, q := range plan.Quorums {
-		for _, op := range q.Operators {
-			observe(op)
+		for i, q := range tx.Tx.Quorums {
+			for _, op := range tx.Tx.OperatorsPerQuorum[i] {
+				observe(op)
+			}
+			if ops, ok := m.staleSince[q]; ok {
+				clear(ops)
+			}
+			delete(m.parts, q)
 		}
-		if ops, ok := m.staleSince[q.Quorum]; ok {
-			clear(ops)
-		}
-		delete(m.parts, q.Quorum)
 	}
 	for _, op := range batchOps {
 		delete(m.pending, op)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/avs-sync/avs-sync/planner"
+	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
@@ -49,7 +50,7 @@ func TestStaleSeconds(t *testing.T) {
 		t.Fatalf("stale seconds of quorum 0 = %v, want b's 90 only", age("0"))
 	}
 	// b stored by updateOperators: nothing left.
-	m.updated(planner.Plan{Operators: []common.Address{b}}, []common.Address{b}, t0.Add(110*time.Second), 9)
+	m.updated([]submitter.TxResult{{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{b}}}}, []common.Address{b}, t0.Add(110*time.Second), 9)
 	m.publish(nil, noDeadline, t0.Add(120*time.Second))
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v after the update", age("0"), age("1"))

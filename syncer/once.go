@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/watcher"
 )
@@ -44,7 +45,7 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 			if !more {
 				break
 			}
-			if err := sleepUntil(ctx, s.now, at); err != nil {
+			if err := backoff.Sleep(ctx, at.Sub(s.now())); err != nil {
 				return err
 			}
 			continue
@@ -58,9 +59,9 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 			if failures > s.cfg.Retries {
 				return fmt.Errorf("sweep failed after %d attempts: %w", failures, err)
 			}
-			wait := backoff(failures, s.cfg.MaxBackoff)
+			wait := s.retryWait(failures)
 			s.log.Warn("sweep failed; retrying", "attempt", failures, "retry_in", wait, "err", err)
-			if err := sleepUntil(ctx, s.now, s.now().Add(wait)); err != nil {
+			if err := backoff.Sleep(ctx, wait); err != nil {
 				return err
 			}
 		}
@@ -75,22 +76,6 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 	s.setStatus(func(st *Status) { st.LastSweep = s.now() })
 	s.metrics.lastSweep.SetToCurrentTime()
 	return nil
-}
-
-// sleepUntil waits until at, or returns ctx's error if it ends first.
-func sleepUntil(ctx context.Context, now func() time.Time, at time.Time) error {
-	d := at.Sub(now())
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (s *Syncer) sweepBatch(ctx context.Context) (planner.Batch, error) {
@@ -140,10 +125,8 @@ func (s *Syncer) Cron(ctx context.Context) error {
 		}
 		if wait := next.Sub(s.now()); wait > 0 {
 			s.log.Info("next sync", "at", next.UTC().Format(time.RFC3339), "in", wait.Round(time.Second))
-			select {
-			case <-ctx.Done():
+			if backoff.Sleep(ctx, wait) != nil {
 				return nil
-			case <-time.After(wait):
 			}
 		}
 		if err := s.Sweep(ctx); err != nil {

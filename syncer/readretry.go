@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 )
@@ -57,7 +58,7 @@ func newRetryReader(r Reader, log *slog.Logger, reg prometheus.Registerer, now f
 	if reg != nil {
 		reg.MustRegister(retries)
 	}
-	return &retryReader{r: r, log: log, retries: retries, now: now, wait: sleep}
+	return &retryReader{r: r, log: log, retries: retries, now: now, wait: backoff.Sleep}
 }
 
 // OperatorStakes is Reader.OperatorStakes, retried at the same block while the block is unavailable.
@@ -108,8 +109,9 @@ func (rr *retryReader) SetAVS(avs common.Address) {
 // the waits would pass maxLagWait or ctx's deadline. One line per retry.
 func retryRead[T any](ctx context.Context, rr *retryReader, what string, block uint64, read func() (T, error)) (T, error) {
 	var waited time.Duration
-	delay := firstReadRetry
+	policy := backoff.Policy{First: firstReadRetry, Max: maxReadRetry}
 	for attempt := 1; ; attempt++ {
+		delay := policy.Delay(attempt)
 		v, err := read()
 		if err == nil || !errors.Is(err, registry.ErrBlockUnavailable) {
 			return v, err
@@ -128,18 +130,5 @@ func retryRead[T any](ctx context.Context, rr *retryReader, what string, block u
 			return v, fmt.Errorf("read %s at block %d: %w", what, block, err)
 		}
 		waited += delay
-		delay = min(2*delay, maxReadRetry)
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

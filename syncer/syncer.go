@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 	"github.com/avs-sync/avs-sync/submitter"
@@ -364,7 +365,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 				continue
 			}
 			readFailures++
-			wait := backoff(readFailures, s.cfg.MaxBackoff)
+			wait := s.retryWait(readFailures)
 			holdUntil = s.now().Add(wait)
 			level := slog.LevelWarn
 			if readFailures > s.cfg.Retries {
@@ -581,17 +582,12 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		o.res.Err = fmt.Errorf("submit %s plan: %w", b.Reason, err)
 		return o
 	}
-	s.partsOutcome(&o, b, sent)
-	landed := planner.Plan{Reason: plan.Reason}
-	for _, tx := range sent.Mined() {
+	o.res.AddParts(b, sent.Parts())
+	o.waits(sent)
+	landed := sent.Mined()
+	for _, tx := range landed {
 		o.block = max(o.block, tx.Block)
 		o.mined++
-		if tx.Tx.Kind == submitter.KindUpdateOperators {
-			landed.Operators = append(landed.Operators, tx.Tx.Operators...)
-		}
-		for i, q := range tx.Tx.Quorums {
-			landed.Quorums = append(landed.Quorums, planner.QuorumUpdate{Quorum: q, Operators: tx.Tx.OperatorsPerQuorum[i]})
-		}
 	}
 	o.gasUsed = sent.GasUsed()
 	for _, tx := range sent.Txs {
@@ -618,64 +614,24 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	return o
 }
 
-// partsOutcome turns the submitter's per-transaction result into the planner's outcome. A part
-// that failed by its own doing (it reverts, is too large, or the signing service rejected it)
-// fails: an updateOperators fails its operators, and a list of several is split by the planner
-// for their next attempts, a quorum refresh fails the quorum and the batch's own operators in it are taken back
-// uncounted (the refresh failed around them). Parts that waited on fees or funds, were cut by
-// shutdown, or failed on the node's side (refused, dropped, not mined in time) are taken back
-// uncounted: retrying them costs nothing, and setting them aside would strand work after a
-// passing node fault.
-func (s *Syncer) partsOutcome(o *outcome, b planner.Batch, sent submitter.Result) {
-	batchOps := make(map[common.Address]bool, len(b.Operators))
-	for _, op := range b.Operators {
-		batchOps[op] = true
-	}
+// waits notes what the loop waits on after a batch's parts that did not land: fees or funds
+// (held), the daily budget (the smallest gas limit held back), or the node (transient).
+func (o *outcome) waits(sent submitter.Result) {
 	for _, tx := range sent.Txs {
-		if tx.Outcome == submitter.Mined {
-			continue
-		}
-		if errors.Is(tx.Err, submitter.ErrOverBudget) {
-			gas := uint64(float64(tx.Tx.GasEstimate) * submitter.GasLimitMultiplier)
-			if !o.overBudget || gas < o.overBudgetGas {
+		switch tx.Fault() {
+		case planner.FaultFees:
+			if o.held == nil {
+				o.held = tx.Err
+			}
+			o.heldOperators += len(tx.Tx.Operators)
+		case planner.FaultBudget:
+			if gas := tx.Tx.GasLimit(); !o.overBudget || gas < o.overBudgetGas {
 				o.overBudgetGas = gas
 			}
 			o.overBudget = true
-		}
-		wait := errors.Is(tx.Err, submitter.ErrFeeAboveCap) || errors.Is(tx.Err, submitter.ErrOutOfFunds)
-		if wait && o.held == nil {
-			o.held = tx.Err
-		}
-		if wait {
-			o.heldOperators += len(tx.Tx.Operators)
-		}
-		own := errors.Is(tx.Err, submitter.ErrReverted) || errors.Is(tx.Err, submitter.ErrTooLarge) ||
-			errors.Is(tx.Err, submitter.ErrRejected)
-		if !wait && !own && !errors.Is(tx.Err, context.Canceled) && !errors.Is(tx.Err, submitter.ErrOverBudget) && o.transient == nil {
-			o.transient = tx.Err
-		}
-		wait = !own
-		if tx.Tx.Kind == submitter.KindUpdateOperators {
-			switch {
-			case wait:
-				o.res.WaitingOperators = append(o.res.WaitingOperators, tx.Tx.Operators...)
-			default:
-				o.res.FailedOperators = append(o.res.FailedOperators, tx.Tx.Operators...)
-				if len(tx.Tx.Operators) > 1 {
-					// A list mined and reverted names none of its operators: the planner splits it.
-					o.res.FailedLists = append(o.res.FailedLists, tx.Tx.Operators)
-				}
-			}
-			continue
-		}
-		if wait {
-			o.res.WaitingQuorums = append(o.res.WaitingQuorums, tx.Tx.Quorums...)
-		} else {
-			o.res.FailedQuorums = append(o.res.FailedQuorums, tx.Tx.Quorums...)
-		}
-		for _, op := range tx.Tx.Operators {
-			if batchOps[op] {
-				o.res.WaitingOperators = append(o.res.WaitingOperators, op)
+		case planner.FaultNode:
+			if o.transient == nil {
+				o.transient = tx.Err
 			}
 		}
 	}
@@ -816,13 +772,10 @@ func resetTimer(t *time.Timer, d time.Duration) {
 	t.Reset(d)
 }
 
-// backoff is the wait before retry n (from 1): 1 s doubling, capped.
-func backoff(n int, max time.Duration) time.Duration {
-	d := time.Second
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	return min(d, max)
+// retryWait is the wait before retry n (from 1) of a failed update: 1 s doubling, capped at
+// MaxBackoff.
+func (s *Syncer) retryWait(n int) time.Duration {
+	return backoff.Policy{First: time.Second, Max: s.cfg.MaxBackoff}.Delay(n)
 }
 
 // quorumNumbers lists a plan's whole-quorum refreshes, as ints so logs print numbers, not bytes.

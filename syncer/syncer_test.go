@@ -19,26 +19,6 @@ import (
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
-func TestBackoff(t *testing.T) {
-	tests := []struct {
-		n    int
-		max  time.Duration
-		want time.Duration
-	}{
-		{1, time.Minute, time.Second},
-		{2, time.Minute, 2 * time.Second},
-		{4, time.Minute, 8 * time.Second},
-		{7, time.Minute, time.Minute},
-		{100, time.Minute, time.Minute},
-		{1, 20 * time.Millisecond, 20 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := backoff(tt.n, tt.max); got != tt.want {
-			t.Errorf("backoff(%d, %v) = %v, want %v", tt.n, tt.max, got, tt.want)
-		}
-	}
-}
-
 // chain is an in-memory AVS with one quorum: stakes the fake submitter writes and events the
 // fake source emits. The chain-facing paths are tested on the devnet (e2e); this covers the loop's
 // own decisions: retry with backoff, never a hot loop, drain at shutdown.
@@ -410,13 +390,19 @@ func TestShutdownWhileLoading(t *testing.T) {
 	}
 }
 
+// settled is the outcome of b whose plan came back as sent, as execute makes it.
+func settled(b planner.Batch, sent submitter.Result) outcome {
+	o := outcome{batch: b}
+	o.res.AddParts(b, sent.Parts())
+	o.waits(sent)
+	return o
+}
+
 // A transaction the signing service rejected is the work's own failure (it counts toward setting
 // it aside), not a node fault retried forever.
 func TestRejectedIsOwnFailure(t *testing.T) {
-	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
 	rejected := fmt.Errorf("transaction 1 at nonce 2: %w", submitter.ErrRejected)
-	var o outcome
-	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
+	o := settled(planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
 		Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}}, Outcome: submitter.NotSent, Err: rejected}}})
 	if len(o.res.FailedOperators) != 1 || len(o.res.WaitingOperators) != 0 || o.transient != nil {
 		t.Fatalf("failed %v, waiting %v, transient %v: want the operator failed, no node fault",
@@ -427,10 +413,8 @@ func TestRejectedIsOwnFailure(t *testing.T) {
 // A list of several operators mined and reverted fails them all and goes to the planner as a
 // list to split; a reverted update of one operator is no list.
 func TestRevertedListSplit(t *testing.T) {
-	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
 	reverted := fmt.Errorf("updateOperators in tx 0x1: %w", submitter.ErrReverted)
-	var o outcome
-	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op, other}}, submitter.Result{Txs: []submitter.TxResult{
+	o := settled(planner.Batch{Operators: []common.Address{op, other}}, submitter.Result{Txs: []submitter.TxResult{
 		{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op, other}}, Outcome: submitter.Reverted, Err: reverted, GasUsed: 36_000},
 		{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}}, Outcome: submitter.Reverted, Err: reverted, GasUsed: 36_000},
 	}})
@@ -442,9 +426,7 @@ func TestRevertedListSplit(t *testing.T) {
 // A part held back for the budget waits: not failed, not a node fault, and the loop looks again
 // a few blocks later.
 func TestOverBudgetWaits(t *testing.T) {
-	s := New(Config{}, &chain{}, &chain{}, &chain{}, slog.New(slog.DiscardHandler), nil, nil)
-	var o outcome
-	s.partsOutcome(&o, planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
+	o := settled(planner.Batch{Operators: []common.Address{op}}, submitter.Result{Txs: []submitter.TxResult{{
 		Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{op}, GasEstimate: 100_000}, Outcome: submitter.NotSent,
 		Err: fmt.Errorf("held: %w", submitter.ErrOverBudget)}}})
 	if len(o.res.FailedOperators) != 0 || len(o.res.WaitingOperators) != 1 || o.transient != nil || !o.overBudget || o.overBudgetGas != 120_000 {

@@ -3,9 +3,7 @@ package watcher
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -34,20 +32,4 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, checkpointFile))
 	t.Logf("%s", raw)
-}
-
-func TestBackoff(t *testing.T) {
-	b := newBackoff(100*time.Millisecond, time.Second)
-	var got []time.Duration
-	for range 6 {
-		got = append(got, b.Next())
-	}
-	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
-	if !slices.Equal(got, want) {
-		t.Fatalf("delays %v, want %v", got, want)
-	}
-	b.Reset()
-	if d := b.Next(); d != 100*time.Millisecond {
-		t.Fatalf("after Reset: %v", d)
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
@@ -241,7 +242,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 		"websocket", w.cfg.WSURL != "", "poll_interval", w.cfg.PollInterval)
 
 	var (
-		bo    = newBackoff(w.cfg.RetryMin, w.cfg.RetryMax)
+		bo    = backoff.New(backoff.Policy{First: w.cfg.RetryMin, Max: w.cfg.RetryMax})
 		due   = true // a sync is wanted
 		hint  *types.Header
 		retry <-chan time.Time // set while backing off after a failed sync

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/avs-sync/avs-sync/internal/backoff"
 )
 
 // dialTimeout bounds the websocket handshake, which a black-holed address would otherwise stretch
@@ -26,7 +28,7 @@ type wsNote struct {
 // backoff, until ctx ends. While it is down, Run's loop reads the head over HTTP every
 // PollInterval.
 func (w *Watcher) followWS(ctx context.Context, notes chan<- wsNote) {
-	bo := newBackoff(w.cfg.RetryMin, w.cfg.RetryMax)
+	bo := backoff.New(backoff.Policy{First: w.cfg.RetryMin, Max: w.cfg.RetryMax})
 	sessions := 0
 	warned := false // the current outage has been logged at warning level
 	for {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/faultlog"
+	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/internal/statefile"
 	"github.com/avs-sync/avs-sync/monitor"
 	"github.com/avs-sync/avs-sync/planner"
@@ -212,14 +213,10 @@ func (c *WatchCmd) startUntilUp(ctx context.Context, log *slog.Logger, scrub scr
 			_ = srv.Serve(srvCtx)
 		}()
 	}
-	wait := time.Second
+	waits := backoff.Policy{First: time.Second, Max: time.Minute}
 	for tries := 2; ; tries++ {
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil, ctx.Err()
-		case <-t.C:
+		if err := backoff.Sleep(ctx, waits.Delay(tries-1)); err != nil {
+			return nil, nil, err
 		}
 		p, w, err := c.start(ctx, log)
 		if err == nil || final(err) {
@@ -232,7 +229,6 @@ func (c *WatchCmd) startUntilUp(ctx context.Context, log *slog.Logger, scrub scr
 		mu.Lock()
 		last = err
 		mu.Unlock()
-		wait = min(2*wait, time.Minute)
 	}
 }
 
@@ -297,10 +293,8 @@ type SyncCmd struct {
 // Run sweeps every --sync-interval; with 0, once.
 func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) error {
 	if d := c.Sync.SleepBeforeFirstSync; d > 0 {
-		select {
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, d) != nil {
 			return nil
-		case <-time.After(d):
 		}
 	}
 	p, err := c.prepare(ctx, log, nil)
