@@ -614,6 +614,9 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 		res.GasPerDay = float64(res.SweepGas) / float64(days)
 		res.MaxError = max(res.MaxError, beforeErr)
 		res.Misattributed = max(res.Misattributed, beforeMis)
+		// What its sweep found had stood until it: a change waits for the sweep.
+		res.Standing = max(res.Standing, beforeErr)
+		res.MisStanding = max(res.MisStanding, beforeMis)
 	} else {
 		txs := c.senderTxs(w)
 		for _, tx := range txs {
@@ -802,7 +805,7 @@ func printDay(out io.Writer, rs []dayResult) {
 - Largest stake error: the largest |weight - stored| / stored of any operator in any quorum at any block of
   the run (for the bare command, from the day of drift its sweep found on); largest standing 2 h: the largest
   that stood for 600 blocks or more (what stands at the end stands until the daily sweep, or for good below a
-  material threshold). Quorum misattributed: the largest share of a quorum's total stored stake attributed to
+  material threshold; for the bare command, the drift its sweep found stood until it). Quorum misattributed: the largest share of a quorum's total stored stake attributed to
   the wrong operators (sum of |weight - stored| over the total stored) at any block, and the largest that stood.
 - At --sync-interval 144h the bare command starts after 6 days of changes and its gas/day is its sweep / 6.`))
 }

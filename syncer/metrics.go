@@ -323,6 +323,13 @@ func (m *metrics) left(op common.Address) {
 	m.dropParts(op)
 }
 
+// quorumsOf returns the quorums in scope op was last read registered in.
+func (m *metrics) quorumsOf(op common.Address) []uint8 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.membership[op])
+}
+
 // dropParts forgets op's misattributed parts.
 func (m *metrics) dropParts(op common.Address) {
 	for _, ops := range m.parts {

@@ -492,6 +492,12 @@ func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, a
 // apply feeds one watcher batch to the planner.
 func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 	before := p.Stats()
+	moved := false
+	defer func() {
+		if moved {
+			s.priceBudget()
+		}
+	}()
 	for _, ev := range b.Events {
 		if len(s.cfg.Operators) > 0 && ev.Operator != (common.Address{}) && !slices.Contains(s.cfg.Operators, ev.Operator) {
 			continue
@@ -501,6 +507,12 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 		s.note(ev)
 		if p.Stats().Dirtied > dirtied && ev.Kind == watcher.SharesChanged && !ev.Removed {
 			s.metrics.firstSeen(ev.Operator, s.now(), ev.Block)
+		}
+		if s.bill != nil && !ev.Removed && (ev.Kind == watcher.SharesChanged || ev.Kind == watcher.AllocationChanged) {
+			// The cron would find it stale in every quorum it is in: counted when it moves,
+			// not when its update is read, which a spent budget holds back.
+			s.bill.sawStale(map[common.Address][]uint8{ev.Operator: s.metrics.quorumsOf(ev.Operator)}, s.now())
+			moved = true
 		}
 		if ev.Kind == watcher.OperatorDeregistered && !ev.Removed {
 			// The planner has dropped the operator; so do the staleness gauges.
