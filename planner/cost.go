@@ -74,7 +74,10 @@ const costPrefilter = 0.4
 
 // escalations returns the quorums of candidates (with their operator counts and stale counts)
 // worth refreshing whole: by the cost model when there is one, else above the fixed ratio.
-func (rs *Resolver) escalations(ctx context.Context, head uint64, candidates []uint8, operators map[uint8]int, staleIn *[256]int, res *Resolution) (quorumSet, error) {
+// room is the most gas a refresh may be predicted to cost (what remains of the budget; +Inf for
+// none): a refresh the budget cannot pay is not chosen, so that the quorum's stale operators can
+// go by value instead.
+func (rs *Resolver) escalations(ctx context.Context, head uint64, candidates []uint8, operators map[uint8]int, staleIn *[256]int, room float64, res *Resolution) (quorumSet, error) {
 	var out quorumSet
 	var weigh []uint8
 	for _, q := range candidates {
@@ -108,7 +111,7 @@ func (rs *Resolver) escalations(ctx context.Context, head uint64, candidates []u
 		n, k := operators[q], staleIn[q]
 		c := ShapeChoice{Quorum: q, Operators: n, Strategies: s, Stale: k,
 			UpdateGas: uint64(rs.cost.UpdateGas(k, s)), RefreshGas: uint64(rs.cost.RefreshGas(n, s, k)),
-			Refresh: rs.cost.RefreshCheaper(n, s, k)}
+			Refresh: rs.cost.RefreshCheaper(n, s, k) && rs.cost.RefreshGas(n, s, k) <= room}
 		res.Choices = append(res.Choices, c)
 		if c.Refresh {
 			out.add(q)

@@ -242,8 +242,8 @@ func TestDeadlineRetryBacksOff(t *testing.T) {
 	}
 }
 
-// Over the gas budget only deadline work goes out; dirty operators and the sweep wait for the
-// budget and are held back for it.
+// Over the gas budget only deadline and certificate-critical work goes out: dirty operators are
+// read once for what is critical, the rest and the sweep wait for the budget, held back for it.
 func TestBudgetExhausted(t *testing.T) {
 	cfg := Config{SyncInterval: time.Hour, StaleStakesForbidden: true, WithdrawalDelayBlocks: 100, DeadlineMargin: 10}
 	p, clk := newTestPlanner(t, cfg, 2)
@@ -253,6 +253,11 @@ func TestBudgetExhausted(t *testing.T) {
 	p.Observe(shares(addr(1)))
 	p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: "StrategyAddedToQuorum", Quorum: 1})
 	clk.Set(t0.Add(time.Hour))
+	if b := mustNext(t, p); !b.ChurnLineOnly || !slices.Equal(b.Operators, []common.Address{addr(1)}) {
+		t.Fatalf("batch %+v, want operator 1 read for critical work only", b)
+	} else {
+		p.Done(b, Outcome{Deferred: b.Operators})
+	}
 	noNext(t, p)
 	wantNoWake(t, p)
 	if got := p.HeldBack()[addr(1)]; got != HeldBudget {

@@ -624,11 +624,12 @@ func (p *Planner) next() (Batch, bool) {
 	return b, true
 }
 
-// nextChurnLine hands out, while the gas budget is spent and a quorum in scope is full, the ready
-// dirty operators, for the resolver to send only those at a churn line: like a deadline refresh,
-// what decides a churn goes out whatever the budget.
+// nextChurnLine hands out, while the gas budget is spent, the ready dirty operators, for the
+// resolver to send only the certificate-critical ones (at the churn line of a full quorum, or
+// crossing a quorum minimum): like a deadline refresh, they go out whatever the budget; the rest
+// wait for it (HeldBudget).
 func (p *Planner) nextChurnLine(now time.Time) (Batch, bool) {
-	if !p.budgetExhausted || !p.AnyFull() {
+	if !p.budgetExhausted {
 		return Batch{}, false
 	}
 	b := Batch{Head: p.head, Reason: ReasonDirty, ChurnLineOnly: true}

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 
@@ -168,7 +169,11 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		for q, ops := range sets {
 			sizes[q] = len(ops)
 		}
-		escalated, err := rs.escalations(ctx, b.Head, escalate.list(), sizes, &staleIn, &res)
+		room := math.Inf(1)
+		if b.GasLimited && b.Reason != ReasonDeadline {
+			room = float64(b.GasLeft) / gasHeadroom
+		}
+		escalated, err := rs.escalations(ctx, b.Head, escalate.list(), sizes, &staleIn, room, &res)
 		if err != nil {
 			return Plan{}, res, err
 		}
@@ -374,7 +379,20 @@ func (rs *Resolver) keepChurnLine(ctx context.Context, b Batch, sets map[uint8][
 	*staleIn = [256]int{}
 	kept := make(map[common.Address]bool, len(critical))
 	var out []staleOperator
+	for _, s := range stale {
+		if !crosses(s) {
+			continue
+		}
+		kept[s.op] = true
+		for _, q := range s.quorums.list() {
+			staleIn[q]++
+		}
+		out = append(out, s)
+	}
 	for _, c := range critical {
+		if kept[c.Operator] {
+			continue
+		}
 		kept[c.Operator] = true
 		res.ChurnLine = append(res.ChurnLine, c)
 		res.Immaterial = slices.DeleteFunc(res.Immaterial, func(op common.Address) bool { return op == c.Operator })
@@ -389,6 +407,16 @@ func (rs *Resolver) keepChurnLine(ctx context.Context, b Batch, sets map[uint8][
 		}
 	}
 	return out, nil
+}
+
+// crosses reports whether s's update changes a quorum's membership in a quorum it is stale in.
+func crosses(s staleOperator) bool {
+	for _, st := range s.stake.Quorums {
+		if s.quorums.has(st.Quorum) && crossesMinimum(st) {
+			return true
+		}
+	}
+	return false
 }
 
 // Stale reports whether updateOperators would change this stake: store a different amount, or

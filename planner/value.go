@@ -78,7 +78,7 @@ func byValue(a, b Candidate) int {
 // paid for; the rest wait for the budget (res.Deferred), least valuable first out. It changes
 // nothing when the whole plan fits, when no budget applies, and for deadline and churn-line work.
 func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []staleOperator, res *Resolution) error {
-	if !b.GasLimited || b.Reason == ReasonDeadline || b.ChurnLineOnly || len(plan.Operators) == 0 {
+	if !b.GasLimited || b.ChurnLineOnly || len(plan.Operators) == 0 {
 		return nil
 	}
 	cost := rs.cost
@@ -103,8 +103,11 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	strategies := func(q uint8) int { return max(counts[q], 1) }
 
 	left := float64(b.GasLeft) / gasHeadroom
-	for _, u := range plan.Quorums {
-		left -= cost.RefreshGas(len(u.Operators), strategies(u.Quorum), 0)
+	if b.Reason != ReasonDeadline {
+		// A deadline refresh is exempt from the budget; any other refresh is paid first.
+		for _, u := range plan.Quorums {
+			left -= cost.RefreshGas(len(u.Operators), strategies(u.Quorum), 0)
+		}
 	}
 	in := make(map[common.Address]bool, len(plan.Operators))
 	for _, op := range plan.Operators {
@@ -134,30 +137,44 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 		return nil
 	}
 	slices.SortFunc(cands, byValue)
+	res.Ranked = cands
+	critical := cost.UpdateBase
+	var criticals []common.Address
+	for _, c := range cands {
+		if c.Critical {
+			critical += c.Gas
+			criticals = append(criticals, c.Operator)
+		}
+	}
+	if len(criticals) > 0 && critical > left {
+		// Certificate-critical work goes whatever the budget, alone so that nothing rides on
+		// its exemption.
+		for _, c := range cands[len(criticals):] {
+			res.Deferred = append(res.Deferred, c.Operator)
+		}
+		if len(cands) > len(criticals) {
+			res.DeferredGas = uint64((cost.UpdateBase + cands[len(criticals)].Gas) * gasHeadroom)
+		}
+		slices.SortFunc(criticals, common.Address.Cmp)
+		plan.Operators, plan.ChurnLine = criticals, true
+		return nil
+	}
 	spend := cost.UpdateBase
 	var kept []common.Address
 	for i, c := range cands {
-		if spend+c.Gas > left && !(c.Critical && len(kept) == i) {
-			// The rest wait, from here: a cheaper one further down is worth less per gas.
+		if spend+c.Gas > left {
+			// The rest wait, from here: a cheaper one further down is worth less per gas. The
+			// budget counts as spent until the first of them fits.
 			for _, d := range cands[i:] {
 				res.Deferred = append(res.Deferred, d.Operator)
-				res.DeferredGas = gasOrZero(res.DeferredGas, uint64((cost.UpdateBase+d.Gas)*gasHeadroom))
 			}
+			res.DeferredGas = uint64((cost.UpdateBase + c.Gas) * gasHeadroom)
 			break
 		}
 		spend += c.Gas
 		kept = append(kept, c.Operator)
 	}
-	res.Ranked = cands
 	slices.SortFunc(kept, common.Address.Cmp)
 	plan.Operators = kept
 	return nil
-}
-
-// gasOrZero returns the smaller of two gas amounts, a zero one counting as none.
-func gasOrZero(a, b uint64) uint64 {
-	if a == 0 || b < a {
-		return b
-	}
-	return a
 }

@@ -42,7 +42,7 @@ func TestFitBudgetKeepsMostValuable(t *testing.T) {
 		{"room for all", 10 * one, true, ReasonDirty, []common.Address{small1, small2, small3, big1}, 0},
 		{"no budget", 0, false, ReasonDirty, []common.Address{small1, small2, small3, big1}, 0},
 		{"room for none", one / 2, true, ReasonDirty, nil, 4},
-		{"a deadline is never trimmed", one / 2, true, ReasonDeadline, []common.Address{small1, small2, small3, big1}, 0},
+		{"a deadline's refresh is exempt, not operators riding with it", one + 1, true, ReasonDeadline, []common.Address{big1}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := Batch{Operators: []common.Address{small1, small2, small3, big1}, Reason: tc.reason, Head: 7,
@@ -82,6 +82,14 @@ func TestFitBudgetCrossingFirst(t *testing.T) {
 	}
 	if !reflect.DeepEqual(plan.Operators, []common.Address{leaving}) || !reflect.DeepEqual(res.Deferred, []common.Address{large}) {
 		t.Fatalf("sent %v, deferred %v: want the crossing sent and the rest waiting", plan.Operators, res.Deferred)
+	}
+	if !plan.ChurnLine {
+		t.Fatal("the crossing's plan is not exempt from the budget (Plan.ChurnLine)")
+	}
+	// With room for both, both go, the crossing ranked first, and the plan is budgeted as usual.
+	plan, res, err = rs.Resolve(context.Background(), Batch{Operators: []common.Address{large, leaving}, Reason: ReasonDirty, GasLimited: true, GasLeft: 10_000_000})
+	if err != nil || len(plan.Operators) != 2 || plan.ChurnLine || len(res.Deferred) != 0 {
+		t.Fatalf("room for both: sent %v (exempt %v), deferred %v, %v", plan.Operators, plan.ChurnLine, res.Deferred, err)
 	}
 }
 

@@ -129,6 +129,14 @@ func (g *gasBudget) spent(hash common.Hash, gas uint64) error {
 	return g.save()
 }
 
+// setWindow sets the span of the rolling window.
+func (g *gasBudget) setWindow(window time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.window = window
+	g.publish()
+}
+
 // setLimit moves the budget (the cron's bill as it is re-priced); it reports whether it changed.
 func (g *gasBudget) setLimit(limit uint64) bool {
 	g.mu.Lock()

@@ -43,6 +43,7 @@ func newCronBill(cost planner.CostModel, interval, window time.Duration) *cronBi
 	if interval <= 0 {
 		interval = defaultCronInterval
 	}
+	window = max(window, interval)
 	return &cronBill{cost: cost, interval: interval, window: window, shapes: map[uint8]quorumSize{},
 		moved: map[uint8]map[common.Address]time.Time{}}
 }
@@ -93,8 +94,11 @@ func (c *cronBill) perWindow(now time.Time) uint64 {
 		gas += c.cost.RefreshGas(s.operators, max(s.strategies, 1), min(stale, s.operators))
 	}
 	gas *= float64(c.window) / float64(c.interval)
-	if gas >= math.MaxUint64 {
+	switch {
+	case gas >= math.MaxUint64:
 		return math.MaxUint64
+	case gas < 1:
+		return 1 // nothing to pay for is not a budget without limit
 	}
 	return uint64(gas)
 }

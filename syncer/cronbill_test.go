@@ -35,10 +35,21 @@ func TestCronBill(t *testing.T) {
 	if got := c.perWindow(at.Add(48 * time.Hour)); got != quiet {
 		t.Fatalf("two days later %d, want the quiet bill %d", got, quiet)
 	}
+	// A cron every 6 days pays one refresh per 6 days: the window is the interval, so that a
+	// single update is never larger than the budget.
 	six := newCronBill(m, 144*time.Hour, 24*time.Hour)
 	six.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}})
-	if got, want := six.perWindow(at), uint64(m.RefreshGas(200, 10, 0)/6); got != want {
-		t.Fatalf("a cron every 6 days costs %d a day, want %d", got, want)
+	if got, want := six.perWindow(at), uint64(m.RefreshGas(200, 10, 0)); got != want || six.window != 144*time.Hour {
+		t.Fatalf("a cron every 6 days: %d over %s, want %d over 144h", got, six.window, want)
+	}
+	hourly := newCronBill(m, time.Hour, 24*time.Hour)
+	hourly.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}})
+	if got, want := hourly.perWindow(at), uint64(24*m.RefreshGas(200, 10, 0)); got != want {
+		t.Fatalf("an hourly cron: %d a day, want %d", got, want)
+	}
+	empty := newCronBill(m, time.Hour, 24*time.Hour)
+	if got := empty.perWindow(at); got != 1 {
+		t.Fatalf("no quorum to refresh: %d, want 1 (a bill of 0 would mean no limit)", got)
 	}
 	c.setShapes(map[uint8]quorumSize{1: {operators: 60, strategies: 1}})
 	if got, want := c.perWindow(at.Add(24*time.Hour)), uint64(m.RefreshGas(60, 1, 0)); got != want {

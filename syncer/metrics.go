@@ -63,6 +63,8 @@ type metrics struct {
 	// staleSince holds, per quorum, the stale operators known from the last reads and since when
 	// (their first event, or when the read found them stale).
 	staleSince map[uint8]map[common.Address]time.Time
+	// budgetHeld are the operators held_back names (those waiting for the budget).
+	budgetHeld map[common.Address]bool
 	// parts is, per quorum, each operator's misattributed part as last read (see
 	// planner.Misattributed); fresh operators are not kept.
 	parts map[uint8]map[common.Address]float64
@@ -121,7 +123,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Per quorum, the largest single operator's part of misattributed_stake_ratio."},
 			[]string{"quorum"}),
 		heldOperator: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "avssync", Name: "held_back",
-			Help: "1 for each operator with a stale stake not being sent, with why (the reasons of held_back_operators)."},
+			Help: "1 for each operator with a stale stake waiting for the gas budget (reason budget): the changes worth the least stake per gas, while the budget binds."},
 			[]string{"operator", "reason"}),
 		parts:      make(map[uint8]map[common.Address]float64),
 		pending:    make(map[common.Address]seen),
@@ -267,11 +269,22 @@ func (m *metrics) publish(held map[common.Address]string, deadline func(uint8) (
 	defer m.mu.Unlock()
 	m.publishMisattributed(slices.Collect(maps.Keys(m.staleSince)))
 	counts := make(map[string]int)
-	m.heldOperator.Reset()
+	waiting := make(map[common.Address]bool)
 	for op, r := range held {
 		counts[r]++
-		m.heldOperator.WithLabelValues(op.Hex(), r).Set(1)
+		if r == planner.HeldBudget {
+			waiting[op] = true
+			if !m.budgetHeld[op] {
+				m.heldOperator.WithLabelValues(op.Hex(), r).Set(1)
+			}
+		}
 	}
+	for op := range m.budgetHeld {
+		if !waiting[op] {
+			m.heldOperator.DeleteLabelValues(op.Hex(), planner.HeldBudget)
+		}
+	}
+	m.budgetHeld = waiting
 	for _, r := range planner.HeldReasons {
 		if r != planner.HeldFeeCap {
 			m.heldBack.WithLabelValues(r).Set(float64(counts[r]))

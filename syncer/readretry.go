@@ -45,7 +45,10 @@ type retryReader struct {
 	wait func(ctx context.Context, d time.Duration) error
 }
 
-var _ Reader = (*retryReader)(nil)
+var (
+	_ Reader                  = (*retryReader)(nil)
+	_ planner.StrategyCounter = (*retryReader)(nil)
+)
 
 // newRetryReader wraps r; reg receives its counter (nil: not exported), now is the clock.
 func newRetryReader(r Reader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) *retryReader {
@@ -95,6 +98,19 @@ func (rr *retryReader) Quorums(ctx context.Context, block uint64) ([]registry.Qu
 func (rr *retryReader) PendingAllocations(ctx context.Context, operators []common.Address, quorums []uint8, block uint64) ([]registry.PendingAllocation, error) {
 	return retryRead(ctx, rr, "pending allocations", block, func() ([]registry.PendingAllocation, error) {
 		return rr.r.PendingAllocations(ctx, operators, quorums, block)
+	})
+}
+
+// QuorumStrategyCounts is the wrapped reader's planner.StrategyCounter, retried at the same block
+// while the block is unavailable; a reader that cannot count answers nothing (one strategy each).
+// Without it the cost model and the cron's bill would take every quorum for one of one strategy.
+func (rr *retryReader) QuorumStrategyCounts(ctx context.Context, quorums []uint8, block uint64) (map[uint8]int, error) {
+	sc, ok := rr.r.(planner.StrategyCounter)
+	if !ok {
+		return map[uint8]int{}, nil
+	}
+	return retryRead(ctx, rr, "quorum strategy counts", block, func() (map[uint8]int, error) {
+		return sc.QuorumStrategyCounts(ctx, quorums, block)
 	})
 }
 

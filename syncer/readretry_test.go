@@ -144,3 +144,27 @@ func TestRetryReaderStopsWithContext(t *testing.T) {
 		t.Errorf("SetAVS not passed on to the wrapped reader")
 	}
 }
+
+// counting is a reader that can count strategies.
+type counting struct {
+	*chain
+	counts map[uint8]int
+}
+
+func (c *counting) QuorumStrategyCounts(context.Context, []uint8, uint64) (map[uint8]int, error) {
+	return c.counts, nil
+}
+
+// The retrying reader passes the strategy counts through, so the cost model and the cron's bill
+// price quorums of many strategies as such; a reader that cannot count answers nothing.
+func TestRetryReaderCountsStrategies(t *testing.T) {
+	rr := newRetryReader(&counting{counts: map[uint8]int{0: 10, 1: 2}}, slog.New(slog.DiscardHandler), nil, time.Now)
+	got, err := rr.QuorumStrategyCounts(context.Background(), []uint8{0, 1}, 7)
+	if err != nil || got[0] != 10 || got[1] != 2 {
+		t.Fatalf("counts %v, %v; want quorum 0 of 10 strategies, quorum 1 of 2", got, err)
+	}
+	got, err = newRetryReader(&lagging{}, slog.New(slog.DiscardHandler), nil, time.Now).QuorumStrategyCounts(context.Background(), []uint8{0}, 7)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("a reader that cannot count: %v, %v; want none", got, err)
+	}
+}

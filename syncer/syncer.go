@@ -203,10 +203,13 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 
 // checkBudget tells the planner whether the gas budget is spent, with one line when that changes.
 func (s *Syncer) checkBudget(p *planner.Planner) {
+	if s.bill != nil {
+		s.priceBudget() // moves age out of the interval as time passes
+	}
 	spent := s.budget.Exhausted()
 	if spent != s.budgetSpent {
 		if spent {
-			s.log.Error("gas budget reached: only deadline refreshes are sent until the last 24 hours used less",
+			s.log.Error("gas budget reached: only certificate-critical work is sent until older spending leaves the window",
 				"gas_used_24h", s.budget.Used(), "max_gas_per_day", s.budget.Limit(), "available_again_at", s.budget.FreesAt().UTC().Format(time.RFC3339))
 		} else {
 			s.log.Info("gas budget available again", "gas_used_24h", s.budget.Used(), "max_gas_per_day", s.budget.Limit())
@@ -271,6 +274,10 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			cost = *s.cfg.Planner.CostModel
 		}
 		s.bill = newCronBill(cost, s.cfg.Planner.SyncInterval, s.budget.window)
+		// The cron pays its bill once per interval: a budget over a shorter window would hold
+		// back work the cron's bill covers (a single update can cost more than a day's share of
+		// a 6-day cron's refresh).
+		s.budget.setWindow(s.bill.window)
 	}
 	head, ops, err := s.load(ctx, p)
 	if err != nil {
@@ -582,7 +589,9 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	s.metrics.resolved(b, res, s.now())
 	if plan.Empty() {
 		for _, op := range b.Operators {
-			s.metrics.forget(op)
+			if !slices.Contains(res.Deferred, op) {
+				s.metrics.forget(op) // a deferred operator keeps its first event for its latency
+			}
 		}
 		return o
 	}
@@ -609,7 +618,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	}
 	// Operators whose update did not land keep their first event for the retry's latency.
 	again := make(map[common.Address]bool)
-	for _, op := range append(slices.Clone(o.res.FailedOperators), o.res.WaitingOperators...) {
+	for _, op := range append(append(slices.Clone(o.res.FailedOperators), o.res.WaitingOperators...), res.Deferred...) {
 		again[op] = true
 	}
 	checked := slices.DeleteFunc(slices.Clone(b.Operators), func(op common.Address) bool { return again[op] })
