@@ -64,7 +64,7 @@ func cacheKey(opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256([]byte(strings.Join([]string{cacheVersion, string(opts.Profile), string(opts.Flavor), filepath.Base(sdk), fmt.Sprintf("geth %d.%d.%d", gethversion.Major, gethversion.Minor, gethversion.Patch)}, "|")))
+	h := sha256.Sum256([]byte(strings.Join([]string{profileCacheVersion(opts.Profile), string(opts.Profile), string(opts.Flavor), filepath.Base(sdk), fmt.Sprintf("geth %d.%d.%d", gethversion.Major, gethversion.Minor, gethversion.Patch)}, "|")))
 	return fmt.Sprintf("devnet-%s-%s", opts.Profile, hex.EncodeToString(h[:8])), nil
 }
 

@@ -32,7 +32,7 @@ type Profile string
 const ProfileEigenDA Profile = "eigenda"
 
 // Profiles are the known profiles.
-var Profiles = []Profile{ProfileEigenDA}
+var Profiles = []Profile{ProfileEigenDA, ProfileECDSA}
 
 // Shape is what a profile put on the chain.
 type Shape struct {
@@ -48,6 +48,10 @@ type Shape struct {
 	// Accounts is how many extra accounts the profile's operators use; Options.Accounts adds
 	// keys after them.
 	Accounts int `json:"accounts"`
+	// ECDSAStakeRegistry is the ECDSA profile's registry (its one quorum is Quorums[0], its
+	// multipliers in basis points) and MinimumWeight its minimum weight; zero in other profiles.
+	ECDSAStakeRegistry common.Address `json:"ecdsaStakeRegistry,omitempty"`
+	MinimumWeight      *big.Int       `json:"minimumWeight,omitempty"`
 }
 
 // Strategy is an EigenLayer strategy and its underlying token.
@@ -119,6 +123,8 @@ func (d *Devnet) Actors(ctx context.Context) (*Populated, error) {
 
 // eigenDAPlan is the EigenDA profile's recipe.
 type shapePlan struct {
+	// ecdsa puts an ECDSAStakeRegistry in place of the RegistryCoordinator's quorums.
+	ecdsa      bool
 	groups     []Group
 	outsiders  int
 	multiplier []float64 // quorum 0's multipliers, one per strategy
@@ -135,6 +141,8 @@ const cacheVersion = "eigenda-1"
 
 func planFor(p Profile) (shapePlan, error) {
 	switch p {
+	case ProfileECDSA:
+		return ecdsaPlan(), nil
 	case ProfileEigenDA:
 		return shapePlan{
 			groups: []Group{
@@ -243,7 +251,11 @@ func buildShape(ctx context.Context, opts Options) (genesis, *Shape, error) {
 		return genesis{}, nil, err
 	}
 	defer d.Close()
-	if err := d.shapeAVS(ctx, plan, shape); err != nil {
+	shapeAVS := d.shapeAVS
+	if plan.ecdsa {
+		shapeAVS = func(ctx context.Context, _ shapePlan, shape *Shape) error { return d.shapeECDSA(ctx, shape) }
+	}
+	if err := shapeAVS(ctx, plan, shape); err != nil {
 		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
 	}
 	if err := d.populateShape(ctx, plan, shape); err != nil {
@@ -447,6 +459,10 @@ func (d *Devnet) setUpShapeOperator(ctx context.Context, shape *Shape, op ShapeO
 	}
 	if op.Quorums == nil {
 		return nil
+	}
+	if plan.ecdsa {
+		_, err := a.RegisterWithECDSA(ctx)
+		return err
 	}
 	return a.RegisterWithAVS(ctx, op.Quorums...)
 }
