@@ -197,7 +197,7 @@ func New(cfg Config, client *ethclient.Client, txm txmgr.TxManager, sender commo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if c.RegistryCoordinator == (common.Address{}) {
+	if c.UpdateTarget() == (common.Address{}) {
 		return nil, errors.New("submitter: registry coordinator address not set")
 	}
 	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
@@ -340,7 +340,7 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
 // nonce, fees within the caps, replacement and resubmission, and waits for the receipt. The
 // candidate carries only what to call: the manager ignores its nonce, gas and fees.
 func (s *Submitter) sendTx(ctx context.Context, tx Tx) (*types.Receipt, error) {
-	to := s.c.RegistryCoordinator
+	to := s.c.UpdateTarget()
 	unsigned := types.NewTx(&types.DynamicFeeTx{
 		ChainID: s.chainID,
 		To:      &to,

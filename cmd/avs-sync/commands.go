@@ -574,7 +574,7 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 			Quorums     []syncer.QuorumReport `json:"quorums"`
 		}{head, staleStakesOf(rule), reports})
 	}
-	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
+	fmt.Fprintf(out, "block %d, %s\n", head, registryName(ch.contracts))
 	fmt.Fprintln(out, staleStakesOf(rule).line())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tCAP\tSTALE\tHELD BACK\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")

@@ -34,6 +34,9 @@ type profileCache struct {
 // startProfile starts a devnet with opts.Profile populated: from the cache when it holds the
 // profile's state for this SDK and recipe, else built (minutes) and cached first.
 func startProfile(ctx context.Context, opts Options) (*Devnet, error) {
+	if opts.Profile == ProfileECDSA {
+		return startECDSA(ctx, opts)
+	}
 	began := time.Now()
 	c, cold, err := loadOrBuild(ctx, opts)
 	if err != nil {
@@ -64,7 +67,7 @@ func cacheKey(opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256([]byte(strings.Join([]string{profileCacheVersion(opts.Profile), string(opts.Profile), string(opts.Flavor), filepath.Base(sdk), fmt.Sprintf("geth %d.%d.%d", gethversion.Major, gethversion.Minor, gethversion.Patch)}, "|")))
+	h := sha256.Sum256([]byte(strings.Join([]string{cacheVersion, string(opts.Profile), string(opts.Flavor), filepath.Base(sdk), fmt.Sprintf("geth %d.%d.%d", gethversion.Major, gethversion.Minor, gethversion.Patch)}, "|")))
 	return fmt.Sprintf("devnet-%s-%s", opts.Profile, hex.EncodeToString(h[:8])), nil
 }
 

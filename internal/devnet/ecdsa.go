@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/big"
 	"slices"
+	"time"
 
 	strategymanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StrategyManager"
 	"github.com/avs-sync/avs-sync/bindings/ecdsastakeregistry"
@@ -22,9 +23,6 @@ import (
 // weight of 0.4 ETH that the smallest operators fall under, 48 registered operators and 12
 // EigenLayer operators outside the AVS, with stake skewed as in the EigenDA profile.
 const ProfileECDSA Profile = "ecdsa"
-
-// ecdsaCacheVersion changes whenever the ECDSA profile's recipe or the contract changes.
-const ecdsaCacheVersion = "ecdsa-2"
 
 // ECDSA profile parameters.
 var (
@@ -47,12 +45,41 @@ func ecdsaPlan() shapePlan {
 	}
 }
 
-// profileCacheVersion is the recipe version of profile p's cache.
-func profileCacheVersion(p Profile) string {
-	if p == ProfileECDSA {
-		return ecdsaCacheVersion
+// startECDSA starts a devnet with the ECDSA profile populated live, block by block, rather than
+// from a cached state: the registry has no getter for its operator set, which readers rebuild
+// from its registration events, and a genesis built from a dump would hold none.
+func startECDSA(ctx context.Context, opts Options) (*Devnet, error) {
+	if opts.BlockTime <= 0 {
+		return nil, fmt.Errorf("profile %s needs a block time: it registers its operators at start", opts.Profile)
 	}
-	return cacheVersion
+	if opts.Flavor != Slashing {
+		return nil, fmt.Errorf("profile %s needs the slashing deployment", opts.Profile)
+	}
+	began := time.Now()
+	plan := ecdsaPlan()
+	g, err := baseGenesis(opts.Flavor)
+	if err != nil {
+		return nil, err
+	}
+	accounts := plan.accounts()
+	shape := &Shape{Profile: opts.Profile, Accounts: accounts}
+	addStrategies(g, plan, shape, accounts)
+	opts.Accounts += accounts
+	d, err := startFrom(ctx, opts, g, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.shapeECDSA(ctx, shape); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("start profile %s: %w", opts.Profile, err)
+	}
+	if err := d.populateShape(ctx, plan, shape); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("start profile %s: %w", opts.Profile, err)
+	}
+	opts.Logger.Info("devnet profile ready", "profile", opts.Profile, "took", time.Since(began).Round(time.Millisecond),
+		"operators", len(shape.Registered), "ecdsa_stake_registry", shape.ECDSAStakeRegistry)
+	return d, nil
 }
 
 // shapeECDSA deploys and initialises the profile's ECDSAStakeRegistry as the owner (key 0), its

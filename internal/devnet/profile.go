@@ -167,6 +167,15 @@ func planFor(p Profile) (shapePlan, error) {
 	return shapePlan{}, fmt.Errorf("unknown devnet profile %q (known: %v)", p, Profiles)
 }
 
+// accounts is how many keys the plan's operators use.
+func (p shapePlan) accounts() int {
+	n := p.outsiders
+	for _, gr := range p.groups {
+		n += gr.Count
+	}
+	return n
+}
+
 // scramble maps i in [0,n) onto a fixed permutation of [0,n), so stake rank does not follow key
 // order (or quorum membership).
 func scramble(i, n int) int { return (i*97 + 31) % n }
@@ -204,16 +213,37 @@ func buildShape(ctx context.Context, opts Options) (genesis, *Shape, error) {
 	if opts.Flavor != Slashing {
 		return genesis{}, nil, fmt.Errorf("profile %s needs the slashing deployment", opts.Profile)
 	}
-	registered := 0
-	for _, gr := range plan.groups {
-		registered += gr.Count
-	}
-	accounts := registered + plan.outsiders
+	accounts := plan.accounts()
 	shape := &Shape{Profile: opts.Profile, Accounts: accounts}
 
-	// Strategies: the SDK's mock strategy, and clones of it over clones of its token. Their
-	// deposit limits are lifted; every operator key holds each token and has approved the
-	// StrategyManager, so a deposit is one transaction.
+	addStrategies(g, plan, shape, accounts)
+
+	bopts := opts
+	bopts.Accounts = accounts
+	bopts.BlockTime = 10 * time.Millisecond
+	d, err := startFrom(ctx, bopts, g, 0)
+	if err != nil {
+		return genesis{}, nil, err
+	}
+	defer d.Close()
+	if err := d.shapeAVS(ctx, plan, shape); err != nil {
+		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
+	}
+	if err := d.populateShape(ctx, plan, shape); err != nil {
+		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
+	}
+	out, err := d.dumpGenesis(ctx)
+	if err != nil {
+		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
+	}
+	out.addrs = g.addrs
+	return out, shape, nil
+}
+
+// addStrategies puts the profile's strategies in g: the SDK's mock strategy, and clones of it
+// over clones of its token. Their deposit limits are lifted; each of the first accounts keys
+// holds each token and has approved the StrategyManager, so a deposit is one transaction.
+func addStrategies(g genesis, plan shapePlan, shape *Shape, accounts int) {
 	mockStrategy := g.alloc[g.addrs.Strategy]
 	mockToken := g.alloc[g.addrs.Token]
 	shape.Strategies = append(shape.Strategies, Strategy{Address: g.addrs.Strategy, Token: g.addrs.Token})
@@ -242,31 +272,6 @@ func buildShape(ctx context.Context, opts Options) (genesis, *Shape, error) {
 		g.alloc[s.Address] = st
 		g.alloc[s.Token] = tok
 	}
-
-	bopts := opts
-	bopts.Accounts = accounts
-	bopts.BlockTime = 10 * time.Millisecond
-	d, err := startFrom(ctx, bopts, g, 0)
-	if err != nil {
-		return genesis{}, nil, err
-	}
-	defer d.Close()
-	shapeAVS := d.shapeAVS
-	if plan.ecdsa {
-		shapeAVS = func(ctx context.Context, _ shapePlan, shape *Shape) error { return d.shapeECDSA(ctx, shape) }
-	}
-	if err := shapeAVS(ctx, plan, shape); err != nil {
-		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
-	}
-	if err := d.populateShape(ctx, plan, shape); err != nil {
-		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
-	}
-	out, err := d.dumpGenesis(ctx)
-	if err != nil {
-		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
-	}
-	out.addrs = g.addrs
-	return out, shape, nil
 }
 
 func copySlots(m map[common.Hash]common.Hash) map[common.Hash]common.Hash {
