@@ -253,7 +253,7 @@ func (c *WatchCmd) start(ctx context.Context, log *slog.Logger) (*prepared, *wat
 		HTTPURL: c.Node.EthHTTPURL,
 		WSURL:   c.Node.EthWSURL,
 		Sources: watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS,
-			SignatureCheckers: p.ch.reader.SignatureCheckers()},
+			SignatureCheckers: p.ch.reader.SignatureCheckers(), ECDSAStakeRegistry: p.ch.contracts.ECDSAStakeRegistry},
 		Confirmations: c.Sync.Confirmations,
 		PollInterval:  c.Node.PollInterval,
 		BlockTime:     c.Node.BlockTime,
