@@ -134,7 +134,10 @@ const settleDepth = 64
 // DefaultECDSALogRange is the most blocks an ECDSAReader asks eth_getLogs for at once.
 const DefaultECDSALogRange = 5000
 
-var _ planner.StakeReader = (*ECDSAReader)(nil)
+var (
+	_ planner.StakeReader     = (*ECDSAReader)(nil)
+	_ planner.StrategyCounter = (*ECDSAReader)(nil)
+)
 
 // NewECDSAReader returns a reader of the ECDSA registry in c, counting registrations from block
 // from on.
@@ -313,6 +316,29 @@ func (r *ECDSAReader) Quorums(ctx context.Context, block uint64) ([]Quorum, erro
 		return nil, err
 	}
 	return []Quorum{{Number: ECDSAQuorum, StakeType: TotalDelegated, Minimum: m, OperatorCount: len(ops)}}, nil
+}
+
+// QuorumStrategyCounts returns how many strategies the registry's quorum weighs at block, for
+// the cost model.
+func (r *ECDSAReader) QuorumStrategyCounts(ctx context.Context, quorums []uint8, block uint64) (map[uint8]int, error) {
+	out := map[uint8]int{}
+	if !slices.Contains(quorums, ECDSAQuorum) {
+		return out, nil
+	}
+	c := r.call("quorum")
+	if err := r.batch.exec(ctx, []*call{c}, block); err != nil {
+		return nil, fmt.Errorf("read quorum at block %d: %w", block, err)
+	}
+	vals, err := c.result()
+	if err != nil {
+		return nil, fmt.Errorf("read quorum at block %d: %w", block, err)
+	}
+	q, ok := abi.ConvertType(vals[0], new(ecdsastakeregistry.ECDSAStakeRegistryQuorum)).(*ecdsastakeregistry.ECDSAStakeRegistryQuorum)
+	if !ok {
+		return nil, fmt.Errorf("decode quorum at block %d: unexpected %T", block, vals[0])
+	}
+	out[ECDSAQuorum] = len(q.Strategies)
+	return out, nil
 }
 
 // registration is one OperatorRegistered or OperatorDeregistered event.

@@ -120,6 +120,9 @@ func TestECDSAReader(t *testing.T) {
 	if !slices.Equal(then, want) {
 		t.Errorf("AllOperators at block %d after reading %d: %d operators; want %d", head, after, len(then), len(want))
 	}
+	if n, err := r.QuorumStrategyCounts(ctx, []uint8{0}, after); err != nil || n[0] != 4 {
+		t.Errorf("QuorumStrategyCounts = %v, %v; want 4 strategies", n, err)
+	}
 	qs, err := r.Quorums(ctx, after)
 	if err != nil || len(qs) != 1 || qs[0].OperatorCount != len(want)-1 || qs[0].Minimum.Cmp(devnet.ECDSAMinimumWeight) != 0 {
 		t.Errorf("Quorums = %+v, %v", qs, err)

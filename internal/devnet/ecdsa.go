@@ -176,7 +176,7 @@ func (a *Actor) sendFixedGas(ctx context.Context, what string, build func(*bind.
 	if err != nil {
 		return nil, err
 	}
-	o.Context, o.GasLimit = ctx, 3_000_000
+	o.Context, o.GasLimit = ctx, 3_000_000 // build may raise it
 	tx, err := build(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s from %s: %w", what, a.Address, err)
@@ -266,4 +266,29 @@ func (d *Devnet) ECDSAWeights(ctx context.Context, ops []common.Address) (stored
 		stored, current = append(stored, s), append(current, c)
 	}
 	return stored, current, nil
+}
+
+// ECDSAUpdateOperators calls the ECDSA registry's updateOperators(ops) from the actor.
+func (a *Actor) ECDSAUpdateOperators(ctx context.Context, ops []common.Address) (*types.Receipt, error) {
+	reg, err := a.ecdsaRegistry()
+	if err != nil {
+		return nil, err
+	}
+	return a.sendFixedGas(ctx, "updateOperators", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		o.GasLimit = 15_000_000
+		return reg.UpdateOperators(o, ops)
+	})
+}
+
+// ECDSAUpdateOperatorsForQuorum calls the ECDSA registry's updateOperatorsForQuorum with ops as
+// its one list, from the actor.
+func (a *Actor) ECDSAUpdateOperatorsForQuorum(ctx context.Context, ops []common.Address) (*types.Receipt, error) {
+	reg, err := a.ecdsaRegistry()
+	if err != nil {
+		return nil, err
+	}
+	return a.sendFixedGas(ctx, "updateOperatorsForQuorum", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		o.GasLimit = 15_000_000
+		return reg.UpdateOperatorsForQuorum(o, [][]common.Address{ops}, []byte{0})
+	})
 }
