@@ -3,6 +3,7 @@ package e2e
 import (
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,17 +34,21 @@ func newECDSAEnv(t *testing.T) *ecdsaEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(pop.Close)
-	return &ecdsaEnv{env: e, reg: reg, pop: pop}
+	ee := &ecdsaEnv{env: e, reg: reg, pop: pop}
+	e.freshOf = func(op common.Address) bool { return ee.freshAt(op, 0) }
+	e.watchBase = func(httpURL string) []string {
+		return []string{"watch", "--eth-http-url", httpURL,
+			"--ecdsa-stake-registry-addr", e.d.Shape.ECDSAStakeRegistry.Hex(),
+			"--delegation-manager-addr", e.d.Addresses.DelegationManager.Hex()}
+	}
+	return ee
 }
 
 // watch runs `avs-sync watch` on the ECDSA registry through the binary.
 func (e *ecdsaEnv) watch(name string, extra ...string) *proc {
 	e.t.Helper()
-	args := []string{"watch", "--eth-http-url", e.d.HTTPURL, "--eth-ws-url", e.d.WSURL,
-		"--ecdsa-stake-registry-addr", e.d.Shape.ECDSAStakeRegistry.Hex(),
-		"--delegation-manager-addr", e.d.Addresses.DelegationManager.Hex(),
-		"--debounce", debounce.String(), "--poll-interval", blockTime.String(), "--log-format", "json"}
-	p := e.startWatchArgs(name, append(args, extra...))
+	args := []string{"--eth-ws-url", e.d.WSURL, "--debounce", debounce.String(), "--poll-interval", blockTime.String()}
+	p := e.startWatch(name, e.d.HTTPURL, "", append(args, extra...)...)
 	e.waitUp(p)
 	return p
 }
@@ -283,4 +288,23 @@ func TestECDSAWatch(t *testing.T) {
 			t.Errorf("the restarted watch logged no checkpoint:\n%s", p2.log())
 		}
 	})
+}
+
+// TestChaosECDSA runs the chaos table's rows that are not about the RegistryCoordinator on the
+// ECDSA devnet: the log range cap across a restart, and 5xx bursts.
+func TestChaosECDSA(t *testing.T) {
+	e := newECDSAEnv(t)
+	for _, m := range e.pop.Registered[:4] {
+		e.ops = append(e.ops, m.Actor)
+	}
+	var rows []chaosRow
+	for _, r := range chaosRows() {
+		if strings.HasPrefix(r.name, "getLogs range cap") || r.name == "5xx bursts" {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d chaos rows matched; want 2", len(rows))
+	}
+	runChaos(t, e.env, rows)
 }

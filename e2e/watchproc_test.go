@@ -20,16 +20,13 @@ func (e *env) startWatch(name, httpURL, wsURL string, extra ...string) *proc {
 		"--registry-coordinator-addr", e.d.Addresses.RegistryCoordinator.Hex(),
 		"--operator-state-retriever-addr", e.d.Addresses.OperatorStateRetriever.Hex(),
 		"--log-format", "json"}
+	if e.watchBase != nil {
+		args = append(e.watchBase(httpURL), "--log-format", "json")
+	}
 	if wsURL != "" {
 		args = append(args, "--eth-ws-url", wsURL)
 	}
 	args = append(args, extra...)
-	return e.startWatchArgs(name, args)
-}
-
-// startWatchArgs is startWatch with the whole command line but the metrics address given.
-func (e *env) startWatchArgs(name string, args []string) *proc {
-	e.t.Helper()
 	port := freePort(e.t)
 	logPath := filepath.Join(e.t.TempDir(), name+".log")
 	logFile, err := os.Create(logPath)

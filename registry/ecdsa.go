@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -118,12 +117,11 @@ type ECDSAReader struct {
 	abi   *abi.ABI
 	batch batcher
 	from  uint64
-	// logRange caps the blocks of one eth_getLogs.
-	logRange uint64
-
-	// mu guards the settled operator set: members as of settledTo, a block at least settleDepth
-	// below the head it was read at, so that no reorg reaches it.
+	// mu guards logRange, the most blocks one eth_getLogs asks for (halved while the node refuses
+	// a range), and the settled operator set: members as of settledTo, a block at least
+	// settleDepth below the head it was read at, so that no reorg reaches it.
 	mu        sync.Mutex
+	logRange  uint64
 	members   map[common.Address]bool
 	settledTo uint64
 }
@@ -140,8 +138,8 @@ var (
 )
 
 // NewECDSAReader returns a reader of the ECDSA registry in c, counting registrations from block
-// from on.
-func NewECDSAReader(client *rpc.Client, c Contracts, from uint64, opts ...Option) (*ECDSAReader, error) {
+// from on, in eth_getLogs ranges of at most logRange blocks (0: DefaultECDSALogRange).
+func NewECDSAReader(client *rpc.Client, c Contracts, from, logRange uint64, opts ...Option) (*ECDSAReader, error) {
 	a, err := ecdsastakeregistry.ECDSAStakeRegistryMetaData.GetAbi()
 	if err != nil {
 		return nil, fmt.Errorf("ECDSA stake registry ABI: %w", err)
@@ -153,6 +151,9 @@ func NewECDSAReader(client *rpc.Client, c Contracts, from uint64, opts ...Option
 	}
 	r := &ECDSAReader{c: c, abi: a, batch: batcher{rpc: client, size: probe.batch.size, stats: newCounter()},
 		from: from, logRange: DefaultECDSALogRange, members: map[common.Address]bool{}}
+	if logRange > 0 {
+		r.logRange = logRange
+	}
 	if from > 0 {
 		r.settledTo = from - 1
 	}
@@ -349,22 +350,32 @@ type registration struct {
 }
 
 // registrations reads the registry's registration events in [from, to], in order, in
-// eth_getLogs ranges of at most logRange blocks.
+// eth_getLogs ranges of at most logRange blocks. A range the node refuses is halved, down to one
+// block, and the smaller size kept for later reads: providers cap ranges well below any default.
 func (r *ECDSAReader) registrations(ctx context.Context, from, to uint64) ([]registration, error) {
 	regID, deregID := r.abi.Events["OperatorRegistered"].ID, r.abi.Events["OperatorDeregistered"].ID
 	var out []registration
-	for lo := from; lo <= to; lo += r.logRange {
-		hi := min(lo+r.logRange-1, to)
-		q := ethereum.FilterQuery{FromBlock: new(big.Int).SetUint64(lo), ToBlock: new(big.Int).SetUint64(hi),
-			Addresses: []common.Address{r.c.ECDSAStakeRegistry}, Topics: [][]common.Hash{{regID, deregID}}}
-		arg, err := toFilterArg(q)
-		if err != nil {
-			return nil, err
+	for lo := from; lo <= to; {
+		r.mu.Lock()
+		span := r.logRange
+		r.mu.Unlock()
+		hi := min(lo+span-1, to)
+		arg := map[string]any{
+			"address":   []common.Address{r.c.ECDSAStakeRegistry},
+			"topics":    [][]common.Hash{{regID, deregID}},
+			"fromBlock": hexutil.EncodeUint64(lo),
+			"toBlock":   hexutil.EncodeUint64(hi),
 		}
 		var logs []types.Log
 		r.batch.stats.request()
 		r.batch.stats.call("eth_getLogs")
 		if err := r.batch.rpc.CallContext(ctx, &logs, "eth_getLogs", arg); err != nil {
+			if hi > lo && ctx.Err() == nil {
+				r.mu.Lock()
+				r.logRange = max((hi-lo+1)/2, 1)
+				r.mu.Unlock()
+				continue
+			}
 			return nil, fmt.Errorf("read registrations of %s in blocks %d-%d: %w", r.c.ECDSAStakeRegistry, lo, hi, err)
 		}
 		for _, l := range logs {
@@ -373,18 +384,9 @@ func (r *ECDSAReader) registrations(ctx context.Context, from, to uint64) ([]reg
 			}
 			out = append(out, registration{block: l.BlockNumber, operator: common.BytesToAddress(l.Topics[1][12:]), registered: l.Topics[0] == regID})
 		}
+		lo = hi + 1
 	}
 	return out, nil
-}
-
-// toFilterArg is the eth_getLogs argument of q.
-func toFilterArg(q ethereum.FilterQuery) (map[string]any, error) {
-	return map[string]any{
-		"address":   q.Addresses,
-		"topics":    q.Topics,
-		"fromBlock": hexutil.EncodeBig(q.FromBlock),
-		"toBlock":   hexutil.EncodeBig(q.ToBlock),
-	}, nil
 }
 
 func (r *ECDSAReader) resolveBlock(ctx context.Context, block uint64) (uint64, error) {

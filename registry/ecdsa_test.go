@@ -32,7 +32,7 @@ func TestECDSAReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := registry.NewECDSAReader(client, c, 0, registry.WithBatchSize(40))
+	r, err := registry.NewECDSAReader(client, c, 0, 7, registry.WithBatchSize(40))
 	if err != nil {
 		t.Fatal(err)
 	}

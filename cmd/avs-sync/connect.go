@@ -187,7 +187,7 @@ func connectECDSA(ctx context.Context, log *slog.Logger, client *rpc.Client, eth
 		}
 		return nil, fmt.Errorf("read ECDSA AVS contracts: %w", err)
 	}
-	reader, err := registry.NewECDSAReader(client, contracts, cf.ECDSAFromBlock, registry.WithBatchSize(node.batchSize()))
+	reader, err := registry.NewECDSAReader(client, contracts, cf.ECDSAFromBlock, node.MaxLogRange, registry.WithBatchSize(node.batchSize()))
 	if err != nil {
 		client.Close()
 		return nil, err
