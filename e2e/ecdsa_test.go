@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"math/big"
 	"slices"
 	"strings"
@@ -307,4 +308,65 @@ func TestChaosECDSA(t *testing.T) {
 		t.Fatalf("%d chaos rows matched; want 2", len(rows))
 	}
 	runChaos(t, e.env, rows)
+}
+
+// status, plan, sweep and the bare command through the binary on the ECDSA devnet: two deposits
+// are two stale operators in status and in plan's updateOperators; sweep stores them; the bare
+// command with --sync-interval 0 then does what the cron it replaces does: one whole refresh.
+func TestECDSAOneShotCommands(t *testing.T) {
+	e := newECDSAEnv(t)
+	contracts := []string{"--eth-http-url", e.d.HTTPURL, "--ecdsa-stake-registry-addr", e.d.Shape.ECDSAStakeRegistry.Hex(),
+		"--delegation-manager-addr", e.d.Addresses.DelegationManager.Hex()}
+	movers := []*devnet.Actor{e.pop.Registered[0].Actor, e.pop.Registered[1].Actor}
+	for _, op := range movers {
+		if _, err := op.Stake(e.ctx, e.d.Shape.Strategies[0], eth(3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := e.runCLI(append([]string{"status", "--json"}, contracts...)...)
+	if r.code != 0 {
+		t.Fatalf("status exit %d:\n%s", r.code, r.stderr)
+	}
+	var st struct {
+		Quorums []struct {
+			Operators int      `json:"operators"`
+			Stale     []string `json:"stale"`
+		} `json:"quorums"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if len(st.Quorums) != 1 || st.Quorums[0].Operators != len(e.d.Shape.Registered) || len(st.Quorums[0].Stale) != 2 {
+		t.Fatalf("status %+v; want one quorum, %d operators, 2 stale", st.Quorums, len(e.d.Shape.Registered))
+	}
+	plan := e.runCLI(append([]string{"plan"}, contracts...)...)
+	if plan.code != 0 || !strings.Contains(plan.stdout, "updateOperators  2") {
+		t.Fatalf("plan exit %d, want updateOperators of 2:\n%s\n%s", plan.code, plan.stdout, plan.stderr)
+	}
+	before := e.sent()
+	sweep := e.runCLI(append([]string{"sweep", "--ecdsa-private-key", e.senderKey}, contracts...)...)
+	if sweep.code != 0 {
+		t.Fatalf("sweep exit %d:\n%s", sweep.code, sweep.stderr)
+	}
+	for _, op := range movers {
+		if !e.freshAt(op.Address, 0) {
+			t.Errorf("%s stale after sweep", op.Address)
+		}
+	}
+	if n := e.sent() - before; n != 1 {
+		t.Errorf("sweep sent %d transactions; want 1", n)
+	}
+	from := e.head() + 1
+	bare := e.runCLI(append([]string{"--sync-interval", "0", "--ecdsa-private-key", e.senderKey}, contracts...)...)
+	if bare.code != 0 {
+		t.Fatalf("bare command exit %d:\n%s", bare.code, bare.stderr)
+	}
+	a, _ := ecdsastakeregistry.ECDSAStakeRegistryMetaData.GetAbi()
+	txs := e.sentTxs(from)
+	if len(txs) != 1 {
+		t.Fatalf("the bare command sent %d transactions; want 1", len(txs))
+	}
+	if m, err := a.MethodById(txs[0].Data()); err != nil || m.Name != "updateOperatorsForQuorum" {
+		t.Errorf("the bare command sent %v (%v); want updateOperatorsForQuorum", m, err)
+	}
 }
