@@ -3,7 +3,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/avs-sync
 
-.PHONY: build test test-e2e test-race test-rules test-short lint demo bench docker-build clean
+.PHONY: build test test-e2e test-race test-rules test-short lint demo bench docker-build clean contracts contracts-deps
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/avs-sync
@@ -50,6 +50,18 @@ bench:
 	@mkdir -p bench-results
 	$(GO) test -run '^$$' -bench . -benchmem ./planner/ > bench-results/planner.txt; s=$$?; cat bench-results/planner.txt; exit $$s
 	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 120m -v -run '^TestBench' ./e2e/
+
+## contracts: the devnet's own ECDSAStakeRegistry compiled with the solc that contracts/ecdsa/package.json
+## pins (ABI and bytecode committed beside the source), and its Go binding made with the go.mod's abigen
+contracts: contracts-deps
+	cd contracts/ecdsa && node build.js
+	$(GO) run github.com/ethereum/go-ethereum/cmd/abigen --abi contracts/ecdsa/ECDSAStakeRegistry.abi.json \
+		--bin contracts/ecdsa/ECDSAStakeRegistry.bin --pkg ecdsastakeregistry --type ECDSAStakeRegistry \
+		--out bindings/ecdsastakeregistry/binding.go
+
+## contracts-deps: the pinned solc from npm (node 20) into contracts/ecdsa/node_modules
+contracts-deps:
+	cd contracts/ecdsa && npm ci --no-audit --no-fund
 
 docker-build:
 	docker build -t avs-sync:$(VERSION) .

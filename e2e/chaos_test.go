@@ -25,8 +25,12 @@ import (
 // the debounce 3 blocks, polling 1 block: the ratios of 12 s blocks with a 36 s debounce.
 func TestChaos(t *testing.T) {
 	e := newEnv(t, 4, 0)
-	began := time.Now()
-	rows := []chaosRow{
+	runChaos(t, e, chaosRows())
+}
+
+// chaosRows is the chaos table.
+func chaosRows() []chaosRow {
+	return []chaosRow{
 		{
 			name: "getLogs range cap of 50 blocks, restart 300 blocks behind", converge: 60, maxTxs: 3,
 			run: func(c *chaosRun) { c.restartBehind(300, rpcproxy.Fault{MaxBlockRange: 50}) },
@@ -273,6 +277,11 @@ func TestChaos(t *testing.T) {
 			},
 		},
 	}
+}
+
+// runChaos runs rows in turn on e's devnet.
+func runChaos(t *testing.T, e *env, rows []chaosRow) {
+	began := time.Now()
 	if testing.Short() {
 		t.Skip("chaos table: starts a chain and avs-sync processes")
 	}

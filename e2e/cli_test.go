@@ -198,6 +198,9 @@ func TestBadInput(t *testing.T) {
 		{"tip cap above fee cap", watch("--max-fee-per-gas", "1", "--max-priority-fee-per-gas", "2"), "is above --max-fee-per-gas"},
 		{"websocket of another chain", watch("--eth-ws-url", otherChainWS.WSURL()), "--eth-ws-url serves chain id 1, --eth-http-url chain id 31337"},
 		{"oversized node reply", []string{"sweep", "--eth-http-url", oversized.HTTPURL(), "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "too large"},
+		{"coordinator given as an ECDSA registry", common("--ecdsa-stake-registry-addr", rc, "--delegation-manager-addr", e.d.Addresses.DelegationManager.Hex(), "--ecdsa-private-key", key), "is a RegistryCoordinator, not an ECDSAStakeRegistry"},
+		{"neither kind of registry", common("--ecdsa-stake-registry-addr", e.d.Addresses.DelegationManager.Hex(), "--delegation-manager-addr", e.d.Addresses.DelegationManager.Hex(), "--ecdsa-private-key", key), "is neither an ECDSAStakeRegistry nor a RegistryCoordinator"},
+		{"ECDSA registry without its DelegationManager", common("--ecdsa-stake-registry-addr", rc, "--ecdsa-private-key", key), "needs --delegation-manager-addr"},
 		{"node answers null", []string{"sweep", "--eth-http-url", nullChainID.HTTPURL(), "--registry-coordinator-addr", rc, "--operator-state-retriever-addr", osr, "--ecdsa-private-key", key}, "not an Ethereum JSON-RPC endpoint"},
 	}
 	for _, tt := range tests {

@@ -45,6 +45,10 @@ type env struct {
 	// senderKey is the key avs-sync sends with (anvil account 1).
 	senderKey string
 	sender    common.Address
+	// watchBase and freshOf, when set, stand in for the RegistryCoordinator's flags of
+	// startWatch and for fresh: another kind of registry (the ECDSA devnet).
+	watchBase func(httpURL string) []string
+	freshOf   func(op common.Address) bool
 }
 
 func newEnv(t *testing.T, operators, extraAccounts int) *env {
@@ -266,6 +270,9 @@ func (e *env) head() uint64 {
 // fresh reports whether op's stored stake in quorum 0 equals its weight.
 func (e *env) fresh(op common.Address) bool {
 	e.t.Helper()
+	if e.freshOf != nil {
+		return e.freshOf(op)
+	}
 	stored, weight, err := e.d.Stakes(e.ctx, op, 0)
 	if err != nil {
 		e.t.Fatal(err)

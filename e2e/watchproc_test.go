@@ -20,6 +20,9 @@ func (e *env) startWatch(name, httpURL, wsURL string, extra ...string) *proc {
 		"--registry-coordinator-addr", e.d.Addresses.RegistryCoordinator.Hex(),
 		"--operator-state-retriever-addr", e.d.Addresses.OperatorStateRetriever.Hex(),
 		"--log-format", "json"}
+	if e.watchBase != nil {
+		args = append(e.watchBase(httpURL), "--log-format", "json")
+	}
 	if wsURL != "" {
 		args = append(args, "--eth-ws-url", wsURL)
 	}

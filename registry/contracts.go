@@ -59,6 +59,19 @@ type Contracts struct {
 	AVS common.Address
 	// QuorumCount is the number of quorums at discovery; quorums can be created later.
 	QuorumCount uint8
+	// ECDSAStakeRegistry is set, and the RegistryCoordinator family zero, for an AVS on the
+	// middleware's ECDSAStakeRegistry: its one quorum is planned as quorum 0.
+	ECDSAStakeRegistry common.Address
+}
+
+// UpdateTarget is the contract that takes updateOperators and updateOperatorsForQuorum: the
+// ECDSAStakeRegistry where there is one (its two calls have the RegistryCoordinator's
+// signatures), else the RegistryCoordinator.
+func (c Contracts) UpdateTarget() common.Address {
+	if c.ECDSAStakeRegistry != (common.Address{}) {
+		return c.ECDSAStakeRegistry
+	}
+	return c.RegistryCoordinator
 }
 
 // Discover checks the configured addresses against the chain and reads the rest of the

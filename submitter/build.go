@@ -226,7 +226,7 @@ func (b builder) operatorsTx(ctx context.Context, ops []common.Address) (Tx, err
 // estimate runs eth_estimateGas from the sender. A revert is ErrReverted-wrapped; a call that
 // needs more gas than the node will estimate is errOverCap.
 func (b builder) estimate(ctx context.Context, data []byte) (uint64, error) {
-	to := b.s.c.RegistryCoordinator
+	to := b.s.c.UpdateTarget()
 	gas, err := pendingEstimator{b.s.client}.EstimateGas(ctx, ethereum.CallMsg{From: b.s.sender, To: &to, Data: data})
 	switch {
 	case err == nil:

@@ -246,7 +246,7 @@ func New(cfg Config, client *ethclient.Client, txm TxSender, sender common.Addre
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if c.RegistryCoordinator == (common.Address{}) {
+	if c.UpdateTarget() == (common.Address{}) {
 		return nil, errors.New("submitter: registry coordinator address not set")
 	}
 	rcABI, err := regcoord.ContractRegistryCoordinatorMetaData.GetAbi()
@@ -388,7 +388,7 @@ func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
 // sendTx hands the transaction to the Sender, which prices, sends and re-prices it, and waits
 // for the receipt.
 func (s *Submitter) sendTx(ctx context.Context, tx Tx) (*types.Receipt, error) {
-	receipt, err := s.txm.Send(ctx, TxRequest{To: s.c.RegistryCoordinator, Data: tx.Data, GasEstimate: tx.GasEstimate})
+	receipt, err := s.txm.Send(ctx, TxRequest{To: s.c.UpdateTarget(), Data: tx.Data, GasEstimate: tx.GasEstimate})
 	if err != nil {
 		if registry.IsRevert(err) {
 			return nil, fmt.Errorf("send %s of %d operators (quorums %v): %w: %w", tx.Kind, len(tx.Operators), tx.Quorums, ErrReverted, err)

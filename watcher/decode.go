@@ -70,6 +70,11 @@ func newDecoder(s Sources) (*decoder, error) {
 			return nil, fmt.Errorf("stake registry events: %w", err)
 		}
 	}
+	if a := s.ECDSAStakeRegistry; a != (common.Address{}) {
+		if err := d.addECDSAStakeRegistry(a); err != nil {
+			return nil, fmt.Errorf("ECDSA stake registry events: %w", err)
+		}
+	}
 	for _, a := range s.SignatureCheckers {
 		if err := d.addSignatureChecker(a); err != nil {
 			return nil, fmt.Errorf("signature checker events: %w", err)

@@ -31,6 +31,9 @@ type Sources struct {
 	AVS common.Address
 	// SignatureCheckers are the BLSSignatureCheckers whose StaleStakesForbiddenUpdate matters.
 	SignatureCheckers []common.Address
+	// ECDSAStakeRegistry is the registry of an ECDSA AVS, in place of the RegistryCoordinator
+	// and StakeRegistry: its one quorum is quorum 0.
+	ECDSAStakeRegistry common.Address
 }
 
 // Config configures a Watcher. Zero durations and sizes take the defaults noted.

@@ -250,7 +250,7 @@ func (c *WatchCmd) start(ctx context.Context, log *slog.Logger) (*prepared, *wat
 		HTTPURL: c.Node.EthHTTPURL,
 		WSURL:   c.Node.EthWSURL,
 		Sources: watcher.Sources{DelegationManager: p.ch.contracts.DelegationManager, RegistryCoordinator: p.ch.contracts.RegistryCoordinator, StakeRegistry: p.ch.contracts.StakeRegistry, AllocationManager: p.ch.contracts.AllocationManager, AVS: p.ch.contracts.AVS,
-			SignatureCheckers: p.ch.reader.SignatureCheckers()},
+			SignatureCheckers: p.ch.reader.SignatureCheckers(), ECDSAStakeRegistry: p.ch.contracts.ECDSAStakeRegistry},
 		Confirmations: c.Sync.Confirmations,
 		PollInterval:  c.Node.PollInterval,
 		BlockTime:     c.Node.BlockTime,
@@ -569,7 +569,7 @@ func (c *StatusCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) er
 			Quorums     []syncer.QuorumReport `json:"quorums"`
 		}{head, staleStakesOf(rule), reports})
 	}
-	fmt.Fprintf(out, "block %d, registry coordinator %s\n", head, ch.contracts.RegistryCoordinator)
+	fmt.Fprintf(out, "block %d, %s\n", head, registryName(ch.contracts))
 	fmt.Fprintln(out, staleStakesOf(rule).line())
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUORUM\tSTAKE TYPE\tOPERATORS\tCAP\tSTALE\tHELD BACK\tMISATTRIBUTED (LARGEST)\tLARGEST REL. ERROR\tLAST FULL UPDATE\tBLOCKS SINCE\tDEADLINE")

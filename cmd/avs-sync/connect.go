@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -20,6 +22,7 @@ import (
 	"github.com/avs-sync/avs-sync/rpclimit"
 	"github.com/avs-sync/avs-sync/rpcmetrics"
 	"github.com/avs-sync/avs-sync/rpcretry"
+	"github.com/avs-sync/avs-sync/syncer"
 )
 
 // chain is a connection to the node and the AVS's contracts on it.
@@ -27,9 +30,15 @@ type chain struct {
 	rpc       *rpc.Client
 	eth       *ethclient.Client
 	contracts registry.Contracts
-	reader    *registry.Reader
+	reader    avsReader
 	// httpClient carries every HTTP JSON-RPC request, counted by method on the metrics registry.
 	httpClient *http.Client
+}
+
+// avsReader is what the commands read of an AVS, whichever kind of registry it runs.
+type avsReader interface {
+	syncer.Inspector
+	SignatureCheckers() []common.Address
 }
 
 // connect dials the node, checks the chain id and that the AVS's contracts are where the flags
@@ -38,11 +47,19 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	if err := node.Validate(); err != nil {
 		return nil, usage(err)
 	}
-	rc, err := parseAddress("registry-coordinator-addr", cf.RegistryCoordinatorAddr, true)
+	ecdsaReg, err := parseAddress("ecdsa-stake-registry-addr", cf.ECDSAStakeRegistryAddr, false)
 	if err != nil {
 		return nil, usage(err)
 	}
-	osr, err := parseAddress("operator-state-retriever-addr", cf.OperatorStateRetrieverAddr, true)
+	ecdsaAVS := ecdsaReg != (common.Address{})
+	if err := cf.validateKind(ecdsaAVS); err != nil {
+		return nil, usage(err)
+	}
+	rc, err := parseAddress("registry-coordinator-addr", cf.RegistryCoordinatorAddr, !ecdsaAVS)
+	if err != nil {
+		return nil, usage(err)
+	}
+	osr, err := parseAddress("operator-state-retriever-addr", cf.OperatorStateRetrieverAddr, !ecdsaAVS)
 	if err != nil {
 		return nil, usage(err)
 	}
@@ -96,6 +113,9 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 			return nil, usage(fmt.Errorf("--eth-ws-url serves chain id %s, --eth-http-url chain id %s: both must be the same node's", wsID.ToInt(), id))
 		}
 	}
+	if ecdsaAVS {
+		return connectECDSA(ctx, log, client, eth, httpClient, node, cf, ecdsaReg)
+	}
 	contracts, err := registry.Discover(ctx, client, registry.DiscoverConfig{
 		RegistryCoordinator:      rc,
 		OperatorStateRetriever:   osr,
@@ -124,6 +144,59 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 
 func (c *chain) Close() { c.rpc.Close() }
 
+// validateKind refuses flags of the other kind of registry than the one named.
+func (cf ContractFlags) validateKind(ecdsaAVS bool) error {
+	if ecdsaAVS {
+		var both []string
+		for name, v := range map[string]string{"--registry-coordinator-addr": cf.RegistryCoordinatorAddr,
+			"--operator-state-retriever-addr": cf.OperatorStateRetrieverAddr, "--service-manager-addr": cf.ServiceManagerAddr} {
+			if v != "" {
+				both = append(both, name)
+			}
+		}
+		if len(cf.SignatureCheckerAddr) > 0 {
+			both = append(both, "--signature-checker-addr")
+		}
+		if len(both) > 0 {
+			slices.Sort(both)
+			return fmt.Errorf("--ecdsa-stake-registry-addr names an ECDSA AVS: drop %s (RegistryCoordinator-family flags)", strings.Join(both, ", "))
+		}
+		if cf.DelegationManagerAddr == "" {
+			return errors.New("--ecdsa-stake-registry-addr needs --delegation-manager-addr: the registry does not expose the DelegationManager it weighs")
+		}
+		return nil
+	}
+	if cf.DelegationManagerAddr != "" || cf.ECDSAFromBlock != 0 {
+		return errors.New("--delegation-manager-addr and --ecdsa-from-block go with --ecdsa-stake-registry-addr (the DelegationManager of a RegistryCoordinator is read from it)")
+	}
+	return nil
+}
+
+// connectECDSA checks what is at the ECDSA registry address and builds its reader.
+func connectECDSA(ctx context.Context, log *slog.Logger, client *rpc.Client, eth *ethclient.Client, httpClient *http.Client, node NodeFlags, cf ContractFlags, addr common.Address) (*chain, error) {
+	dm, err := parseAddress("delegation-manager-addr", cf.DelegationManagerAddr, true)
+	if err != nil {
+		client.Close()
+		return nil, usage(err)
+	}
+	contracts, err := registry.DiscoverECDSA(ctx, client, registry.ECDSAConfig{StakeRegistry: addr, DelegationManager: dm, FromBlock: cf.ECDSAFromBlock, ChainID: node.ChainID})
+	if err != nil {
+		client.Close()
+		if errors.Is(err, registry.ErrNoContract) || errors.Is(err, registry.ErrWrongChain) || errors.Is(err, registry.ErrNotARegistry) {
+			return nil, usage(err)
+		}
+		return nil, fmt.Errorf("read ECDSA AVS contracts: %w", err)
+	}
+	reader, err := registry.NewECDSAReader(client, contracts, cf.ECDSAFromBlock, node.MaxLogRange, registry.WithBatchSize(node.batchSize()))
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	log.Info("connected", "chain_id", contracts.ChainID, "ecdsa_stake_registry", contracts.ECDSAStakeRegistry,
+		"delegation_manager", contracts.DelegationManager, "from_block", cf.ECDSAFromBlock)
+	return &chain{rpc: client, eth: eth, contracts: contracts, reader: reader, httpClient: httpClient}, nil
+}
+
 // batchSize is --rpc-batch-size, cut to --rpc-rate-limit: a batch of more calls than a second's
 // allowance would pass the provider's limit in one request.
 func (n NodeFlags) batchSize() int { return rpclimit.BatchSize(n.RPCBatchSize, n.RPCRateLimit) }
@@ -141,4 +214,12 @@ func redact(raw string) string {
 		return u.String() + "/…"
 	}
 	return u.String()
+}
+
+// registryName names the AVS's registry for a report's first line.
+func registryName(c registry.Contracts) string {
+	if c.ECDSAStakeRegistry != (common.Address{}) {
+		return "ECDSA stake registry " + c.ECDSAStakeRegistry.Hex()
+	}
+	return "registry coordinator " + c.RegistryCoordinator.Hex()
 }

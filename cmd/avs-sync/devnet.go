@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
@@ -27,7 +28,7 @@ type DevnetCmd struct {
 	Activity         bool          `help:"Make stake changes every few blocks (deposits to registered operators and to outsiders)."`
 	Every            int           `default:"5" help:"With --activity, blocks between stake changes."`
 	M2               bool          `name:"m2" help:"Start the pre-slashing (M2) deployment instead of the slashing one."`
-	Profile          string        `enum:",eigenda" default:"" help:"Start with a populated AVS shape instead of --operators: eigenda (quorum 0 over ten strategies, a single-strategy quorum, a slashable quorum, 240 operators with skewed stake). Built once, then started from a cache."`
+	Profile          string        `enum:",eigenda,ecdsa" default:"" help:"Start with a populated AVS shape instead of --operators: eigenda (quorum 0 over ten strategies, a single-strategy quorum, a slashable quorum, 240 operators with skewed stake); ecdsa (an ECDSAStakeRegistry over four strategies with basis-point multipliers and a minimum weight, 48 operators with skewed stake). Built once, then started from a cache."`
 	Watch            bool          `help:"Also run avs-sync watch against the chain, in this process, with a debounce of three blocks."`
 	WatchMetricsAddr string        `default:"127.0.0.1:9090" help:"With --watch, its metrics address (empty = off)."`
 }
@@ -87,7 +88,27 @@ func (c *DevnetCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer, lf
 		ops = append(ops, a)
 	}
 	a := d.Addresses
-	fmt.Fprintf(out, `
+	if d.Shape != nil && d.Shape.ECDSAStakeRegistry != (common.Address{}) {
+		fmt.Fprintf(out, `
+avs-sync devnet is running (chain id %d, %s deployment, an ECDSA AVS).
+
+  HTTP RPC                  %s
+  websocket RPC             %s
+  ECDSA stake registry      %s
+  delegation manager        %s
+  funded key                %s
+
+In another terminal:
+
+  avs-sync watch --eth-http-url %s --eth-ws-url %s \
+    --ecdsa-stake-registry-addr %s --delegation-manager-addr %s \
+    --ecdsa-private-key %s
+
+Ctrl-C stops the chain.
+`, devnet.ChainID, flavor, d.HTTPURL, d.WSURL, d.Shape.ECDSAStakeRegistry, a.DelegationManager, keyHex(d.Key(1)),
+			d.HTTPURL, d.WSURL, d.Shape.ECDSAStakeRegistry, a.DelegationManager, keyHex(d.Key(1)))
+	} else {
+		fmt.Fprintf(out, `
 avs-sync devnet is running (chain id %d, %s deployment).
 
   HTTP RPC                  %s
@@ -106,7 +127,8 @@ In another terminal:
 
 Ctrl-C stops the chain.
 `, devnet.ChainID, flavor, d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, a.ServiceManager,
-		a.DelegationManager, keyHex(d.Key(1)), d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, keyHex(d.Key(1)))
+			a.DelegationManager, keyHex(d.Key(1)), d.HTTPURL, d.WSURL, a.RegistryCoordinator, a.OperatorStateRetriever, keyHex(d.Key(1)))
+	}
 
 	if c.Watch {
 		args := []string{"watch", "--eth-http-url", d.HTTPURL, "--eth-ws-url", d.WSURL,

@@ -44,6 +44,11 @@ type ContractFlags struct {
 	DontUseAllocationManager   bool   `name:"dont-use-allocation-manager" group:"contracts" help:"Pre-slashing deployment: do not read or watch the AllocationManager."`
 	// SignatureCheckerAddr are the BLSSignatureCheckers whose stale-stakes rule avs-sync follows.
 	SignatureCheckerAddr []string `name:"signature-checker-addr" group:"contracts" sep:"," placeholder:"ADDRESS" help:"BLSSignatureChecker whose staleStakesForbidden() sets the staleness deadlines, where the AVS checks certificates elsewhere than in its service manager (a task manager); repeatable (default: the service manager). A checker whose flag cannot be read counts as forbidding stale stakes."`
+	// ECDSAStakeRegistryAddr selects an AVS on the middleware's ECDSAStakeRegistry instead of the
+	// RegistryCoordinator family.
+	ECDSAStakeRegistryAddr string `name:"ecdsa-stake-registry-addr" group:"contracts" placeholder:"ADDRESS" help:"ECDSAStakeRegistry of an ECDSA AVS (hello-world template and the like), in place of --registry-coordinator-addr and --operator-state-retriever-addr; needs --delegation-manager-addr."`
+	DelegationManagerAddr  string `name:"delegation-manager-addr" group:"contracts" placeholder:"ADDRESS" help:"EigenLayer DelegationManager an ECDSAStakeRegistry weighs shares of (the registry does not expose it). Only with --ecdsa-stake-registry-addr."`
+	ECDSAFromBlock         uint64 `name:"ecdsa-from-block" group:"contracts" placeholder:"BLOCK" help:"With --ecdsa-stake-registry-addr: the block the registry was deployed at or before; its operator set is rebuilt from registration events from there (0 = genesis)."`
 }
 
 // SignerFlags choose where the sender's key lives. Exactly one source is used.

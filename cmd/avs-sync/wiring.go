@@ -167,6 +167,9 @@ func syncerConfig(ctx context.Context, log *slog.Logger, ch *chain, s SyncFlags,
 	}
 	if s.FullQuorumRatio == 0 {
 		pc.CostModel = &planner.DefaultCostModel
+		if ch.contracts.ECDSAStakeRegistry != (common.Address{}) {
+			pc.CostModel = &planner.ECDSACostModel
+		}
 	}
 	if !s.FetchQuorumsDynamically && len(s.Quorums) == 0 {
 		return syncer.Config{}, usage(fmt.Errorf("--fetch-quorums-dynamically=false needs --quorums"))

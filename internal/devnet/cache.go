@@ -34,6 +34,9 @@ type profileCache struct {
 // startProfile starts a devnet with opts.Profile populated: from the cache when it holds the
 // profile's state for this SDK and recipe, else built (minutes) and cached first.
 func startProfile(ctx context.Context, opts Options) (*Devnet, error) {
+	if opts.Profile == ProfileECDSA {
+		return startECDSA(ctx, opts)
+	}
 	began := time.Now()
 	c, cold, err := loadOrBuild(ctx, opts)
 	if err != nil {

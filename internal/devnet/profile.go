@@ -32,7 +32,7 @@ type Profile string
 const ProfileEigenDA Profile = "eigenda"
 
 // Profiles are the known profiles.
-var Profiles = []Profile{ProfileEigenDA}
+var Profiles = []Profile{ProfileEigenDA, ProfileECDSA}
 
 // Shape is what a profile put on the chain.
 type Shape struct {
@@ -48,6 +48,10 @@ type Shape struct {
 	// Accounts is how many extra accounts the profile's operators use; Options.Accounts adds
 	// keys after them.
 	Accounts int `json:"accounts"`
+	// ECDSAStakeRegistry is the ECDSA profile's registry (its one quorum is Quorums[0], its
+	// multipliers in basis points) and MinimumWeight its minimum weight; zero in other profiles.
+	ECDSAStakeRegistry common.Address `json:"ecdsaStakeRegistry,omitempty"`
+	MinimumWeight      *big.Int       `json:"minimumWeight,omitempty"`
 }
 
 // Strategy is an EigenLayer strategy and its underlying token.
@@ -119,6 +123,8 @@ func (d *Devnet) Actors(ctx context.Context) (*Populated, error) {
 
 // eigenDAPlan is the EigenDA profile's recipe.
 type shapePlan struct {
+	// ecdsa puts an ECDSAStakeRegistry in place of the RegistryCoordinator's quorums.
+	ecdsa      bool
 	groups     []Group
 	outsiders  int
 	multiplier []float64 // quorum 0's multipliers, one per strategy
@@ -135,6 +141,8 @@ const cacheVersion = "eigenda-1"
 
 func planFor(p Profile) (shapePlan, error) {
 	switch p {
+	case ProfileECDSA:
+		return ecdsaPlan(), nil
 	case ProfileEigenDA:
 		return shapePlan{
 			groups: []Group{
@@ -157,6 +165,15 @@ func planFor(p Profile) (shapePlan, error) {
 		}, nil
 	}
 	return shapePlan{}, fmt.Errorf("unknown devnet profile %q (known: %v)", p, Profiles)
+}
+
+// accounts is how many keys the plan's operators use.
+func (p shapePlan) accounts() int {
+	n := p.outsiders
+	for _, gr := range p.groups {
+		n += gr.Count
+	}
+	return n
 }
 
 // scramble maps i in [0,n) onto a fixed permutation of [0,n), so stake rank does not follow key
@@ -196,16 +213,37 @@ func buildShape(ctx context.Context, opts Options) (genesis, *Shape, error) {
 	if opts.Flavor != Slashing {
 		return genesis{}, nil, fmt.Errorf("profile %s needs the slashing deployment", opts.Profile)
 	}
-	registered := 0
-	for _, gr := range plan.groups {
-		registered += gr.Count
-	}
-	accounts := registered + plan.outsiders
+	accounts := plan.accounts()
 	shape := &Shape{Profile: opts.Profile, Accounts: accounts}
 
-	// Strategies: the SDK's mock strategy, and clones of it over clones of its token. Their
-	// deposit limits are lifted; every operator key holds each token and has approved the
-	// StrategyManager, so a deposit is one transaction.
+	addStrategies(g, plan, shape, accounts)
+
+	bopts := opts
+	bopts.Accounts = accounts
+	bopts.BlockTime = 10 * time.Millisecond
+	d, err := startFrom(ctx, bopts, g, 0)
+	if err != nil {
+		return genesis{}, nil, err
+	}
+	defer d.Close()
+	if err := d.shapeAVS(ctx, plan, shape); err != nil {
+		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
+	}
+	if err := d.populateShape(ctx, plan, shape); err != nil {
+		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
+	}
+	out, err := d.dumpGenesis(ctx)
+	if err != nil {
+		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
+	}
+	out.addrs = g.addrs
+	return out, shape, nil
+}
+
+// addStrategies puts the profile's strategies in g: the SDK's mock strategy, and clones of it
+// over clones of its token. Their deposit limits are lifted; each of the first accounts keys
+// holds each token and has approved the StrategyManager, so a deposit is one transaction.
+func addStrategies(g genesis, plan shapePlan, shape *Shape, accounts int) {
 	mockStrategy := g.alloc[g.addrs.Strategy]
 	mockToken := g.alloc[g.addrs.Token]
 	shape.Strategies = append(shape.Strategies, Strategy{Address: g.addrs.Strategy, Token: g.addrs.Token})
@@ -234,27 +272,6 @@ func buildShape(ctx context.Context, opts Options) (genesis, *Shape, error) {
 		g.alloc[s.Address] = st
 		g.alloc[s.Token] = tok
 	}
-
-	bopts := opts
-	bopts.Accounts = accounts
-	bopts.BlockTime = 10 * time.Millisecond
-	d, err := startFrom(ctx, bopts, g, 0)
-	if err != nil {
-		return genesis{}, nil, err
-	}
-	defer d.Close()
-	if err := d.shapeAVS(ctx, plan, shape); err != nil {
-		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
-	}
-	if err := d.populateShape(ctx, plan, shape); err != nil {
-		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
-	}
-	out, err := d.dumpGenesis(ctx)
-	if err != nil {
-		return genesis{}, nil, fmt.Errorf("build profile %s: %w", opts.Profile, err)
-	}
-	out.addrs = g.addrs
-	return out, shape, nil
 }
 
 func copySlots(m map[common.Hash]common.Hash) map[common.Hash]common.Hash {
@@ -447,6 +464,10 @@ func (d *Devnet) setUpShapeOperator(ctx context.Context, shape *Shape, op ShapeO
 	}
 	if op.Quorums == nil {
 		return nil
+	}
+	if plan.ecdsa {
+		_, err := a.RegisterWithECDSA(ctx)
+		return err
 	}
 	return a.RegisterWithAVS(ctx, op.Quorums...)
 }
