@@ -38,7 +38,9 @@ func liveWatcher(t *testing.T, d *devnet.Devnet, p *rpcproxy.Proxy, verify time.
 }
 
 // isLogNotification selects the node's notifications of a logs subscription.
-func isLogNotification(params json.RawMessage) bool { return bytes.Contains(params, []byte(`"topics"`)) }
+func isLogNotification(params json.RawMessage) bool {
+	return bytes.Contains(params, []byte(`"topics"`))
+}
 
 // With the log subscription live, a deposit comes out of the subscription once, idle blocks cost
 // no eth_getLogs and no new heads notification, and a log a reorganisation takes back comes out

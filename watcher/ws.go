@@ -111,7 +111,7 @@ func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect 
 	}
 
 	pending, has := wsNote{up: true}, true // the first note makes the loop backfill
-	var settle <-chan time.Time             // set while logs are being gathered
+	var settle <-chan time.Time            // set while logs are being gathered
 	for {
 		var send chan<- wsNote // nil, never ready, while there is nothing to tell
 		if has && settle == nil {
