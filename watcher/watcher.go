@@ -85,7 +85,9 @@ const DefaultVerifyInterval = 2 * time.Minute
 // blocks below it cannot be read yet (a failing node, a refused range), so that Head follows the
 // node's head even while the watcher is behind. After a reorganisation the first Batch starts with the withdrawn events
 // (Removed set, Block at or above From, possibly above To when the new chain is shorter or not
-// yet confirmed), then the events of the new chain.
+// yet confirmed), then the events of the new chain. A log the websocket's subscription did not
+// deliver, found by a later verification, comes out late: at the front of a Batch, its Block
+// below From.
 type Batch struct {
 	From, To, Head uint64
 	Events         []Event
