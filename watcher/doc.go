@@ -11,8 +11,8 @@
 // their blocks arrive. Once a verified read has run after the subscription was made, every block
 // above the head it read is covered: events then come from the subscription, emitted as soon as
 // its logs arrive (those of one block gathered for a moment), and a block without logs of ours
-// costs nothing. The head is read over HTTP every two block times and the blocks below it go out
-// as head Batches; every VerifyInterval one range read of eth_getLogs over the blocks emitted
+// costs nothing. The head is read over HTTP every two block times and the blocks up to the
+// previous read's head go out (the subscription has had two block times to deliver their logs); every VerifyInterval one range read of eth_getLogs over the blocks emitted
 // since the last one emits any log the subscription did not deliver (late: after its block went
 // out, logged at warning level), and checks that the blocks events were emitted in, and the last
 // block emitted, are still canonical. A log comes out once whichever source delivers it first:

@@ -66,6 +66,8 @@ type follower struct {
 	coveredSession uint64
 	// vnext is the first block whose logs no range read has verified.
 	vnext uint64
+	// ticked is the head the live path's last tick read.
+	ticked *types.Header
 }
 
 // sync emits everything from next up to head-Confirmations, in Batches of at most the current

@@ -12,8 +12,8 @@ import (
 
 // The live path: while the websocket's log subscription covers the blocks from next on, events
 // come from what it delivers, and a block without logs of ours costs no read at all. The head is
-// read over HTTP every two block times (tick), the blocks below it are emitted from the
-// subscription's logs, and every VerifyInterval a range read of eth_getLogs over the blocks
+// read over HTTP every two block times (tick), the blocks up to the previous tick's head are
+// emitted from the subscription's logs, and every VerifyInterval a range read of eth_getLogs over the blocks
 // emitted since the last one (verify) emits whatever the subscription missed and checks that the
 // blocks emitted with events are still canonical. See the package comment.
 
@@ -147,9 +147,8 @@ func (f *follower) queueLate(logs []types.Log) {
 	}
 }
 
-// tick reads the head and emits the blocks below it from what the subscription delivered. The
-// head's own block waits for the next tick, so that a websocket a moment behind the HTTP node has
-// delivered its logs.
+// tick reads the head and emits the blocks up to the head the previous tick read from what the
+// subscription delivered.
 func (f *follower) tick(ctx context.Context) error {
 	h, err := f.chain.HeaderByNumber(ctx, nil)
 	if err != nil {
@@ -157,11 +156,21 @@ func (f *follower) tick(ctx context.Context) error {
 	}
 	n := h.Number.Uint64()
 	if n < f.head || n == 0 {
-		// A lagging backend or a shorter chain: the verified path sorts it out.
-		return f.sync(ctx, nil)
+		// The HTTP node is behind what the subscription delivered (or the chain got shorter,
+		// which the subscription reports as withdrawn logs): look again at the next tick.
+		f.w.log.Debug("the HTTP node's head is behind the head seen; looking again later", "node_head", n, "head", f.head)
+		return nil
 	}
 	f.setHead(n)
-	return f.emitLive(ctx, n-1, h.ParentHash)
+	// Emit up to the head the previous tick read, two block times ago: the subscription has had
+	// that long to deliver its logs, wherever it lags the HTTP node. The head now waits for the
+	// next tick.
+	prev := f.ticked
+	f.ticked = h
+	if prev == nil || prev.Number.Uint64() > n {
+		return f.sendHead(ctx)
+	}
+	return f.emitLive(ctx, prev.Number.Uint64(), prev.Hash())
 }
 
 // verify checks what the live path emitted since the last verification: the blocks it emitted
@@ -174,11 +183,17 @@ func (f *follower) verify(ctx context.Context) error {
 		return fmt.Errorf("read head: %w", err)
 	}
 	n := h.Number.Uint64()
-	if n < f.head || n == 0 {
-		return f.sync(ctx, nil)
+	if n == 0 {
+		return nil
 	}
-	f.setHead(n)
+	if n >= f.head {
+		f.setHead(n)
+	}
 	for _, ref := range f.suspects() {
+		if ref.Number > n {
+			// Above the HTTP node's head: it cannot say yet.
+			continue
+		}
 		hash, found, err := f.hashAt(ctx, ref.Number, h)
 		if err != nil {
 			return err
