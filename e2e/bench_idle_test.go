@@ -120,6 +120,11 @@ func TestBenchIdle(t *testing.T) {
 	for i, mode := range modes {
 		runs[i] = c.idleStart(mode.name, mode.args)
 	}
+	// Idle is after start-up: the websocket's new heads subscription, which measures the block
+	// time, has ended.
+	c.waitFor("the websocket watch's new heads subscription ended", 20*idleBlockTime, func() bool {
+		return runs[0].m.Counts().WSCalls["eth_unsubscribe"] > 0
+	})
 	start := c.clock.last()
 	for _, r := range runs {
 		r.before = r.m.Counts()

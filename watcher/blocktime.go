@@ -60,5 +60,5 @@ func (b *blockTimer) silence(poll time.Duration) time.Duration {
 	return bt + bt/2
 }
 
-// measured reports that the block time is configured, or measured from a few intervals.
-func (b *blockTimer) measured() bool { return b.fixed > 0 || len(b.samples) >= 3 }
+// measured reports that the block time is configured, or measured from two intervals.
+func (b *blockTimer) measured() bool { return b.fixed > 0 || len(b.samples) >= 2 }

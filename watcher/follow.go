@@ -431,6 +431,7 @@ func (f *follower) rewind(ctx context.Context, head *types.Header) error {
 	}
 	f.next = fork.Number + 1
 	f.vnext = min(f.vnext, f.next)
+	f.ticked = nil
 	f.w.log.Warn("chain reorganised under emitted blocks; re-reading from the fork point",
 		"last_emitted", last.Number, "last_hash", last.Hash, "fork_block", fork.Number, "fork_hash", fork.Hash,
 		"withdrawn_events", len(withdrawn), "head", head.Number)
