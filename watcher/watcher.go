@@ -355,7 +355,10 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 						}
 					}
 				}
-				due = true
+				if session, up := w.liveSession(); !up || !f.live() || f.coveredSession != session {
+					// Once the live path covers the chain, heads only measure the block time.
+					due = true
+				}
 			}
 			if len(n.logs) > 0 {
 				withdrawn, top, topHash := f.deliver(n.logs)
