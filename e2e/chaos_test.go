@@ -207,11 +207,12 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
-			name: "garbage replies", converge: 60, maxTxs: 4,
+			name: "garbage replies", converge: 60, maxTxs: 4, poll: true,
 			run: func(c *chaosRun) {
 				// One method at a time, each with a deposit to process: log reads, contract reads,
 				// then the header the submitter reads before it sends (reached only once the other
-				// two answer).
+				// two answer). The row polls: over a websocket a deposit's log comes from the
+				// subscription, and eth_getLogs only verifies it every 2 minutes.
 				for i, m := range []string{"eth_getLogs", "eth_call", "eth_getBlockByNumber"} {
 					id := c.inject(rpcproxy.Fault{Method: m, Garbage: true, Transport: "http"})
 					c.deposit(c.e.ops[i])
