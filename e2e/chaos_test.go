@@ -88,11 +88,13 @@ func TestChaos(t *testing.T) {
 			},
 		},
 		{
-			name: "every HTTP request to a member 3 blocks behind", converge: 20, maxTxs: 4,
+			name: "every HTTP request to a member 6 blocks behind", converge: 20, maxTxs: 4,
 			run: func(c *chaosRun) {
 				// A load balancer that keeps the connection on its lagging member: every HTTP read
-				// is 3 blocks old while the websocket's heads are new.
-				c.inject(rpcproxy.Fault{Lag: 3, Transport: "http"})
+				// is 6 blocks old while the websocket's logs are new. The update reads at the
+				// block of the deposit's log once the 3-block debounce is over: 6 blocks of lag
+				// make sure the member does not have it yet.
+				c.inject(rpcproxy.Fault{Lag: 6, Transport: "http"})
 				c.deposit(c.e.ops[3])
 				c.note("deposit fresh %d blocks after it, the member still lagging", c.freshWithin(lagConverge))
 				c.deposit(c.e.ops[0], c.e.ops[2])
