@@ -92,11 +92,13 @@ func chaosRows() []chaosRow {
 			},
 		},
 		{
-			name: "every HTTP request to a member 3 blocks behind", converge: 20, maxTxs: 4,
+			name: "every HTTP request to a member 6 blocks behind", converge: 20, maxTxs: 4,
 			run: func(c *chaosRun) {
 				// A load balancer that keeps the connection on its lagging member: every HTTP read
-				// is 3 blocks old while the websocket's heads are new.
-				c.inject(rpcproxy.Fault{Lag: 3, Transport: "http"})
+				// is 6 blocks old while the websocket's logs are new. The update reads at the
+				// block of the deposit's log once the 3-block debounce is over: 6 blocks of lag
+				// make sure the member does not have it yet.
+				c.inject(rpcproxy.Fault{Lag: 6, Transport: "http"})
 				c.deposit(c.e.ops[3])
 				c.note("deposit fresh %d blocks after it, the member still lagging", c.freshWithin(lagConverge))
 				c.deposit(c.e.ops[0], c.e.ops[2])
@@ -211,11 +213,12 @@ func chaosRows() []chaosRow {
 			},
 		},
 		{
-			name: "garbage replies", converge: 60, maxTxs: 4,
+			name: "garbage replies", converge: 60, maxTxs: 4, poll: true,
 			run: func(c *chaosRun) {
 				// One method at a time, each with a deposit to process: log reads, contract reads,
 				// then the header the submitter reads before it sends (reached only once the other
-				// two answer).
+				// two answer). The row polls: over a websocket a deposit's log comes from the
+				// subscription, and eth_getLogs only verifies it every 2 minutes.
 				for i, m := range []string{"eth_getLogs", "eth_call", "eth_getBlockByNumber"} {
 					id := c.inject(rpcproxy.Fault{Method: m, Garbage: true, Transport: "http"})
 					c.deposit(c.e.ops[i])

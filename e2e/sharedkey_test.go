@@ -17,7 +17,7 @@ func TestSharedKeyOneSpend(t *testing.T) {
 	// held back, its limit above what is left.
 	const budget = 1_000_000
 	args := func(extra ...string) []string {
-		return append([]string{"--state-dir", t.TempDir(), "--max-gas-per-day", "1000000", "--debounce", debounce.String()}, extra...)
+		return append([]string{"--state-dir", t.TempDir(), "--max-gas-per-day", "1000000", "--debounce", debounce.String(), "--balance-interval", "1s"}, extra...)
 	}
 	a := e.watchBinary(e.d.HTTPURL, e.d.WSURL, args()...)
 	b := e.watchBinary(e.d.HTTPURL, e.d.WSURL, args("--min-priority-fee-per-gas", "2")...)
@@ -43,7 +43,8 @@ func TestSharedKeyOneSpend(t *testing.T) {
 	for n := before; n < before+mined; n++ {
 		total += e.receiptOfNonce(n).GasUsed
 	}
-	// Each counts the other's transactions once it reads the nonce (every 5 heads while idle).
+	// Each counts the other's transactions once it reads the nonce (after its balance fell, read every
+	// --balance-interval while idle).
 	e.waitFor("both budgets count every transaction of the key", 60*time.Second, func() bool {
 		return a.gauge("avssync_gas_used_24h") == float64(total) && b.gauge("avssync_gas_used_24h") == float64(total)
 	})

@@ -59,3 +59,6 @@ func (b *blockTimer) silence(poll time.Duration) time.Duration {
 	}
 	return bt + bt/2
 }
+
+// measured reports that the block time is configured, or measured from two intervals.
+func (b *blockTimer) measured() bool { return b.fixed > 0 || len(b.samples) >= 2 }

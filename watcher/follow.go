@@ -51,6 +51,23 @@ type follower struct {
 	resumed bool
 	// rng is the span of one eth_getLogs, shrunk while the node refuses larger ones.
 	rng *logRange
+
+	// What the websocket's log subscription delivered (see live.go).
+	//
+	// buf holds the logs it delivered that are not emitted yet; seen the logs emitted (or
+	// skipped as not ours) in the reorganisation window, from either source, so that a log
+	// comes out once whichever source has it first.
+	buf  map[logKey]types.Log
+	seen map[logKey]uint64
+	// coveredFrom is the first block the live subscription delivers the logs of: every block
+	// from it on was mined after the subscription was made. 0 while no subscription covers.
+	coveredFrom uint64
+	// coveredSession is the websocket session coveredFrom is of.
+	coveredSession uint64
+	// vnext is the first block whose logs no range read has verified.
+	vnext uint64
+	// ticked is the head the live path's last tick read.
+	ticked *types.Header
 }
 
 // sync emits everything from next up to head-Confirmations, in Batches of at most the current
@@ -141,6 +158,7 @@ func (f *follower) checkpointAboveHead(head uint64) {
 	f.w.log.Warn("checkpoint unusable; starting from the start-up check", "from_block", f.w.cfg.StartBlock,
 		"err", fmt.Errorf("checkpoint block %d is above the node's head %d: the chain was reset under the same chain id, or the node is far behind", cp.Block, head))
 	f.next = f.w.cfg.StartBlock
+	f.vnext = f.next
 	f.hist.blocks = nil
 	f.saved = Checkpoint{}
 	f.w.setProgress(f.next-min(f.next, 1), 0)
@@ -270,6 +288,15 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 	} else if logs, err = f.completeLogs(ctx, hdrs, logs); err != nil {
 		return err
 	}
+	// The range read is verified: whatever the subscription delivered for these blocks is
+	// superseded by it.
+	f.dropBuffered(from, end)
+	return f.emitLogs(ctx, from, end, endHash, logs)
+}
+
+// emitLogs emits logs, the logs of blocks from..end (end's hash endHash), as one Batch after the
+// withdrawn events waiting, and records what it emitted.
+func (f *follower) emitLogs(ctx context.Context, from, end uint64, endHash common.Hash, logs []types.Log) error {
 	slices.SortStableFunc(logs, func(a, b types.Log) int {
 		return cmp.Or(cmp.Compare(a.BlockNumber, b.BlockNumber), cmp.Compare(a.Index, b.Index))
 	})
@@ -302,6 +329,7 @@ func (f *follower) emitRange(ctx context.Context, head *types.Header, end uint64
 	}
 	f.next = end + 1
 	f.hist.add(refs, events[fresh:])
+	f.remember(logs)
 	return f.checkpoint(blockRef{Number: end, Hash: endHash})
 }
 
@@ -394,6 +422,7 @@ func (f *follower) rewind(ctx context.Context, head *types.Header) error {
 	}
 	withdrawn := f.hist.truncate(fork)
 	f.removed = append(f.removed, withdrawn...)
+	f.forgetAbove(fork.Number)
 	for i := len(withdrawn) - 1; i >= 0; i-- {
 		if ev := withdrawn[i]; ev.Kind == AVSChanged {
 			// The AVS is again what it was before the withdrawn change.
@@ -401,6 +430,8 @@ func (f *follower) rewind(ctx context.Context, head *types.Header) error {
 		}
 	}
 	f.next = fork.Number + 1
+	f.vnext = min(f.vnext, f.next)
+	f.ticked = nil
 	f.w.log.Warn("chain reorganised under emitted blocks; re-reading from the fork point",
 		"last_emitted", last.Number, "last_hash", last.Hash, "fork_block", fork.Number, "fork_hash", fork.Hash,
 		"withdrawn_events", len(withdrawn), "head", head.Number)

@@ -45,10 +45,15 @@ type Config struct {
 	Sources Sources
 	// Confirmations is how many blocks must bury a block before its logs are emitted (0 = at once).
 	Confirmations uint64
-	// PollInterval is how often the head is read over HTTP in polling mode. In websocket mode a
-	// tick reads the head only when the subscription has been silent for longer than a block
-	// time and a half (every tick while the block time is unknown). Default 2s.
+	// PollInterval is how often the head is read over HTTP in polling mode, and in websocket
+	// mode while the subscription is down. With the subscription live the head is read every two
+	// block times; a tick reads it only while the block time is not known yet and the
+	// subscription's heads have been silent for a poll interval. Default 2s.
 	PollInterval time.Duration
+	// VerifyInterval is how often, with the log subscription live, the blocks emitted from it
+	// are verified by a range read of eth_getLogs (default 2m): a log the subscription did not
+	// deliver comes out at most this late.
+	VerifyInterval time.Duration
 	// BlockTime is the chain's block time; 0 measures it from the websocket's heads.
 	BlockTime time.Duration
 	// MaxRange is the most blocks one eth_getLogs covers (default 2000). A range the node refuses
@@ -73,13 +78,20 @@ type Config struct {
 	RetryMin, RetryMax time.Duration
 }
 
+// DefaultVerifyInterval is how often the blocks emitted from the log subscription are verified
+// by a range read: one eth_getLogs, and one or two headers, every two minutes (about 1 compute
+// unit a second at Alchemy's prices; docs/operating.md has the idle cost).
+const DefaultVerifyInterval = 2 * time.Minute
+
 // Batch is what the watcher emits, in block order: every event of blocks From..To
 // (To <= Head-Confirmations), and the newest head seen. When only the head moved, To is From-1
 // and Events is empty; such a head-only Batch also goes out when a newer head is seen while the
 // blocks below it cannot be read yet (a failing node, a refused range), so that Head follows the
 // node's head even while the watcher is behind. After a reorganisation the first Batch starts with the withdrawn events
 // (Removed set, Block at or above From, possibly above To when the new chain is shorter or not
-// yet confirmed), then the events of the new chain.
+// yet confirmed), then the events of the new chain. A log the websocket's subscription did not
+// deliver, found by a later verification, comes out late: at the front of a Batch, its Block
+// below From.
 type Batch struct {
 	From, To, Head uint64
 	Events         []Event
@@ -137,11 +149,16 @@ type Watcher struct {
 	dialHTTP func(ctx context.Context, url string) (chainReader, error)
 
 	running atomic.Bool
+	// wantHeads is set while the block time is not known: the websocket then subscribes to new
+	// heads as well, to measure it.
+	wantHeads atomic.Bool
 
 	mu     sync.Mutex
 	status Status // Mode and Connected are derived on read from wsLive and readOK
 	wsLive bool
-	readOK bool
+	// session counts the websocket subscriptions made.
+	session uint64
+	readOK  bool
 	// topHead is the highest head seen: status.HeadChanged is when it last rose.
 	topHead uint64
 }
@@ -157,6 +174,9 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
+	}
+	if cfg.VerifyInterval <= 0 {
+		cfg.VerifyInterval = DefaultVerifyInterval
 	}
 	if cfg.MaxRange == 0 {
 		cfg.MaxRange = 2000
@@ -245,20 +265,49 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 		"websocket", w.cfg.WSURL != "", "poll_interval", w.cfg.PollInterval)
 
 	var (
-		bo    = backoff.New(backoff.Policy{First: w.cfg.RetryMin, Max: w.cfg.RetryMax})
-		due   = true // a sync is wanted
-		hint  *types.Header
-		retry <-chan time.Time // set while backing off after a failed sync
-		poll  = w.after(w.cfg.PollInterval)
-		// wsHead is when the websocket last delivered a newer head; a poll tick reads the
-		// chain only once the subscription has been silent for longer than a block.
-		wsHead time.Time
-		bt     = blockTimer{fixed: w.cfg.BlockTime}
+		bo = backoff.New(backoff.Policy{First: w.cfg.RetryMin, Max: w.cfg.RetryMax})
+		// due asks for a read by the verified path (see follow.go); tickDue and verifyDue for
+		// the live path's head read and its verification (see live.go), which fall back on the
+		// verified path while the subscription does not cover the blocks to read.
+		due                = true
+		tickDue, verifyDue bool
+		hint               *types.Header
+		retry              <-chan time.Time // set while backing off after a failed read
+		poll               = w.after(w.cfg.PollInterval)
+		// tick paces the live path's head reads: every two block times, once the block time
+		// is known.
+		tick <-chan time.Time
+		// wsHead is when the websocket last delivered a newer head (while the block time is
+		// measured from its heads); a poll tick reads the chain only once the subscription has
+		// been silent for longer than a block.
+		wsHead   time.Time
+		bt       = blockTimer{fixed: w.cfg.BlockTime}
+		verified = w.now() // when the live path was last verified
 	)
+	w.wantHeads.Store(!bt.measured())
 	for {
-		if due && retry == nil {
-			due = false
-			err := f.sync(ctx, hint)
+		if retry == nil && (due || tickDue || verifyDue) {
+			session, up := w.liveSession()
+			full := due || !up || !f.live() || f.coveredSession != session
+			var err error
+			switch {
+			case full:
+				wasVerified := f.vnext >= f.next
+				if err = f.sync(ctx, hint); err == nil {
+					if wasVerified {
+						f.vnext = f.next
+					}
+					if s, u := w.liveSession(); up && u && s == session {
+						// The subscription was made before this read of the head: it
+						// delivers every block above it.
+						f.coveredFrom, f.coveredSession = f.head+1, session
+					}
+				}
+			case verifyDue:
+				err = f.verify(ctx)
+			default:
+				err = f.tick(ctx)
+			}
 			hint = nil
 			switch {
 			case isFatal(err):
@@ -273,23 +322,35 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 			default:
 				w.setReadOK(true)
 				bo.Reset()
-				if notes == nil && bt.observe(w.Status().Head, w.now()) {
-					// Polling: the block time is measured from the heads polls find, to within
-					// a poll interval.
+				if verifyDue && !full {
+					verified = w.now()
+				}
+				due, tickDue, verifyDue = false, false, false
+				if bt.observe(w.Status().Head, w.now()) {
+					// The block time is measured from the heads reads find, to within a
+					// poll interval, as well as from the websocket's heads.
 					w.setBlockTime(bt.get())
+					w.wantHeads.Store(!bt.measured())
 				}
 			}
+		}
+		if tick == nil && notes != nil && bt.get() > 0 {
+			tick = w.after(2 * bt.get())
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case n := <-notes:
+			if n.up {
+				due = true
+			}
 			if n.head != nil {
 				hint = n.head
 				now := w.now()
 				if bt.observe(n.head.Number.Uint64(), now) {
 					wsHead = now
 					w.setBlockTime(bt.get())
+					w.wantHeads.Store(!bt.measured())
 					if retry != nil {
 						// Reads are failing: the head still goes out, so that what is
 						// scheduled by block downstream keeps time while they are retried.
@@ -298,15 +359,53 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 						}
 					}
 				}
+				if session, up := w.liveSession(); !up || !f.live() || f.coveredSession != session {
+					// Once the live path covers the chain, heads only measure the block time.
+					due = true
+				}
 			}
-			due = true
+			if len(n.logs) > 0 {
+				withdrawn, top, topHash := f.deliver(n.logs)
+				session, up := w.liveSession()
+				switch {
+				case withdrawn:
+					// A reorganisation took back a log we emitted: read the chain now.
+					due = true
+				case top > 0 && up && f.live() && f.coveredSession == session && !due:
+					if top > f.head {
+						f.setHead(top)
+					}
+					if err := f.emitLive(ctx, top, topHash); err != nil {
+						if ctx.Err() != nil {
+							return nil
+						}
+						w.log.Debug("emitting the subscription's logs failed", "err", err)
+						due = true
+					}
+				}
+			}
 		case <-poll:
 			poll = w.after(w.cfg.PollInterval)
-			if silence := bt.silence(w.cfg.PollInterval); wsHead.IsZero() || w.now().Sub(wsHead) >= silence || !w.Status().wsUp() {
+			switch {
+			case notes == nil || !w.Status().wsUp():
+				due = true
+			case bt.get() == 0 && (wsHead.IsZero() || w.now().Sub(wsHead) >= bt.silence(w.cfg.PollInterval)):
 				due = true
 			}
+		case <-tick:
+			tick = w.after(2 * bt.get())
+			if w.Status().wsUp() {
+				if w.now().Sub(verified) >= w.cfg.VerifyInterval {
+					verifyDue = true
+				} else {
+					tickDue = true
+				}
+			}
 		case <-retry:
-			retry, due = nil, true
+			retry = nil
+			if !tickDue && !verifyDue {
+				due = true
+			}
 		}
 	}
 }
@@ -326,7 +425,9 @@ func (w *Watcher) Status() Status {
 
 // resume builds the follower's starting point: the checkpoint when there is one, else StartBlock.
 func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
-	f := &follower{w: w, out: out, next: w.cfg.StartBlock, hist: history{window: w.cfg.ReorgWindow}, rng: newLogRange(w.cfg.MaxRange)}
+	f := &follower{w: w, out: out, next: w.cfg.StartBlock, hist: history{window: w.cfg.ReorgWindow}, rng: newLogRange(w.cfg.MaxRange),
+		buf: map[logKey]types.Log{}, seen: map[logKey]uint64{}}
+	defer func() { f.vnext = f.next }()
 	if w.cfg.StateDir == "" {
 		return f, nil
 	}
@@ -358,6 +459,13 @@ func (w *Watcher) resume(out chan<- Batch) (*follower, error) {
 	w.setProgress(cp.Block, 0)
 	w.log.Info("resuming from checkpoint", "block", cp.Block, "hash", cp.Hash)
 	return f, nil
+}
+
+// liveSession returns the current websocket subscription, and whether it is live.
+func (w *Watcher) liveSession() (uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.session, w.wsLive
 }
 
 // wsUp reports that the websocket subscription is live.
@@ -403,6 +511,9 @@ func (w *Watcher) setReadOK(ok bool) {
 func (w *Watcher) setWSLive(live, reconnected bool) {
 	w.mu.Lock()
 	w.wsLive = live
+	if live {
+		w.session++
+	}
 	if reconnected {
 		w.status.Reconnects++
 	}

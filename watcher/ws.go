@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 
@@ -16,12 +17,21 @@ import (
 // to the operating system's TCP timeout.
 const dialTimeout = 10 * time.Second
 
-// wsNote tells Run's loop to look at the chain now: a subscription was (re)established, so what
-// an outage hid must be read; a head arrived; or the node withdrew logs of ours in a
-// reorganisation. Notes merge while the loop is busy, so the subscription is always drained.
+// logSettle is how long the logs a subscription delivers are gathered before they go to Run's
+// loop: a node sends the logs of one block together, so that they are emitted in one Batch.
+const logSettle = 50 * time.Millisecond
+
+// wsNote tells Run's loop what the subscription delivered: that it was (re)established, so what
+// an outage hid must be read; logs of ours, added or withdrawn in a reorganisation; or a head,
+// while the block time is still being measured. Notes merge while the loop is busy, so the
+// subscription is always drained.
 type wsNote struct {
+	// up is set on the first note of a session.
+	up bool
 	// head is the newest head announced, if any.
 	head *types.Header
+	// logs are the logs delivered since the last note, in the order they came.
+	logs []types.Log
 }
 
 // followWS keeps a websocket subscription alive, re-establishing it with capped exponential
@@ -56,8 +66,9 @@ func (w *Watcher) followWS(ctx context.Context, notes chan<- wsNote) {
 	}
 }
 
-// wsSession dials the websocket, subscribes to new heads and our logs, and forwards what they
-// report until the connection fails or ctx ends. up reports that the subscriptions were made.
+// wsSession dials the websocket, subscribes to our logs (and to new heads while the block time is
+// not known yet) and forwards what they deliver until the connection fails or ctx ends. up
+// reports that the subscriptions were made.
 func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect bool) (up bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	client, err := ethclient.DialContext(dctx, w.cfg.WSURL)
@@ -67,18 +78,31 @@ func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect 
 	}
 	defer client.Close()
 
-	heads := make(chan *types.Header, 16)
-	hsub, err := client.SubscribeNewHead(ctx, heads)
-	if err != nil {
-		return false, fmt.Errorf("subscribe to new heads: %w", err)
-	}
-	defer hsub.Unsubscribe()
 	logs := make(chan types.Log, 64)
 	lsub, err := client.SubscribeFilterLogs(ctx, w.decoder().liveQuery(), logs)
 	if err != nil {
 		return false, fmt.Errorf("subscribe to logs: %w", err)
 	}
 	defer lsub.Unsubscribe()
+	// New heads only measure the block time: each notification is a whole header, about a
+	// kilobyte that a provider bills by the byte, so the subscription ends once it is known.
+	var (
+		heads chan *types.Header
+		hsub  ethereum.Subscription
+		hErr  <-chan error
+	)
+	if w.wantHeads.Load() {
+		heads = make(chan *types.Header, 16)
+		if hsub, err = client.SubscribeNewHead(ctx, heads); err != nil {
+			return false, fmt.Errorf("subscribe to new heads: %w", err)
+		}
+		defer func() {
+			if hsub != nil {
+				hsub.Unsubscribe()
+			}
+		}()
+		hErr = hsub.Err()
+	}
 
 	w.setWSLive(true, reconnect)
 	defer w.setWSLive(false, false)
@@ -88,27 +112,34 @@ func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect 
 		w.log.Info("websocket subscription established")
 	}
 
-	pending, has := wsNote{}, true // the first note makes the loop backfill
+	pending, has := wsNote{up: true}, true // the first note makes the loop backfill
+	var settle <-chan time.Time            // set while logs are being gathered
 	for {
 		var send chan<- wsNote // nil, never ready, while there is nothing to tell
-		if has {
+		if has && settle == nil {
 			send = notes
 		}
 		select {
 		case <-ctx.Done():
 			return true, nil
-		case err := <-hsub.Err():
+		case err := <-hErr:
 			return true, fmt.Errorf("new heads subscription: %w", orClosed(err))
 		case err := <-lsub.Err():
 			return true, fmt.Errorf("logs subscription: %w", orClosed(err))
 		case h := <-heads:
 			pending.head, has = h, true
-		case l := <-logs:
-			// Only withdrawals matter here: the logs themselves are read by range (see the
-			// package comment).
-			if l.Removed {
-				has = true
+			if !w.wantHeads.Load() {
+				hsub.Unsubscribe()
+				hsub, heads, hErr = nil, nil, nil
+				w.log.Debug("block time known; new heads subscription ended")
 			}
+		case l := <-logs:
+			if len(pending.logs) == 0 && settle == nil {
+				settle = time.After(logSettle)
+			}
+			pending.logs, has = append(pending.logs, l), true
+		case <-settle:
+			settle = nil
 		case send <- pending:
 			pending, has = wsNote{}, false
 		}

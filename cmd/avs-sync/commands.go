@@ -176,8 +176,7 @@ func (c *WatchCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) er
 	ready := func() error { return syncer.Ready(time.Now(), p.sy.Status(), w.Status(), lim) }
 	live := func() error { return syncer.Live(time.Now(), p.sy.Status(), lim) }
 	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Live: live, Scrub: scrub.String}, func(ctx context.Context) error {
-		head := func() uint64 { return p.sy.Status().Head }
-		return watchingBalance(ctx, p.sender, head, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
+		return watchingBalance(ctx, p.sender, c.Signer.BalanceInterval, func(ctx context.Context) error { return p.sy.Watch(ctx, w) })
 	})
 }
 
@@ -309,7 +308,7 @@ func (c *SyncCmd) Run(ctx context.Context, log *slog.Logger, scrub scrubber) err
 		return nil
 	}
 	return serve(ctx, log, c.Metrics, p.reg, monitor.Checks{Ready: ready, Scrub: scrub.String}, func(ctx context.Context) error {
-		return watchingBalance(ctx, p.sender, nil, p.sy.Cron)
+		return watchingBalance(ctx, p.sender, c.Signer.BalanceInterval, p.sy.Cron)
 	})
 }
 

@@ -22,7 +22,7 @@ type NodeFlags struct {
 	EthWSURL              string        `name:"eth-ws-url" group:"node" type:"trimmed" placeholder:"URL" help:"Ethereum JSON-RPC websocket URL for eth_subscribe; without it avs-sync polls over HTTP."`
 	ChainID               uint64        `name:"chain-id" group:"node" help:"Expected chain id; avs-sync refuses to start on another chain (0 = accept the node's)."`
 	ReaderTimeoutDuration time.Duration `name:"reader-timeout-duration" group:"node" default:"5s" help:"Timeout of one chain read."`
-	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between head polls over HTTP; with a websocket, a poll happens only once the subscription has been silent for longer than a block."`
+	PollInterval          time.Duration `name:"poll-interval" group:"node" default:"2s" help:"Interval between head polls over HTTP. With a websocket the head is read every two block times instead, and polls happen only while the subscription is down or the block time is not measured yet."`
 	BlockTime             time.Duration `name:"block-time" group:"node" default:"0s" help:"The chain's block time (0 = measure it from the websocket's heads)."`
 	MaxLogRange           uint64        `name:"max-log-range" group:"node" default:"2000" help:"Most blocks one eth_getLogs covers; halved while the provider refuses larger ranges, grown back after successes."`
 	RPCBatchSize          int           `name:"rpc-batch-size" group:"node" default:"500" help:"Most calls in one JSON-RPC batch request (providers cap batches; geth at 1000)."`
@@ -69,6 +69,8 @@ type SignerFlags struct {
 	FireblocksAPIURL                     string `name:"fireblocks-api-url" group:"signer" type:"trimmed" default:"https://api.fireblocks.io" help:"Fireblocks API URL."`
 	FireblocksVaultAccountName           string `name:"fireblocks-vault-account-name" group:"signer" help:"Fireblocks vault account that sends."`
 	LowBalance                           string `name:"low-balance" group:"signer" default:"0.1" placeholder:"ETH" help:"Warn (log and metric) when the sender holds less than this many ETH."`
+
+	BalanceInterval time.Duration `name:"balance-interval" group:"signer" default:"5m" help:"Read the sender's balance this often between transactions, to see a top-up or the key spent elsewhere; it is read anyway before each send and after each transaction of the sender is mined."`
 
 	MaxFeePerGas         string        `name:"max-fee-per-gas" group:"fees" default:"100" placeholder:"GWEI" help:"Most any transaction pays per gas (its EIP-1559 fee cap), first send or replacement. With the base fee above it nothing is sent and updates wait."`
 	MaxPriorityFeePerGas string        `name:"max-priority-fee-per-gas" group:"fees" default:"3" placeholder:"GWEI" help:"Most any transaction tips per gas, whatever the node suggests."`

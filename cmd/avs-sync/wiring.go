@@ -98,19 +98,12 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 	return txm, addr, nil
 }
 
-// Between transactions the daemon reads the sender's balance every balanceBlocks new heads while
-// it watches the chain (checked every balanceCheck, in memory), and every balanceInterval (three
-// mainnet blocks) when it follows no head (the original tool's schedule).
-const (
-	balanceBlocks   = 5
-	balanceCheck    = time.Second
-	balanceInterval = 36 * time.Second
-)
-
-// watchingBalance runs main with the sender's balance read beside it: every balanceBlocks heads of
-// head, or every balanceInterval when head is nil.
-func watchingBalance(ctx context.Context, s *submitter.Sender, head func() uint64, main func(context.Context) error) error {
-	every := submitter.BalanceEvery{Head: head, Blocks: balanceBlocks, Check: balanceCheck, Interval: balanceInterval}
+// watchingBalance runs main with the sender's balance read beside it every interval
+// (--balance-interval): the balance falls only when the sender pays, and the sender reads it
+// before each send and after each of its transactions is mined, so the timer is for top-ups and
+// for the key spent elsewhere.
+func watchingBalance(ctx context.Context, s *submitter.Sender, interval time.Duration, main func(context.Context) error) error {
+	every := submitter.BalanceEvery{Interval: interval}
 	bctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

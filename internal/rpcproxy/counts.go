@@ -13,18 +13,22 @@ type Counts struct {
 	// WSNotifications counts the subscription messages the node pushed, by subscription kind
 	// (newHeads, logs, ...).
 	WSNotifications map[string]int `json:"ws_notifications"`
+	// WSNotificationBytes counts the bytes of those messages, by subscription kind: what
+	// providers bill subscriptions by.
+	WSNotificationBytes map[string]int `json:"ws_notification_bytes"`
 }
 
 func newCounts() Counts {
-	return Counts{HTTPCalls: map[string]int{}, WSCalls: map[string]int{}, WSNotifications: map[string]int{}}
+	return Counts{HTTPCalls: map[string]int{}, WSCalls: map[string]int{}, WSNotifications: map[string]int{}, WSNotificationBytes: map[string]int{}}
 }
 
 func (c Counts) clone() Counts {
 	return Counts{
-		HTTPRequests:    c.HTTPRequests,
-		HTTPCalls:       maps.Clone(c.HTTPCalls),
-		WSCalls:         maps.Clone(c.WSCalls),
-		WSNotifications: maps.Clone(c.WSNotifications),
+		HTTPRequests:        c.HTTPRequests,
+		HTTPCalls:           maps.Clone(c.HTTPCalls),
+		WSCalls:             maps.Clone(c.WSCalls),
+		WSNotifications:     maps.Clone(c.WSNotifications),
+		WSNotificationBytes: maps.Clone(c.WSNotificationBytes),
 	}
 }
 
@@ -42,6 +46,7 @@ func (c Counts) Sub(earlier Counts) Counts {
 	sub(out.HTTPCalls, c.HTTPCalls, earlier.HTTPCalls)
 	sub(out.WSCalls, c.WSCalls, earlier.WSCalls)
 	sub(out.WSNotifications, c.WSNotifications, earlier.WSNotifications)
+	sub(out.WSNotificationBytes, c.WSNotificationBytes, earlier.WSNotificationBytes)
 	return out
 }
 
@@ -50,6 +55,9 @@ func (c Counts) Calls() int { return sum(c.HTTPCalls) + sum(c.WSCalls) }
 
 // Requests is the number of requests clients made: HTTP round trips and websocket calls.
 func (c Counts) Requests() int { return c.HTTPRequests + sum(c.WSCalls) }
+
+// NotificationBytes is the size of the subscription messages pushed.
+func (c Counts) NotificationBytes() int { return sum(c.WSNotificationBytes) }
 
 // Notifications is the number of subscription messages pushed.
 func (c Counts) Notifications() int { return sum(c.WSNotifications) }

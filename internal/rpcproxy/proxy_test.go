@@ -125,6 +125,9 @@ func TestCounts(t *testing.T) {
 	if got.WSCalls["eth_subscribe"] != 1 || got.WSNotifications["newHeads"] != 2 {
 		t.Errorf("websocket counts %+v, want 1 eth_subscribe and 2 newHeads notifications", got)
 	}
+	if n := got.WSNotificationBytes["newHeads"]; n < 2*500 {
+		t.Errorf("newHeads notifications of %d bytes, want the size of two headers", n)
+	}
 	if diff := m.Counts().Sub(got); diff.HTTPRequests != 0 || diff.Calls() != 0 {
 		t.Errorf("difference of equal snapshots %+v, want zero", diff)
 	}

@@ -168,6 +168,7 @@ func (p *Proxy) pumpNode(ctx context.Context, up, down *wsConn) {
 		}
 		msgs, _ := decodeMessages(msg)
 		var faults []Fault
+		sized := false
 		p.mu.Lock()
 		for _, c := range msgs {
 			switch {
@@ -181,6 +182,11 @@ func (p *Proxy) pumpNode(ctx context.Context, up, down *wsConn) {
 					sub = "unknown"
 				}
 				p.counts.WSNotifications[sub]++
+				if !sized {
+					// A message's bytes go to the kind of its first notification.
+					p.counts.WSNotificationBytes[sub] += len(msg)
+					sized = true
+				}
 				faults = append(faults, p.take(c.Method, c.Params, "ws", true)...)
 			case c.Method == "":
 				if sub, ok := p.asked[string(c.ID)]; ok {
