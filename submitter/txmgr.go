@@ -90,8 +90,10 @@ type Sender struct {
 	onReceipt func(hash common.Hash, gasUsed uint64)
 	// floor is the lowest nonce that can still be free: one past the sender's own last mined
 	// transaction, or what a "nonce too low" answer named. A backend behind the one that mined
-	// answers an older nonce; the sender never goes below what it knows.
-	floor uint64
+	// answers an older nonce; the sender never goes below what it knows, unless the chain at
+	// floorBlock (the block the floor was learned at: the transaction's, or the head when the
+	// node named it; 0 when unknown) says otherwise: a reorganisation dropped the transaction.
+	floor, floorBlock uint64
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
 	// landed holds, by work, the receipts nonce found for records below the mined nonce: a send
@@ -171,7 +173,7 @@ func (s *Sender) Send(ctx context.Context, candidate *types.Transaction, _ bool)
 		receipt, err := s.await(ctx, nonce, work, nextBump)
 		switch {
 		case err == nil:
-			s.floor = max(s.floor, nonce+1)
+			s.raiseFloor(nonce+1, receipt.BlockNumber)
 			s.mined(ctx, receipt, estimate)
 			return receipt, nil
 		case errors.Is(err, errNonceTaken), errors.Is(err, errResubmit):
@@ -355,7 +357,7 @@ func (s *Sender) broadcastAt(ctx context.Context, nonce uint64, candidate *types
 		return fmt.Errorf("%w: %w", errUnderpriced, err)
 	case kindNonceTooLow:
 		if next, ok := nextNonce(err); ok && next > nonce {
-			s.floor = max(s.floor, next)
+			s.floorFromNode(ctx, next)
 		}
 		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "floor", s.floor, "err", err)
 		return fmt.Errorf("%w: %w", errNonceTooLow, err)
@@ -636,9 +638,15 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("read nonce of %s: %w", s.from, err)
 	}
 	if n < s.floor {
-		s.log.Info("node answered a nonce below the sender's own: a lagging backend; using the sender's",
-			"node_nonce", n, "nonce", s.floor)
-		n = s.floor
+		if s.floorDropped(ctx) {
+			s.log.Warn("the chain no longer holds the sender's transaction below its nonce floor: a reorganisation dropped it; sending at the chain's nonce",
+				"node_nonce", n, "floor", s.floor, "floor_block", s.floorBlock)
+			s.floor, s.floorBlock = n, 0
+		} else {
+			s.log.Info("node answered a nonce below the sender's own: a lagging backend; using the sender's",
+				"node_nonce", n, "nonce", s.floor)
+			n = s.floor
+		}
 	}
 	changed := false
 	for k, rec := range s.sent {
@@ -671,6 +679,42 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// raiseFloor raises the nonce floor to n, learned at block (nil: unknown).
+func (s *Sender) raiseFloor(n uint64, block *big.Int) {
+	if n < s.floor {
+		return
+	}
+	s.floor, s.floorBlock = n, 0
+	if block != nil {
+		s.floorBlock = block.Uint64()
+	}
+}
+
+// floorFromNode raises the floor to next, the nonce a "nonce too low" answer named, learned at
+// the node's head now.
+func (s *Sender) floorFromNode(ctx context.Context, next uint64) {
+	var block *big.Int
+	if head, err := s.client.BlockNumber(ctx); err == nil {
+		block = new(big.Int).SetUint64(head)
+	}
+	s.raiseFloor(next, block)
+}
+
+// floorDropped reports whether the chain says the sender's nonce at floorBlock is below the
+// floor: what set it is no longer in the chain. A backend lagging behind floorBlock cannot answer
+// for it (an error), and one that can but lags at its head answers the floor: both keep it.
+func (s *Sender) floorDropped(ctx context.Context) bool {
+	if s.floorBlock == 0 {
+		return false
+	}
+	at, err := s.client.NonceAt(ctx, s.from, new(big.Int).SetUint64(s.floorBlock))
+	if err != nil {
+		s.log.Debug("read the sender's nonce at the floor's block", "block", s.floorBlock, "err", err)
+		return false
+	}
+	return at < s.floor
 }
 
 // minedBelow reports the receipt of whichever attempt of rec was mined, if any: a send that gave

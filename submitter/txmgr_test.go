@@ -934,3 +934,50 @@ func TestOwnAttemptMinedDuringReplacement(t *testing.T) {
 		t.Fatalf("result %+v, want the first transaction's receipt", r.res)
 	}
 }
+
+// A reorganisation drops the sender's mined transaction and nothing takes its nonce: the chain's
+// nonce goes back below the one the sender knew. The next update goes out at the nonce the chain
+// says, not one past the dropped transaction (which would sit behind a gap, never mined).
+func TestNonceFloorFollowsReorg(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	s, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+	sub := newSubmitter(t, e, s)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("first update: %+v, %v", res, err)
+	}
+	first := res.Txs[0].Receipt
+	mined, _, err := e.client.TransactionByHash(ctx, first.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := e.d.Unmine(ctx, first.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.client.NonceAt(ctx, e.sender, nil); err != nil || n != mined.Nonce() {
+		t.Fatalf("nonce after the reorg %d (%v), want %d", n, err, mined.Nonce())
+	}
+	t.Logf("transaction at nonce %d dropped from block %d", mined.Nonce(), block)
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+	defer scancel()
+	res, err = sub.Submit(sctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("update after the reorg: %+v, %v: sent behind a nonce gap?", res, err)
+	}
+	again, _, err := e.client.TransactionByHash(ctx, res.Txs[0].Receipt.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Nonce() != mined.Nonce() {
+		t.Fatalf("update after the reorg at nonce %d, want %d (the dropped transaction's)", again.Nonce(), mined.Nonce())
+	}
+}
