@@ -807,10 +807,26 @@ func (s *Sender) checkFunds(ctx context.Context, gas uint64, feeCap, value *big.
 // refreshBalance reads the sender's balance and updates the balance gauges and the low-balance
 // warning (logged once per fall below --low-balance).
 func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
+	bal, err := s.readBalance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.noteBalance(bal)
+	return bal, nil
+}
+
+// readBalance reads the sender's balance; it touches no state, so s.mu need not be held.
+func (s *Sender) readBalance(ctx context.Context) (*big.Int, error) {
 	bal, err := s.client.BalanceAt(ctx, s.from, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read balance of %s: %w", s.from, err)
 	}
+	return bal, nil
+}
+
+// noteBalance sets the balance gauges from bal and logs a fall below, or a recovery above, the
+// low-balance threshold.
+func (s *Sender) noteBalance(bal *big.Int) {
 	s.m.balance.Set(ethFloat(bal))
 	low := s.cfg.LowBalance != nil && bal.Cmp(s.cfg.LowBalance) < 0
 	if low {
@@ -825,7 +841,6 @@ func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
 		}
 	}
 	s.lowWarned = low
-	return bal, nil
 }
 
 // BalanceEvery says when WatchBalance reads the sender's balance between transactions: once every
@@ -870,29 +885,32 @@ func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
 			}
 			last = head
 		}
-		s.mu.Lock()
-		bal, err := s.refreshBalance(ctx)
-		if err == nil && prev != nil && bal.Cmp(prev) < 0 {
-			// Something spent from the key since the last read while this process sent nothing
-			// (its own sends hold s.mu): read the nonce too, so transactions of this key made
-			// elsewhere are counted while idle, not only at the next send (nonce logs them). A
-			// balance that did not fall costs no nonce read.
-			if _, nerr := s.nonce(ctx); nerr != nil && ctx.Err() == nil {
-				s.log.Debug("read sender nonce", "err", nerr)
+		// Node calls are made without s.mu: a send never waits behind a slow read of the
+		// balance watcher's; the lock is held only to note what they found.
+		bal, err := s.readBalance(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Debug("read sender balance", "err", err)
 			}
+			continue
 		}
-		if err == nil {
-			prev = bal
-		}
-		if err == nil && s.needed != nil && bal.Cmp(s.needed) >= 0 {
+		s.mu.Lock()
+		s.noteBalance(bal)
+		if s.needed != nil && bal.Cmp(s.needed) >= 0 {
 			s.log.Info("sender funded: waiting updates can go out", "address", s.from, "balance_eth", ethFloat(bal))
 			s.m.outOfFunds.Set(0)
 			s.needed = nil
 		}
 		s.mu.Unlock()
-		if err != nil && ctx.Err() == nil {
-			s.log.Debug("read sender balance", "err", err)
+		if prev != nil && bal.Cmp(prev) < 0 {
+			// Something spent from the key since the last read: read the nonce too, so
+			// transactions of this key made elsewhere are counted while idle, not only at the
+			// next send (foreignIdle logs them). A balance that did not fall costs no nonce read.
+			if nerr := s.foreignIdle(ctx); nerr != nil && ctx.Err() == nil && !errors.Is(nerr, ErrForeignTransaction) {
+				s.log.Debug("read sender nonce", "err", nerr)
+			}
 		}
+		prev = bal
 	}
 }
 
