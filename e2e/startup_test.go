@@ -6,7 +6,9 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,4 +154,54 @@ func TestStartupWaitsForSyncAndFunds(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitFor("the deposit stored", 60*time.Second, func() bool { w.alive(t); return e.fresh(e.ops[0].Address) })
+}
+
+// A signer whose key is in AWS Secrets Manager, while Secrets Manager fails: watch stays up and
+// tries again, /readyz naming the key service (never the key or the service's error text); once
+// the secret is served it starts and stores a deposit. The key appears in no log line.
+func TestStartupWaitsForKeyService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain and avs-sync")
+	}
+	e := newEnv(t, 2, 0)
+	var up atomic.Bool
+	var asked atomic.Int32
+	sm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if !up.Load() || r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"__type":"ServiceUnavailableException","message":"down for maintenance"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:avs-sync-key",
+			"Name": "avs-sync-key", "SecretString": e.senderKey, "VersionId": "1"})
+	}))
+	t.Cleanup(sm.Close)
+	env := []string{"AVS_SYNC_ECDSA_PRIVATE_KEY=", "AWS_ENDPOINT_URL=" + sm.URL, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
+	args := append([]string{"--state-dir", t.TempDir(), "--secret-manager-ecdsa-private-key-name", "avs-sync-key",
+		"--secret-manager-region", "us-east-1"}, chaosFlags...)
+	w := e.startWatchEnv("starting", e.d.HTTPURL, e.d.WSURL, env, args...)
+	var why string
+	e.waitFor("/readyz naming the key service", 60*time.Second, func() bool {
+		w.alive(t)
+		var code int
+		code, why = get(w.metrics + "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(why, "key service")
+	})
+	t.Logf("/readyz while Secrets Manager fails: %q", why)
+	if strings.Contains(why, "maintenance") {
+		t.Errorf("/readyz quotes the service's error: %q", why)
+	}
+	e.waitFor("a second start-up try", 60*time.Second, func() bool { w.alive(t); return asked.Load() >= 6 })
+	up.Store(true)
+	e.waitUp(w)
+	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the deposit stored", 60*time.Second, func() bool { w.alive(t); return e.fresh(e.ops[0].Address) })
+	if strings.Contains(w.log(), e.senderKey) {
+		t.Fatal("the key from Secrets Manager appears in the log")
+	}
 }
