@@ -703,8 +703,11 @@ func (s *Sender) floorFromNode(ctx context.Context, next uint64) {
 }
 
 // floorDropped reports whether the chain says the sender's nonce at floorBlock is below the
-// floor: what set it is no longer in the chain. A backend lagging behind floorBlock cannot answer
-// for it (an error), and one that can but lags at its head answers the floor: both keep it.
+// floor, and the pool holds nothing at the nonce below it: what set the floor is no longer in the
+// chain and will not be mined again. A backend lagging behind floorBlock cannot answer for it (an
+// error), and one that can but lags at its head answers the floor: both keep it. A transaction
+// that a reorganisation put back in the pool keeps it too: it is mined again, and the next send
+// goes after it.
 func (s *Sender) floorDropped(ctx context.Context) bool {
 	if s.floorBlock == 0 {
 		return false
@@ -714,7 +717,15 @@ func (s *Sender) floorDropped(ctx context.Context) bool {
 		s.log.Debug("read the sender's nonce at the floor's block", "block", s.floorBlock, "err", err)
 		return false
 	}
-	return at < s.floor
+	if at >= s.floor {
+		return false
+	}
+	pending, err := s.client.PendingNonceAt(ctx, s.from)
+	if err != nil {
+		s.log.Debug("read pending nonce", "err", err)
+		return false
+	}
+	return pending < s.floor
 }
 
 // minedBelow reports the receipt of whichever attempt of rec was mined, if any: a send that gave
