@@ -205,3 +205,41 @@ func TestStartupWaitsForKeyService(t *testing.T) {
 		t.Fatal("the key from Secrets Manager appears in the log")
 	}
 }
+
+// The first load of quorums and operators fails after start-up succeeded (every
+// OperatorStateRetriever call refused): watch stays up and loads again with backoff, /readyz
+// saying it is loading and why in words of its own; once the node answers, it starts and stores
+// a deposit.
+func TestStartupLoadFailureRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain and avs-sync")
+	}
+	e := newEnv(t, 2, 0)
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	osr := strings.ToLower(e.d.Addresses.OperatorStateRetriever.Hex())
+	refused := p.Inject(rpcproxy.Fault{Method: "eth_call",
+		Match: func(params json.RawMessage) bool { return strings.Contains(strings.ToLower(string(params)), osr) },
+		Error: &rpcproxy.RPCError{Code: -32000, Message: "execution aborted (timeout = 5s)"}})
+	w := e.startWatch("loading", p.HTTPURL(), p.WSURL(), append([]string{"--state-dir", t.TempDir()}, chaosFlags...)...)
+	var why string
+	e.waitFor("/readyz saying the load fails", 60*time.Second, func() bool {
+		w.alive(t)
+		var code int
+		code, why = get(w.metrics + "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(why, "loading AVS state: ") && strings.Contains(why, "2 tries")
+	})
+	t.Logf("/readyz while the load fails: %q", why)
+	if strings.Contains(why, "execution aborted") {
+		t.Errorf("/readyz quotes the node's error: %q", why)
+	}
+	p.Remove(refused)
+	e.waitUp(w)
+	if _, err := e.ops[0].Deposit(e.ctx, eth(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the deposit stored", 60*time.Second, func() bool { w.alive(t); return e.fresh(e.ops[0].Address) })
+}
