@@ -15,9 +15,11 @@ import (
 
 // A neighbour's thousand keep-alive connections to the metrics port, idle after one request each,
 // are closed by the process within its idle timeout; its goroutines and open files come back to
-// what they were before them, and a second thousand reuse the memory of the first rather than
-// add to it. (The runtime keeps freed memory for reuse and returns it to the system slowly: RSS
-// does not drop to its level before the first round at once, it stays flat across rounds.)
+// what they were before them, a second thousand reuse the memory of the first rather than add to
+// it, and RSS comes back within 5 MB of its level before them. (The runtime returns freed memory
+// to the system once a collection has freed it and the background scavenger has run: about a
+// minute after the flood on the devnet, with no change to the binary. Before is the highest RSS of
+// the warmed-up process over 30 s of idle: an idle daemon's RSS moves by 2 to 4 MB.)
 func TestMetricsIdleConnections(t *testing.T) {
 	e := newEnv(t, 1, 0)
 	const conns = 1000
@@ -39,6 +41,12 @@ func TestMetricsIdleConnections(t *testing.T) {
 	// Settled: the startup check done and a few blocks idle.
 	e.waitBlocks(10)
 	before := measure(t, pid, base)
+	// Warmed up: the highest RSS over 300 blocks of idle, read every 30.
+	var idleRSS int64
+	for range 10 {
+		e.waitBlocks(30)
+		idleRSS = max(idleRSS, measure(t, pid, base).rss)
+	}
 	var peaks []usage
 	for round := range 2 {
 		held, closed := idleConnections(t, pid, port, conns, idle)
@@ -50,9 +58,18 @@ func TestMetricsIdleConnections(t *testing.T) {
 		peaks = append(peaks, held)
 		t.Logf("round %d: %d idle connections held %v; all closed within %v of the last answer (idle timeout %v); then %v (before the first round: %v)",
 			round+1, conns, held, closed.Round(time.Millisecond), idle, now, before)
+		// The race detector's shadow memory is not returned like the heap: RSS is held to its
+		// bound in a normal build only.
+		if os.Getenv("AVS_SYNC_E2E_RACE") != "1" {
+			began := time.Now()
+			e.waitFor("RSS back within 5 MB of before the connections", 3*time.Minute, func() bool {
+				now = measure(t, pid, base)
+				return now.rss <= idleRSS+5<<20
+			})
+			t.Logf("round %d: RSS %.1f MB %v after the connections closed, %.1f MB before them (idle)",
+				round+1, float64(now.rss)/(1<<20), time.Since(began).Round(time.Second), float64(idleRSS)/(1<<20))
+		}
 	}
-	// The race detector's shadow memory grows with every goroutine started: memory is held to
-	// its bound in a normal build only.
 	if os.Getenv("AVS_SYNC_E2E_RACE") != "1" && peaks[1].rss > peaks[0].rss+5<<20 {
 		t.Errorf("RSS %.1f MB holding a second round of %d connections, %.1f MB holding the first: idle connections leave memory behind",
 			float64(peaks[1].rss)/(1<<20), conns, float64(peaks[0].rss)/(1<<20))

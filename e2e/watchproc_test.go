@@ -16,6 +16,13 @@ import (
 // that a failing test prints. The test stops it at the latest at cleanup, asserting a clean exit.
 func (e *env) startWatch(name, httpURL, wsURL string, extra ...string) *proc {
 	e.t.Helper()
+	return e.startWatchEnv(name, httpURL, wsURL, nil, extra...)
+}
+
+// startWatchEnv is startWatch with env added to the process's environment (a later value of a
+// variable wins).
+func (e *env) startWatchEnv(name, httpURL, wsURL string, env []string, extra ...string) *proc {
+	e.t.Helper()
 	args := []string{"watch", "--eth-http-url", httpURL,
 		"--registry-coordinator-addr", e.d.Addresses.RegistryCoordinator.Hex(),
 		"--operator-state-retriever-addr", e.d.Addresses.OperatorStateRetriever.Hex(),
@@ -36,7 +43,7 @@ func (e *env) startWatch(name, httpURL, wsURL string, extra ...string) *proc {
 	args = append(slices.Clone(args), "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", port))
 	p := &proc{name: name, metrics: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: logPath, exited: make(chan error, 1)}
 	p.cmd = exec.Command(binary, args...)
-	p.cmd.Env = append(cleanEnv(), "AVS_SYNC_ECDSA_PRIVATE_KEY="+e.senderKey)
+	p.cmd.Env = append(append(cleanEnv(), "AVS_SYNC_ECDSA_PRIVATE_KEY="+e.senderKey), env...)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	if err := p.cmd.Start(); err != nil {
 		logFile.Close()

@@ -75,20 +75,75 @@ func (s *Sender) foreign(ctx context.Context, n uint64) error {
 		return nil
 	}
 	first := s.known
-	head, headErr := s.client.BlockNumber(ctx)
+	found, lo := s.foreignScan(ctx, first, s.knownBlock, n)
+	return s.foreignAccount(first, n, found, lo)
+}
+
+// foreignIdle is foreign for the balance watcher, between sends: the sender's nonce and the
+// receipts are read without s.mu, so a send never waits behind them, and what they found is
+// accounted under it, unless a send moved the accounted nonce meanwhile (it reads the chain
+// itself) or a record of this process's own is below the nonce (the next send settles it first:
+// its transaction may be what was mined). Local signer only, as foreign.
+func (s *Sender) foreignIdle(ctx context.Context) error {
+	s.mu.Lock()
+	_, local := s.c.(keyCustody)
+	ready := s.knownSet && local
+	first, lo := s.known, s.knownBlock
+	s.mu.Unlock()
+	if !ready {
+		return nil
+	}
+	n, err := s.client.NonceAt(ctx, s.from, nil)
+	if err != nil {
+		return fmt.Errorf("read nonce of %s: %w", s.from, err)
+	}
+	if n <= first {
+		return nil
+	}
+	found, newLo := s.foreignScan(ctx, first, lo, n)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known != first || s.knownBlock != lo {
+		return nil
+	}
+	for k := range s.sent {
+		if k < n {
+			return nil
+		}
+	}
+	return s.foreignAccount(first, n, found, newLo)
+}
+
+// foreignScan finds the receipts of the sender's transactions at nonces first to n-1, mined after
+// block lo (whose nonce was at most first): by nonce, nil where it cannot (see foreign). It also
+// returns the last block found below them. It makes node calls and touches no state of the
+// Sender's, so s.mu need not be held.
+func (s *Sender) foreignScan(ctx context.Context, first, lo, n uint64) ([]*types.Receipt, uint64) {
+	found := make([]*types.Receipt, n-first)
+	head, err := s.client.BlockNumber(ctx)
+	if err != nil {
+		return found, lo
+	}
 	blocks := map[uint64]*types.Block{}
+	for k := first; k < n && k-first < maxAttributed; k++ {
+		r, b := s.foreignReceipt(ctx, k, lo, head, blocks)
+		if r != nil && b > 0 {
+			lo = b - 1
+		}
+		found[k-first] = r
+	}
+	return found, lo
+}
+
+// foreignAccount counts the sender's nonces first to n-1 as foreign or accounted for, found being
+// their receipts (nil: not found), and sets known to n and knownBlock to lo.
+func (s *Sender) foreignAccount(first, n uint64, found []*types.Receipt, lo uint64) error {
+	s.knownBlock = lo
 	var hashes []string
 	var gas uint64
 	var count, unattributed uint64
 	for k := first; k < n; k++ {
-		var r *types.Receipt
-		if headErr == nil && k-first < maxAttributed {
-			var b uint64
-			r, b = s.foreignReceipt(ctx, k, head, blocks)
-			if r != nil && b > 0 {
-				s.knownBlock = b - 1
-			}
-		}
+		r := found[k-first]
 		attributed := r != nil
 		if !attributed {
 			r = &types.Receipt{TxHash: crypto.Keccak256Hash(s.from.Bytes(), new(big.Int).SetUint64(k).Bytes()), GasUsed: s.lastGas}
@@ -128,11 +183,11 @@ func (s *Sender) foreign(ctx context.Context, n uint64) error {
 	return fmt.Errorf("%d transactions of %s at nonces %d to %d: %w", count, s.from, first, n-1, ErrForeignTransaction)
 }
 
-// foreignReceipt finds the receipt of the sender's transaction at nonce k, mined after
-// knownBlock and at or before head, and its block; nil when it cannot.
-func (s *Sender) foreignReceipt(ctx context.Context, k, head uint64, blocks map[uint64]*types.Block) (*types.Receipt, uint64) {
+// foreignReceipt finds the receipt of the sender's transaction at nonce k, mined after block lo
+// and at or before head, and its block; nil when it cannot.
+func (s *Sender) foreignReceipt(ctx context.Context, k, lo, head uint64, blocks map[uint64]*types.Block) (*types.Receipt, uint64) {
 	// The nonce at lo is at most k (knownBlock's is at most known), at hi above it.
-	lo, hi := s.knownBlock, head
+	hi := head
 	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
 		at, err := s.client.NonceAt(ctx, s.from, new(big.Int).SetUint64(mid))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,10 +16,12 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/internal/devnet"
+	"github.com/avs-sync/avs-sync/internal/rpcproxy"
 
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/submitter"
@@ -243,4 +246,54 @@ func TestInheritedTransactionNotForeign(t *testing.T) {
 			t.Errorf("%s reported with no gas", h)
 		}
 	}
+}
+
+// The balance watcher reads the chain without holding the sender: while it looks for another
+// process's transaction (its balance fell) and the node is slow to answer, the sender's own
+// calls go on. What it finds is still counted.
+func TestIdleForeignReadsDoNotHoldTheSender(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := rpcproxy.New(e.d.HTTPURL, e.d.WSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	client, err := ethclient.Dial(p.HTTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	a, aReg := newSender(t, e, client, submitter.SignerConfig{StateDir: t.TempDir()})
+	b, _ := newSender(t, e, e.client, submitter.SignerConfig{StateDir: t.TempDir()})
+	wctx, stop := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		a.WatchBalance(wctx, submitter.BalanceEvery{Interval: 20 * time.Millisecond})
+	}()
+	defer func() { stop(); <-watched }()
+	// The first read of the sender's nonce at a block (the search for where the other's
+	// transaction was mined) takes 20 s.
+	const slow = 20 * time.Second
+	atBlock := p.Inject(rpcproxy.Fault{Method: "eth_getTransactionCount", Times: 1, Delay: slow,
+		Match: func(params json.RawMessage) bool {
+			return !strings.Contains(string(params), "latest") && !strings.Contains(string(params), "pending")
+		}})
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newSubmitter(t, e, b).Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}, Reason: "dirty"}); err != nil {
+		t.Fatalf("b: %v", err)
+	}
+	waitUntil(t, ctx, "a's balance watcher searching for b's transaction", func() bool { return p.Hits(atBlock) > 0 })
+	began := time.Now()
+	if _, err := a.RefreshBalance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > slow/2 {
+		t.Fatalf("a's own balance read took %v: it waited for the balance watcher's slow reads", took)
+	}
+	waitUntil(t, ctx, "b's transaction counted by a", func() bool { return metric(t, aReg, "avssync_foreign_transactions_total") == 1 })
 }

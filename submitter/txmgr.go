@@ -83,8 +83,10 @@ type Sender struct {
 	onReceipt func(hash common.Hash, gasUsed uint64)
 	// floor is the lowest nonce that can still be free: one past the sender's own last mined
 	// transaction, or what a "nonce too low" answer named. A backend behind the one that mined
-	// answers an older nonce; the sender never goes below what it knows.
-	floor uint64
+	// answers an older nonce; the sender never goes below what it knows, unless the chain at
+	// floorBlock (the block the floor was learned at: the transaction's, or the head when the
+	// node named it; 0 when unknown) says otherwise: a reorganisation dropped the transaction.
+	floor, floorBlock uint64
 	// lowWarned: the low-balance warning was logged and the balance has not recovered since.
 	lowWarned bool
 	// landed holds, by work, the receipts nonce found for records below the mined nonce: a send
@@ -172,7 +174,7 @@ func (s *Sender) Send(ctx context.Context, req TxRequest) (*types.Receipt, error
 		receipt, err := s.await(ctx, nonce, work, nextBump)
 		switch {
 		case err == nil:
-			s.floor = max(s.floor, nonce+1)
+			s.raiseFloor(nonce+1, receipt.BlockNumber)
 			s.mined(ctx, receipt, estimate)
 			return receipt, nil
 		case errors.Is(err, errNonceTaken), errors.Is(err, errResubmit):
@@ -350,7 +352,7 @@ func (s *Sender) judge(ctx context.Context, nonce uint64, id string, err error, 
 		return fmt.Errorf("%w: %w", errUnderpriced, err)
 	case kindNonceTooLow:
 		if next, ok := nextNonce(err); ok && next > nonce {
-			s.floor = max(s.floor, next)
+			s.floorFromNode(ctx, next)
 		}
 		s.log.Warn("nonce too low: reading the nonce again", "nonce", nonce, "floor", s.floor, "err", err)
 		return fmt.Errorf("%w: %w", errNonceTooLow, err)
@@ -563,9 +565,15 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("read nonce of %s: %w", s.from, err)
 	}
 	if n < s.floor {
-		s.log.Info("node answered a nonce below the sender's own: a lagging backend; using the sender's",
-			"node_nonce", n, "nonce", s.floor)
-		n = s.floor
+		if s.floorDropped(ctx) {
+			s.log.Warn("the chain no longer holds the sender's transaction below its nonce floor: a reorganisation dropped it; sending at the chain's nonce",
+				"node_nonce", n, "floor", s.floor, "floor_block", s.floorBlock)
+			s.floor, s.floorBlock = n, 0
+		} else {
+			s.log.Info("node answered a nonce below the sender's own: a lagging backend; using the sender's",
+				"node_nonce", n, "nonce", s.floor)
+			n = s.floor
+		}
 	}
 	changed, err := s.c.settleBelow(ctx, n)
 	if changed {
@@ -575,6 +583,53 @@ func (s *Sender) nonce(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// raiseFloor raises the nonce floor to n, learned at block (nil: unknown).
+func (s *Sender) raiseFloor(n uint64, block *big.Int) {
+	if n < s.floor {
+		return
+	}
+	s.floor, s.floorBlock = n, 0
+	if block != nil {
+		s.floorBlock = block.Uint64()
+	}
+}
+
+// floorFromNode raises the floor to next, the nonce a "nonce too low" answer named, learned at
+// the node's head now.
+func (s *Sender) floorFromNode(ctx context.Context, next uint64) {
+	var block *big.Int
+	if head, err := s.client.BlockNumber(ctx); err == nil {
+		block = new(big.Int).SetUint64(head)
+	}
+	s.raiseFloor(next, block)
+}
+
+// floorDropped reports whether the chain says the sender's nonce at floorBlock is below the
+// floor, and the pool holds nothing at the nonce below it: what set the floor is no longer in the
+// chain and will not be mined again. A backend lagging behind floorBlock cannot answer for it (an
+// error), and one that can but lags at its head answers the floor: both keep it. A transaction
+// that a reorganisation put back in the pool keeps it too: it is mined again, and the next send
+// goes after it.
+func (s *Sender) floorDropped(ctx context.Context) bool {
+	if s.floorBlock == 0 {
+		return false
+	}
+	at, err := s.client.NonceAt(ctx, s.from, new(big.Int).SetUint64(s.floorBlock))
+	if err != nil {
+		s.log.Debug("read the sender's nonce at the floor's block", "block", s.floorBlock, "err", err)
+		return false
+	}
+	if at >= s.floor {
+		return false
+	}
+	pending, err := s.client.PendingNonceAt(ctx, s.from)
+	if err != nil {
+		s.log.Debug("read pending nonce", "err", err)
+		return false
+	}
+	return pending < s.floor
 }
 
 // forget drops the record at nonce, settled, with its attempts' ids.
@@ -639,10 +694,26 @@ func (s *Sender) checkFunds(ctx context.Context, gas uint64, feeCap, value *big.
 // refreshBalance reads the sender's balance and updates the balance gauges and the low-balance
 // warning (logged once per fall below --low-balance).
 func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
+	bal, err := s.readBalance(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.noteBalance(bal)
+	return bal, nil
+}
+
+// readBalance reads the sender's balance; it touches no state, so s.mu need not be held.
+func (s *Sender) readBalance(ctx context.Context) (*big.Int, error) {
 	bal, err := s.client.BalanceAt(ctx, s.from, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read balance of %s: %w", s.from, err)
 	}
+	return bal, nil
+}
+
+// noteBalance sets the balance gauges from bal and logs a fall below, or a recovery above, the
+// low-balance threshold.
+func (s *Sender) noteBalance(bal *big.Int) {
 	s.m.balance.Set(ethFloat(bal))
 	low := s.cfg.LowBalance != nil && bal.Cmp(s.cfg.LowBalance) < 0
 	if low {
@@ -657,7 +728,6 @@ func (s *Sender) refreshBalance(ctx context.Context) (*big.Int, error) {
 		}
 	}
 	s.lowWarned = low
-	return bal, nil
 }
 
 // BalanceEvery says when WatchBalance reads the sender's balance between transactions: once every
@@ -702,29 +772,32 @@ func (s *Sender) WatchBalance(ctx context.Context, every BalanceEvery) {
 			}
 			last = head
 		}
-		s.mu.Lock()
-		bal, err := s.refreshBalance(ctx)
-		if err == nil && prev != nil && bal.Cmp(prev) < 0 {
-			// Something spent from the key since the last read while this process sent nothing
-			// (its own sends hold s.mu): read the nonce too, so transactions of this key made
-			// elsewhere are counted while idle, not only at the next send (nonce logs them). A
-			// balance that did not fall costs no nonce read.
-			if _, nerr := s.nonce(ctx); nerr != nil && ctx.Err() == nil {
-				s.log.Debug("read sender nonce", "err", nerr)
+		// Node calls are made without s.mu: a send never waits behind a slow read of the
+		// balance watcher's; the lock is held only to note what they found.
+		bal, err := s.readBalance(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Debug("read sender balance", "err", err)
 			}
+			continue
 		}
-		if err == nil {
-			prev = bal
-		}
-		if err == nil && s.needed != nil && bal.Cmp(s.needed) >= 0 {
+		s.mu.Lock()
+		s.noteBalance(bal)
+		if s.needed != nil && bal.Cmp(s.needed) >= 0 {
 			s.log.Info("sender funded: waiting updates can go out", "address", s.from, "balance_eth", ethFloat(bal))
 			s.m.outOfFunds.Set(0)
 			s.needed = nil
 		}
 		s.mu.Unlock()
-		if err != nil && ctx.Err() == nil {
-			s.log.Debug("read sender balance", "err", err)
+		if prev != nil && bal.Cmp(prev) < 0 {
+			// Something spent from the key since the last read: read the nonce too, so
+			// transactions of this key made elsewhere are counted while idle, not only at the
+			// next send (foreignIdle logs them). A balance that did not fall costs no nonce read.
+			if nerr := s.foreignIdle(ctx); nerr != nil && ctx.Err() == nil && !errors.Is(nerr, ErrForeignTransaction) {
+				s.log.Debug("read sender nonce", "err", nerr)
+			}
 		}
+		prev = bal
 	}
 }
 

@@ -934,3 +934,111 @@ func TestOwnAttemptMinedDuringReplacement(t *testing.T) {
 		t.Fatalf("result %+v, want the first transaction's receipt", r.res)
 	}
 }
+
+// A reorganisation drops the sender's mined transaction and nothing takes its nonce: the chain's
+// nonce goes back below the one the sender knew. The next update goes out at the nonce the chain
+// says, not one past the dropped transaction (which would sit behind a gap, never mined).
+func TestNonceFloorFollowsReorg(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	s, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+	sub := newSubmitter(t, e, s)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sub.Submit(ctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("first update: %+v, %v", res, err)
+	}
+	first := res.Txs[0].Receipt
+	mined, _, err := e.client.TransactionByHash(ctx, first.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := e.d.Unmine(ctx, first.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.client.NonceAt(ctx, e.sender, nil); err != nil || n != mined.Nonce() {
+		t.Fatalf("nonce after the reorg %d (%v), want %d", n, err, mined.Nonce())
+	}
+	t.Logf("transaction at nonce %d dropped from block %d", mined.Nonce(), block)
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+	defer scancel()
+	res, err = sub.Submit(sctx, planner.Plan{Operators: []common.Address{e.ops[0].Address}})
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("update after the reorg: %+v, %v: sent behind a nonce gap?", res, err)
+	}
+	again, _, err := e.client.TransactionByHash(ctx, res.Txs[0].Receipt.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Nonce() != mined.Nonce() {
+		t.Fatalf("update after the reorg at nonce %d, want %d (the dropped transaction's)", again.Nonce(), mined.Nonce())
+	}
+}
+
+// A reorganisation drops the sender's mined transaction, and the pool takes it back (as nodes
+// do): it is mined again. The next update goes out after it, at the next nonce, not in its place.
+func TestNonceFloorKeptForRependingTransaction(t *testing.T) {
+	e := newEnv(t, 1, submitter.Config{})
+	s, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+	sub := newSubmitter(t, e, s)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	plan := planner.Plan{Operators: []common.Address{e.ops[0].Address}}
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sub.Submit(ctx, plan)
+	if err != nil || len(res.Mined()) != 1 {
+		t.Fatalf("first update: %+v, %v", res, err)
+	}
+	first, _, err := e.client.TransactionByHash(ctx, res.Txs[0].Receipt.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ops[0].Deposit(ctx, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	e.d.Pause(true)
+	defer e.d.Pause(false)
+	if _, err := e.d.Unmine(ctx, first.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.SendTransaction(ctx, first); err != nil {
+		t.Fatalf("the dropped transaction back to the pool: %v", err)
+	}
+	type result struct {
+		res submitter.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := sub.Submit(ctx, plan)
+		done <- result{res, err}
+	}()
+	waitUntil(t, ctx, "the update sent", func() bool {
+		n, err := e.client.PendingNonceAt(ctx, e.sender)
+		return err == nil && n > first.Nonce()+1
+	})
+	e.d.Pause(false)
+	r := <-done
+	if r.err != nil || len(r.res.Mined()) != 1 {
+		t.Fatalf("update after the reorg: %+v, %v", r.res, r.err)
+	}
+	again, _, err := e.client.TransactionByHash(ctx, r.res.Txs[0].Receipt.TxHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Nonce() != first.Nonce()+1 {
+		t.Fatalf("update after the reorg at nonce %d, want %d (after the transaction mined again)", again.Nonce(), first.Nonce()+1)
+	}
+	if rc, err := e.client.TransactionReceipt(ctx, first.Hash()); err != nil || rc.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("the first transaction mined again: %v, %v", rc, err)
+	}
+}

@@ -67,6 +67,8 @@ func (l HealthLimits) headAge(blockTime time.Duration) time.Duration {
 func Ready(now time.Time, st Status, ws watcher.Status, lim HealthLimits) error {
 	limit := lim.headAge(ws.BlockTime)
 	switch {
+	case !st.Started && st.LoadFailure != "":
+		return errors.New("loading AVS state: " + st.LoadFailure)
 	case !st.Started:
 		return errors.New("loading AVS state")
 	case !ws.Connected:

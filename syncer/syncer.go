@@ -124,6 +124,8 @@ type Syncer struct {
 	changes changes
 	// staleStakes is what the loop last said of the stale-stakes rule.
 	staleStakes staleStakesState
+	// reload is the backoff of failed loads of quorums and operators.
+	reload reloadState
 
 	mu     sync.Mutex
 	status Status
@@ -150,6 +152,9 @@ type Status struct {
 	FailingSince time.Time
 	Failures     int
 	LastFailure  string
+	// LoadFailure says, while the AVS's state has not loaded yet, why the loads fail ("" once
+	// loaded), in words of our own.
+	LoadFailure string
 }
 
 // New returns a syncer. reg receives the loop's metrics (nil: none); now is the clock (nil: time.Now).
@@ -279,12 +284,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 		// a 6-day cron's refresh).
 		s.budget.setWindow(s.bill.window)
 	}
-	head, ops, err := s.load(ctx, p)
+	head, ops, err := s.loadUntilUp(ctx, p)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped while loading: nothing read, nothing sent
-		}
-		return err
+		return nil // stopped while loading: nothing read, nothing sent
 	}
 	s.changes.loaded = head
 	p.AdvanceHead(head)
@@ -326,10 +328,11 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	for {
 		s.checkBudget(p)
 		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
-			if p.NeedsReload() || s.quorumsStale {
+			if (p.NeedsReload() || s.quorumsStale) && s.reloadDue() {
 				if head, ops, err := s.load(ctx, p); err != nil {
-					s.log.Warn("reload of quorums and operators failed; retrying", "err", err)
+					s.reloadFailed(err) // logged once per fault, tried again with backoff
 				} else {
+					s.reloadOK()
 					s.quorumsStale = false
 					s.reloaded(p, head, ops)
 				}
@@ -341,7 +344,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			}
 		}
 		s.publish(p)
-		resetTimer(timer, min(s.wake(p, inflight, holdUntil), s.cfg.Heartbeat))
+		resetTimer(timer, min(s.wake(p, inflight, holdUntil), s.reloadWait(p), s.cfg.Heartbeat))
 
 		select {
 		case <-ctx.Done():

@@ -271,7 +271,14 @@ func (c *WatchCmd) start(ctx context.Context, log *slog.Logger) (*prepared, *wat
 // error text (it may quote a URL with a key, or a provider's page); the log has the error.
 func startFailure(err error) error {
 	var he rpc.HTTPError
-	if errors.As(err, &he) {
+	switch {
+	case errors.Is(err, registry.ErrNoContract):
+		return errors.New("starting: no contract at an address given (a node still syncing, or a wrong address); the log has the error")
+	case errors.Is(err, errUnfunded):
+		return errors.New("starting: the sender holds no ETH; fund it")
+	case errors.Is(err, errSignerService):
+		return errors.New("starting: the signer's key service (KMS, Secrets Manager or Fireblocks) fails; the log has the error")
+	case errors.As(err, &he):
 		return fmt.Errorf("starting: the node answers HTTP %d; the log has the error", he.StatusCode)
 	}
 	return errors.New("starting: reading the AVS's state from the node fails; the log has the error")

@@ -125,7 +125,9 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	})
 	if err != nil {
 		client.Close()
-		if errors.Is(err, registry.ErrNoContract) || errors.Is(err, registry.ErrWrongChain) {
+		// No code at an address may be a node still syncing as well as a wrong address: watch
+		// tries again. A chain id other than --chain-id is bad input.
+		if errors.Is(err, registry.ErrWrongChain) {
 			return nil, usage(err)
 		}
 		return nil, fmt.Errorf("read AVS contracts: %w", err)

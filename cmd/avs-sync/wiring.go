@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -80,6 +81,10 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 	}
 	txm, addr, err := submitter.NewTxManager(ctx, cfg, ch.eth, new(big.Int).SetUint64(ch.contracts.ChainID), log, reg)
 	if err != nil {
+		if remoteSigner(cfg) {
+			// KMS, Secrets Manager or Fireblocks may be down for a while: not bad input.
+			return nil, common.Address{}, fmt.Errorf("%w: %w", errSignerService, err)
+		}
 		return nil, common.Address{}, usage(err)
 	}
 	bal, err := ch.eth.BalanceAt(ctx, addr, nil)
@@ -87,7 +92,8 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 		return nil, common.Address{}, fmt.Errorf("read balance of sender %s: %w", addr, err)
 	}
 	if bal.Sign() == 0 {
-		return nil, common.Address{}, usage(fmt.Errorf("sender %s holds no ETH on chain %d: fund it or use another key", addr, ch.contracts.ChainID))
+		// Not bad input: the key is right, and funds may be on their way.
+		return nil, common.Address{}, fmt.Errorf("sender %s holds no ETH on chain %d: %w", addr, ch.contracts.ChainID, errUnfunded)
 	}
 	if bal, err = txm.RefreshBalance(ctx); err != nil {
 		return nil, common.Address{}, err
@@ -96,6 +102,18 @@ func sender(ctx context.Context, log *slog.Logger, ch *chain, f SignerFlags, syn
 	log.Info("sender", "address", addr, "balance_eth", eth, "max_fee_per_gas_gwei", f.MaxFeePerGas,
 		"max_priority_fee_per_gas_gwei", f.MaxPriorityFeePerGas, "min_priority_fee_per_gas_gwei", f.MinPriorityFeePerGas)
 	return txm, addr, nil
+}
+
+// Start-up failures that are not bad input: watch tries again, /readyz saying which.
+var (
+	errSignerService = errors.New("signer: the key service fails")
+	errUnfunded      = errors.New("fund it or use another key")
+)
+
+// remoteSigner reports whether the signer's key comes from a service (AWS KMS, Secrets Manager,
+// Fireblocks) rather than from the flags or a local file.
+func remoteSigner(cfg submitter.SignerConfig) bool {
+	return cfg.Fireblocks.Enabled || cfg.KMSKeyID != "" || cfg.SecretManagerPrivateKeyName != ""
 }
 
 // watchingBalance runs main with the sender's balance read beside it every interval

@@ -98,33 +98,8 @@ func (d *Devnet) keyOf(addr common.Address) *ecdsa.PrivateKey {
 func (d *Devnet) ReincludeLater(ctx context.Context, tx common.Hash, between func() error) (dropped, reincluded uint64, err error) {
 	var orig *types.Transaction
 	err = d.WithBackend(func(b *simulated.Backend) error {
-		c := b.Client()
-		receipt, err := c.TransactionReceipt(ctx, tx)
-		if err != nil {
-			return fmt.Errorf("receipt of %s: %w", tx, err)
-		}
-		if orig, _, err = c.TransactionByHash(ctx, tx); err != nil {
-			return fmt.Errorf("transaction %s: %w", tx, err)
-		}
-		dropped = receipt.BlockNumber.Uint64()
-		parent, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(dropped-1))
-		if err != nil {
-			return fmt.Errorf("parent of block %d: %w", dropped, err)
-		}
-		if err := b.Fork(parent.Hash()); err != nil {
-			return fmt.Errorf("fork at block %d: %w", parent.Number, err)
-		}
-		// The pool takes the dropped blocks' transactions back (see DropTx); they are cleared so
-		// that the fork's first block goes without them.
-		if err := b.Fork(parent.Hash()); err != nil && err.Error() != "pending block dirty" {
-			return fmt.Errorf("settle the pool after forking: %w", err)
-		}
-		b.Rollback()
-		b.Commit()
-		if _, err := c.TransactionReceipt(ctx, tx); !errors.Is(err, ethereum.NotFound) {
-			return fmt.Errorf("transaction %s still mined in the fork's first block (receipt error %v)", tx, err)
-		}
-		return nil
+		orig, dropped, err = unmine(ctx, b, tx)
+		return err
 	})
 	if err != nil {
 		return 0, 0, err
@@ -148,4 +123,51 @@ func (d *Devnet) ReincludeLater(ctx context.Context, tx common.Hash, between fun
 		return nil
 	})
 	return dropped, reincluded, err
+}
+
+// Unmine reorganises the chain so that the mined transaction tx is gone and nothing takes its
+// nonce: the chain is forked at the parent of tx's block and the fork's first block is empty.
+// The sender's nonce on the chain goes back to tx's. It returns the number of the block tx was
+// in; block production carries on from the fork.
+func (d *Devnet) Unmine(ctx context.Context, tx common.Hash) (uint64, error) {
+	var dropped uint64
+	err := d.WithBackend(func(b *simulated.Backend) error {
+		var err error
+		_, dropped, err = unmine(ctx, b, tx)
+		return err
+	})
+	return dropped, err
+}
+
+// unmine forks the chain at the parent of tx's block and commits an empty block in its place. It
+// returns tx and the number of the block it was in.
+func unmine(ctx context.Context, b *simulated.Backend, tx common.Hash) (*types.Transaction, uint64, error) {
+	c := b.Client()
+	receipt, err := c.TransactionReceipt(ctx, tx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("receipt of %s: %w", tx, err)
+	}
+	orig, _, err := c.TransactionByHash(ctx, tx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("transaction %s: %w", tx, err)
+	}
+	dropped := receipt.BlockNumber.Uint64()
+	parent, err := c.HeaderByNumber(ctx, new(big.Int).SetUint64(dropped-1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("parent of block %d: %w", dropped, err)
+	}
+	if err := b.Fork(parent.Hash()); err != nil {
+		return nil, 0, fmt.Errorf("fork at block %d: %w", parent.Number, err)
+	}
+	// The pool takes the dropped blocks' transactions back (see DropTx); they are cleared so
+	// that the fork's first block goes without them.
+	if err := b.Fork(parent.Hash()); err != nil && err.Error() != "pending block dirty" {
+		return nil, 0, fmt.Errorf("settle the pool after forking: %w", err)
+	}
+	b.Rollback()
+	b.Commit()
+	if _, err := c.TransactionReceipt(ctx, tx); !errors.Is(err, ethereum.NotFound) {
+		return nil, 0, fmt.Errorf("transaction %s still mined in the fork's first block (receipt error %v)", tx, err)
+	}
+	return orig, dropped, nil
 }
