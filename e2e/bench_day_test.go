@@ -316,7 +316,7 @@ type dayKey struct {
 func dayWinners(rs []dayResult) map[int][]string {
 	bare := map[int]dayResult{}
 	for _, r := range rs {
-		if r.Interval == (24 * time.Hour).String() && strings.HasPrefix(r.Row, "bare command") {
+		if r.Interval == (24*time.Hour).String() && strings.HasPrefix(r.Row, "bare command") {
 			bare[r.Activity] = r
 		}
 	}

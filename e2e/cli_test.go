@@ -424,7 +424,7 @@ func TestWatchProcess(t *testing.T) {
 	for _, m := range []string{"avssync_update_stake_attempt", "avssync_events_total", "avssync_transactions_total",
 		"avssync_gas_used_total", "avssync_dirty_operators", "avssync_processing_operators", "avssync_noops_skipped_total", "avssync_event_to_update_seconds",
 		"avssync_blocks_behind_head", "avssync_ws_reconnects_total", "avssync_sender_balance_eth", "avssync_sweep_interval_seconds", "avssync_next_sweep_timestamp_seconds", "avssync_stale_stakes_deadline_block",
-		"eigen_rpc_request_total{avs_name=\"avs-sync\",client_version=\"unknown\",method=\"eth_call\"}", "eigen_rpc_request_total{avs_name=\"avs-sync\",client_version=\"unknown\",method=\"eth_getLogs\"}"} {
+		"eigen_rpc_request_total{avs_name=\"avs-sync\",client_version=\"unknown\",method=\"eth_call\"}", "eigen_rpc_request_total{avs_name=\"avs-sync\",client_version=\"unknown\",method=\"eth_getBlockByNumber\"}"} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}

@@ -200,6 +200,11 @@ func TestReorgFollowsCanonicalChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Seen first (the live path emits a block once the subscription has had two block times
+	// to deliver its logs), then taken back within the debounce.
+	e.waitFor("the deposit seen", 10*time.Second, func() bool {
+		return counter(t, dm.reg, "avssync_events_total", "kind", "shares_changed") >= 1
+	})
 	if _, err := e.d.DropTx(e.ctx, r.TxHash); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,9 @@ func TestAllocationCheckedWhileLogsFail(t *testing.T) {
 	effect := effectBlock(t, e, r)
 
 	p := e.newProxy()
-	w := e.startWatch("logs-failing", p.HTTPURL(), p.WSURL(), "--debounce", debounce.String())
+	// Polling: over a websocket events come from the log subscription, and eth_getLogs only
+	// backfills and verifies.
+	w := e.startWatch("logs-failing", p.HTTPURL(), "", "--debounce", debounce.String(), "--poll-interval", blockTime.String())
 	e.waitUp(w) // the start-up load has scheduled the allocation
 	p.Inject(rpcproxy.Fault{Method: "eth_getLogs", Error: &rpcproxy.RPCError{Code: rpcproxy.CodeServerError, Message: "backend unavailable"}})
 	stuckAt := e.head()

@@ -139,8 +139,13 @@ type Watcher struct {
 	decMu sync.Mutex
 	// moveSR is the StakeRegistry address the follower moves its filter to before its next
 	// read; zero when none is pending. Guarded by mu.
-	moveSR  common.Address
-	metrics *metrics
+	moveSR common.Address
+	// moved wakes Run's loop for a read of logs when SetStakeRegistry asked for a move (the live
+	// path reads none on its own); resubscribe ends the websocket session once the decoder
+	// follows the new address, so that the log subscription is made again for it. Both hold at
+	// most one signal.
+	moved, resubscribe chan struct{}
+	metrics            *metrics
 	// after and now are the clock: poll intervals and backoff delays wait on after; head age
 	// and block time are read from now.
 	after func(time.Duration) <-chan time.Time
@@ -204,12 +209,14 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Watcher, err
 		log = slog.New(slog.DiscardHandler)
 	}
 	w := &Watcher{
-		cfg:    cfg,
-		log:    log,
-		dec:    dec,
-		after:  time.After,
-		now:    time.Now,
-		status: Status{BlockTime: cfg.BlockTime, LogRange: cfg.MaxRange},
+		cfg:         cfg,
+		log:         log,
+		dec:         dec,
+		moved:       make(chan struct{}, 1),
+		resubscribe: make(chan struct{}, 1),
+		after:       time.After,
+		now:         time.Now,
+		status:      Status{BlockTime: cfg.BlockTime, LogRange: cfg.MaxRange},
 		dialHTTP: func(ctx context.Context, url string) (chainReader, error) {
 			return dialChain(ctx, url, cfg.HTTPClient, cfg.BatchSize)
 		},
@@ -252,6 +259,14 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 		cancel()
 		wg.Wait()
 	}()
+	// A move asked for before the start: the first subscription filters on the new address.
+	if err := w.followMoves(); err != nil {
+		return err
+	}
+	select {
+	case <-w.resubscribe:
+	default:
+	}
 	var notes chan wsNote // nil in polling mode: never ready
 	if w.cfg.WSURL != "" {
 		notes = make(chan wsNote)
@@ -287,6 +302,11 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 	w.wantHeads.Store(!bt.measured())
 	for {
 		if retry == nil && (due || tickDue || verifyDue) {
+			// A move asked for since: the decoder follows it before this read, and the
+			// subscription is made again for it.
+			if err := w.followMoves(); err != nil {
+				w.log.Warn("following the moved stake registry failed", "err", err)
+			}
 			session, up := w.liveSession()
 			full := due || !up || !f.live() || f.coveredSession != session
 			var err error
@@ -384,8 +404,20 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Batch) error {
 					}
 				}
 			}
+		case <-w.moved:
+			due = true
 		case <-poll:
 			poll = w.after(w.cfg.PollInterval)
+			if retry != nil && (notes == nil || !w.Status().wsUp()) {
+				// Reads are failing and no subscription says where the chain is: the head still
+				// goes out each poll, so that what is scheduled by block downstream keeps time
+				// while they are retried.
+				if h, err := f.chain.HeaderByNumber(ctx, nil); err == nil {
+					if err := f.announce(ctx, h.Number.Uint64()); err != nil && ctx.Err() == nil {
+						w.log.Debug("announcing the head failed", "err", err)
+					}
+				}
+			}
 			switch {
 			case notes == nil || !w.Status().wsUp():
 				due = true
@@ -549,8 +581,17 @@ func isFatal(err error) bool {
 // on, instead of the one it was given: the RegistryCoordinator pointed at another.
 func (w *Watcher) SetStakeRegistry(addr common.Address) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.moveSR = addr
+	w.mu.Unlock()
+	signal(w.moved)
+}
+
+// signal sends on a channel holding at most one signal, without waiting.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
 
 // followMoves rebuilds the decoder when SetStakeRegistry asked for another StakeRegistry. Called
@@ -574,6 +615,8 @@ func (w *Watcher) followMoves() error {
 	w.dec = dec
 	w.decMu.Unlock()
 	w.cfg.Sources = src
+	w.log.Info("following the stake registry the coordinator points at", "stake_registry", addr)
+	signal(w.resubscribe)
 	return nil
 }
 

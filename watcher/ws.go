@@ -51,6 +51,10 @@ func (w *Watcher) followWS(ctx context.Context, notes chan<- wsNote) {
 			warned = false
 			bo.Reset()
 		}
+		if errors.Is(err, errResubscribe) {
+			w.log.Info("subscribing to the logs of the moved stake registry")
+			continue
+		}
 		d := bo.Next()
 		if !warned {
 			w.log.Warn("websocket subscription down; reading over HTTP until it is back", "err", err, "retry_in", d)
@@ -126,6 +130,8 @@ func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect 
 			return true, fmt.Errorf("new heads subscription: %w", orClosed(err))
 		case err := <-lsub.Err():
 			return true, fmt.Errorf("logs subscription: %w", orClosed(err))
+		case <-w.resubscribe:
+			return true, errResubscribe
 		case h := <-heads:
 			pending.head, has = h, true
 			if !w.wantHeads.Load() {
@@ -145,6 +151,10 @@ func (w *Watcher) wsSession(ctx context.Context, notes chan<- wsNote, reconnect 
 		}
 	}
 }
+
+// errResubscribe ends a websocket session whose log subscription filters on an address the
+// watcher no longer follows.
+var errResubscribe = errors.New("the stake registry moved")
 
 // orClosed names the nil error a subscription reports when it ends without one.
 func orClosed(err error) error {
