@@ -77,6 +77,32 @@ type StrategyCounter interface {
 	QuorumStrategyCounts(ctx context.Context, quorums []uint8, block uint64) (map[uint8]int, error)
 }
 
+// strategyCounts returns how many strategies each of qs weighs: from known (Batch.Strategies)
+// where it has them all, else read at head where the reader can count (else none: one each).
+func (rs *Resolver) strategyCounts(ctx context.Context, known map[uint8]int, qs []uint8, head uint64) (map[uint8]int, error) {
+	if len(qs) == 0 {
+		return map[uint8]int{}, nil
+	}
+	all := known != nil
+	for _, q := range qs {
+		if _, ok := known[q]; !ok {
+			all = false
+		}
+	}
+	if all {
+		return known, nil
+	}
+	sc, ok := rs.reader.(StrategyCounter)
+	if !ok {
+		return map[uint8]int{}, nil
+	}
+	read, err := sc.QuorumStrategyCounts(ctx, qs, head)
+	if err != nil {
+		return nil, fmt.Errorf("read strategy counts of quorums %v at block %d: %w", qs, head, err)
+	}
+	return read, nil
+}
+
 // costPrefilter is the stale share below which no refresh can be the cheaper shape under any
 // strategy count of DefaultCostModel (about 0.45 at one strategy, more with more): those quorums
 // are not weighed, and no strategy count is read.
@@ -87,7 +113,7 @@ const costPrefilter = 0.4
 // room is the most gas a refresh may be predicted to cost (what remains of the budget; +Inf for
 // none): a refresh the budget cannot pay is not chosen, so that the quorum's stale operators can
 // go by value instead.
-func (rs *Resolver) escalations(ctx context.Context, head uint64, candidates []uint8, operators map[uint8]int, staleIn *[256]int, room float64, res *Resolution) (quorumSet, error) {
+func (rs *Resolver) escalations(ctx context.Context, head uint64, candidates []uint8, operators map[uint8]int, staleIn *[256]int, room float64, known map[uint8]int, res *Resolution) (quorumSet, error) {
 	var out quorumSet
 	var weigh []uint8
 	for _, q := range candidates {
@@ -108,13 +134,9 @@ func (rs *Resolver) escalations(ctx context.Context, head uint64, candidates []u
 	if len(weigh) == 0 {
 		return out, nil
 	}
-	counts := map[uint8]int{}
-	if sc, ok := rs.reader.(StrategyCounter); ok {
-		read, err := sc.QuorumStrategyCounts(ctx, weigh, head)
-		if err != nil {
-			return out, fmt.Errorf("read strategy counts of quorums %v at block %d: %w", weigh, head, err)
-		}
-		counts = read
+	counts, err := rs.strategyCounts(ctx, known, weigh, head)
+	if err != nil {
+		return out, err
 	}
 	for _, q := range weigh {
 		s := max(counts[q], 1)

@@ -193,6 +193,9 @@ type Batch struct {
 	// gas that fit (see Candidate); deadline and churn-line batches are exempt.
 	GasLimited bool
 	GasLeft    uint64
+	// Strategies, when set, are the quorums' strategy counts as the owner last read them: the
+	// resolver prices with them instead of reading them again for every batch. Read only.
+	Strategies map[uint8]int
 
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.

@@ -173,7 +173,7 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		if b.GasLimited && b.Reason != ReasonDeadline {
 			room = float64(b.GasLeft) / gasHeadroom
 		}
-		escalated, err := rs.escalations(ctx, b.Head, escalate.list(), sizes, &staleIn, room, &res)
+		escalated, err := rs.escalations(ctx, b.Head, escalate.list(), sizes, &staleIn, room, b.Strategies, &res)
 		if err != nil {
 			return Plan{}, res, err
 		}

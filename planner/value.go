@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/big"
 	"slices"
@@ -92,13 +91,9 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	for _, u := range plan.Quorums {
 		qs.add(u.Quorum)
 	}
-	counts := map[uint8]int{}
-	if sc, ok := rs.reader.(StrategyCounter); ok && !qs.empty() {
-		read, err := sc.QuorumStrategyCounts(ctx, qs.list(), b.Head)
-		if err != nil {
-			return fmt.Errorf("read strategy counts of quorums %v at block %d: %w", qs.list(), b.Head, err)
-		}
-		counts = read
+	counts, err := rs.strategyCounts(ctx, b.Strategies, qs.list(), b.Head)
+	if err != nil {
+		return err
 	}
 	strategies := func(q uint8) int { return max(counts[q], 1) }
 

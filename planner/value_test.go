@@ -105,3 +105,26 @@ func TestMisattributedUnitFree(t *testing.T) {
 		t.Fatalf("no stored stake in the quorum: %v, want 1", got)
 	}
 }
+
+// A batch that carries the strategy counts its owner read at the last load is priced with them:
+// trimming it to the budget reads nothing more. Without them they are read once.
+func TestFitBudgetUsesKnownStrategyCounts(t *testing.T) {
+	a, b := common.HexToAddress("0x01"), common.HexToAddress("0x02")
+	r := &strategyReader{fakeReader: &fakeReader{stakes: stakesOf(
+		registered(a, withTotal(stake(0, 400_000, 280_000, 10), 1_000_000)),
+		registered(b, withTotal(stake(0, 20_000, 20_100, 10), 1_000_000)),
+	)}, counts: map[uint8]int{0: 10}}
+	rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
+	batch := Batch{Operators: []common.Address{a, b}, Reason: ReasonDirty, GasLimited: true, GasLeft: 600_000}
+	if _, _, err := rs.Resolve(context.Background(), batch); err != nil || r.calls != 1 {
+		t.Fatalf("without known counts: %d reads, %v; want 1", r.calls, err)
+	}
+	batch.Strategies = map[uint8]int{0: 10}
+	plan, _, err := rs.Resolve(context.Background(), batch)
+	if err != nil || r.calls != 1 {
+		t.Fatalf("with known counts: %d reads in all, %v; want none more", r.calls, err)
+	}
+	if !reflect.DeepEqual(plan.Operators, []common.Address{a}) {
+		t.Fatalf("sent %v, want the withdrawal alone", plan.Operators)
+	}
+}

@@ -198,3 +198,18 @@ func (c *counter) snapshot() Stats {
 	defer c.mu.Unlock()
 	return Stats{Requests: c.requests, Calls: maps.Clone(c.calls)}
 }
+
+// resolveBlock turns 0 into the current block number, so that every round of a read sees the
+// same state.
+func (b *batcher) resolveBlock(ctx context.Context, block uint64) (uint64, error) {
+	if block != 0 {
+		return block, nil
+	}
+	var head hexutil.Uint64
+	b.stats.request()
+	b.stats.call("eth_blockNumber")
+	if err := b.rpc.CallContext(ctx, &head, "eth_blockNumber"); err != nil {
+		return 0, fmt.Errorf("read block number: %w", err)
+	}
+	return uint64(head), nil
+}

@@ -390,16 +390,7 @@ func (r *ECDSAReader) registrations(ctx context.Context, from, to uint64) ([]reg
 }
 
 func (r *ECDSAReader) resolveBlock(ctx context.Context, block uint64) (uint64, error) {
-	if block != 0 {
-		return block, nil
-	}
-	var head hexutil.Uint64
-	r.batch.stats.request()
-	r.batch.stats.call("eth_blockNumber")
-	if err := r.batch.rpc.CallContext(ctx, &head, "eth_blockNumber"); err != nil {
-		return 0, fmt.Errorf("read block number: %w", err)
-	}
-	return uint64(head), nil
+	return r.batch.resolveBlock(ctx, block)
 }
 
 func (r *ECDSAReader) call(method string, args ...any) *call {

@@ -10,7 +10,6 @@ import (
 	opstateretriever "github.com/Layr-Labs/eigensdk-go/contracts/bindings/OperatorStateRetriever"
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -306,16 +305,7 @@ func (r *Reader) AllOperators(ctx context.Context, block uint64) ([]common.Addre
 // resolveBlock turns 0 into the current block number, so that every round of a read sees the
 // same state.
 func (r *Reader) resolveBlock(ctx context.Context, block uint64) (uint64, error) {
-	if block != 0 {
-		return block, nil
-	}
-	var head hexutil.Uint64
-	r.batch.stats.request()
-	r.batch.stats.call("eth_blockNumber")
-	if err := r.batch.rpc.CallContext(ctx, &head, "eth_blockNumber"); err != nil {
-		return 0, fmt.Errorf("read block number: %w", err)
-	}
-	return uint64(head), nil
+	return r.batch.resolveBlock(ctx, block)
 }
 
 func (r *Reader) quorumCount(ctx context.Context, block uint64) (uint8, error) {

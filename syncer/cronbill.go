@@ -151,6 +151,16 @@ func (s *Syncer) priceBudget() {
 	}
 }
 
+// strategyCounts returns a copy of the quorums' strategy counts as last loaded, for the resolver
+// to price batches without reading them again.
+func (c *cronBill) strategyCounts() map[uint8]int {
+	out := make(map[uint8]int, len(c.shapes))
+	for q, s := range c.shapes {
+		out[q] = s.strategies
+	}
+	return out
+}
+
 // movedCounts returns, per quorum, how many operators moved during the interval, for the log.
 func (c *cronBill) movedCounts() map[uint8]int {
 	out := make(map[uint8]int, len(c.shapes))

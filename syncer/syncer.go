@@ -340,6 +340,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			s.scheduleRegistered(ctx, p)
 			if b, ok := p.Next(); ok {
 				inflight = true
+				if s.bill != nil {
+					b.Strategies = s.bill.strategyCounts()
+				}
 				go func() { done <- s.execute(execCtx, s.resolver, b) }()
 			}
 		}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"time"
 
-	strategymanager "github.com/Layr-Labs/eigensdk-go/contracts/bindings/StrategyManager"
 	"github.com/avs-sync/avs-sync/bindings/ecdsastakeregistry"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
@@ -90,17 +89,7 @@ func (d *Devnet) shapeECDSA(ctx context.Context, shape *Shape) error {
 		return err
 	}
 	defer owner.Close()
-	sm, err := strategymanager.NewContractStrategyManager(d.Addresses.StrategyManager, owner.client)
-	if err != nil {
-		return err
-	}
-	var added []common.Address
-	for _, s := range shape.Strategies[1:] {
-		added = append(added, s.Address)
-	}
-	if err := owner.send(ctx, "addStrategiesToDepositWhitelist", func(o *bind.TransactOpts) (*types.Transaction, error) {
-		return sm.AddStrategiesToDepositWhitelist(o, added)
-	}); err != nil {
+	if err := d.whitelistStrategies(ctx, owner, shape); err != nil {
 		return err
 	}
 	var deployed common.Address

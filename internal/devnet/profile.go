@@ -297,17 +297,7 @@ func (d *Devnet) shapeAVS(ctx context.Context, plan shapePlan, shape *Shape) err
 		return err
 	}
 	defer owner.Close()
-	sm, err := strategymanager.NewContractStrategyManager(d.Addresses.StrategyManager, owner.client)
-	if err != nil {
-		return err
-	}
-	var added []common.Address
-	for _, s := range shape.Strategies[1:] {
-		added = append(added, s.Address)
-	}
-	if err := owner.send(ctx, "addStrategiesToDepositWhitelist", func(o *bind.TransactOpts) (*types.Transaction, error) {
-		return sm.AddStrategiesToDepositWhitelist(o, added)
-	}); err != nil {
+	if err := d.whitelistStrategies(ctx, owner, shape); err != nil {
 		return err
 	}
 	srAddr, err := owner.rc.StakeRegistry(&bind.CallOpts{Context: ctx})
@@ -591,4 +581,23 @@ func (a *Actor) sendReceipt(ctx context.Context, what string, build func(*bind.T
 		return nil, fmt.Errorf("%s from %s reverted in tx %s", what, a.Address, r.TxHash)
 	}
 	return r, nil
+}
+
+// whitelistStrategies lets the shape's strategies (the first, the devnet's own, already is) take
+// deposits, as owner.
+func (d *Devnet) whitelistStrategies(ctx context.Context, owner *Actor, shape *Shape) error {
+	sm, err := strategymanager.NewContractStrategyManager(d.Addresses.StrategyManager, owner.client)
+	if err != nil {
+		return err
+	}
+	var added []common.Address
+	for _, s := range shape.Strategies[1:] {
+		added = append(added, s.Address)
+	}
+	if err := owner.send(ctx, "addStrategiesToDepositWhitelist", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return sm.AddStrategiesToDepositWhitelist(o, added)
+	}); err != nil {
+		return err
+	}
+	return nil
 }
