@@ -35,7 +35,9 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	d := devnet.StartForTest(t, devnet.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// The fixture serves every subtest of a test: on a loaded machine a table of them runs for
+	// minutes, so its calls get a deadline that only a hang reaches.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 	p, err := rpcproxy.New(d.HTTPURL, d.WSURL)
 	if err != nil {
