@@ -100,6 +100,12 @@ func (t *rateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // acquire waits until calls more fit in the last window under the current limit, and counts them.
 func (t *rateTransport) acquire(ctx context.Context, calls int) (*stamp, error) {
+	paused := false
+	defer func() {
+		if paused {
+			readContextOf(ctx).resume()
+		}
+	}()
 	for {
 		t.mu.Lock()
 		now := t.now()
@@ -125,6 +131,11 @@ func (t *rateTransport) acquire(ctx context.Context, calls int) (*stamp, error) 
 			}
 		}
 		t.mu.Unlock()
+		// The wait does not count against the read's own timeout (WithReadTimeout).
+		if rc := readContextOf(ctx); rc != nil && !paused {
+			rc.pause()
+			paused = true
+		}
 		if err := t.wait(ctx, max(until.Sub(now), time.Millisecond)); err != nil {
 			return nil, err
 		}

@@ -88,8 +88,17 @@ func Ready(now time.Time, st Status, ws watcher.Status, lim HealthLimits) error 
 
 // Live reports why the loop is wedged at now, or nil. Loading at start is bounded by the read
 // timeout, so a loop that has not started yet is live.
+// Its reads' waits for the rate limit are not stalls: the loop is waiting its turn, not wedged.
 func Live(now time.Time, st Status, lim HealthLimits) error {
-	if st.Started && lim.MaxLoopStall > 0 && now.Sub(st.LastLoop) > lim.MaxLoopStall {
+	stalled := now.Sub(st.LastLoop) - st.LimitWaited
+	if !st.LimitWaitSince.IsZero() {
+		stalled -= now.Sub(st.LimitWaitSince)
+	}
+	if st.Started && lim.MaxLoopStall > 0 && stalled > lim.MaxLoopStall {
+		if waited := now.Sub(st.LastLoop) - stalled; waited > 0 {
+			return fmt.Errorf("update loop has not run for %s (limit %s), %s of it waiting for the rate limit", now.Sub(st.LastLoop).Round(time.Second),
+				lim.MaxLoopStall, waited.Round(time.Second))
+		}
 		return fmt.Errorf("update loop has not run for %s (limit %s)", now.Sub(st.LastLoop).Round(time.Second), lim.MaxLoopStall)
 	}
 	return nil

@@ -48,6 +48,9 @@ func TestReadyAndLive(t *testing.T) {
 		}), ws, lim, "failing for 11m0s (7 attempts, limit 10m0s): sends failing", ""},
 		{"failing check off", with(st, func(s *Status) { s.FailingSince = now.Add(-time.Hour) }), ws, with(lim, func(l *HealthLimits) { l.MaxFailing = 0 }), "", ""},
 		{"wedged", with(st, func(s *Status) { s.LastLoop = now.Add(-3 * time.Minute) }), ws, lim, "", "has not run for 3m0s"},
+		{"waiting for the rate limit", with(st, func(s *Status) { s.LastLoop, s.LimitWaitSince = now.Add(-3*time.Minute), now.Add(-2*time.Minute) }), ws, lim, "", ""},
+		{"waited for the rate limit, then wedged", with(st, func(s *Status) { s.LastLoop, s.LimitWaited = now.Add(-5*time.Minute), 2*time.Minute }), ws, lim, "",
+			"has not run for 5m0s (limit 2m0s), 2m0s of it waiting for the rate limit"},
 		{"wedge check off", with(st, func(s *Status) { s.LastLoop = now.Add(-time.Hour) }), ws, with(lim, func(l *HealthLimits) { l.MaxLoopStall = 0 }), "", ""},
 	}
 	for _, tt := range tests {

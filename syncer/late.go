@@ -86,7 +86,7 @@ func (s *Syncer) scheduleRegistered(ctx context.Context, p *planner.Planner) {
 	for _, block := range slices.Sorted(maps.Keys(s.changes.registered)) {
 		ops = append(ops, s.changes.registered[block]...)
 	}
-	ctx, cancel := s.readContext(ctx, lateReads)
+	ctx, cancel := s.readContext(ctx, lateReads, true)
 	defer cancel()
 	pending, err := s.reader.PendingAllocations(ctx, ops, s.changes.slashable, head)
 	if err != nil {

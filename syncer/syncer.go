@@ -19,6 +19,7 @@ import (
 	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
+	"github.com/avs-sync/avs-sync/rpclimit"
 	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/watcher"
 )
@@ -146,6 +147,11 @@ type Status struct {
 	Removed uint64
 	// LastLoop is when the loop last ran.
 	LastLoop time.Time
+	// LimitWaited is how long the loop's reads have waited for the rate limit since LastLoop,
+	// LimitWaitSince when their current wait began (zero while none waits): a loop waiting its
+	// turn under --rpc-rate-limit is not wedged.
+	LimitWaited    time.Duration
+	LimitWaitSince time.Time
 	// FailingSince is when the current run of failed updates began, zero after a success;
 	// Failures counts that run and LastFailure says what kind of failure its latest was, in
 	// words of our own (never the error's text, which may quote a node URL's key).
@@ -557,7 +563,7 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 // stale members first, a failed operator on its own.
 func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Batch) outcome {
 	o := outcome{batch: b}
-	readCtx, cancel := s.readContext(ctx, 5) // head, then at most four batched rounds
+	readCtx, cancel := s.readContext(ctx, 5, false) // head, then at most four batched rounds
 	defer cancel()
 	if head, err := s.head.BlockNumber(readCtx); err == nil && head > b.Head {
 		// Read as close as possible to the block the transaction will land in.
@@ -664,18 +670,37 @@ func (o *outcome) waits(sent submitter.Result) {
 	}
 }
 
-// readContext bounds n chain reads by ReadTimeout each.
-func (s *Syncer) readContext(ctx context.Context, n int) (context.Context, context.CancelFunc) {
+// readContext bounds n chain reads by ReadTimeout each, not counting their waits for the rate
+// limit. loop marks the loop goroutine's own reads, whose waits Live leaves out of its stall.
+func (s *Syncer) readContext(ctx context.Context, n int, loop bool) (context.Context, context.CancelFunc) {
 	if s.cfg.ReadTimeout <= 0 {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, time.Duration(n)*s.cfg.ReadTimeout)
+	var waiting func(bool)
+	if loop {
+		waiting = s.limitWait
+	}
+	return rpclimit.WithReadTimeout(ctx, time.Duration(n)*s.cfg.ReadTimeout, waiting)
+}
+
+// limitWait records the loop's reads starting (true) or ending (false) a wait for the rate limit.
+func (s *Syncer) limitWait(waiting bool) {
+	now := s.now()
+	s.setStatus(func(st *Status) {
+		switch {
+		case waiting:
+			st.LimitWaitSince = now
+		case !st.LimitWaitSince.IsZero():
+			st.LimitWaited += now.Sub(st.LimitWaitSince)
+			st.LimitWaitSince = time.Time{}
+		}
+	})
 }
 
 // load reads the head, the quorums and the operators in scope (registered, and in --operators if
 // given) into p.
 func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common.Address, error) {
-	ctx, cancel := s.readContext(ctx, loadReads)
+	ctx, cancel := s.readContext(ctx, loadReads, true)
 	defer cancel()
 	head, err := s.head.BlockNumber(ctx)
 	if err != nil {
@@ -761,7 +786,9 @@ func (s *Syncer) publish(p *planner.Planner) {
 	// publishes its own.
 	at, _ := p.NextSweep()
 	s.metrics.sweepDue(at)
-	s.setStatus(func(x *Status) { x.Dirty, x.Processing, x.LastLoop = st.Dirty, st.Processing, s.now() })
+	s.setStatus(func(x *Status) {
+		x.Dirty, x.Processing, x.LastLoop, x.LimitWaited = st.Dirty, st.Processing, s.now(), 0
+	})
 }
 
 // wake is when the loop must look at the planner again without any event.

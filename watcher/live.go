@@ -231,6 +231,7 @@ func (f *follower) verify(ctx context.Context) error {
 		f.vnext = end + 1
 	}
 	if missed > 0 {
+		f.w.missedLogs(missed)
 		f.w.log.Warn("the log subscription missed logs a range read found; emitting them", "logs", missed, "to_block", to)
 	} else {
 		f.w.log.Debug("blocks emitted from the log subscription verified", "to_block", to)

@@ -117,6 +117,10 @@ func TestLiveSubscriptionLossesAreReadBack(t *testing.T) {
 	if n := r.count(txEvents(rec.TxHash)); n != 1 {
 		t.Fatalf("the deposit whose notification was lost came out %d times, want once", n)
 	}
+	// A deposit's logs are the share increase and the delegated stake's: each counted as missed.
+	if n := r.w.Status().MissedLogs; n == 0 || n > uint64(p.Hits(lost)) {
+		t.Errorf("%d logs counted missed, %d notifications dropped: want between 1 and the dropped", n, p.Hits(lost))
+	}
 
 	reconnects := r.w.Status().Reconnects
 	reset := p.Inject(rpcproxy.Fault{Method: "eth_subscription", Match: isLogNotification, Reset: true, Times: 1})

@@ -19,6 +19,7 @@ type metrics struct {
 	rangeSize  prometheus.Gauge
 	shrinks    prometheus.Counter
 	checkpoint prometheus.Counter
+	missed     prometheus.Counter
 }
 
 // newMetrics registers the watcher's series on reg, or returns nil when reg is nil. Series already
@@ -69,6 +70,10 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 			Namespace: "avssync", Name: "checkpoint_errors_total",
 			Help: "Checkpoints that could not be read (corrupt, unreadable) or written; each is a warning, the checkpoint being optional.",
 		}),
+		missed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "avssync", Name: "subscription_missed_logs_total",
+			Help: "Logs of the watched contracts the websocket log subscription never delivered, found by the periodic eth_getLogs verification and emitted late.",
+		}),
 	}
 	var err error
 	m.events, err = register(reg, m.events)
@@ -106,6 +111,9 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 	if m.checkpoint, err = register(reg, m.checkpoint); err != nil {
 		return nil, err
 	}
+	if m.missed, err = register(reg, m.missed); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -118,6 +126,12 @@ func (m *metrics) head(n uint64) {
 func (m *metrics) checkpointError() {
 	if m != nil {
 		m.checkpoint.Inc()
+	}
+}
+
+func (m *metrics) missedLogs(n int) {
+	if m != nil {
+		m.missed.Add(float64(n))
 	}
 }
 

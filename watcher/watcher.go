@@ -110,6 +110,8 @@ type Status struct {
 	Head uint64
 	// Reconnects counts websocket subscriptions re-established after a loss.
 	Reconnects uint64
+	// MissedLogs counts logs the log subscription never delivered that a verification read found.
+	MissedLogs uint64
 	// HeadChanged is when the node's head was last seen to advance (zero before the first head).
 	HeadChanged time.Time
 	// BlockTime is the block time in use: Config.BlockTime, else the median interval between
@@ -538,6 +540,14 @@ func (w *Watcher) setReadOK(ok bool) {
 	w.mu.Lock()
 	w.readOK = ok
 	w.mu.Unlock()
+}
+
+// missedLogs counts n logs the log subscription never delivered.
+func (w *Watcher) missedLogs(n int) {
+	w.mu.Lock()
+	w.status.MissedLogs += uint64(n)
+	w.mu.Unlock()
+	w.metrics.missedLogs(n)
 }
 
 func (w *Watcher) setWSLive(live, reconnected bool) {

@@ -26,7 +26,7 @@ type NodeFlags struct {
 	BlockTime             time.Duration `name:"block-time" group:"node" default:"0s" help:"The chain's block time (0 = measure it from the websocket's heads)."`
 	MaxLogRange           uint64        `name:"max-log-range" group:"node" default:"2000" help:"Most blocks one eth_getLogs covers; halved while the provider refuses larger ranges, grown back after successes."`
 	RPCBatchSize          int           `name:"rpc-batch-size" group:"node" default:"500" help:"Most calls in one JSON-RPC batch request (providers cap batches; geth at 1000)."`
-	RPCRateLimit          int           `name:"rpc-rate-limit" group:"node" default:"0" help:"Most JSON-RPC calls per second over HTTP, each call of a batch counted (0 = no limit); batches are cut to it, and a 429 halves it for a while. 20 stays under the common providers' free tiers; a read's --reader-timeout-duration includes its wait for the limit, so raise it with a low limit on a large AVS."`
+	RPCRateLimit          int           `name:"rpc-rate-limit" group:"node" default:"20" help:"Most JSON-RPC calls per second over HTTP, each call of a batch counted (0 = no limit); batches are cut to it, and a 429 halves it for a while. The default stays under the common providers' free tiers; a read's wait for the limit does not count against --reader-timeout-duration."`
 }
 
 // maxLogRange bounds --max-log-range: beyond it one answer may hold more logs than any provider
