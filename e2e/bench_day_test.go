@@ -58,8 +58,9 @@ type dayRow struct {
 	// sensitivity of its figures to the drift it starts from).
 	prevDay bool
 	// fullDay runs watch with its gas budget (the cron's bill over a window scaled like the rest)
-	// from a fresh AVS and an empty window through a whole day of changes: what it spends in the
-	// day is its gas per day, with no extrapolation, and what it holds back stands.
+	// from a fresh AVS and an empty window through whole days of changes, as many as the cron's
+	// interval holds (one at 24 h, six at 144 h, the budget's window): what it spends over them,
+	// per day, is its gas per day, with no extrapolation, and what it holds back stands.
 	fullDay bool
 	// interval is the --sync-interval the row is compared at (its cron's).
 	interval time.Duration
@@ -101,6 +102,9 @@ func dayRows(interval time.Duration) []dayRow {
 		bare,
 	}
 }
+
+// days is how many days the row's cron interval holds, at least one.
+func (r dayRow) days() uint64 { return max(uint64(r.interval/(24*time.Hour)), 1) }
 
 // dayChange is one share change of a run.
 type dayChange struct {
@@ -243,7 +247,8 @@ const standingBlocks = 600
 // command's daily sweep, at 0, 10, 100 and 1000 effective share changes per day.
 func TestBenchShapeDay(t *testing.T) {
 	requireBench(t)
-	ctx := benchContext(t, 110*time.Minute)
+	// A whole-day row at 144 h plays six days: 36 minutes at dayScale.
+	ctx := benchContext(t, 8*time.Hour)
 	seed := benchSeed(t)
 	activities := dayActivities
 	if v := os.Getenv("AVS_SYNC_BENCH_DAY_ACTIVITY"); v != "" {
@@ -284,7 +289,8 @@ func TestBenchShapeDay(t *testing.T) {
 					bases := c.changeBases()
 					var changes []dayChange
 					if row.fullDay {
-						changes = dayChanges(seed, c.d.Shape, bases, activity, dayBlocks)
+						days := row.days()
+						changes = dayChanges(seed, c.d.Shape, bases, activity*int(days), dayBlocks*days)
 					} else {
 						changes = dayChanges(seed, c.d.Shape, bases, n, dayBlocks/dayFraction)
 						c.preAge(row, seed, activity, bases)
@@ -469,7 +475,7 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 	before := c.head()
 	beforeErrs := c.stakeErrors(sr, before)
 	beforeErr, beforeMis := maxRel(beforeErrs), misattributedAt(beforeErrs)
-	days := max(uint64(row.interval/(24*time.Hour)), 1)
+	days := row.days()
 
 	m := c.meter()
 	rowArgs := slices.Clone(row.args)
@@ -549,7 +555,7 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 	case len(changes) == 0:
 		end = open + 50 // a quiet day: nothing to wait for
 	case row.fullDay:
-		end = open + dayBlocks // the day, and what stands at its end stands on
+		end = open + days*dayBlocks // the days of an interval, and what stands at their end stands on
 	}
 	c.waitDayBlock(end)
 	p.alive(c.t)
@@ -640,12 +646,12 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 		res.Txs = len(txs)
 		switch {
 		case row.fullDay:
-			// A whole day played: what it spent is its gas per day, its sweeps within it and the
-			// budget's window over it. Where the day still took longer than the window (the
-			// chain slowed further), per window.
-			res.GasPerDay = float64(res.GasWindow)
+			// Whole days played: what it spent over them, per day, is its gas per day, its sweeps
+			// within them and the budget's window over them. Where the days still took longer than
+			// the window (the chain slowed further), per window.
+			res.GasPerDay = float64(res.GasWindow) / float64(days)
 			if secs, ok := c.clock.since(open, end); ok {
-				window := stretch * float64(dayBlocks) * dayBlockTime.Seconds()
+				window := stretch * float64(days*dayBlocks) * dayBlockTime.Seconds()
 				res.DayOverWindow = secs / window
 				res.GasPerDay /= max(1, res.DayOverWindow)
 			}
@@ -831,7 +837,8 @@ func printDay(out io.Writer, rs []dayResult) {
   that stood for 600 blocks or more (what stands at the end stands until the daily sweep, or for good below a
   material threshold; for the bare command, the drift its sweep found stood until it). Quorum misattributed: the largest share of a quorum's total stored stake attributed to
   the wrong operators (sum of |weight - stored| over the total stored) at any block, and the largest that stood.
-- At --sync-interval 144h the bare command starts after 6 days of changes and its gas/day is its sweep / 6.`))
+- At --sync-interval 144h the bare command starts after 6 days of changes and its gas/day is its sweep / 6;
+  watch with no tuning flags plays 6 whole days (its budget's window) and its gas/day is what it spent / 6.`))
 }
 
 // partStep is one operator's part of a quorum's misattributed stake from pos on.
