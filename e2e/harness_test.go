@@ -202,13 +202,16 @@ func (e *env) oneShot(o daemonOpts) *daemon {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	sy := syncer.New(syncer.Config{
+	sy, err := syncer.New(syncer.Config{
 		Planner: planner.Config{Debounce: o.debounce, SyncInterval: o.syncInterval, SweepMode: o.sweepMode,
 			MinStakeChange: o.minStakeChange, StaleStakesForbidden: o.withdrawalDelay > 0, WithdrawalDelayBlocks: o.withdrawalDelay, DeadlineMargin: o.deadlineMargin},
 		Retries:      3,
 		MaxGasPerDay: o.maxGasPerDay,
 		StateDir:     o.stateDir,
 	}, reader, sub, eth, log, reg, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	return &daemon{sy: sy, w: w, reader: reader, reg: reg, done: make(chan error, 1)}
 }
 

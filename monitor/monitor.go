@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -83,8 +85,8 @@ func ListenWith(addr string, reg *prometheus.Registry, checks Checks, log *slog.
 		}
 		return 1
 	})
-	if err := reg.Register(gauge); err != nil {
-		return nil, fmt.Errorf("register avssync_ready: %w", err)
+	if err := metricsreg.All(reg, "readiness", gauge); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/avs-sync/avs-sync/faultlog"
 	"github.com/avs-sync/avs-sync/internal/backoff"
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 	"github.com/avs-sync/avs-sync/rpclimit"
 	"github.com/avs-sync/avs-sync/rpcmetrics"
 )
@@ -74,17 +75,17 @@ type Transport struct {
 
 // New wraps base (nil: http.DefaultTransport). fault follows the failures for the log (one line per
 // fault, not per failure); reg receives avssync_rpc_failed_attempts_total (nil: not exported).
-func New(base http.RoundTripper, cfg Config, fault *faultlog.Fault, reg prometheus.Registerer) *Transport {
+func New(base http.RoundTripper, cfg Config, fault *faultlog.Fault, reg prometheus.Registerer) (*Transport, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	failed := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "avssync", Name: "rpc_failed_attempts_total",
 		Help: "HTTP JSON-RPC requests the node failed, by reason (http_429, http_502, ..., connection) and outcome: retried (a read, sent again), gave_up (a read out of attempts or time), not_retried (a write)."},
 		[]string{"reason", "outcome"})
-	if reg != nil {
-		reg.MustRegister(failed)
+	if err := metricsreg.All(reg, "node request", failed); err != nil {
+		return nil, err
 	}
-	return &Transport{base: base, cfg: cfg, fault: fault, failed: failed, now: time.Now, wait: backoff.Sleep, rand: rand.Float64}
+	return &Transport{base: base, cfg: cfg, fault: fault, failed: failed, now: time.Now, wait: backoff.Sleep, rand: rand.Float64}, nil
 }
 
 // RoundTrip sends req, again while it is a read that failed for a passing reason.

@@ -105,7 +105,10 @@ func TestRoundTrip(t *testing.T) {
 			srv := httptest.NewServer(s)
 			defer srv.Close()
 			reg := prometheus.NewRegistry()
-			tr := New(nil, cfg, faultlog.New(slog.New(slog.DiscardHandler), "node requests", time.Minute, nil), reg)
+			tr, err := New(nil, cfg, faultlog.New(slog.New(slog.DiscardHandler), "node requests", time.Minute, nil), reg)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var waits []time.Duration
 			tr.wait = func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 			tr.rand = func() float64 { return 1 }
@@ -156,8 +159,11 @@ func TestGethClient(t *testing.T) {
 	s := &script{steps: []string{"502", "ok", "503", "503"}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	tr := New(nil, Config{Attempts: 2, First: time.Millisecond, Max: time.Millisecond},
+	tr, err := New(nil, Config{Attempts: 2, First: time.Millisecond, Max: time.Millisecond},
 		faultlog.New(slog.New(slog.DiscardHandler), "node requests", time.Minute, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := rpc.DialOptions(context.Background(), srv.URL, rpc.WithHTTPClient(&http.Client{Transport: tr}))
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,11 @@
 package submitter
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 )
 
 const metricsNamespace = "avssync"
@@ -73,13 +74,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 		m.estimateRatio.WithLabelValues(kind)
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.updateStakeAttempt, m.txReverted, m.operatorsUpdated, m.transactions, m.gasUsed, m.estimateRatio} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register submitter metrics: %w", err)
-		}
+	if err := metricsreg.All(reg, "submitter", m.updateStakeAttempt, m.txReverted, m.operatorsUpdated, m.transactions, m.gasUsed, m.estimateRatio); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -157,14 +153,9 @@ func newSenderMetrics(reg prometheus.Registerer) (*senderMetrics, error) {
 	for _, k := range sendErrorKinds {
 		m.sendErrors.WithLabelValues(k)
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.feeCapBlocked, m.baseFee, m.maxFee, m.maxTip, m.balance, m.balanceLow,
-		m.outOfFunds, m.feesPaid, m.replacements, m.sendErrors, m.gasEstimated, m.foreignTxs} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register sender metrics: %w", err)
-		}
+	if err := metricsreg.All(reg, "sender", m.feeCapBlocked, m.baseFee, m.maxFee, m.maxTip, m.balance, m.balanceLow,
+		m.outOfFunds, m.feesPaid, m.replacements, m.sendErrors, m.gasEstimated, m.foreignTxs); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 	"github.com/avs-sync/avs-sync/internal/statefile"
 )
 
@@ -79,8 +80,8 @@ func newGasBudget(limit uint64, window time.Duration, stateDir string, now func(
 			Help: "1 while the gas used in the last 24 hours is at or above --max-gas-per-day: only deadline refreshes are sent."}),
 	}
 	g.perDay.Set(float64(limit))
-	if reg != nil {
-		reg.MustRegister(g.used, g.perDay, g.exhausted)
+	if err := metricsreg.All(reg, "gas budget", g.used, g.perDay, g.exhausted); err != nil {
+		return nil, err
 	}
 	if stateDir == "" {
 		return g, nil
@@ -95,12 +96,25 @@ func newGasBudget(limit uint64, window time.Duration, stateDir string, now func(
 	}
 	if err != nil {
 		g.spends = nil
-		return g, fmt.Errorf("read gas budget window %s: %w", g.path, err)
+		return g, &budgetUnreadableError{path: g.path, err: err}
 	}
 	g.prune()
 	g.publish()
 	return g, nil
 }
+
+// budgetUnreadableError is newGasBudget's answer when the window in --state-dir cannot be read:
+// the budget it returns starts an empty window.
+type budgetUnreadableError struct {
+	path string
+	err  error
+}
+
+func (e *budgetUnreadableError) Error() string {
+	return fmt.Sprintf("read gas budget window %s: %v", e.path, e.err)
+}
+
+func (e *budgetUnreadableError) Unwrap() error { return e.err }
 
 // add records gas used now, and writes the window down.
 func (g *gasBudget) add(gas uint64) error {

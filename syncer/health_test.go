@@ -86,7 +86,7 @@ func TestFailureNeverQuotesTheError(t *testing.T) {
 		{"own failures", outcome{res: planner.Outcome{FailedOperators: []common.Address{op}}, transient: nodeErr}, "1 operator updates and 0 quorum refreshes"},
 	}
 	for _, tt := range tests {
-		s := New(Config{}, nil, nil, nil, slog.New(slog.DiscardHandler), nil, nil)
+		s := newTestSyncer(t, Config{}, nil, nil, nil, slog.New(slog.DiscardHandler), nil, nil)
 		s.setFailures(tt.o)
 		got := Ready(time.Now().Add(time.Hour), with(s.Status(), func(st *Status) { st.Started = true }),
 			watcher.Status{Mode: "ws", Connected: true}, HealthLimits{MaxFailing: time.Minute})
@@ -110,7 +110,7 @@ func withWS(w watcher.Status, f func(*watcher.Status)) watcher.Status { return w
 // heartbeat while idle that stops when the loop is wedged.
 func TestStatusForHealth(t *testing.T) {
 	c := &wedging{chain: &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, fails: 2}}
-	s := New(Config{Retries: 3, MaxBackoff: 20 * time.Millisecond, Heartbeat: 5 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	s := newTestSyncer(t, Config{Retries: 3, MaxBackoff: 20 * time.Millisecond, Heartbeat: 5 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	src := source{batches: make(chan watcher.Batch)}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

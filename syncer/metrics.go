@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/submitter"
 )
@@ -81,7 +82,7 @@ type seen struct {
 	block uint64
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		dirty: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "dirty_operators",
 			Help: "Operators waiting for a stake update."}),
@@ -133,12 +134,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range planner.HeldReasons {
 		m.heldBack.WithLabelValues(r)
 	}
-	if reg != nil {
-		reg.MustRegister(m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.nextSweep, m.seconds, m.blocks,
-			m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock, m.forbidden,
-			m.misattributed, m.misattributedLargest, m.heldOperator)
+	if err := metricsreg.All(reg, "update loop", m.dirty, m.processing, m.noops, m.notOurs, m.lastSweep, m.sweepInterval, m.nextSweep, m.seconds, m.blocks,
+		m.consecutiveFailures, m.lastUpdate, m.heldBack, m.staleSeconds, m.deadlineBlock, m.forbidden,
+		m.misattributed, m.misattributedLargest, m.heldOperator); err != nil {
+		return nil, err
 	}
-	return m
+	return m, nil
 }
 
 // quorums initialises stale_seconds of the quorums in scope at 0, and drops quorums gone.

@@ -22,7 +22,7 @@ import (
 // An immaterial change does not count; a stored one stops counting.
 func TestStaleSeconds(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	m := newMetrics(nil)
+	m := newTestMetrics(t, nil)
 	m.quorums([]uint8{0, 1})
 	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
 	age := func(q string) float64 { return testutil.ToFloat64(m.staleSeconds.WithLabelValues(q)) }
@@ -65,7 +65,7 @@ func TestSweepIntervalExported(t *testing.T) {
 		want     string
 	}{{24 * time.Hour, "86400"}, {90 * time.Second, "90"}, {0, "0"}} {
 		reg := prometheus.NewRegistry()
-		New(Config{Planner: planner.Config{SyncInterval: tc.interval}}, nil, nil, nil, slog.New(slog.DiscardHandler), reg, nil)
+		newTestSyncer(t, Config{Planner: planner.Config{SyncInterval: tc.interval}}, nil, nil, nil, slog.New(slog.DiscardHandler), reg, nil)
 		want := "# HELP avssync_sweep_interval_seconds Seconds between scheduled full sweeps (--sync-interval); 0 when scheduled sweeps are off.\n" +
 			"# TYPE avssync_sweep_interval_seconds gauge\navssync_sweep_interval_seconds " + tc.want + "\n"
 		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "avssync_sweep_interval_seconds"); err != nil {
@@ -81,7 +81,7 @@ func noDeadline(uint8) (uint64, bool) { return 0, false }
 // AVS accepts stale stakes, and drops a quorum gone.
 func TestStaleStakesDeadlineBlock(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	m := newMetrics(nil)
+	m := newTestMetrics(t, nil)
 	m.quorums([]uint8{0, 1})
 	block := func(q string) float64 { return testutil.ToFloat64(m.deadlineBlock.WithLabelValues(q)) }
 	if n := testutil.CollectAndCount(m.deadlineBlock); n != 2 {
@@ -110,7 +110,7 @@ func TestCronNextSweep(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, fails: 2}
 	reg := prometheus.NewRegistry()
 	const interval = 100 * time.Millisecond
-	s := New(Config{Planner: planner.Config{SyncInterval: interval}, MaxBackoff: time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), reg, nil)
+	s := newTestSyncer(t, Config{Planner: planner.Config{SyncInterval: interval}, MaxBackoff: time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), reg, nil)
 	if err := testutil.GatherAndCompare(reg, strings.NewReader("# HELP avssync_next_sweep_timestamp_seconds Unix time the next scheduled full sweep is due, kept at a due sweep's time until it has succeeded; 0 when none is scheduled.\n"+
 		"# TYPE avssync_next_sweep_timestamp_seconds gauge\navssync_next_sweep_timestamp_seconds 0\n"), "avssync_next_sweep_timestamp_seconds"); err != nil {
 		t.Fatalf("before the first sweep: %v", err)
@@ -160,7 +160,7 @@ func TestCronNextSweep(t *testing.T) {
 func TestWatchNextSweepHeldByFees(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}, capped: true}
 	const interval = 100 * time.Millisecond
-	s := New(Config{Planner: planner.Config{SyncInterval: interval}, MaxBackoff: time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), nil)
+	s := newTestSyncer(t, Config{Planner: planner.Config{SyncInterval: interval}, MaxBackoff: time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), nil)
 	next := func() float64 { return testutil.ToFloat64(s.metrics.nextSweep) }
 	src := source{batches: make(chan watcher.Batch)}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -210,7 +210,7 @@ func TestWatchNextSweepHeldByFees(t *testing.T) {
 // gauges nor the maps keep what left.
 func TestMetricsForgetOperatorsThatLeave(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	m := newMetrics(nil)
+	m := newTestMetrics(t, nil)
 	m.quorums([]uint8{0, 1})
 	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
 	age := func(q string) float64 { return testutil.ToFloat64(m.staleSeconds.WithLabelValues(q)) }

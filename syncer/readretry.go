@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/avs-sync/avs-sync/internal/backoff"
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/registry"
 )
@@ -51,17 +52,17 @@ var (
 )
 
 // newRetryReader wraps r; reg receives its counter (nil: not exported), now is the clock.
-func newRetryReader(r Reader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) *retryReader {
+func newRetryReader(r Reader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*retryReader, error) {
 	retries := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "avssync", Name: "read_retries_total",
 		Help: "Chain reads retried at the same block because the answering node did not have it yet (a load balancer's lagging member), by reason: unknown_block (header not found), missing_state (missing trie node)."},
 		[]string{"reason"})
 	for _, reason := range registry.UnavailableReasons {
 		retries.WithLabelValues(reason)
 	}
-	if reg != nil {
-		reg.MustRegister(retries)
+	if err := metricsreg.All(reg, "read retry", retries); err != nil {
+		return nil, err
 	}
-	return &retryReader{r: r, log: log, retries: retries, now: now, wait: backoff.Sleep}
+	return &retryReader{r: r, log: log, retries: retries, now: now, wait: backoff.Sleep}, nil
 }
 
 // OperatorStakes is Reader.OperatorStakes, retried at the same block while the block is unavailable.

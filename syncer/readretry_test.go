@@ -79,7 +79,7 @@ func TestRetryReader(t *testing.T) {
 			clock := time.Now()
 			var logs bytes.Buffer
 			reg := prometheus.NewRegistry()
-			rr := newRetryReader(l, slog.New(slog.NewJSONHandler(&logs, nil)), reg, func() time.Time { return clock })
+			rr := newTestRetryReader(t, l, slog.New(slog.NewJSONHandler(&logs, nil)), reg, func() time.Time { return clock })
 			var waits []time.Duration
 			rr.wait = func(_ context.Context, d time.Duration) error {
 				waits = append(waits, d)
@@ -133,7 +133,7 @@ func TestRetryReader(t *testing.T) {
 // A read retried while the loop shuts down ends with the context, without waiting out the delay.
 func TestRetryReaderStopsWithContext(t *testing.T) {
 	l := &lagging{chain: &chain{}, fails: 100, fail: unavailable("header not found")}
-	rr := newRetryReader(l, slog.New(slog.DiscardHandler), nil, time.Now)
+	rr := newTestRetryReader(t, l, slog.New(slog.DiscardHandler), nil, time.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := rr.OperatorStakes(ctx, []common.Address{{1}}, 7); !errors.Is(err, context.Canceled) {
@@ -158,12 +158,12 @@ func (c *counting) QuorumStrategyCounts(context.Context, []uint8, uint64) (map[u
 // The retrying reader passes the strategy counts through, so the cost model and the cron's bill
 // price quorums of many strategies as such; a reader that cannot count answers nothing.
 func TestRetryReaderCountsStrategies(t *testing.T) {
-	rr := newRetryReader(&counting{counts: map[uint8]int{0: 10, 1: 2}}, slog.New(slog.DiscardHandler), nil, time.Now)
+	rr := newTestRetryReader(t, &counting{counts: map[uint8]int{0: 10, 1: 2}}, slog.New(slog.DiscardHandler), nil, time.Now)
 	got, err := rr.QuorumStrategyCounts(context.Background(), []uint8{0, 1}, 7)
 	if err != nil || got[0] != 10 || got[1] != 2 {
 		t.Fatalf("counts %v, %v; want quorum 0 of 10 strategies, quorum 1 of 2", got, err)
 	}
-	got, err = newRetryReader(&lagging{}, slog.New(slog.DiscardHandler), nil, time.Now).QuorumStrategyCounts(context.Background(), []uint8{0}, 7)
+	got, err = newTestRetryReader(t, &lagging{}, slog.New(slog.DiscardHandler), nil, time.Now).QuorumStrategyCounts(context.Background(), []uint8{0}, 7)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("a reader that cannot count: %v, %v; want none", got, err)
 	}

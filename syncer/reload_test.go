@@ -70,7 +70,7 @@ func TestLoadFailureAtStartRetried(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}}
 	r := &quorumsFailing{chain: c, failing: true}
 	var log syncLog
-	s := New(Config{MaxBackoff: 20 * time.Millisecond, Heartbeat: 5 * time.Millisecond}, r, c, c, slog.New(slog.NewTextHandler(&log, nil)), nil, nil)
+	s := newTestSyncer(t, Config{MaxBackoff: 20 * time.Millisecond, Heartbeat: 5 * time.Millisecond}, r, c, c, slog.New(slog.NewTextHandler(&log, nil)), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
@@ -108,7 +108,7 @@ func TestReloadFailureBacksOff(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}}
 	r := &quorumsFailing{chain: c}
 	var log syncLog
-	s := New(Config{MaxBackoff: 100 * time.Millisecond, Heartbeat: 2 * time.Millisecond}, r, c, c, slog.New(slog.NewTextHandler(&log, nil)), nil, nil)
+	s := newTestSyncer(t, Config{MaxBackoff: 100 * time.Millisecond, Heartbeat: 2 * time.Millisecond}, r, c, c, slog.New(slog.NewTextHandler(&log, nil)), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	batches := make(chan watcher.Batch)
 	done := make(chan error, 1)

@@ -164,7 +164,8 @@ type Status struct {
 }
 
 // New returns a syncer. reg receives the loop's metrics (nil: none); now is the clock (nil: time.Now).
-func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) *Syncer {
+// The only error is a metric registry that already holds the syncer's series.
+func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*Syncer, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -185,31 +186,41 @@ func New(cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger,
 		cfg.Heartbeat = DefaultHeartbeat
 	}
 	budget, err := newGasBudget(cfg.MaxGasPerDay, cfg.BudgetWindow, cfg.StateDir, now, reg, log)
-	if err != nil {
+	var unreadable *budgetUnreadableError
+	switch {
+	case errors.As(err, &unreadable):
 		log.Warn("gas budget window unreadable; starting an empty one", "err", err)
+	case err != nil:
+		return nil, err
 	}
 	if cfg.MaxGasPerDay > 0 && cfg.StateDir == "" {
 		log.Warn("--max-gas-per-day without --state-dir: the gas window lives in memory, and every restart (a crash loop) starts it empty; set --state-dir to keep it",
 			"max_gas_per_day", cfg.MaxGasPerDay)
 	}
-	m := newMetrics(reg)
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
 	m.quorums(cfg.Quorums)
 	m.sweepInterval.Set(cfg.Planner.SyncInterval.Seconds())
 	m.staleStakesForbidden(cfg.Planner.StaleStakesForbidden)
 	// A read at a block the answering node lacks (a load balancer's lagging member) is retried at
 	// that block, not failed.
-	r = newRetryReader(r, log, reg, now)
+	rr, err := newRetryReader(r, log, reg, now)
+	if err != nil {
+		return nil, err
+	}
 	return &Syncer{
 		cfg:      cfg,
-		reader:   r,
-		resolver: planner.NewResolver(r, cfg.Planner),
+		reader:   rr,
+		resolver: planner.NewResolver(rr, cfg.Planner),
 		sub:      sub,
 		head:     head,
 		log:      log,
 		metrics:  m,
 		now:      now,
 		budget:   budget,
-	}
+	}, nil
 }
 
 // checkBudget tells the planner whether the gas budget is spent, with one line when that changes.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/avs-sync/avs-sync/planner"
@@ -163,7 +164,7 @@ var op, other = common.HexToAddress("0x1"), common.HexToAddress("0x2")
 func TestRetriesRevertWithBackoff(t *testing.T) {
 	// Two operators, one of which goes stale: an updateOperators plan, not a quorum refresh.
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1, other: 1}, weight: map[common.Address]int64{op: 1, other: 1}, fails: 2}
-	s := New(Config{Retries: 3, MaxBackoff: 30 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	s := newTestSyncer(t, Config{Retries: 3, MaxBackoff: 30 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	src := source{batches: make(chan watcher.Batch, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -196,7 +197,7 @@ func TestRetriesRevertWithBackoff(t *testing.T) {
 
 func TestShutdownDrainsInFlight(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 2}, inFlight: make(chan struct{})}
-	s := New(Config{Drain: 5 * time.Second}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	s := newTestSyncer(t, Config{Drain: 5 * time.Second}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
@@ -224,7 +225,7 @@ func TestShutdownDrainCountsGas(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 2},
 		inFlight: make(chan struct{}), gas: 300_000}
 	dir := t.TempDir()
-	s := New(Config{Drain: 5 * time.Second, MaxGasPerDay: 1_000_000, StateDir: dir}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	s := newTestSyncer(t, Config{Drain: 5 * time.Second, MaxGasPerDay: 1_000_000, StateDir: dir}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
@@ -250,7 +251,7 @@ func TestShutdownDrainCountsGas(t *testing.T) {
 
 func TestShutdownAbandonsHungUpdate(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 2}, inFlight: make(chan struct{})}
-	s := New(Config{Drain: 20 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	s := newTestSyncer(t, Config{Drain: 20 * time.Millisecond}, c, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
@@ -292,7 +293,7 @@ func TestFeeCapWaitsWithoutFailing(t *testing.T) {
 	logs := &lockedBuffer{}
 	cfg := Config{Retries: 1, MaxBackoff: 10 * time.Millisecond,
 		Planner: planner.Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 15, DeadlineMargin: 5}}
-	s := New(cfg, c, c, c, slog.New(slog.NewTextHandler(logs, nil)), nil, nil)
+	s := newTestSyncer(t, cfg, c, c, c, slog.New(slog.NewTextHandler(logs, nil)), nil, nil)
 	src := source{batches: make(chan watcher.Batch)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -379,7 +380,7 @@ func (l loadBlocked) AllOperators(ctx context.Context, _ uint64) ([]common.Addre
 func TestShutdownWhileLoading(t *testing.T) {
 	c := &chain{head: 10, stored: map[common.Address]int64{op: 1}, weight: map[common.Address]int64{op: 1}}
 	r := loadBlocked{chain: c, loading: make(chan struct{})}
-	s := New(Config{}, r, c, c, slog.New(slog.DiscardHandler), nil, nil)
+	s := newTestSyncer(t, Config{}, r, c, c, slog.New(slog.DiscardHandler), nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Watch(ctx, source{batches: make(chan watcher.Batch)}) }()
@@ -447,9 +448,39 @@ func TestBudgetInMemoryWarned(t *testing.T) {
 		{Config{}, false},
 	} {
 		var buf lockedBuffer
-		New(tt.cfg, &chain{}, &chain{}, &chain{}, slog.New(slog.NewTextHandler(&buf, nil)), nil, nil)
+		newTestSyncer(t, tt.cfg, &chain{}, &chain{}, &chain{}, slog.New(slog.NewTextHandler(&buf, nil)), nil, nil)
 		if got := strings.Contains(buf.String(), "--max-gas-per-day without --state-dir"); got != tt.want {
 			t.Fatalf("config %+v: warned %v, want %v; log: %s", tt.cfg, got, tt.want, buf.String())
 		}
 	}
+}
+
+// newTestSyncer is New, failing the test on an error.
+func newTestSyncer(t testing.TB, cfg Config, r Reader, sub Submitter, head HeadReader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) *Syncer {
+	t.Helper()
+	s, err := New(cfg, r, sub, head, log, reg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newTestMetrics is newMetrics, failing the test on an error.
+func newTestMetrics(t testing.TB, reg prometheus.Registerer) *metrics {
+	t.Helper()
+	m, err := newMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// newTestRetryReader is newRetryReader, failing the test on an error.
+func newTestRetryReader(t testing.TB, r Reader, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) *retryReader {
+	t.Helper()
+	rr, err := newRetryReader(r, log, reg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
 }

@@ -1,9 +1,9 @@
 package watcher
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 )
 
 // metrics are the watcher's series. A nil *metrics records nothing, so a watcher built without a
@@ -76,7 +76,7 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 		}),
 	}
 	var err error
-	m.events, err = register(reg, m.events)
+	m.events, err = metricsreg.Register(reg, m.events)
 	if err != nil {
 		return nil, err
 	}
@@ -84,34 +84,34 @@ func newMetrics(reg prometheus.Registerer, headAge func() float64) (*metrics, er
 	for _, name := range kindNames {
 		m.events.WithLabelValues(name)
 	}
-	if m.reconnects, err = register(reg, m.reconnects); err != nil {
+	if m.reconnects, err = metricsreg.Register(reg, m.reconnects); err != nil {
 		return nil, err
 	}
-	if m.behind, err = register(reg, m.behind); err != nil {
+	if m.behind, err = metricsreg.Register(reg, m.behind); err != nil {
 		return nil, err
 	}
-	if m.last, err = register(reg, m.last); err != nil {
+	if m.last, err = metricsreg.Register(reg, m.last); err != nil {
 		return nil, err
 	}
-	if m.headBlock, err = register(reg, m.headBlock); err != nil {
+	if m.headBlock, err = metricsreg.Register(reg, m.headBlock); err != nil {
 		return nil, err
 	}
-	if m.headAge, err = register(reg, m.headAge); err != nil {
+	if m.headAge, err = metricsreg.Register(reg, m.headAge); err != nil {
 		return nil, err
 	}
-	if m.ws, err = register(reg, m.ws); err != nil {
+	if m.ws, err = metricsreg.Register(reg, m.ws); err != nil {
 		return nil, err
 	}
-	if m.rangeSize, err = register(reg, m.rangeSize); err != nil {
+	if m.rangeSize, err = metricsreg.Register(reg, m.rangeSize); err != nil {
 		return nil, err
 	}
-	if m.shrinks, err = register(reg, m.shrinks); err != nil {
+	if m.shrinks, err = metricsreg.Register(reg, m.shrinks); err != nil {
 		return nil, err
 	}
-	if m.checkpoint, err = register(reg, m.checkpoint); err != nil {
+	if m.checkpoint, err = metricsreg.Register(reg, m.checkpoint); err != nil {
 		return nil, err
 	}
-	if m.missed, err = register(reg, m.missed); err != nil {
+	if m.missed, err = metricsreg.Register(reg, m.missed); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -154,19 +154,6 @@ func (m *metrics) logRange(blocks uint64, shrunk bool) {
 	if shrunk {
 		m.shrinks.Inc()
 	}
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 func (m *metrics) event(k Kind) {

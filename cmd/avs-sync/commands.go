@@ -86,7 +86,10 @@ func (f daemonFlags) prepare(ctx context.Context, log *slog.Logger, tune func(*p
 
 // build connects and wires the daemon's parts.
 func (f daemonFlags) build(ctx context.Context, log *slog.Logger, tune func(*planner.Config)) (*prepared, error) {
-	reg := newRegistry()
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, err
+	}
 	ch, err := connect(ctx, log, f.Node, f.Contracts, reg)
 	if err != nil {
 		return nil, err
@@ -119,7 +122,11 @@ func (f daemonFlags) build(ctx context.Context, log *slog.Logger, tune func(*pla
 		ch.Close()
 		return nil, err
 	}
-	sy := syncer.New(cfg, ch.reader, sub, ch.eth, log, reg, nil)
+	sy, err := syncer.New(cfg, ch.reader, sub, ch.eth, log, reg, nil)
+	if err != nil {
+		ch.Close()
+		return nil, err
+	}
 	// Every mined transaction counts in the gas budget, also one mined for work a send gave up on.
 	txm.OnReceipt(sy.Spent)
 	sub.SetBudget(sy.GasLeft)

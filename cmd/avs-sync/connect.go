@@ -82,9 +82,13 @@ func connect(ctx context.Context, log *slog.Logger, node NodeFlags, cf ContractF
 	httpClient := rpcmetrics.NewHTTPClient(reg, "avs-sync", max(30*time.Second, 6*node.ReaderTimeoutDuration))
 	// Each attempt of a read is paced and counted: retries sit above the rate limit, the limit above
 	// the reply bound and the metrics, so the provider's bill and limit see every request sent.
-	httpClient.Transport = rpcretry.New(
+	retrying, err := rpcretry.New(
 		rpclimit.Rate(rpclimit.Transport(httpClient.Transport, rpclimit.DefaultMaxReply), node.RPCRateLimit),
 		rpcretry.ForBlockTime(node.BlockTime), faultlog.New(log, "node requests", time.Minute, nil), reg)
+	if err != nil {
+		return nil, err
+	}
+	httpClient.Transport = retrying
 	client, err := rpc.DialOptions(dialCtx, node.EthHTTPURL, rpc.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redact(node.EthHTTPURL), err)

@@ -16,16 +16,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/avs-sync/avs-sync/internal/metricsreg"
 	"github.com/avs-sync/avs-sync/planner"
 	"github.com/avs-sync/avs-sync/submitter"
 	"github.com/avs-sync/avs-sync/syncer"
 )
 
 // newRegistry is the process's Prometheus registry: ours, not the global one.
-func newRegistry() *prometheus.Registry {
+func newRegistry() (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
+	if err := metricsreg.All(reg, "process", collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	return reg, nil
 }
 
 // signerConfig maps the signer flags onto the submitter's key sources. As in the original tool
