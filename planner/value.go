@@ -44,7 +44,8 @@ type Candidate struct {
 	Operator common.Address
 	// Value is Σ Misattributed over the operator's stale quorums in scope.
 	Value float64
-	// Gas is the predicted gas of the operator in an updateOperators batch.
+	// Gas is the predicted gas of the operator in an updateOperators batch: updateOperators
+	// updates every quorum the operator is in, so each of them costs its share.
 	Gas float64
 	// Critical: the update crosses a quorum minimum or decides a churn: it goes first.
 	Critical bool
@@ -87,6 +88,9 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	var qs quorumSet
 	for _, s := range stale {
 		qs = qs.union(s.quorums)
+		for _, st := range s.stake.Quorums {
+			qs.add(st.Quorum)
+		}
 	}
 	for _, u := range plan.Quorums {
 		qs.add(u.Quorum)
@@ -113,15 +117,17 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 		if !in[s.op] {
 			continue
 		}
-		c := Candidate{Operator: s.op, Gas: cost.UpdatePerOperator, Critical: s.churn}
+		c := Candidate{Operator: s.op, Critical: s.churn}
 		for _, st := range s.stake.Quorums {
+			// The operator's stake is written in each of its quorums, stale or not.
+			c.Gas += cost.UpdatePerOperator + cost.UpdatePerStrategy*float64(strategies(st.Quorum))
 			if !s.quorums.has(st.Quorum) {
 				continue
 			}
-			c.Gas += cost.UpdatePerStrategy * float64(strategies(st.Quorum))
 			c.Value += Misattributed(st)
 			c.Critical = c.Critical || crossesMinimum(st)
 		}
+		c.Gas = max(c.Gas, cost.UpdatePerOperator)
 		cands = append(cands, c)
 	}
 	total := cost.UpdateBase

@@ -128,3 +128,34 @@ func TestFitBudgetUsesKnownStrategyCounts(t *testing.T) {
 		t.Fatalf("sent %v, want the withdrawal alone", plan.Operators)
 	}
 }
+
+// updateOperators writes an operator's stake in every quorum it is in: an operator of two quorums
+// is priced as two writes, so that the plan kept fits the budget when it is sent (an operator
+// priced as one write let a batch of them ask for more gas than remained, and the whole batch,
+// its most valuable operator included, waited).
+func TestFitBudgetPricesEveryQuorumOfAnOperator(t *testing.T) {
+	two, one := common.HexToAddress("0x01"), common.HexToAddress("0x02")
+	r := &fakeReader{stakes: stakesOf(
+		// A large withdrawal, stale in quorum 0; the operator is in quorum 1 too.
+		registered(two, withTotal(stake(0, 400_000, 280_000, 10), 1_000_000), withTotal(stake(1, 50_000, 50_000, 10), 500_000)),
+		// A small deposit of an operator of quorum 0 only.
+		registered(one, withTotal(stake(0, 20_000, 20_100, 10), 1_000_000)),
+	)}
+	rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
+	m := DefaultCostModel
+	write := m.UpdatePerOperator + m.UpdatePerStrategy
+	// Room for the base and two and a half writes: the withdrawal's two, not the deposit's one
+	// more (priced as one write each, both would fit).
+	left := uint64((m.UpdateBase + 2.5*write) * gasHeadroom)
+	plan, res, err := rs.Resolve(context.Background(), Batch{Operators: []common.Address{one, two}, Reason: ReasonDirty, Head: 7,
+		GasLimited: true, GasLeft: left, Strategies: map[uint8]int{0: 1, 1: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(plan.Operators, []common.Address{two}) || !reflect.DeepEqual(res.Deferred, []common.Address{one}) {
+		t.Fatalf("sent %v, deferred %v: want the withdrawal alone, the deposit waiting", plan.Operators, res.Deferred)
+	}
+	if got := res.Ranked[0].Gas; got != 2*write {
+		t.Fatalf("the operator of two quorums priced at %.0f gas, want two writes (%.0f)", got, 2*write)
+	}
+}
