@@ -266,7 +266,7 @@ func (p *Planner) nextGroup(now time.Time) (Batch, bool) {
 
 // failQuorum counts a failed refresh of q and takes it back as MembersOnly after a backoff, or
 // sets it aside once it has failed MaxFailures times in a row.
-func (p *Planner) failQuorum(q uint8, now time.Time, reason string) {
+func (p *Planner) failQuorum(q uint8, now time.Time, reason Reason) {
 	p.processingQuorums.remove(q)
 	if !p.inScope().has(q) {
 		return
@@ -284,7 +284,7 @@ func (p *Planner) failQuorum(q uint8, now time.Time, reason string) {
 
 // requeueQuorum makes q dirty in the given shape, ready no later than at. A refresh already
 // pending wins over resolving members, which it covers.
-func (p *Planner) requeueQuorum(q uint8, at time.Time, reason string, shape quorumShape) {
+func (p *Planner) requeueQuorum(q uint8, at time.Time, reason Reason, shape quorumShape) {
 	if !p.inScope().has(q) {
 		return
 	}
@@ -295,7 +295,7 @@ func (p *Planner) requeueQuorum(q uint8, at time.Time, reason string, shape quor
 	if !ok || shape == shapeRefresh && d.shape == shapeMembers || shape == shapeMembersOnly {
 		d.shape = shape
 	}
-	d.reason = moreUrgent(d.reason, reason)
+	d.reason = mostUrgent(d.reason, reason)
 	p.dirtyQuorums[q] = d
 }
 

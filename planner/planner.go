@@ -17,18 +17,6 @@ import (
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
-// Reasons a batch or plan exists, most urgent last.
-const (
-	// ReasonDirty: events moved the stakes of the batch's operators.
-	ReasonDirty = "dirty"
-	// ReasonConfig: a quorum's configuration changed, so all of its operators may be stale.
-	ReasonConfig = "config"
-	// ReasonSweep: the periodic (or forced) refresh of every quorum in scope.
-	ReasonSweep = "sweep"
-	// ReasonDeadline: a quorum must be refreshed before the AVS rejects its stakes as stale.
-	ReasonDeadline = "deadline"
-)
-
 // SweepMode is what a sweep does (Config.SweepMode).
 type SweepMode string
 
@@ -171,7 +159,7 @@ type Batch struct {
 	// instead of by the refresh that fails. Sorted ascending.
 	NoEscalate []uint8
 	// Reason is the most urgent of the reasons the batch's parts were due for.
-	Reason string
+	Reason Reason
 	// Head is the chain head when the batch was made: the block to read the chain at.
 	Head uint64
 	// MaterialMembers are the quorums of Members that a sweep in SweepMaterial mode audits: their
@@ -336,7 +324,7 @@ type dirtyOp struct {
 // dirtyQuorum is a quorum waiting for a whole-quorum refresh, or for its members to be resolved.
 type dirtyQuorum struct {
 	ready  time.Time
-	reason string
+	reason Reason
 	// shape says how the quorum goes into a batch: Quorums (refresh), Members or MembersOnly.
 	shape quorumShape
 }
@@ -580,7 +568,7 @@ func (p *Planner) next() (Batch, bool) {
 			continue
 		}
 		addShaped(q, d.shape, &qs, &members, &membersOnly)
-		b.Reason = moreUrgent(b.Reason, d.reason)
+		b.Reason = mostUrgent(b.Reason, d.reason)
 	}
 	free := p.inScope().minus(p.processingQuorums)
 	if p.budgetExhausted {
@@ -602,7 +590,7 @@ func (p *Planner) next() (Batch, bool) {
 			}
 			b.sweep = true
 			p.sweep.start(now)
-			b.Reason = moreUrgent(b.Reason, ReasonSweep)
+			b.Reason = mostUrgent(b.Reason, ReasonSweep)
 		}
 	}
 	// A quorum handed out whole covers its members too.
@@ -809,16 +797,6 @@ func (p *Planner) dropDirty(op common.Address) {
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.
 func (p *Planner) inScope() quorumSet { return p.filter.apply(p.known) }
-
-// reasonRank orders reasons by urgency, so a batch reports the most urgent of its parts.
-var reasonRank = map[string]int{ReasonDirty: 1, ReasonConfig: 2, ReasonSweep: 3, ReasonDeadline: 4}
-
-func moreUrgent(a, b string) string {
-	if reasonRank[b] > reasonRank[a] {
-		return b
-	}
-	return a
-}
 
 // opHeap orders dirty operators by ready time and keeps each entry's index current, so entries
 // can be removed or moved (container/heap).

@@ -461,7 +461,7 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	} else {
 		s.metrics.held(planner.HeldFeeCap, 0)
 	}
-	if slices.Contains([]string{planner.ReasonSweep, planner.ReasonDeadline}, o.batch.Reason) && o.res.Err == nil &&
+	if (o.batch.Reason == planner.ReasonSweep || o.batch.Reason == planner.ReasonDeadline) && o.res.Err == nil &&
 		len(o.res.FailedQuorums) == 0 && len(o.res.WaitingQuorums) == 0 {
 		s.setStatus(func(st *Status) { st.LastSweep = s.now() })
 		s.metrics.lastSweep.SetToCurrentTime()
