@@ -74,6 +74,7 @@ func mustNext(t *testing.T, p *Planner) Batch {
 		t.Fatalf("Next: nothing ready, want a batch")
 	}
 	checkInvariants(t, p)
+	checkWork(t, b)
 	return b
 }
 
@@ -95,15 +96,15 @@ func wantOperators(t *testing.T, b Batch, want ...common.Address) {
 
 func wantQuorums(t *testing.T, b Batch, want ...uint8) {
 	t.Helper()
-	if !slices.Equal(b.Quorums, want) {
-		t.Fatalf("batch quorums %v, want %v", b.Quorums, want)
+	if got := b.Refreshes(); !slices.Equal(got, want) {
+		t.Fatalf("batch quorums %v, want %v", got, want)
 	}
 }
 
 func wantMembers(t *testing.T, b Batch, want ...uint8) {
 	t.Helper()
-	if !slices.Equal(b.Members, want) {
-		t.Fatalf("batch members of quorums %v, want %v", b.Members, want)
+	if got := members(b); !slices.Equal(got, want) {
+		t.Fatalf("batch members of quorums %v, want %v", got, want)
 	}
 }
 
@@ -222,7 +223,7 @@ func TestDebounce(t *testing.T) {
 			observeUntil(window)
 			b := mustNext(t, p)
 			wantOperators(t, b, addr(1))
-			if b.Reason != ReasonDirty || b.Head != testHead || len(b.Quorums) != 0 {
+			if b.Reason != ReasonDirty || b.Head != testHead || len(b.Refreshes()) != 0 {
 				t.Fatalf("batch %+v, want reason dirty, head %d, no quorums", b, testHead)
 			}
 			if s := p.Stats(); s.Dirtied != 1 || s.Coalesced != tt.wantCoalesced || s.Batches != 1 {
@@ -716,7 +717,7 @@ func TestDeadline(t *testing.T) {
 		noNext(t, p)
 		p.AdvanceHead(1093) // 1088 + half the margin
 		b := mustNext(t, p)
-		if !slices.Contains(b.Quorums, 1) || b.Reason != ReasonDeadline {
+		if !slices.Contains(b.Refreshes(), 1) || b.Reason != ReasonDeadline {
 			t.Fatalf("batch %+v, want quorum 1's deadline refresh", b)
 		}
 	})

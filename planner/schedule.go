@@ -84,7 +84,18 @@ func (p *Planner) sweepOwed(b Batch, o Outcome) {
 	for _, op := range append(slices.Clone(o.FailedOperators), o.WaitingOperators...) {
 		missedOps[op] = struct{}{}
 	}
-	landed := quorumsOf(b.Quorums).union(quorumsOf(b.Members))
+	// A quorum refreshed whole or read member by member has landed, unless missed. A members-only
+	// round does not pay back a refresh owed, except in the sweep's own batch: there the sweep
+	// audits the quorum member by member too (Next folds that audit into the round).
+	landed := b.quorums(func(w QuorumWork) bool {
+		switch w.Mode {
+		case QuorumRefresh, QuorumMembers, QuorumMaterialMembers:
+			return true
+		case QuorumMembersOnly:
+			return b.sweep
+		}
+		return false
+	})
 	c.owedQuorums = c.owedQuorums.minus(landed.minus(missed))
 	if b.sweep {
 		// The sweep read or refreshed every operator of its quorums: what it misses replaces

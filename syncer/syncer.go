@@ -391,7 +391,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 				level = slog.LevelError
 			}
 			s.log.Log(ctx, level, "update failed on the node's side; re-reading the chain and retrying", "reason", o.batch.Reason,
-				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", readFailures, "retry_in", wait, "err", nodeErr)
+				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Refreshes()), "attempt", readFailures, "retry_in", wait, "err", nodeErr)
 		case <-timer.C:
 		}
 	}
@@ -453,7 +453,7 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
 		if o.batch.Reason == planner.ReasonDeadline {
 			s.log.Error("deadline at risk: a quorum due for its staleness deadline waits for fees to fall below the cap or for funds",
-				"quorums", ints(o.batch.Quorums), "head", p.Head(), "err", o.held)
+				"quorums", ints(o.batch.Refreshes()), "head", p.Head(), "err", o.held)
 		} else {
 			s.log.Warn("update waits: fees above the cap or sender out of funds; nothing sent",
 				"reason", o.batch.Reason, "operators_waiting", o.heldOperators, "look_again_in_blocks", HoldBlocks, "err", o.held)
@@ -589,7 +589,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	s.metrics.noops.Add(float64(res.Noops))
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
-		"quorums", quorumNumbers(plan), "members_of", ints(append(slices.Clone(b.Members), b.MembersOnly...)), "escalated", res.Escalated)
+		"quorums", quorumNumbers(plan), "members_of", ints(b.MemberQuorums()), "escalated", res.Escalated)
 	for _, c := range res.ChurnLine {
 		s.log.Info("stored stake at the churn line of a full quorum kept exact", "operator", c.Operator, "quorum", c.Quorum,
 			"stored", c.Stored, "weight", c.Weight, "lowest_stored", c.Lowest, "block", plan.Block)
