@@ -430,7 +430,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 			p.dirtyOperator(ev.Operator)
 			return
 		}
-		p.schedule(ev)
+		p.scheduleEvent(ev)
 	case watcher.OperatorRegistered:
 		if ev.Removed {
 			p.needsReload = true
@@ -476,6 +476,15 @@ func (p *Planner) Observe(ev watcher.Event) {
 		// the block of the log itself.
 		p.updateBlock[q] = ev.Block
 		delete(p.reincluding, q)
+	}
+}
+
+// Recheck marks operators dirty whose stakes may be stale without an event saying so (at
+// start-up, after a reload, on registration), as an event moving their shares would: each is
+// read after Debounce and updated only if stale. Operators not registered are ignored.
+func (p *Planner) Recheck(ops ...common.Address) {
+	for _, op := range ops {
+		p.dirtyOperator(op)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
-	"github.com/avs-sync/avs-sync/watcher"
 )
 
 // Sweep updates every quorum in scope whole with updateOperatorsForQuorum, or, when Operators is
@@ -30,9 +29,7 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 	p.AdvanceHead(b.Head)
 	if len(b.Operators) > 0 {
 		p.SetOperators(b.Operators)
-		for _, op := range b.Operators {
-			p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "sweep", Operator: op, Block: b.Head})
-		}
+		p.Recheck(b.Operators...)
 	} else {
 		p.SweepNow()
 	}

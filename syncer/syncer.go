@@ -296,9 +296,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	}
 	s.changes.loaded = head
 	p.AdvanceHead(head)
-	for _, op := range ops {
-		p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "startup", Operator: op, Block: head})
-	}
+	p.Recheck(ops...)
 	s.publish(p)
 	s.setStatus(func(st *Status) { st.Started, st.Head, st.LastBlock = true, head, head })
 
@@ -335,12 +333,12 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 		s.checkBudget(p)
 		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
 			if (p.NeedsReload() || s.quorumsStale) && s.reloadDue() {
-				if head, ops, err := s.load(ctx, p); err != nil {
+				if _, ops, err := s.load(ctx, p); err != nil {
 					s.reloadFailed(err) // logged once per fault, tried again with backoff
 				} else {
 					s.reloadOK()
 					s.quorumsStale = false
-					s.reloaded(p, head, ops)
+					s.reloaded(p, ops)
 				}
 			}
 			s.scheduleRegistered(ctx, p)
@@ -771,7 +769,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		return 0, nil, fmt.Errorf("read pending allocations at block %d: %w", head, err)
 	}
 	for _, a := range pending {
-		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
+		p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
 	}
 	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "full_quorums", ints(full), "operators", len(ops), "pending_allocations", len(pending))
 	return head, ops, nil
