@@ -320,18 +320,12 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	execCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
 
-	done := make(chan outcome, 1)
-	inflight := false
-	readFailures := 0
-	var holdUntil time.Time
-	// holdBlock: while fees are above the cap (or funds are out), nothing is tried before the head
-	// reaches it; each new look costs a few reads, no transaction.
-	var holdBlock uint64
+	loop := newWatchLoop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		s.checkBudget(p)
-		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
+		if loop.canStart(s.now(), p.Head()) {
 			if (p.NeedsReload() || s.quorumsStale) && s.reloadDue() {
 				if _, ops, err := s.load(ctx, p); err != nil {
 					s.reloadFailed(err) // logged once per fault, tried again with backoff
@@ -343,53 +337,44 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			}
 			s.scheduleRegistered(ctx, p)
 			if b, ok := p.Next(); ok {
-				inflight = true
 				if s.bill != nil {
 					b.Strategies = s.bill.strategyCounts()
 				}
-				go func() { done <- s.execute(execCtx, s.resolver, b) }()
+				loop.start(func() outcome { return s.execute(execCtx, s.resolver, b) })
 			}
 		}
 		s.publish(p)
-		resetTimer(timer, min(s.wake(p, inflight, holdUntil), s.reloadWait(p), s.cfg.Heartbeat))
+		resetTimer(timer, min(s.wake(p, loop), s.reloadWait(p), s.cfg.Heartbeat))
 
 		select {
 		case <-ctx.Done():
-			s.drain(p, done, inflight, abandon)
+			s.drain(p, loop, abandon)
 			return nil
 		case b := <-batches:
 			s.apply(p, b)
 		case err := <-srcErr:
-			s.drain(p, done, inflight, abandon)
+			s.drain(p, loop, abandon)
 			if err != nil {
 				return fmt.Errorf("watch chain events: %w", err)
 			}
 			return nil
-		case o := <-done:
-			inflight = false
+		case o := <-loop.done:
 			s.settle(p, o)
 			s.setFailures(o)
-			holdBlock = 0
 			// Once the budget is spent, the churn line of a full quorum goes out at once: the
 			// next batch sends only it, whatever the budget.
-			if o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted())) {
-				holdBlock = p.Head() + HoldBlocks
-			}
+			hold := o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted()))
 			nodeErr := cmp.Or(o.res.Err, o.transient)
+			wait := loop.settled(hold, p.Head(), nodeErr, s.now(), s.retryWait)
 			if nodeErr == nil {
-				readFailures = 0
-				holdUntil = time.Time{}
 				continue
 			}
-			readFailures++
-			wait := s.retryWait(readFailures)
-			holdUntil = s.now().Add(wait)
 			level := slog.LevelWarn
-			if readFailures > s.cfg.Retries {
+			if loop.readFailures > s.cfg.Retries {
 				level = slog.LevelError
 			}
 			s.log.Log(ctx, level, "update failed on the node's side; re-reading the chain and retrying", "reason", o.batch.Reason,
-				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Refreshes()), "attempt", readFailures, "retry_in", wait, "err", nodeErr)
+				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Refreshes()), "attempt", loop.readFailures, "retry_in", wait, "err", nodeErr)
 		case <-timer.C:
 		}
 	}
@@ -488,18 +473,18 @@ func (s *Syncer) Spent(hash common.Hash, gas uint64) {
 
 // drain waits for the in-flight update, if any, for up to Drain, then abandons it: a sent
 // transaction is seen through on a clean shutdown, and a hung one does not hold the process.
-func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, abandon context.CancelFunc) {
-	if !inflight {
+func (s *Syncer) drain(p *planner.Planner, loop *watchLoop, abandon context.CancelFunc) {
+	if !loop.inflight {
 		return
 	}
 	s.log.Info("shutting down: waiting for the in-flight update", "max_wait", s.cfg.Drain)
 	select {
-	case o := <-done:
+	case o := <-loop.done:
 		p.Done(o.batch, o.res)
 		s.count(o)
 	case <-time.After(s.cfg.Drain):
 		abandon()
-		o := <-done
+		o := <-loop.done
 		p.Done(o.batch, o.res)
 		s.count(o)
 		s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
@@ -790,13 +775,13 @@ func (s *Syncer) publish(p *planner.Planner) {
 }
 
 // wake is when the loop must look at the planner again without any event.
-func (s *Syncer) wake(p *planner.Planner, inflight bool, holdUntil time.Time) time.Duration {
-	if inflight {
+func (s *Syncer) wake(p *planner.Planner, loop *watchLoop) time.Duration {
+	if loop.inflight {
 		return time.Hour
 	}
 	now := s.now()
-	if now.Before(holdUntil) {
-		return holdUntil.Sub(now)
+	if now.Before(loop.holdUntil) {
+		return loop.holdUntil.Sub(now)
 	}
 	at, ok := p.NextWake()
 	if s.budgetSpent {
