@@ -28,6 +28,7 @@ const (
 
 var quorumModeText = [...]string{"no work", "refresh", "members", "material members", "members only"}
 
+// String names the mode, for logs and test failures.
 func (m QuorumMode) String() string {
 	if int(m) >= len(quorumModeText) {
 		return fmt.Sprintf("QuorumMode(%d)", m)
