@@ -58,7 +58,7 @@ func TestResolveChurnLine(t *testing.T) {
 			rs := NewResolver(r, Config{MinStakeChange: 0.99, FullQuorumRatio: 1})
 			b := Batch{Operators: []common.Address{tt.dirty.Operator}, Head: 7, Reason: ReasonDirty, Caps: tt.caps}
 			if tt.material {
-				b = Batch{Members: []uint8{0}, MaterialMembers: []uint8{0}, Head: 7, Reason: ReasonSweep, Caps: tt.caps}
+				b = Batch{Work: []QuorumWork{{Quorum: 0, Mode: QuorumMaterialMembers}}, Head: 7, Reason: ReasonSweep, Caps: tt.caps}
 			}
 			plan, res, err := rs.Resolve(context.Background(), b)
 			if err != nil {

@@ -13,7 +13,7 @@ const (
 
 // observeQuorumConfig applies a quorum configuration event. A change that moves weights
 // (strategies added or removed, a multiplier, the minimum stake, a lookahead for slashable
-// quorums) makes every operator of the quorum a candidate (Batch.Members), resolved like any
+// quorums) makes every operator of the quorum a candidate (QuorumMembers), resolved like any
 // batch: only the stale ones are sent, in the cheapest shape. A change that moves no weight sends
 // nothing.
 func (p *Planner) observeQuorumConfig(ev watcher.Event) {
@@ -50,5 +50,5 @@ func (p *Planner) observeQuorumConfig(ev watcher.Event) {
 		p.stats.Coalesced++
 		return
 	}
-	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig, shape: shapeMembers}
+	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig, mode: QuorumMembers}
 }

@@ -81,7 +81,7 @@ func TestResolveMateriality(t *testing.T) {
 	}
 
 	// Members of a quorum are exempt, even when also in Operators.
-	plan, res, err = rs.Resolve(context.Background(), Batch{Operators: addrs(1), Members: []uint8{1}, Head: 1, Reason: ReasonConfig})
+	plan, res, err = rs.Resolve(context.Background(), Batch{Operators: addrs(1), Work: []QuorumWork{{Quorum: 1, Mode: QuorumMembers}}, Head: 1, Reason: ReasonConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestResolveMateriality(t *testing.T) {
 	}
 
 	// A sweep's refresh carries every operator.
-	plan, _, err = rs.Resolve(context.Background(), Batch{Quorums: []uint8{0}, Head: 1, Reason: ReasonSweep})
+	plan, _, err = rs.Resolve(context.Background(), Batch{Work: refreshWork(0), Head: 1, Reason: ReasonSweep})
 	if err != nil || len(plan.Quorums) != 1 {
 		t.Fatalf("sweep plan %+v, %v", plan, err)
 	}
@@ -108,9 +108,9 @@ func TestResolveMaterialSweep(t *testing.T) {
 	}
 	rs := NewResolver(r, Config{MinStakeChange: DefaultMinStakeChange, FullQuorumRatio: 1})
 	for _, material := range []bool{false, true} {
-		b := Batch{Members: []uint8{0}, Head: 1, Reason: ReasonSweep}
+		b := Batch{Work: []QuorumWork{{Quorum: 0, Mode: QuorumMembers}}, Head: 1, Reason: ReasonSweep}
 		if material {
-			b.MaterialMembers = []uint8{0}
+			b.Work[0].Mode = QuorumMaterialMembers
 		}
 		plan, res, err := rs.Resolve(context.Background(), b)
 		if err != nil {
@@ -141,7 +141,7 @@ func TestResolveMaterialSweepWithConfigChange(t *testing.T) {
 		sets:   map[uint8][]common.Address{0: addrs(1, 2), 1: addrs(2)},
 	}
 	rs := NewResolver(r, Config{MinStakeChange: DefaultMinStakeChange, FullQuorumRatio: 1})
-	plan, res, err := rs.Resolve(context.Background(), Batch{Members: []uint8{0, 1}, MaterialMembers: []uint8{0}, Head: 1, Reason: ReasonConfig})
+	plan, res, err := rs.Resolve(context.Background(), Batch{Work: []QuorumWork{{Quorum: 0, Mode: QuorumMaterialMembers}, {Quorum: 1, Mode: QuorumMembers}}, Head: 1, Reason: ReasonConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestResolveMembersOnly(t *testing.T) {
 		sets: map[uint8][]common.Address{0: addrs(3, 1, 2)},
 	}
 	plan, res, err := NewResolver(r, Config{FullQuorumRatio: 0.5}).Resolve(context.Background(),
-		Batch{Operators: addrs(1, 4), MembersOnly: []uint8{0}, Head: 7, Reason: ReasonSweep})
+		Batch{Operators: addrs(1, 4), Work: []QuorumWork{{Quorum: 0, Mode: QuorumMembersOnly}}, Head: 7, Reason: ReasonSweep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestResolveMembersEscalate(t *testing.T) {
 		stakes: stakesOf(registered(addr(1), stake(0, 5, 5, 0)), registered(addr(2), stake(0, 5, 5, 0))),
 		sets:   map[uint8][]common.Address{0: addrs(1, 2)},
 	}
-	plan, _, err := NewResolver(fresh, Config{}).Resolve(context.Background(), Batch{Members: []uint8{0}, Head: 1, Reason: ReasonConfig})
+	plan, _, err := NewResolver(fresh, Config{}).Resolve(context.Background(), Batch{Work: []QuorumWork{{Quorum: 0, Mode: QuorumMembers}}, Head: 1, Reason: ReasonConfig})
 	if err != nil || !plan.Empty() {
 		t.Fatalf("plan %+v, %v; want nothing to send", plan, err)
 	}
@@ -197,7 +197,7 @@ func TestResolveMembersEscalate(t *testing.T) {
 		stakes: stakesOf(registered(addr(1), stake(0, 5, 6, 0)), registered(addr(2), stake(0, 5, 6, 0))),
 		sets:   map[uint8][]common.Address{0: addrs(2, 1)},
 	}
-	plan, res, err := NewResolver(stale, Config{}).Resolve(context.Background(), Batch{Members: []uint8{0}, Head: 1, Reason: ReasonConfig})
+	plan, res, err := NewResolver(stale, Config{}).Resolve(context.Background(), Batch{Work: []QuorumWork{{Quorum: 0, Mode: QuorumMembers}}, Head: 1, Reason: ReasonConfig})
 	if err != nil || len(plan.Quorums) != 1 || len(plan.Operators) != 0 || res.Escalated != 1 {
 		t.Fatalf("plan %+v res %+v, %v; want quorum 0 refreshed whole", plan, res, err)
 	}

@@ -120,47 +120,47 @@ func (p *Planner) Done(b Batch, o Outcome) {
 	}
 
 	failedQs, waitingQs := quorumsOf(o.FailedQuorums), quorumsOf(o.WaitingQuorums)
-	batchQs := quorumsOf(b.Quorums).union(quorumsOf(b.Members)).union(quorumsOf(b.MembersOnly))
-	for _, q := range batchQs.list() {
-		p.processingQuorums.remove(q)
+	for _, w := range b.Work {
+		if w.Mode != QuorumNoWork {
+			p.processingQuorums.remove(w.Quorum)
+		}
 	}
 	switch {
 	case o.Err != nil:
-		for _, q := range b.Quorums {
-			p.requeueQuorum(q, now, b.Reason, shapeRefresh)
-		}
-		for _, q := range b.Members {
-			p.requeueQuorum(q, now, b.Reason, shapeMembers)
-		}
-		for _, q := range b.MembersOnly {
-			p.requeueQuorum(q, now, b.Reason, shapeMembersOnly)
+		for _, w := range b.Work {
+			switch w.Mode {
+			case QuorumRefresh, QuorumMembersOnly:
+				p.requeueQuorum(w.Quorum, now, b.Reason, w.Mode)
+			case QuorumMembers, QuorumMaterialMembers:
+				p.requeueQuorum(w.Quorum, now, b.Reason, QuorumMembers)
+			}
 		}
 	default:
-		for _, q := range b.Quorums {
-			if failedQs.has(q) || waitingQs.has(q) {
-				continue
+		for _, w := range b.Work {
+			q := w.Quorum
+			switch {
+			case w.Mode == QuorumRefresh && !failedQs.has(q) && !waitingQs.has(q):
+				delete(p.quorumFailures, q)
+				// The refresh landed at or after b.Head; without this the deadline check would
+				// hand the quorum out again until the watcher reports QuorumBlockNumberUpdated.
+				if p.updateBlock[q] < b.Head {
+					p.updateBlock[q] = b.Head
+				}
+			case w.Mode == QuorumMembersOnly:
+				// Its stale members went first; now the refresh itself, after the backoff its
+				// failures earned if something failed again.
+				at := now
+				if o.Failed() {
+					at = now.Add(p.backoff(p.quorumFailures[q]))
+				}
+				p.requeueQuorum(q, at, b.Reason, QuorumRefresh)
 			}
-			delete(p.quorumFailures, q)
-			// The refresh landed at or after b.Head; without this the deadline check would hand
-			// the quorum out again until the watcher reports QuorumBlockNumberUpdated.
-			if p.updateBlock[q] < b.Head {
-				p.updateBlock[q] = b.Head
-			}
-		}
-		for _, q := range b.MembersOnly {
-			// Its stale members went first; now the refresh itself, after the backoff its failures
-			// earned if something failed again.
-			at := now
-			if o.Failed() {
-				at = now.Add(p.backoff(p.quorumFailures[q]))
-			}
-			p.requeueQuorum(q, at, b.Reason, shapeRefresh)
 		}
 		for _, q := range o.FailedQuorums {
 			p.failQuorum(q, now, b.Reason)
 		}
 		for _, q := range o.WaitingQuorums {
-			p.requeueQuorum(q, now, b.Reason, shapeRefresh)
+			p.requeueQuorum(q, now, b.Reason, QuorumRefresh)
 		}
 	}
 	p.sweepOwed(b, o)
@@ -266,7 +266,7 @@ func (p *Planner) nextGroup(now time.Time) (Batch, bool) {
 
 // failQuorum counts a failed refresh of q and takes it back as MembersOnly after a backoff, or
 // sets it aside once it has failed MaxFailures times in a row.
-func (p *Planner) failQuorum(q uint8, now time.Time, reason string) {
+func (p *Planner) failQuorum(q uint8, now time.Time, reason Reason) {
 	p.processingQuorums.remove(q)
 	if !p.inScope().has(q) {
 		return
@@ -279,12 +279,12 @@ func (p *Planner) failQuorum(q uint8, now time.Time, reason string) {
 		p.stats.SetAside++
 		return
 	}
-	p.requeueQuorum(q, now.Add(p.backoff(p.quorumFailures[q])), reason, shapeMembersOnly)
+	p.requeueQuorum(q, now.Add(p.backoff(p.quorumFailures[q])), reason, QuorumMembersOnly)
 }
 
-// requeueQuorum makes q dirty in the given shape, ready no later than at. A refresh already
+// requeueQuorum makes q dirty in the given mode, ready no later than at. A refresh already
 // pending wins over resolving members, which it covers.
-func (p *Planner) requeueQuorum(q uint8, at time.Time, reason string, shape quorumShape) {
+func (p *Planner) requeueQuorum(q uint8, at time.Time, reason Reason, mode QuorumMode) {
 	if !p.inScope().has(q) {
 		return
 	}
@@ -292,10 +292,10 @@ func (p *Planner) requeueQuorum(q uint8, at time.Time, reason string, shape quor
 	if !ok || at.Before(d.ready) {
 		d.ready = at
 	}
-	if !ok || shape == shapeRefresh && d.shape == shapeMembers || shape == shapeMembersOnly {
-		d.shape = shape
+	if !ok || mode == QuorumRefresh && d.mode == QuorumMembers || mode == QuorumMembersOnly {
+		d.mode = mode
 	}
-	d.reason = moreUrgent(d.reason, reason)
+	d.reason = mostUrgent(d.reason, reason)
 	p.dirtyQuorums[q] = d
 }
 

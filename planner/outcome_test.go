@@ -67,14 +67,14 @@ func TestDonePartialSweep(t *testing.T) {
 	noNext(t, p) // backoff
 	wantWake(t, p, clk.Now().Add(DefaultRetryBackoff))
 	clk.Advance(DefaultRetryBackoff)
-	members := mustNext(t, p)
-	if len(members.Quorums) != 0 || len(members.Members) != 0 || len(members.MembersOnly) != 1 || members.MembersOnly[0] != 1 {
-		t.Fatalf("retry %+v, want quorum 1's members only", members)
+	retry := mustNext(t, p)
+	if len(retry.Refreshes()) != 0 || len(members(retry)) != 0 || !slices.Equal(membersOnly(retry), []uint8{1}) {
+		t.Fatalf("retry %+v, want quorum 1's members only", retry)
 	}
-	if members.Reason != ReasonSweep {
-		t.Fatalf("retry reason %q, want %q", members.Reason, ReasonSweep)
+	if retry.Reason != ReasonSweep {
+		t.Fatalf("retry reason %q, want %q", retry.Reason, ReasonSweep)
 	}
-	p.Done(members, Outcome{})
+	p.Done(retry, Outcome{})
 	refresh := mustNext(t, p)
 	wantQuorums(t, refresh, 1)
 	p.Done(refresh, Outcome{})
@@ -94,15 +94,15 @@ func TestFailedEscalationNotEscalatedAgain(t *testing.T) {
 	p.Observe(shares(addr(2)))
 	b := mustNext(t, p)
 	wantOperators(t, b, addrs(1, 2)...)
-	if len(b.NoEscalate) != 0 {
-		t.Fatalf("first batch NoEscalate %v, want none", b.NoEscalate)
+	if len(noEscalated(b)) != 0 {
+		t.Fatalf("first batch NoEscalate %v, want none", noEscalated(b))
 	}
 	p.Done(b, Outcome{FailedQuorums: []uint8{1}, WaitingOperators: addrs(1, 2)})
 	checkOutcomeInvariants(t, p)
 	again := mustNext(t, p)
 	wantOperators(t, again, addrs(1, 2)...)
-	if !slices.Equal(again.NoEscalate, []uint8{1}) {
-		t.Fatalf("retry of the operators: NoEscalate %v, want [1] (its refresh failed)", again.NoEscalate)
+	if !slices.Equal(noEscalated(again), []uint8{1}) {
+		t.Fatalf("retry of the operators: NoEscalate %v, want [1] (its refresh failed)", noEscalated(again))
 	}
 	p.Done(again, Outcome{})
 	checkOutcomeInvariants(t, p)
@@ -195,7 +195,7 @@ func TestWaitingNotCounted(t *testing.T) {
 	p.SweepNow()
 	for range 5 {
 		b := mustNext(t, p)
-		p.Done(b, Outcome{WaitingOperators: b.Operators, WaitingQuorums: b.Quorums})
+		p.Done(b, Outcome{WaitingOperators: b.Operators, WaitingQuorums: b.Refreshes()})
 		checkOutcomeInvariants(t, p)
 	}
 	b := mustNext(t, p)
@@ -222,7 +222,7 @@ func TestDeadlineRetryBacksOff(t *testing.T) {
 	noNext(t, p)
 	clk.Advance(DefaultRetryBackoff)
 	retry := mustNext(t, p)
-	if len(retry.MembersOnly) != 1 || retry.MembersOnly[0] != 0 || retry.Reason != ReasonDeadline {
+	if len(membersOnly(retry)) != 1 || membersOnly(retry)[0] != 0 || retry.Reason != ReasonDeadline {
 		t.Fatalf("retry %+v, want quorum 0's members for the deadline", retry)
 	}
 	p.Done(retry, Outcome{})
@@ -265,7 +265,7 @@ func TestBudgetExhausted(t *testing.T) {
 	}
 	p.AdvanceHead(testHead + 90)
 	b := mustNext(t, p)
-	if b.Reason != ReasonDeadline || len(b.Operators) != 0 || len(b.Members) != 0 {
+	if b.Reason != ReasonDeadline || len(b.Operators) != 0 || len(members(b)) != 0 {
 		t.Fatalf("batch %+v, want quorum 0's deadline refresh only", b)
 	}
 	wantQuorums(t, b, 0)
@@ -345,7 +345,7 @@ func TestDeadlineBatchCarriesNothingElse(t *testing.T) {
 	p.AdvanceHead(testHead + 90)
 
 	b := mustNext(t, p)
-	if b.Reason != ReasonDeadline || len(b.Operators) != 0 || len(b.Members) != 0 || len(b.MembersOnly) != 0 {
+	if b.Reason != ReasonDeadline || len(b.Operators) != 0 || len(members(b)) != 0 || len(membersOnly(b)) != 0 {
 		t.Fatalf("batch %+v, want quorum 0's deadline refresh alone", b)
 	}
 	wantQuorums(t, b, 0)

@@ -31,10 +31,10 @@ func TestAddParts(t *testing.T) {
 			parts: []Part{{Operators: []common.Address{a}, Fault: FaultFees}, {Operators: []common.Address{b}, Fault: FaultBudget},
 				{Operators: []common.Address{c}, Fault: FaultStopped}},
 			want: Outcome{WaitingOperators: []common.Address{a, b, c}}},
-		{name: "a failed refresh fails its quorum and takes the batch's own members back", batch: Batch{Operators: []common.Address{a}, Quorums: []uint8{1}},
+		{name: "a failed refresh fails its quorum and takes the batch's own members back", batch: Batch{Operators: []common.Address{a}, Work: refreshWork(1)},
 			parts: []Part{{Operators: []common.Address{a, c}, Quorums: []uint8{1}, Fault: FaultOwn}},
 			want:  Outcome{FailedQuorums: []uint8{1}, WaitingOperators: []common.Address{a}}},
-		{name: "a refresh that waits on fees waits", batch: Batch{Quorums: []uint8{0, 1}},
+		{name: "a refresh that waits on fees waits", batch: Batch{Work: refreshWork(0, 1)},
 			parts: []Part{{Operators: []common.Address{a, c}, Quorums: []uint8{0, 1}, Fault: FaultFees}},
 			want:  Outcome{WaitingQuorums: []uint8{0, 1}}},
 	}

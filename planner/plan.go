@@ -14,8 +14,8 @@ type Plan struct {
 	Quorums []QuorumUpdate
 	// Block is the block the plan was read at.
 	Block uint64
-	// Reason says why the plan exists: "dirty", "config", "sweep", "deadline" (the Reason* constants).
-	Reason string
+	// Reason says why the plan exists: the batch's Reason.
+	Reason Reason
 	// GasLimited: the daily gas budget applies, and GasLeft is what remains of it. Transactions
 	// of a plan other than a deadline refresh whose gas limit exceeds what remains are held back.
 	GasLimited bool

@@ -17,18 +17,6 @@ import (
 	"github.com/avs-sync/avs-sync/watcher"
 )
 
-// Reasons a batch or plan exists, most urgent last.
-const (
-	// ReasonDirty: events moved the stakes of the batch's operators.
-	ReasonDirty = "dirty"
-	// ReasonConfig: a quorum's configuration changed, so all of its operators may be stale.
-	ReasonConfig = "config"
-	// ReasonSweep: the periodic (or forced) refresh of every quorum in scope.
-	ReasonSweep = "sweep"
-	// ReasonDeadline: a quorum must be refreshed before the AVS rejects its stakes as stale.
-	ReasonDeadline = "deadline"
-)
-
 // SweepMode is what a sweep does (Config.SweepMode).
 type SweepMode string
 
@@ -155,29 +143,13 @@ func (c Config) Validate() error {
 type Batch struct {
 	// Operators are sorted ascending.
 	Operators []common.Address
-	// Quorums are refreshed whole (updateOperatorsForQuorum); sorted ascending.
-	Quorums []uint8
-	// Members are quorums whose every operator is a candidate, resolved like Operators (only the
-	// stale ones are sent, in the cheapest shape) but exempt from the materiality rule unless
-	// also in MaterialMembers: a quorum configuration changed weights across the quorum, or a
-	// sweep audits it. Sorted ascending.
-	Members []uint8
-	// MembersOnly are quorums whose whole refresh failed: this round their stale operators are
-	// updated with updateOperators, the quorum is neither refreshed nor escalated; its refresh
-	// comes back in a later batch once Done. Sorted ascending.
-	MembersOnly []uint8
-	// NoEscalate are quorums whose refresh failed and waits for its retry, or was set aside: the
-	// resolver never escalates them, so their stale operators go by updateOperators meanwhile
-	// instead of by the refresh that fails. Sorted ascending.
-	NoEscalate []uint8
+	// Work is what the batch does with each of its quorums, one record per quorum, ascending by
+	// quorum.
+	Work []QuorumWork
 	// Reason is the most urgent of the reasons the batch's parts were due for.
-	Reason string
+	Reason Reason
 	// Head is the chain head when the batch was made: the block to read the chain at.
 	Head uint64
-	// MaterialMembers are the quorums of Members that a sweep in SweepMaterial mode audits: their
-	// operators are held to the materiality rule, unless also a member of another quorum of the
-	// batch (a configuration change or a failed refresh, exempt). Sorted ascending.
-	MaterialMembers []uint8
 
 	// ChurnLineOnly: the daily gas budget is spent and a quorum is full. Of the batch's stale
 	// operators only those at a churn line are sent (exempt from the budget); the rest are
@@ -336,22 +308,11 @@ type dirtyOp struct {
 // dirtyQuorum is a quorum waiting for a whole-quorum refresh, or for its members to be resolved.
 type dirtyQuorum struct {
 	ready  time.Time
-	reason string
-	// shape says how the quorum goes into a batch: Quorums (refresh), Members or MembersOnly.
-	shape quorumShape
+	reason Reason
+	// mode says how the quorum goes into a batch: QuorumRefresh, QuorumMembers or
+	// QuorumMembersOnly.
+	mode QuorumMode
 }
-
-// quorumShape is the list of Batch a dirty quorum is handed out in.
-type quorumShape int
-
-const (
-	// shapeRefresh: Batch.Quorums, a whole-quorum refresh.
-	shapeRefresh quorumShape = iota
-	// shapeMembers: Batch.Members, every operator a candidate.
-	shapeMembers
-	// shapeMembersOnly: Batch.MembersOnly, stale members first after a failed refresh.
-	shapeMembersOnly
-)
 
 // New returns a planner with no operators, no head and the sweep schedule starting from now().
 // now is the clock (time.Now when nil); cfg should pass Validate.
@@ -469,7 +430,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 			p.dirtyOperator(ev.Operator)
 			return
 		}
-		p.schedule(ev)
+		p.scheduleEvent(ev)
 	case watcher.OperatorRegistered:
 		if ev.Removed {
 			p.needsReload = true
@@ -515,6 +476,15 @@ func (p *Planner) Observe(ev watcher.Event) {
 		// the block of the log itself.
 		p.updateBlock[q] = ev.Block
 		delete(p.reincluding, q)
+	}
+}
+
+// Recheck marks operators dirty whose stakes may be stale without an event saying so (at
+// start-up, after a reload, on registration), as an event moving their shares would: each is
+// read after Debounce and updated only if stale. Operators not registered are ignored.
+func (p *Planner) Recheck(ops ...common.Address) {
+	for _, op := range ops {
+		p.dirtyOperator(op)
 	}
 }
 
@@ -579,8 +549,8 @@ func (p *Planner) next() (Batch, bool) {
 		if p.processingQuorums.has(q) || d.ready.After(now) || (p.budgetExhausted && d.reason != ReasonDeadline) {
 			continue
 		}
-		addShaped(q, d.shape, &qs, &members, &membersOnly)
-		b.Reason = moreUrgent(b.Reason, d.reason)
+		addByMode(q, d.mode, &qs, &members, &membersOnly)
+		b.Reason = mostUrgent(b.Reason, d.reason)
 	}
 	free := p.inScope().minus(p.processingQuorums)
 	if p.budgetExhausted {
@@ -602,7 +572,7 @@ func (p *Planner) next() (Batch, bool) {
 			}
 			b.sweep = true
 			p.sweep.start(now)
-			b.Reason = moreUrgent(b.Reason, ReasonSweep)
+			b.Reason = mostUrgent(b.Reason, ReasonSweep)
 		}
 	}
 	// A quorum handed out whole covers its members too.
@@ -613,9 +583,7 @@ func (p *Planner) next() (Batch, bool) {
 		delete(p.dirtyQuorums, q)
 	}
 	p.processingQuorums = p.processingQuorums.union(all)
-	b.Quorums, b.Members, b.MembersOnly = qs.list(), members.list(), membersOnly.list()
-	b.MaterialMembers = material.minus(qs).list()
-	b.NoEscalate = p.retrying().minus(qs).list()
+	b.Work = quorumWork(qs, members, membersOnly, material, p.retrying())
 	if b.sweep {
 		p.sweepHandedOut()
 	}
@@ -663,13 +631,13 @@ func (p *Planner) SetQuorumFull(quorum uint8, full bool) {
 	}
 }
 
-// addShaped adds q to the set its shape hands it out in: refreshed whole, resolved member by
+// addByMode adds q to the set its mode hands it out in: refreshed whole, resolved member by
 // member, or members only.
-func addShaped(q uint8, shape quorumShape, whole, members, membersOnly *quorumSet) {
-	switch shape {
-	case shapeMembers:
+func addByMode(q uint8, mode QuorumMode, whole, members, membersOnly *quorumSet) {
+	switch mode {
+	case QuorumMembers:
 		members.add(q)
-	case shapeMembersOnly:
+	case QuorumMembersOnly:
 		membersOnly.add(q)
 	default:
 		whole.add(q)
@@ -687,7 +655,7 @@ func (p *Planner) nextDeadline(now time.Time) (Batch, bool) {
 		if d.reason != ReasonDeadline || p.processingQuorums.has(q) || d.ready.After(now) || qs.has(q) {
 			continue
 		}
-		addShaped(q, d.shape, &qs, &members, &membersOnly)
+		addByMode(q, d.mode, &qs, &members, &membersOnly)
 	}
 	members, membersOnly = members.minus(qs), membersOnly.minus(qs)
 	all := qs.union(members).union(membersOnly)
@@ -699,7 +667,7 @@ func (p *Planner) nextDeadline(now time.Time) (Batch, bool) {
 	}
 	p.processingQuorums = p.processingQuorums.union(all)
 	p.stats.Batches++
-	return Batch{Head: p.head, Quorums: qs.list(), Members: members.list(), MembersOnly: membersOnly.list(), Reason: ReasonDeadline}, true
+	return Batch{Head: p.head, Work: quorumWork(qs, members, membersOnly, quorumSet{}, quorumSet{}), Reason: ReasonDeadline}, true
 }
 
 // NextWake returns the earliest time at which Next may have something to hand out, so the owner
@@ -809,16 +777,6 @@ func (p *Planner) dropDirty(op common.Address) {
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.
 func (p *Planner) inScope() quorumSet { return p.filter.apply(p.known) }
-
-// reasonRank orders reasons by urgency, so a batch reports the most urgent of its parts.
-var reasonRank = map[string]int{ReasonDirty: 1, ReasonConfig: 2, ReasonSweep: 3, ReasonDeadline: 4}
-
-func moreUrgent(a, b string) string {
-	if reasonRank[b] > reasonRank[a] {
-		return b
-	}
-	return a
-}
 
 // opHeap orders dirty operators by ready time and keeps each entry's index current, so entries
 // can be removed or moved (container/heap).

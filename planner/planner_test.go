@@ -3,6 +3,7 @@ package planner
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -74,6 +75,7 @@ func mustNext(t *testing.T, p *Planner) Batch {
 		t.Fatalf("Next: nothing ready, want a batch")
 	}
 	checkInvariants(t, p)
+	checkWork(t, b)
 	return b
 }
 
@@ -95,15 +97,15 @@ func wantOperators(t *testing.T, b Batch, want ...common.Address) {
 
 func wantQuorums(t *testing.T, b Batch, want ...uint8) {
 	t.Helper()
-	if !slices.Equal(b.Quorums, want) {
-		t.Fatalf("batch quorums %v, want %v", b.Quorums, want)
+	if got := b.Refreshes(); !slices.Equal(got, want) {
+		t.Fatalf("batch quorums %v, want %v", got, want)
 	}
 }
 
 func wantMembers(t *testing.T, b Batch, want ...uint8) {
 	t.Helper()
-	if !slices.Equal(b.Members, want) {
-		t.Fatalf("batch members of quorums %v, want %v", b.Members, want)
+	if got := members(b); !slices.Equal(got, want) {
+		t.Fatalf("batch members of quorums %v, want %v", got, want)
 	}
 }
 
@@ -222,7 +224,7 @@ func TestDebounce(t *testing.T) {
 			observeUntil(window)
 			b := mustNext(t, p)
 			wantOperators(t, b, addr(1))
-			if b.Reason != ReasonDirty || b.Head != testHead || len(b.Quorums) != 0 {
+			if b.Reason != ReasonDirty || b.Head != testHead || len(b.Refreshes()) != 0 {
 				t.Fatalf("batch %+v, want reason dirty, head %d, no quorums", b, testHead)
 			}
 			if s := p.Stats(); s.Dirtied != 1 || s.Coalesced != tt.wantCoalesced || s.Batches != 1 {
@@ -420,29 +422,42 @@ func TestAllocationSchedule(t *testing.T) {
 		{name: "no quorum uses no lookahead", lookahead: 10, quorum: watcher.NoQuorum, effect: 200, wantDue: []uint64{200}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, _ := newTestPlanner(t, Config{}, 2)
-			p.SetLookahead(0, tt.lookahead)
-			p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Operator: addr(1), Quorum: tt.quorum, EffectBlock: tt.effect, Block: testHead})
-			checkInvariants(t, p)
-			for i, due := range tt.wantDue {
-				if due > testHead {
-					p.AdvanceHead(due - 1)
-					noNext(t, p)
-					if s := p.Stats(); s.Scheduled != len(tt.wantDue)-i {
-						t.Fatalf("before block %d: scheduled %d, want %d", due, s.Scheduled, len(tt.wantDue)-i)
-					}
-					p.AdvanceHead(due)
+		for _, read := range []bool{false, true} {
+			if read && tt.quorum == watcher.NoQuorum {
+				continue // a change read from the chain names its quorum
+			}
+			name := tt.name + ", seen"
+			if read {
+				name = tt.name + ", read" // pending at start-up, or from before a registration
+			}
+			t.Run(name, func(t *testing.T) {
+				p, _ := newTestPlanner(t, Config{}, 2)
+				p.SetLookahead(0, tt.lookahead)
+				if read {
+					p.ScheduleAllocation(addr(1), uint8(tt.quorum), tt.effect)
+				} else {
+					p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Operator: addr(1), Quorum: tt.quorum, EffectBlock: tt.effect, Block: testHead})
 				}
-				b := mustNext(t, p)
-				wantOperators(t, b, addr(1))
-				p.Done(b, Outcome{})
-			}
-			noNext(t, p)
-			if s := p.Stats(); s.Scheduled != 0 {
-				t.Fatalf("scheduled %d after all came due, want 0", s.Scheduled)
-			}
-		})
+				checkInvariants(t, p)
+				for i, due := range tt.wantDue {
+					if due > testHead {
+						p.AdvanceHead(due - 1)
+						noNext(t, p)
+						if s := p.Stats(); s.Scheduled != len(tt.wantDue)-i {
+							t.Fatalf("before block %d: scheduled %d, want %d", due, s.Scheduled, len(tt.wantDue)-i)
+						}
+						p.AdvanceHead(due)
+					}
+					b := mustNext(t, p)
+					wantOperators(t, b, addr(1))
+					p.Done(b, Outcome{})
+				}
+				noNext(t, p)
+				if s := p.Stats(); s.Scheduled != 0 {
+					t.Fatalf("scheduled %d after all came due, want 0", s.Scheduled)
+				}
+			})
+		}
 	}
 }
 
@@ -716,7 +731,7 @@ func TestDeadline(t *testing.T) {
 		noNext(t, p)
 		p.AdvanceHead(1093) // 1088 + half the margin
 		b := mustNext(t, p)
-		if !slices.Contains(b.Quorums, 1) || b.Reason != ReasonDeadline {
+		if !slices.Contains(b.Refreshes(), 1) || b.Reason != ReasonDeadline {
 			t.Fatalf("batch %+v, want quorum 1's deadline refresh", b)
 		}
 	})
@@ -1136,4 +1151,49 @@ func TestNeverLoseNeverDuplicate(t *testing.T) {
 	if len(owed) > 0 {
 		t.Fatalf("operators never handed out after their last event: %v", owed)
 	}
+}
+
+// Recheck marks operators dirty as an event moving their shares does: with its debounce, once
+// each, not for a set-aside operator or one not registered, and giving an immaterial one its
+// chance again; it is not counted as an event.
+func TestRecheck(t *testing.T) {
+	setUp := func(t *testing.T) (*Planner, *fakeClock) {
+		p, clk := newTestPlanner(t, Config{Debounce: time.Second, MaxFailures: 1}, 3)
+		for _, op := range addrs(2, 3) {
+			p.Observe(shares(op))
+		}
+		clk.Advance(time.Second)
+		b := mustNext(t, p)
+		p.Done(b, Outcome{FailedOperators: addrs(2), Immaterial: addrs(3)})
+		p.Observe(shares(addr(1)))
+		clk.Advance(time.Second / 2)
+		return p, clk
+	}
+	ops := addrs(1, 2, 3, 9)
+	seen, _ := setUp(t)
+	for _, op := range ops {
+		seen.Observe(shares(op))
+	}
+	p, clk := setUp(t)
+	before := p.Stats()
+	p.Recheck(ops...)
+	checkInvariants(t, p)
+
+	if got := p.Stats(); got.Events != before.Events || got.Dirtied != before.Dirtied+1 || got.Coalesced != before.Coalesced+1 || got.NotOurs != before.NotOurs+1 {
+		t.Fatalf("stats %+v after %+v, want operator 3 dirtied, 1 coalesced, 9 not ours, no event", got, before)
+	}
+	want := seen.Stats()
+	want.Events = p.Stats().Events
+	if p.Stats() != want || !maps.Equal(p.HeldBack(), seen.HeldBack()) {
+		t.Fatalf("stats %+v held back %v, want %+v %v as after the events", p.Stats(), p.HeldBack(), want, seen.HeldBack())
+	}
+	if got := p.HeldBack()[addr(2)]; got != HeldSetAside {
+		t.Fatalf("operator 2 held back as %q, want it still set aside", got)
+	}
+	wantWake(t, p, clk.Now().Add(time.Second/2)) // operator 1's first event
+	clk.Advance(time.Second / 2)
+	wantOperators(t, mustNext(t, p), addr(1))
+	wantWake(t, p, clk.Now().Add(time.Second/2)) // operator 3, dirtied by the recheck
+	clk.Advance(time.Second / 2)
+	wantOperators(t, mustNext(t, p), addr(3))
 }

@@ -108,10 +108,10 @@ func NewResolver(r StakeReader, cfg Config) *Resolver {
 
 // Resolve reads the batch's operators and quorums at b.Head and returns the plan worth sending:
 // operators stale in a quorum in scope (stored stake differs from weight, or weight is below the
-// minimum) go to updateOperators, the batch's quorums and any quorum with too many stale operators
-// go to updateOperatorsForQuorum with their complete, sorted operator sets. The operators of
-// b.Members and b.MembersOnly are candidates too; b.MembersOnly quorums are never refreshed whole
-// here, nor b.NoEscalate quorums escalated. Stale operators of b.Operators whose change is
+// minimum) go to updateOperators, the batch's refreshes and any quorum with too many stale
+// operators go to updateOperatorsForQuorum with their complete, sorted operator sets. The
+// operators of b.MemberQuorums are candidates too; QuorumMembersOnly quorums are never refreshed
+// whole here, nor NoEscalate quorums escalated. Stale operators of b.Operators whose change is
 // immaterial are left out (Immaterial). It makes at most one call of OperatorStakes and two of
 // QuorumOperators (one when the batch has no members to read).
 func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, error) {
@@ -134,13 +134,13 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 		return Plan{}, res, err
 	}
 
-	whole := rs.filter.apply(quorumsOf(b.Quorums))
+	whole := rs.filter.apply(quorumsOf(b.Refreshes()))
 	var escalate quorumSet
 	if rs.ratio < 1 && !b.ChurnLineOnly {
 		for _, s := range stale {
 			escalate = escalate.union(s.quorums)
 		}
-		escalate = escalate.minus(whole).minus(quorumsOf(b.MembersOnly)).minus(quorumsOf(b.NoEscalate))
+		escalate = escalate.minus(whole).minus(b.quorums(func(w QuorumWork) bool { return w.Mode == QuorumMembersOnly || w.NoEscalate }))
 	}
 
 	plan := Plan{Block: b.Head, Reason: b.Reason, ChurnLine: b.ChurnLineOnly}
@@ -202,11 +202,11 @@ func (rs *Resolver) Resolve(ctx context.Context, b Batch) (Plan, Resolution, err
 	return plan, res, nil
 }
 
-// memberCandidates reads the operator sets of b.Members and b.MembersOnly (in scope) and returns
+// memberCandidates reads the operator sets of b.MemberQuorums (in scope) and returns
 // them with the batch's candidates: b.Operators and every member, sorted, once each.
 func (rs *Resolver) memberCandidates(ctx context.Context, b Batch) (map[uint8][]common.Address, []common.Address, error) {
 	sets := make(map[uint8][]common.Address)
-	qs := rs.filter.apply(quorumsOf(b.Members).union(quorumsOf(b.MembersOnly))).list()
+	qs := rs.filter.apply(quorumsOf(b.MemberQuorums())).list()
 	if len(qs) == 0 {
 		return sets, b.Operators, nil
 	}
@@ -228,19 +228,21 @@ func (rs *Resolver) memberCandidates(ctx context.Context, b Batch) (map[uint8][]
 }
 
 // eventDriven returns the candidates the materiality rule applies to: b.Operators and the members
-// of b.MaterialMembers that are not also members of another quorum the batch resolves whole.
+// of QuorumMaterialMembers quorums that are not also members of another quorum the batch resolves
+// member by member.
 func eventDriven(b Batch, sets map[uint8][]common.Address) map[common.Address]bool {
 	out := make(map[common.Address]bool, len(b.Operators))
 	for _, op := range b.Operators {
 		out[op] = true
 	}
-	for _, q := range b.MaterialMembers {
+	material := b.quorums(func(w QuorumWork) bool { return w.Mode == QuorumMaterialMembers })
+	for _, q := range material.list() {
 		for _, op := range sets[q] {
 			out[op] = true
 		}
 	}
 	for q, ops := range sets {
-		if slices.Contains(b.MaterialMembers, q) {
+		if material.has(q) {
 			continue
 		}
 		for _, op := range ops {

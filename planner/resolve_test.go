@@ -176,7 +176,7 @@ func TestResolve(t *testing.T) {
 		{
 			name:         "a quorum whose refresh failed is not escalated again",
 			cfg:          Config{FullQuorumRatio: 0.25},
-			batch:        Batch{Operators: addrs(1, 2, 3), NoEscalate: []uint8{0}},
+			batch:        Batch{Operators: addrs(1, 2, 3), Work: []QuorumWork{{Quorum: 0, NoEscalate: true}}},
 			stakes:       stakesOf(stale(1, 0), stale(2, 0), stale(3, 1)),
 			sets:         map[uint8][]common.Address{0: addrs(1, 2), 1: addrs(3)},
 			wantOps:      addrs(1, 2),
@@ -214,7 +214,7 @@ func TestResolve(t *testing.T) {
 		{
 			name:         "batch quorums with complete sorted sets, empty kept",
 			cfg:          Config{FullQuorumRatio: 1},
-			batch:        Batch{Quorums: []uint8{0, 2}},
+			batch:        Batch{Work: refreshWork(0, 2)},
 			sets:         map[uint8][]common.Address{0: addrs(9, 1, 5), 2: {}},
 			wantQuorums:  []QuorumUpdate{{Quorum: 0, Operators: addrs(1, 5, 9)}, {Quorum: 2, Operators: []common.Address{}}},
 			wantSetCalls: 1,
@@ -222,7 +222,7 @@ func TestResolve(t *testing.T) {
 		{
 			name:         "batch quorum covers operators stale only there",
 			cfg:          Config{FullQuorumRatio: 1},
-			batch:        Batch{Operators: addrs(1, 2), Quorums: []uint8{0}},
+			batch:        Batch{Operators: addrs(1, 2), Work: refreshWork(0)},
 			stakes:       stakesOf(stale(1, 0), stale(2, 0, 1)),
 			sets:         map[uint8][]common.Address{0: addrs(1, 2, 3, 4, 5)},
 			wantOps:      addrs(2),
@@ -233,7 +233,7 @@ func TestResolve(t *testing.T) {
 		{
 			name:         "batch quorums filtered",
 			cfg:          Config{Quorums: []uint8{1}},
-			batch:        Batch{Quorums: []uint8{0, 1}},
+			batch:        Batch{Work: refreshWork(0, 1)},
 			sets:         map[uint8][]common.Address{0: addrs(1), 1: addrs(2)},
 			wantQuorums:  []QuorumUpdate{{Quorum: 1, Operators: addrs(2)}},
 			wantSetCalls: 1,
@@ -285,7 +285,7 @@ func TestResolve(t *testing.T) {
 func TestResolveDoesNotModifyReaderSets(t *testing.T) {
 	set := addrs(3, 1, 2)
 	r := &fakeReader{sets: map[uint8][]common.Address{0: set}}
-	if _, _, err := NewResolver(r, Config{}).Resolve(context.Background(), Batch{Quorums: []uint8{0}, Head: 1}); err != nil {
+	if _, _, err := NewResolver(r, Config{}).Resolve(context.Background(), Batch{Work: refreshWork(0), Head: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(set, addrs(3, 1, 2)) {
@@ -301,7 +301,7 @@ func TestResolveErrors(t *testing.T) {
 		wantRPC bool // the reader's error is wrapped
 	}{
 		{name: "stakes read fails", reader: &fakeReader{errOn: "stakes"}, batch: Batch{Operators: addrs(1)}, wantRPC: true},
-		{name: "sets read fails", reader: &fakeReader{errOn: "sets"}, batch: Batch{Quorums: []uint8{0}}, wantRPC: true},
+		{name: "sets read fails", reader: &fakeReader{errOn: "sets"}, batch: Batch{Work: refreshWork(0)}, wantRPC: true},
 		{
 			name:   "too few answers",
 			reader: &fakeReader{mangle: func(s []OperatorStake) []OperatorStake { return s[:1] }},
@@ -312,7 +312,7 @@ func TestResolveErrors(t *testing.T) {
 			reader: &fakeReader{mangle: func(s []OperatorStake) []OperatorStake { s[0], s[1] = s[1], s[0]; return s }},
 			batch:  Batch{Operators: addrs(1, 2)},
 		},
-		{name: "batch quorum set missing", reader: &fakeReader{}, batch: Batch{Quorums: []uint8{3}}},
+		{name: "batch quorum set missing", reader: &fakeReader{}, batch: Batch{Work: refreshWork(3)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

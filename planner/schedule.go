@@ -84,7 +84,18 @@ func (p *Planner) sweepOwed(b Batch, o Outcome) {
 	for _, op := range append(slices.Clone(o.FailedOperators), o.WaitingOperators...) {
 		missedOps[op] = struct{}{}
 	}
-	landed := quorumsOf(b.Quorums).union(quorumsOf(b.Members))
+	// A quorum refreshed whole or read member by member has landed, unless missed. A members-only
+	// round does not pay back a refresh owed, except in the sweep's own batch: there the sweep
+	// audits the quorum member by member too (Next folds that audit into the round).
+	landed := b.quorums(func(w QuorumWork) bool {
+		switch w.Mode {
+		case QuorumRefresh, QuorumMembers, QuorumMaterialMembers:
+			return true
+		case QuorumMembersOnly:
+			return b.sweep
+		}
+		return false
+	})
 	c.owedQuorums = c.owedQuorums.minus(landed.minus(missed))
 	if b.sweep {
 		// The sweep read or refreshed every operator of its quorums: what it misses replaces
@@ -117,31 +128,45 @@ func (p *Planner) sweepOwed(b Batch, o Outcome) {
 // schedule of later sweeps.
 func (p *Planner) SweepNow() { p.sweep.forced = true }
 
-// schedule dirties the operator of an allocation change once the change counts for its quorum:
-// lookahead blocks before it takes effect. The entry is kept even for an operator not registered
-// yet, which may register before the change takes effect; membership is checked when it comes due.
-func (p *Planner) schedule(ev watcher.Event) {
+// ScheduleAllocation schedules an allocation change of op to quorum's operator set, taking effect
+// at effectBlock, that the owner read from the chain instead of seeing its event (pending at
+// start-up, or announced before op registered): op is checked when the change counts, as for an
+// AllocationChanged event.
+func (p *Planner) ScheduleAllocation(op common.Address, quorum uint8, effectBlock uint64) {
+	p.schedule(op, p.lookahead[quorum], effectBlock)
+}
+
+// scheduleEvent schedules the allocation change an AllocationChanged event announces.
+func (p *Planner) scheduleEvent(ev watcher.Event) {
 	var lookahead uint64
 	if q, ok := quorumOf(ev); ok {
 		lookahead = p.lookahead[q]
 	}
+	p.schedule(ev.Operator, lookahead, ev.EffectBlock)
+}
+
+// schedule dirties op once its allocation change taking effect at effectBlock counts for a quorum
+// of that stake lookahead: lookahead blocks before the effect. The entry is kept even for an
+// operator not registered yet, which may register before the change takes effect; membership is
+// checked when it comes due.
+func (p *Planner) schedule(op common.Address, lookahead, effectBlock uint64) {
 	// A slashable quorum's weight is the minimum slashable stake from now to lookahead blocks
 	// ahead: a decrease shows lookahead blocks before its effect block, an increase only at it.
 	// The magnitude's direction is not in the event, so the operator is checked at both.
 	early := uint64(0)
-	if ev.EffectBlock > lookahead {
-		early = ev.EffectBlock - lookahead
+	if effectBlock > lookahead {
+		early = effectBlock - lookahead
 	}
 	dueNow := false
-	for _, due := range []uint64{early, ev.EffectBlock} {
+	for _, due := range []uint64{early, effectBlock} {
 		if due <= p.head {
 			dueNow = true
 			continue
 		}
-		p.allocations.add(due, ev.Operator)
+		p.allocations.add(due, op)
 	}
 	if dueNow {
-		p.dirtyOperator(ev.Operator)
+		p.dirtyOperator(op)
 	}
 }
 

@@ -128,7 +128,7 @@ func TestNextSweep(t *testing.T) {
 		if b.sweep {
 			t.Fatalf("retry %+v handed out as a sweep", b)
 		}
-		p.Done(b, Outcome{FailedQuorums: append(b.Quorums, b.MembersOnly...)})
+		p.Done(b, Outcome{FailedQuorums: append(b.Refreshes(), membersOnly(b)...)})
 		wantNext(t0.Add(3 * interval))
 	}
 	if !slices.Equal(p.SetAsideQuorums(), []uint8{0}) {
@@ -155,7 +155,7 @@ func TestNextSweep(t *testing.T) {
 		clk.Set(at)
 		b := mustNext(t, p)
 		p.Done(b, Outcome{})
-		if slices.Contains(b.Quorums, 1) {
+		if slices.Contains(b.Refreshes(), 1) {
 			break
 		}
 		wantNext(t0.Add(5 * interval)) // its members only: the refresh itself is still owed

@@ -33,8 +33,8 @@ func TestSweepMode(t *testing.T) {
 			if b.Reason != ReasonSweep {
 				t.Fatalf("reason %q, want %q", b.Reason, ReasonSweep)
 			}
-			if material := len(b.MaterialMembers) == 2; material != (tt.mode == SweepMaterial) {
-				t.Fatalf("sweep batch material quorums %v in mode %q", b.MaterialMembers, tt.mode)
+			if material := len(materialMembers(b)) == 2; material != (tt.mode == SweepMaterial) {
+				t.Fatalf("sweep batch material quorums %v in mode %q", materialMembers(b), tt.mode)
 			}
 			p.Done(b, Outcome{})
 			checkInvariants(t, p)
@@ -86,7 +86,7 @@ func TestMaterialSweepExemptsConfigChange(t *testing.T) {
 	clk.Advance(interval)
 	b := mustNext(t, p)
 	wantMembers(t, b, 0, 1)
-	if !slices.Equal(b.MaterialMembers, []uint8{1}) {
-		t.Fatalf("material members %v, want [1]: quorum 0's multiplier changed", b.MaterialMembers)
+	if !slices.Equal(materialMembers(b), []uint8{1}) {
+		t.Fatalf("material members %v, want [1]: quorum 0's multiplier changed", materialMembers(b))
 	}
 }

@@ -34,7 +34,7 @@ func TestFitBudgetKeepsMostValuable(t *testing.T) {
 		name     string
 		left     uint64
 		limited  bool
-		reason   string
+		reason   Reason
 		want     []common.Address
 		deferred int
 	}{

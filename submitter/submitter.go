@@ -338,7 +338,7 @@ func waitsForAll(ctx context.Context, err error) bool {
 }
 
 // send sends one transaction and waits for its receipt, within the per-transaction timeout.
-func (s *Submitter) send(ctx context.Context, tx Tx, reason string) TxResult {
+func (s *Submitter) send(ctx context.Context, tx Tx, reason planner.Reason) TxResult {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	began := time.Now()

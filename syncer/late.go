@@ -61,14 +61,12 @@ func (s *Syncer) note(ev watcher.Event) {
 }
 
 // reloaded checks every operator after a reload that followed a change of the AVS address.
-func (s *Syncer) reloaded(p *planner.Planner, head uint64, ops []common.Address) {
+func (s *Syncer) reloaded(p *planner.Planner, ops []common.Address) {
 	if !s.changes.avs {
 		return
 	}
 	s.changes.avs = false
-	for _, op := range ops {
-		p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "AVSUpdated", Operator: op, Block: head})
-	}
+	p.Recheck(ops...)
 }
 
 // scheduleRegistered schedules the pending allocations of operators that registered since the
@@ -99,13 +97,11 @@ func (s *Syncer) scheduleRegistered(ctx context.Context, p *planner.Planner) {
 	}
 	s.changes.failing = false
 	for _, a := range pending {
-		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
+		p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
 	}
 	for block, regs := range s.changes.registered {
 		if block < head {
-			for _, op := range regs {
-				p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "OperatorRegistered", Operator: op, Block: head})
-			}
+			p.Recheck(regs...)
 		}
 	}
 	if len(pending) > 0 {

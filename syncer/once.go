@@ -9,7 +9,6 @@ import (
 
 	"github.com/avs-sync/avs-sync/internal/backoff"
 	"github.com/avs-sync/avs-sync/planner"
-	"github.com/avs-sync/avs-sync/watcher"
 )
 
 // Sweep updates every quorum in scope whole with updateOperatorsForQuorum, or, when Operators is
@@ -26,13 +25,11 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 	cfg.MaxFailures = s.cfg.Retries + 1
 	cfg.MaxRetryBackoff = min(cmp.Or(cfg.MaxRetryBackoff, s.cfg.MaxBackoff), s.cfg.MaxBackoff)
 	p := planner.New(cfg, s.now)
-	p.SetQuorums(b.Quorums)
+	p.SetQuorums(b.Refreshes())
 	p.AdvanceHead(b.Head)
 	if len(b.Operators) > 0 {
 		p.SetOperators(b.Operators)
-		for _, op := range b.Operators {
-			p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "sweep", Operator: op, Block: b.Head})
-		}
+		p.Recheck(b.Operators...)
 	} else {
 		p.SweepNow()
 	}
@@ -93,10 +90,10 @@ func (s *Syncer) sweepBatch(ctx context.Context) (planner.Batch, error) {
 	b := planner.Batch{Reason: planner.ReasonSweep, Head: head}
 	for _, q := range qs {
 		if len(s.cfg.Planner.Quorums) == 0 || slices.Contains(s.cfg.Planner.Quorums, q.Number) {
-			b.Quorums = append(b.Quorums, q.Number)
+			b.Work = append(b.Work, planner.QuorumWork{Quorum: q.Number, Mode: planner.QuorumRefresh})
 		}
 	}
-	if len(b.Quorums) == 0 {
+	if len(b.Work) == 0 {
 		return planner.Batch{}, ErrNothingInScope
 	}
 	return b, nil

@@ -307,9 +307,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	}
 	s.changes.loaded = head
 	p.AdvanceHead(head)
-	for _, op := range ops {
-		p.Observe(watcher.Event{Kind: watcher.SharesChanged, Name: "startup", Operator: op, Block: head})
-	}
+	p.Recheck(ops...)
 	s.publish(p)
 	s.setStatus(func(st *Status) { st.Started, st.Head, st.LastBlock = true, head, head })
 
@@ -333,76 +331,61 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 	execCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
 
-	done := make(chan outcome, 1)
-	inflight := false
-	readFailures := 0
-	var holdUntil time.Time
-	// holdBlock: while fees are above the cap (or funds are out), nothing is tried before the head
-	// reaches it; each new look costs a few reads, no transaction.
-	var holdBlock uint64
+	loop := newWatchLoop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		s.checkBudget(p)
-		if !inflight && !s.now().Before(holdUntil) && p.Head() >= holdBlock {
+		if loop.canStart(s.now(), p.Head()) {
 			if (p.NeedsReload() || s.quorumsStale) && s.reloadDue() {
-				if head, ops, err := s.load(ctx, p); err != nil {
+				if _, ops, err := s.load(ctx, p); err != nil {
 					s.reloadFailed(err) // logged once per fault, tried again with backoff
 				} else {
 					s.reloadOK()
 					s.quorumsStale = false
-					s.reloaded(p, head, ops)
+					s.reloaded(p, ops)
 				}
 			}
 			s.scheduleRegistered(ctx, p)
 			if b, ok := p.Next(); ok {
-				inflight = true
 				if s.bill != nil {
 					b.Strategies = s.bill.strategyCounts()
 				}
-				go func() { done <- s.execute(execCtx, s.resolver, b) }()
+				loop.start(func() outcome { return s.execute(execCtx, s.resolver, b) })
 			}
 		}
 		s.publish(p)
-		resetTimer(timer, min(s.wake(p, inflight, holdUntil), s.reloadWait(p), s.cfg.Heartbeat))
+		resetTimer(timer, min(s.wake(p, loop), s.reloadWait(p), s.cfg.Heartbeat))
 
 		select {
 		case <-ctx.Done():
-			s.drain(p, done, inflight, abandon)
+			s.drain(p, loop, abandon)
 			return nil
 		case b := <-batches:
 			s.apply(p, b)
 		case err := <-srcErr:
-			s.drain(p, done, inflight, abandon)
+			s.drain(p, loop, abandon)
 			if err != nil {
 				return fmt.Errorf("watch chain events: %w", err)
 			}
 			return nil
-		case o := <-done:
-			inflight = false
+		case o := <-loop.done:
 			s.settle(p, o)
 			s.setFailures(o)
-			holdBlock = 0
 			// Once the budget is spent, the churn line of a full quorum goes out at once: the
 			// next batch sends only it, whatever the budget.
-			if o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted())) {
-				holdBlock = p.Head() + HoldBlocks
-			}
+			hold := o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted()))
 			nodeErr := cmp.Or(o.res.Err, o.transient)
+			wait := loop.settled(hold, p.Head(), nodeErr, s.now(), s.retryWait)
 			if nodeErr == nil {
-				readFailures = 0
-				holdUntil = time.Time{}
 				continue
 			}
-			readFailures++
-			wait := s.retryWait(readFailures)
-			holdUntil = s.now().Add(wait)
 			level := slog.LevelWarn
-			if readFailures > s.cfg.Retries {
+			if loop.readFailures > s.cfg.Retries {
 				level = slog.LevelError
 			}
 			s.log.Log(ctx, level, "update failed on the node's side; re-reading the chain and retrying", "reason", o.batch.Reason,
-				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Quorums), "attempt", readFailures, "retry_in", wait, "err", nodeErr)
+				"operators", len(o.batch.Operators), "quorums", ints(o.batch.Refreshes()), "attempt", loop.readFailures, "retry_in", wait, "err", nodeErr)
 		case <-timer.C:
 		}
 	}
@@ -464,7 +447,7 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
 		if o.batch.Reason == planner.ReasonDeadline {
 			s.log.Error("deadline at risk: a quorum due for its staleness deadline waits for fees to fall below the cap or for funds",
-				"quorums", ints(o.batch.Quorums), "head", p.Head(), "err", o.held)
+				"quorums", ints(o.batch.Refreshes()), "head", p.Head(), "err", o.held)
 		} else {
 			s.log.Warn("update waits: fees above the cap or sender out of funds; nothing sent",
 				"reason", o.batch.Reason, "operators_waiting", o.heldOperators, "look_again_in_blocks", HoldBlocks, "err", o.held)
@@ -472,7 +455,7 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	} else {
 		s.metrics.held(planner.HeldFeeCap, 0)
 	}
-	if slices.Contains([]string{planner.ReasonSweep, planner.ReasonDeadline}, o.batch.Reason) && o.res.Err == nil &&
+	if (o.batch.Reason == planner.ReasonSweep || o.batch.Reason == planner.ReasonDeadline) && o.res.Err == nil &&
 		len(o.res.FailedQuorums) == 0 && len(o.res.WaitingQuorums) == 0 {
 		s.setStatus(func(st *Status) { st.LastSweep = s.now() })
 		s.metrics.lastSweep.SetToCurrentTime()
@@ -501,18 +484,18 @@ func (s *Syncer) Spent(hash common.Hash, gas uint64) {
 
 // drain waits for the in-flight update, if any, for up to Drain, then abandons it: a sent
 // transaction is seen through on a clean shutdown, and a hung one does not hold the process.
-func (s *Syncer) drain(p *planner.Planner, done <-chan outcome, inflight bool, abandon context.CancelFunc) {
-	if !inflight {
+func (s *Syncer) drain(p *planner.Planner, loop *watchLoop, abandon context.CancelFunc) {
+	if !loop.inflight {
 		return
 	}
 	s.log.Info("shutting down: waiting for the in-flight update", "max_wait", s.cfg.Drain)
 	select {
-	case o := <-done:
+	case o := <-loop.done:
 		p.Done(o.batch, o.res)
 		s.count(o)
 	case <-time.After(s.cfg.Drain):
 		abandon()
-		o := <-done
+		o := <-loop.done
 		p.Done(o.batch, o.res)
 		s.count(o)
 		s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
@@ -600,7 +583,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	s.metrics.noops.Add(float64(res.Noops))
 	s.log.Info("planned", "reason", b.Reason, "block", plan.Block, "candidates", res.Candidates, "noops", res.Noops,
 		"unregistered", res.Unregistered, "immaterial", len(res.Immaterial), "stale", len(plan.Operators),
-		"quorums", quorumNumbers(plan), "members_of", ints(append(slices.Clone(b.Members), b.MembersOnly...)), "escalated", res.Escalated)
+		"quorums", quorumNumbers(plan), "members_of", ints(b.MemberQuorums()), "escalated", res.Escalated)
 	for _, c := range res.ChurnLine {
 		s.log.Info("stored stake at the churn line of a full quorum kept exact", "operator", c.Operator, "quorum", c.Quorum,
 			"stored", c.Stored, "weight", c.Weight, "lowest_stored", c.Lowest, "block", plan.Block)
@@ -782,7 +765,7 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 		return 0, nil, fmt.Errorf("read pending allocations at block %d: %w", head, err)
 	}
 	for _, a := range pending {
-		p.Observe(watcher.Event{Kind: watcher.AllocationChanged, Name: "pending", Operator: a.Operator, Quorum: int(a.Quorum), EffectBlock: a.EffectBlock, Block: head})
+		p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
 	}
 	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "full_quorums", ints(full), "operators", len(ops), "pending_allocations", len(pending))
 	return head, ops, nil
@@ -803,13 +786,13 @@ func (s *Syncer) publish(p *planner.Planner) {
 }
 
 // wake is when the loop must look at the planner again without any event.
-func (s *Syncer) wake(p *planner.Planner, inflight bool, holdUntil time.Time) time.Duration {
-	if inflight {
+func (s *Syncer) wake(p *planner.Planner, loop *watchLoop) time.Duration {
+	if loop.inflight {
 		return time.Hour
 	}
 	now := s.now()
-	if now.Before(holdUntil) {
-		return holdUntil.Sub(now)
+	if now.Before(loop.holdUntil) {
+		return loop.holdUntil.Sub(now)
 	}
 	at, ok := p.NextWake()
 	if s.budgetSpent {

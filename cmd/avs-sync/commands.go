@@ -458,7 +458,7 @@ func (c *PlanCmd) Run(ctx context.Context, log *slog.Logger, out io.Writer) erro
 		}
 		due := slices.ContainsFunc(deadlines, func(d quorumDeadline) bool { return d.Quorum == q.Number && d.Due })
 		if c.Full || due {
-			b.Quorums = append(b.Quorums, q.Number)
+			b.Work = append(b.Work, planner.QuorumWork{Quorum: q.Number, Mode: planner.QuorumRefresh})
 		}
 		switch {
 		case due:
