@@ -62,13 +62,10 @@ func (p *Planner) DeadlineMargin() uint64 {
 // with parts that failed or wait for fees, until those parts land on their own or with a later
 // sweep. So a sweep overdue by an interval is one that has not landed for an interval.
 func (p *Planner) NextSweep() (time.Time, bool) {
-	switch {
-	case p.sweep.interval <= 0:
+	if p.sweep.interval <= 0 {
 		return time.Time{}, false
-	case !p.sweep.owed.IsZero():
-		return p.sweep.owed, true
 	}
-	return p.sweep.next, true
+	return p.sweep.DueAt(), true
 }
 
 // sweepOwed keeps the account of the scheduled sweep not landed whole (sweepClock.owed) once b
@@ -102,9 +99,7 @@ func (p *Planner) sweepOwed(b Batch, o Outcome) {
 		// what was owed of them.
 		c.owedQuorums = c.owedQuorums.union(missed)
 		c.owedOps = missedOps
-		if c.owed.IsZero() {
-			c.owed = c.slot // zero for a forced sweep off the schedule, which owes nothing
-		}
+		c.Owe(c.slot) // zero for a forced sweep off the schedule, which owes nothing
 	} else {
 		for _, op := range b.Operators {
 			if _, ok := missedOps[op]; !ok {
@@ -120,7 +115,8 @@ func (p *Planner) sweepOwed(b Batch, o Outcome) {
 		}
 	}
 	if c.owed.IsZero() || (c.owedQuorums.empty() && len(c.owedOps) == 0) {
-		c.owed, c.owedQuorums, c.owedOps = time.Time{}, quorumSet{}, nil
+		c.Paid()
+		c.owedQuorums, c.owedOps = quorumSet{}, nil
 	}
 }
 
@@ -223,10 +219,72 @@ func (p *Planner) deadline(q uint8) uint64 {
 // margin, so that a refresh sent after it still has the other half to land.
 func (p *Planner) reincludeWait() uint64 { return max(p.DeadlineMargin()/2, 1) }
 
-// sweepClock is the schedule of periodic sweeps. With an interval, sweeps fall on anchor +
-// k*interval and next is the first of them not yet swept; without one both are zero and only
-// forced sweeps run. forced is set by SweepNow and cleared when a sweep succeeds; inFlight is set
-// while a sweep is outstanding, and no other starts then.
+// SweepSchedule is the slot arithmetic of scheduled sweeps, shared by the daemon's planner
+// (sweepClock) and the one-shot cron: sweeps fall on anchor + k*interval, k >= 0; next is the
+// first of them not yet swept, and owed the slot of the earliest scheduled sweep that has not
+// landed whole since (zero when none). With no interval it schedules nothing and every time is
+// zero. The zero value is such a schedule.
+type SweepSchedule struct {
+	interval           time.Duration
+	anchor, next, owed time.Time
+}
+
+// NewSweepSchedule returns the schedule of sweeps every interval from the first: at first's next
+// time of day from start if set, else delay after start (the daemon checks every operator at
+// start and sweeps an interval later; the cron sweeps at once).
+func NewSweepSchedule(interval time.Duration, first TimeOfDay, start time.Time, delay time.Duration) SweepSchedule {
+	s := SweepSchedule{interval: interval}
+	if interval <= 0 {
+		return s
+	}
+	if first.IsSet() {
+		s.anchor = first.Next(start)
+	} else {
+		s.anchor = start.Add(delay)
+	}
+	s.next = s.anchor
+	return s
+}
+
+// Next returns the first slot not yet swept.
+func (s *SweepSchedule) Next() time.Time { return s.next }
+
+// DueAt returns when the next sweep is due: the owed slot while a scheduled sweep has not landed
+// whole, else Next.
+func (s *SweepSchedule) DueAt() time.Time {
+	if !s.owed.IsZero() {
+		return s.owed
+	}
+	return s.next
+}
+
+// Advance moves Next past a sweep that ended at now: to the first slot after now, so a sweep
+// that overran a slot skips it rather than sweeping twice in a row. Before the first slot it
+// moves nothing, and it never moves Next back.
+func (s *SweepSchedule) Advance(now time.Time) {
+	if s.interval <= 0 || now.Before(s.anchor) {
+		return
+	}
+	periods := now.Sub(s.anchor)/s.interval + 1
+	if next := s.anchor.Add(periods * s.interval); next.After(s.next) {
+		s.next = next
+	}
+}
+
+// Owe records that the sweep of slot did not land whole; the earliest slot owed is kept until
+// Paid. A zero slot (a sweep off the schedule) owes nothing.
+func (s *SweepSchedule) Owe(slot time.Time) {
+	if s.owed.IsZero() {
+		s.owed = slot
+	}
+}
+
+// Paid records that what was owed has landed.
+func (s *SweepSchedule) Paid() { s.owed = time.Time{} }
+
+// sweepClock is the daemon's schedule of periodic sweeps: the scheduled slots (SweepSchedule),
+// and the sweeps forced or in flight. forced is set by SweepNow and cleared when a sweep
+// succeeds; inFlight is set while a sweep is outstanding, and no other starts then.
 //
 // A sweep that comes back with parts that failed or wait moves next on all the same (those parts
 // come back on their own). owed keeps the slot of the earliest scheduled sweep that has not
@@ -234,29 +292,18 @@ func (p *Planner) reincludeWait() uint64 { return max(p.DeadlineMargin()/2, 1) }
 // hold the quorums (refreshed or resolved whole) and operators of that sweep still to land. slot
 // is the scheduled slot of the sweep in flight, zero for a forced one off the schedule.
 type sweepClock struct {
-	interval     time.Duration
-	anchor, next time.Time
-	forced       bool
-	inFlight     bool
-	owed, slot   time.Time
-	owedQuorums  quorumSet
-	owedOps      map[common.Address]struct{}
+	SweepSchedule
+	forced      bool
+	inFlight    bool
+	slot        time.Time
+	owedQuorums quorumSet
+	owedOps     map[common.Address]struct{}
 }
 
 // newSweepClock starts the schedule at start: the first sweep at first's next time of day if set,
 // else one interval later.
 func newSweepClock(interval time.Duration, first TimeOfDay, start time.Time) sweepClock {
-	c := sweepClock{interval: interval}
-	if interval <= 0 {
-		return c
-	}
-	if first.IsSet() {
-		c.anchor = first.Next(start)
-	} else {
-		c.anchor = start.Add(interval)
-	}
-	c.next = c.anchor
-	return c
+	return sweepClock{SweepSchedule: NewSweepSchedule(interval, first, start, interval)}
 }
 
 // due reports whether a sweep should start now.
@@ -276,15 +323,10 @@ func (c *sweepClock) start(now time.Time) {
 	}
 }
 
-// succeeded ends a sweep: the next one is the first scheduled instant after now, so a sweep that
-// overran a slot skips it rather than sweeping twice in a row.
+// succeeded ends a sweep: the next one is the first scheduled instant after now (Advance).
 func (c *sweepClock) succeeded(now time.Time) {
 	c.forced = false
-	if c.interval <= 0 || now.Before(c.anchor) {
-		return
-	}
-	periods := now.Sub(c.anchor)/c.interval + 1
-	c.next = c.anchor.Add(periods * c.interval)
+	c.Advance(now)
 }
 
 // wake is when the next sweep may start, if one is scheduled or forced and none is in flight.

@@ -49,6 +49,71 @@ func TestSweepClock(t *testing.T) {
 	}
 }
 
+// SweepSchedule's slots: the first at a time of day or after the delay, Advance skipping the
+// slots a sweep overran and never moving back, and DueAt held at the earliest slot owed until paid.
+func TestSweepScheduleSlots(t *testing.T) {
+	const interval = time.Hour
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	tod, err := ParseTimeOfDay("12:30:00") // 2h30 after t0
+	if err != nil {
+		t.Fatal(err)
+	}
+	// step is one call on the schedule; want is Next and DueAt after it (offsets from t0).
+	type step struct {
+		do                func(*SweepSchedule)
+		wantNext, wantDue time.Duration
+	}
+	advance := func(d time.Duration) func(*SweepSchedule) { return func(s *SweepSchedule) { s.Advance(at(d)) } }
+	owe := func(d time.Duration) func(*SweepSchedule) { return func(s *SweepSchedule) { s.Owe(at(d)) } }
+	paid := func(s *SweepSchedule) { s.Paid() }
+	for _, tc := range []struct {
+		name  string
+		first TimeOfDay
+		delay time.Duration
+		// wantFirst is Next before any step.
+		wantFirst time.Duration
+		steps     []step
+	}{
+		{name: "at once", wantFirst: 0, steps: []step{
+			{advance(0), interval, interval},
+			{advance(interval + time.Minute), 2 * interval, 2 * interval},
+		}},
+		{name: "an interval after the start", delay: interval, wantFirst: interval, steps: []step{
+			{advance(interval - time.Minute), interval, interval},           // before the first slot: unmoved
+			{advance(3*interval + time.Minute), 4 * interval, 4 * interval}, // overran three slots
+			{advance(2 * interval), 4 * interval, 4 * interval},             // never back
+		}},
+		{name: "at a time of day", first: tod, delay: interval, wantFirst: 150 * time.Minute, steps: []step{
+			{advance(150 * time.Minute), 150*time.Minute + interval, 150*time.Minute + interval},
+		}},
+		{name: "owed until paid", wantFirst: 0, steps: []step{
+			{owe(0), 0, 0},
+			{advance(time.Second), interval, 0},
+			{owe(interval), interval, 0}, // the earliest slot owed stays
+			{advance(interval + time.Second), 2 * interval, 0},
+			{paid, 2 * interval, 2 * interval},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSweepSchedule(interval, tc.first, t0, tc.delay)
+			if got := s.Next(); !got.Equal(at(tc.wantFirst)) || !s.DueAt().Equal(got) {
+				t.Fatalf("first slot %v, due %v; want %v", got.Sub(t0), s.DueAt().Sub(t0), tc.wantFirst)
+			}
+			for i, st := range tc.steps {
+				st.do(&s)
+				if !s.Next().Equal(at(st.wantNext)) || !s.DueAt().Equal(at(st.wantDue)) {
+					t.Fatalf("step %d: next %v, due %v; want %v, %v", i, s.Next().Sub(t0), s.DueAt().Sub(t0), st.wantNext, st.wantDue)
+				}
+			}
+		})
+	}
+	off := NewSweepSchedule(0, tod, t0, 0)
+	off.Advance(at(100 * interval))
+	if !off.Next().IsZero() || !off.DueAt().IsZero() {
+		t.Fatalf("without an interval: next %v, due %v; want none", off.Next(), off.DueAt())
+	}
+}
+
 func TestAllocationScheduleType(t *testing.T) {
 	s := newAllocationSchedule()
 	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")

@@ -108,20 +108,14 @@ func (s *Syncer) Cron(ctx context.Context) error {
 	if interval == 0 {
 		return s.Sweep(ctx)
 	}
-	next := s.now()
-	if s.cfg.Planner.FirstSyncTime.IsSet() {
-		next = s.cfg.Planner.FirstSyncTime.Next(next)
-	}
+	// The first sweep at once, unless at a time of day.
+	sched := planner.NewSweepSchedule(interval, s.cfg.Planner.FirstSyncTime, s.now(), 0)
 	s.setStatus(func(st *Status) { st.Started = true })
-	var owed time.Time // the slot of the first sweep that failed since the last success
 	for {
-		if owed.IsZero() {
-			s.metrics.sweepDue(next)
-		} else {
-			s.metrics.sweepDue(owed)
-		}
-		if wait := next.Sub(s.now()); wait > 0 {
-			s.log.Info("next sync", "at", next.UTC().Format(time.RFC3339), "in", wait.Round(time.Second))
+		s.metrics.sweepDue(sched.DueAt())
+		slot := sched.Next()
+		if wait := slot.Sub(s.now()); wait > 0 {
+			s.log.Info("next sync", "at", slot.UTC().Format(time.RFC3339), "in", wait.Round(time.Second))
 			if backoff.Sleep(ctx, wait) != nil {
 				return nil
 			}
@@ -131,14 +125,10 @@ func (s *Syncer) Cron(ctx context.Context) error {
 				return nil
 			}
 			s.log.Error("sync failed; next one on schedule", "err", err)
-			if owed.IsZero() {
-				owed = next
-			}
+			sched.Owe(slot)
 		} else {
-			owed = time.Time{}
+			sched.Paid()
 		}
-		for !next.After(s.now()) {
-			next = next.Add(interval)
-		}
+		sched.Advance(s.now())
 	}
 }
