@@ -57,6 +57,10 @@ type Outcome struct {
 	// Deferred are stale operators of a ChurnLineOnly batch away from any churn line: held back
 	// for the budget (HeldBudget) until it is available again.
 	Deferred []common.Address
+	// Stored are the operators whose stored stakes the batch's mined transactions wrote (an
+	// updateOperators' list, a refreshed quorum's members), members of its quorums included; one
+	// may come more than once. Their first events count as reflected (FirstEvents).
+	Stored []common.Address
 }
 
 // Failed reports whether any part of the batch failed (waiting parts are not failures).
@@ -74,6 +78,7 @@ func (p *Planner) Done(b Batch, o Outcome) {
 	if o.Failed() {
 		p.stats.Retries++
 	}
+	p.reflected(b, o)
 	failedOps := make(map[common.Address]bool, len(o.FailedOperators))
 	for _, op := range o.FailedOperators {
 		failedOps[op] = true

@@ -36,11 +36,12 @@ type Part struct {
 	Fault   Fault
 }
 
-// AddParts adds to o the parts of b's plan that did not land. A part that failed by its own doing
-// fails: an updateOperators fails its operators (a list of several goes to FailedLists, to be
-// split), a quorum refresh fails its quorums and takes b's own operators in them back uncounted
-// (the refresh failed around them). Any other part is taken back uncounted: retrying it costs
-// nothing, and setting it aside would strand work after a passing fault.
+// AddParts adds to o the parts of b's plan. A part that landed stored its operators (Stored). A
+// part that failed by its own doing fails: an updateOperators fails its operators (a list of
+// several goes to FailedLists, to be split), a quorum refresh fails its quorums and takes b's own
+// operators in them back uncounted (the refresh failed around them). Any other part is taken back
+// uncounted: retrying it costs nothing, and setting it aside would strand work after a passing
+// fault.
 func (o *Outcome) AddParts(b Batch, parts []Part) {
 	batchOps := make(map[common.Address]bool, len(b.Operators))
 	for _, op := range b.Operators {
@@ -50,6 +51,7 @@ func (o *Outcome) AddParts(b Batch, parts []Part) {
 		own := p.Fault == FaultOwn
 		switch {
 		case p.Fault == FaultNone:
+			o.Stored = append(o.Stored, p.Operators...)
 		case len(p.Quorums) == 0 && own:
 			o.FailedOperators = append(o.FailedOperators, p.Operators...)
 			if len(p.Operators) > 1 {

@@ -16,8 +16,9 @@ func TestAddParts(t *testing.T) {
 		parts []Part
 		want  Outcome
 	}{
-		{name: "landed parts are not named", batch: Batch{Operators: list},
-			parts: []Part{{Operators: list}, {Operators: []common.Address{c}, Quorums: []uint8{1}}}},
+		{name: "landed parts fail and wait nothing, and store their operators", batch: Batch{Operators: list},
+			parts: []Part{{Operators: list}, {Operators: []common.Address{c}, Quorums: []uint8{1}}},
+			want:  Outcome{Stored: []common.Address{a, b, c}}},
 		{name: "an own failure of one operator fails it, no list", batch: Batch{Operators: []common.Address{a}},
 			parts: []Part{{Operators: []common.Address{a}, Fault: FaultOwn}},
 			want:  Outcome{FailedOperators: []common.Address{a}}},
@@ -44,7 +45,7 @@ func TestAddParts(t *testing.T) {
 			o.AddParts(tt.batch, tt.parts)
 			if !slices.Equal(o.FailedOperators, tt.want.FailedOperators) || !slices.Equal(o.FailedQuorums, tt.want.FailedQuorums) ||
 				!slices.Equal(o.WaitingOperators, tt.want.WaitingOperators) || !slices.Equal(o.WaitingQuorums, tt.want.WaitingQuorums) ||
-				!slices.EqualFunc(o.FailedLists, tt.want.FailedLists, slices.Equal) {
+				!slices.EqualFunc(o.FailedLists, tt.want.FailedLists, slices.Equal) || !slices.Equal(o.Stored, tt.want.Stored) {
 				t.Fatalf("outcome %+v, want %+v", o, tt.want)
 			}
 		})

@@ -289,6 +289,10 @@ type Planner struct {
 	// touches.
 	slashable quorumSet
 
+	// firstEvents holds the first unreflected event of operators (FirstEvents); every key is in
+	// registered.
+	firstEvents map[common.Address]FirstEvent
+
 	// needsReload is set when a reorg removed a registration or quorum event: membership cannot be
 	// inferred, and the owner must re-read it from the chain.
 	needsReload bool
@@ -338,6 +342,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		group:          make(map[common.Address]int),
 		quorumFailures: make(map[uint8]int),
 		heldBack:       make(map[common.Address]string),
+		firstEvents:    make(map[common.Address]FirstEvent),
 	}
 	p.sweep = newSweepClock(cfg.SyncInterval, cfg.FirstSyncTime, now())
 	return p
@@ -360,6 +365,11 @@ func (p *Planner) SetOperators(operators []common.Address) {
 	for op := range p.group {
 		if _, ok := p.registered[op]; !ok {
 			delete(p.group, op)
+		}
+	}
+	for op := range p.firstEvents {
+		if _, ok := p.registered[op]; !ok {
+			delete(p.firstEvents, op)
 		}
 	}
 	if p.needsReload {
@@ -413,7 +423,9 @@ func (p *Planner) Observe(ev watcher.Event) {
 	}
 	switch ev.Kind {
 	case watcher.SharesChanged:
-		p.dirtyOperator(ev.Operator)
+		if p.dirtyOperator(ev.Operator) && !ev.Removed {
+			p.noteFirstEvent(ev.Operator, ev.Block)
+		}
 	case watcher.StakeStored:
 		// A stored stake is what the planner's own work produces; only its removal undoes one.
 		// The log names the operator by id only, so every registered operator is re-checked:
@@ -457,6 +469,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 		delete(p.heldBack, ev.Operator)
 		delete(p.failures, ev.Operator)
 		delete(p.group, ev.Operator)
+		delete(p.firstEvents, ev.Operator)
 	case watcher.QuorumConfigChanged:
 		p.observeQuorumConfig(ev)
 	case watcher.QuorumUpdated:
@@ -715,26 +728,28 @@ func (p *Planner) Stats() Stats {
 }
 
 // dirtyOperator marks a registered operator dirty, ready Debounce after now unless it already was
-// dirty: the window counts from the first event, so a steady stream cannot postpone it.
-func (p *Planner) dirtyOperator(op common.Address) {
+// dirty: the window counts from the first event, so a steady stream cannot postpone it. It
+// reports whether op became dirty.
+func (p *Planner) dirtyOperator(op common.Address) bool {
 	if _, ok := p.registered[op]; !ok {
 		p.stats.NotOurs++
-		return
+		return false
 	}
 	if _, ok := p.dirty[op]; ok {
 		p.stats.Coalesced++
-		return
+		return false
 	}
 	// Set-aside work waits for the next sweep whatever the events: an event's materiality is
 	// known only when the batch is resolved, so a 1-wei deposit after every debounce would
 	// otherwise buy MaxFailures more failing transactions each time. A new event gives work held
 	// back as immaterial its chance again.
 	if p.heldBack[op] == HeldSetAside {
-		return
+		return false
 	}
 	delete(p.heldBack, op)
 	p.stats.Dirtied++
 	p.addDirty(op, p.dirtyReady(p.now()))
+	return true
 }
 
 // markReady makes op dirty and ready no later than at.

@@ -185,6 +185,7 @@ func checkInvariants(t *testing.T, p *Planner) {
 		t.Fatalf("owed sweep at %v before next %v, owing quorums %v and %d operators", c.owed, c.next, c.owedQuorums.list(), len(c.owedOps))
 	}
 	checkOutcomeInvariants(t, p)
+	checkFirstEventInvariants(t, p)
 }
 
 func TestDebounce(t *testing.T) {

@@ -62,7 +62,8 @@ type metrics struct {
 	// feeCapHeld is the number of operators waiting for fees, set by held.
 	feeCapHeld int
 	// staleSince holds, per quorum, the stale operators known from the last reads and since when
-	// (their first event, or when the read found them stale).
+	// (their first event as the planner had it at the read, or when the read found them stale).
+	// Events not read yet count from the planner's FirstEvents (publish).
 	staleSince map[uint8]map[common.Address]time.Time
 	// budgetHeld are the operators held_back names (those waiting for the budget).
 	budgetHeld map[common.Address]bool
@@ -72,14 +73,6 @@ type metrics struct {
 	// membership is the quorums in scope each operator was last read registered in, so that an
 	// event not resolved yet (debouncing, or held back by the budget) counts in its quorums.
 	membership map[common.Address][]uint8
-	// pending holds, per operator with an event not yet reflected in its stored stake, the time and
-	// block of the first such event.
-	pending map[common.Address]seen
-}
-
-type seen struct {
-	at    time.Time
-	block uint64
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -127,7 +120,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "1 for each operator with a stale stake waiting for the gas budget (reason budget): the changes worth the least stake per gas, while the budget binds."},
 			[]string{"operator", "reason"}),
 		parts:      make(map[uint8]map[common.Address]float64),
-		pending:    make(map[common.Address]seen),
 		staleSince: make(map[uint8]map[common.Address]time.Time),
 		membership: make(map[common.Address][]uint8),
 	}
@@ -169,9 +161,10 @@ func (m *metrics) quorums(qs []uint8) {
 	}
 }
 
-// resolved records what a read found stale and what it found fresh. Immaterial changes count as
-// fresh: --min-stake-change leaves them to the sweep on purpose, and staleness is what alerts.
-func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Time) {
+// resolved records what a read found stale and what it found fresh; first are the planner's
+// FirstEvents as of the batch. Immaterial changes count as fresh: --min-stake-change leaves them
+// to the sweep on purpose, and staleness is what alerts.
+func (m *metrics) resolved(b planner.Batch, res planner.Resolution, first map[common.Address]planner.FirstEvent, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, op := range b.Operators {
@@ -211,8 +204,8 @@ func (m *metrics) resolved(b planner.Batch, res planner.Resolution, now time.Tim
 			continue
 		}
 		since := now
-		if p, ok := m.pending[op]; ok {
-			since = p.at
+		if e, ok := first[op]; ok {
+			since = e.At
 		}
 		for _, q := range qs {
 			ops, ok := m.staleSince[q]
@@ -264,8 +257,9 @@ func (m *metrics) sweepDue(at time.Time) {
 }
 
 // publish sets the gauges that follow the planner's state: operators held back by reason, and
-// each quorum's staleness and stale-stakes deadline.
-func (m *metrics) publish(held map[common.Address]string, deadline func(uint8) (uint64, bool), now time.Time) {
+// each quorum's staleness (from the reads and the planner's FirstEvents, first) and stale-stakes
+// deadline.
+func (m *metrics) publish(held map[common.Address]string, first map[common.Address]planner.FirstEvent, deadline func(uint8) (uint64, bool), now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.publishMisattributed(slices.Collect(maps.Keys(m.staleSince)))
@@ -299,10 +293,10 @@ func (m *metrics) publish(held map[common.Address]string, deadline func(uint8) (
 		}
 	}
 	// Events not resolved yet count in the quorums their operator was last read in.
-	for op, s := range m.pending {
+	for op, e := range first {
 		for _, q := range m.membership[op] {
 			if age, ok := ages[q]; ok {
-				ages[q] = max(age, now.Sub(s.at).Seconds())
+				ages[q] = max(age, now.Sub(e.At).Seconds())
 			}
 		}
 	}
@@ -315,21 +309,11 @@ func (m *metrics) publish(held map[common.Address]string, deadline func(uint8) (
 	}
 }
 
-// firstSeen records an event for op unless one is already pending.
-func (m *metrics) firstSeen(op common.Address, at time.Time, block uint64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.pending[op]; !ok {
-		m.pending[op] = seen{at, block}
-	}
-}
-
 // left forgets op, deregistered from the AVS: its stake is no longer stored, so nothing of it is
 // stale.
 func (m *metrics) left(op common.Address) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.pending, op)
 	delete(m.membership, op)
 	for _, ops := range m.staleSince {
 		delete(ops, op)
@@ -365,35 +349,14 @@ func (m *metrics) publishMisattributed(scope []uint8) {
 	}
 }
 
-// forget drops op's pending event: it turned out to be a no-op.
-func (m *metrics) forget(op common.Address) {
+// updated records what the landed transactions stored: the operators of an updateOperators in
+// every quorum, a refreshed quorum whole.
+func (m *metrics) updated(landed []submitter.TxResult) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.pending, op)
-}
-
-// updated observes the latency of every operator the landed transactions stored; batchOps were
-// checked and found clean unless among them.
-func (m *metrics) updated(landed []submitter.TxResult, batchOps []common.Address, at time.Time, block uint64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	observe := func(op common.Address) {
-		s, ok := m.pending[op]
-		if !ok {
-			return
-		}
-		delete(m.pending, op)
-		l := Latency{Operator: op, Seconds: at.Sub(s.at).Seconds()}
-		if block > s.block {
-			l.Blocks = block - s.block
-		}
-		m.seconds.Observe(l.Seconds)
-		m.blocks.Observe(float64(l.Blocks))
-	}
 	for _, tx := range landed {
 		if tx.Tx.Kind == submitter.KindUpdateOperators {
 			for _, op := range tx.Tx.Operators {
-				observe(op)
 				m.dropParts(op)
 				// updateOperators stores every quorum of the operator.
 				for _, ops := range m.staleSince {
@@ -402,18 +365,32 @@ func (m *metrics) updated(landed []submitter.TxResult, batchOps []common.Address
 			}
 			continue
 		}
-		for i, q := range tx.Tx.Quorums {
-			for _, op := range tx.Tx.OperatorsPerQuorum[i] {
-				observe(op)
-			}
+		for _, q := range tx.Tx.Quorums {
 			if ops, ok := m.staleSince[q]; ok {
 				clear(ops)
 			}
 			delete(m.parts, q)
 		}
 	}
-	for _, op := range batchOps {
-		delete(m.pending, op)
+}
+
+// latency observes, for each operator stored at block and time at with a first event (first: the
+// planner's FirstEvents before it takes the batch back), the delay from that event; once per
+// operator.
+func (m *metrics) latency(stored []common.Address, first map[common.Address]planner.FirstEvent, at time.Time, block uint64) {
+	seen := make(map[common.Address]bool, len(stored))
+	for _, op := range stored {
+		e, ok := first[op]
+		if !ok || seen[op] {
+			continue
+		}
+		seen[op] = true
+		l := Latency{Operator: op, Seconds: at.Sub(e.At).Seconds()}
+		if block > e.Block {
+			l.Blocks = block - e.Block
+		}
+		m.seconds.Observe(l.Seconds)
+		m.blocks.Observe(float64(l.Blocks))
 	}
 }
 

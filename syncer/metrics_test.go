@@ -25,36 +25,100 @@ func TestStaleSeconds(t *testing.T) {
 	m := newTestMetrics(t, nil)
 	m.quorums([]uint8{0, 1})
 	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	p := newMetricsPlanner(t, t0, a, b)
 	age := func(q string) float64 { return testutil.ToFloat64(m.staleSeconds.WithLabelValues(q)) }
 
 	// The start-up read: a in quorum 0, b in quorums 0 and 1, nothing stale.
 	m.resolved(planner.Batch{Operators: []common.Address{a, b}},
-		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, t0)
-	m.publish(nil, noDeadline, t0)
+		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, p.FirstEvents(), t0)
+	m.publish(nil, p.FirstEvents(), noDeadline, t0)
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v with nothing stale", age("0"), age("1"))
 	}
-	// b's event, not read yet (held back for the budget): counts in its quorums.
-	m.firstSeen(b, t0.Add(10*time.Second), 5)
-	m.publish(nil, noDeadline, t0.Add(70*time.Second))
+	// a's event, read stale as immaterial: not counted.
+	p.event(a, t0, 4)
+	ab := p.next()
+	m.resolved(ab, planner.Resolution{Stale: map[common.Address][]uint8{a: {0}}, Immaterial: []common.Address{a},
+		Membership: map[common.Address][]uint8{a: {0}}}, p.FirstEvents(), t0.Add(5*time.Second))
+	p.Done(ab, planner.Outcome{Immaterial: []common.Address{a}})
+	// b's event, not read yet: counts in its quorums.
+	p.event(b, t0.Add(10*time.Second), 5)
+	m.publish(p.HeldBack(), p.FirstEvents(), noDeadline, t0.Add(70*time.Second))
 	if age("0") != 60 || age("1") != 60 {
 		t.Fatalf("stale seconds %v, %v; want 60 in both of b's quorums", age("0"), age("1"))
 	}
-	// a read stale as immaterial: not counted.
-	m.firstSeen(a, t0, 4)
-	m.resolved(planner.Batch{Operators: []common.Address{a}},
-		planner.Resolution{Stale: map[common.Address][]uint8{a: {0}}, Immaterial: []common.Address{a}, Membership: map[common.Address][]uint8{a: {0}}}, t0.Add(80*time.Second))
-	m.forget(a)
-	m.publish(nil, noDeadline, t0.Add(100*time.Second))
+	m.publish(p.HeldBack(), p.FirstEvents(), noDeadline, t0.Add(100*time.Second))
 	if age("0") != 90 {
 		t.Fatalf("stale seconds of quorum 0 = %v, want b's 90 only", age("0"))
 	}
-	// b stored by updateOperators: nothing left.
-	m.updated([]submitter.TxResult{{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{b}}}}, []common.Address{b}, t0.Add(110*time.Second), 9)
-	m.publish(nil, noDeadline, t0.Add(120*time.Second))
+	// b stored by updateOperators at block 9: nothing left, and its latency observed once.
+	bb := p.next()
+	m.resolved(bb, planner.Resolution{Stale: map[common.Address][]uint8{b: {0, 1}}, Membership: map[common.Address][]uint8{b: {0, 1}}},
+		p.FirstEvents(), t0.Add(105*time.Second))
+	m.updated([]submitter.TxResult{{Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: []common.Address{b}}}})
+	p.settle(m, bb, planner.Outcome{Stored: []common.Address{b, b}}, t0.Add(110*time.Second), 9)
+	m.publish(p.HeldBack(), p.FirstEvents(), noDeadline, t0.Add(120*time.Second))
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v after the update", age("0"), age("1"))
 	}
+	if n, sum := histogram(t, m.seconds); n != 1 || sum != 100 {
+		t.Fatalf("event_to_update_seconds: %d observations summing %v, want b's 100", n, sum)
+	}
+	if n, sum := histogram(t, m.blocks); n != 1 || sum != 4 {
+		t.Fatalf("event_to_update_blocks: %d observations summing %v, want b's 4", n, sum)
+	}
+}
+
+// metricsPlanner is a planner on a clock the test sets, with operators registered and a head,
+// driven as the loop drives it.
+type metricsPlanner struct {
+	*planner.Planner
+	t   *testing.T
+	now time.Time
+}
+
+func newMetricsPlanner(t *testing.T, t0 time.Time, ops ...common.Address) *metricsPlanner {
+	p := &metricsPlanner{t: t, now: t0}
+	p.Planner = planner.New(planner.Config{}, func() time.Time { return p.now })
+	p.SetOperators(ops)
+	p.AdvanceHead(1)
+	return p
+}
+
+// event observes a SharesChanged of op at block, seen at at.
+func (p *metricsPlanner) event(op common.Address, at time.Time, block uint64) {
+	p.now = at
+	p.Observe(watcher.Event{Kind: watcher.SharesChanged, Operator: op, Block: block})
+}
+
+// next returns the batch ready now.
+func (p *metricsPlanner) next() planner.Batch {
+	p.t.Helper()
+	b, ok := p.Next()
+	if !ok {
+		p.t.Fatal("nothing ready")
+	}
+	return b
+}
+
+// settle takes b back with o at time at, its mined transactions at block, as Syncer.done does.
+func (p *metricsPlanner) settle(m *metrics, b planner.Batch, o planner.Outcome, at time.Time, block uint64) {
+	p.now = at
+	m.latency(o.Stored, p.FirstEvents(), at, block)
+	p.Done(b, o)
+}
+
+// histogram returns h's sample count and sum.
+func histogram(t *testing.T, h prometheus.Histogram) (uint64, float64) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(h)
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+		t.Fatalf("gather histogram: %v (%d families)", err, len(mfs))
+	}
+	out := mfs[0].GetMetric()[0].GetHistogram()
+	return out.GetSampleCount(), out.GetSampleSum()
 }
 
 // sweep_interval_seconds exports --sync-interval from the first scrape, 0 when scheduled sweeps
@@ -87,14 +151,14 @@ func TestStaleStakesDeadlineBlock(t *testing.T) {
 	if n := testutil.CollectAndCount(m.deadlineBlock); n != 2 {
 		t.Fatalf("%d series before the first publish, want one per quorum in scope", n)
 	}
-	m.publish(nil, noDeadline, t0)
+	m.publish(nil, nil, noDeadline, t0)
 	if block("0") != 0 || block("1") != 0 {
 		t.Fatalf("deadline blocks %v, %v for an AVS that accepts stale stakes", block("0"), block("1"))
 	}
 	p := planner.New(planner.Config{StaleStakesForbidden: true, WithdrawalDelayBlocks: 100_800}, func() time.Time { return t0 })
 	p.SetQuorumUpdateBlock(0, 1_000)
 	p.SetQuorumUpdateBlock(1, 2_000)
-	m.publish(nil, p.StaleStakesDeadline, t0)
+	m.publish(nil, nil, p.StaleStakesDeadline, t0)
 	if block("0") != 101_800 || block("1") != 102_800 {
 		t.Fatalf("deadline blocks %v, %v; want each quorum's update block + 100800", block("0"), block("1"))
 	}
@@ -213,30 +277,33 @@ func TestMetricsForgetOperatorsThatLeave(t *testing.T) {
 	m := newTestMetrics(t, nil)
 	m.quorums([]uint8{0, 1})
 	a, b := common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	p := newMetricsPlanner(t, t0, a, b)
 	age := func(q string) float64 { return testutil.ToFloat64(m.staleSeconds.WithLabelValues(q)) }
 	m.resolved(planner.Batch{Operators: []common.Address{a, b}},
-		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, t0)
+		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}, b: {0, 1}}}, p.FirstEvents(), t0)
 	// a pending, b read stale in quorum 1.
-	m.firstSeen(a, t0, 3)
+	p.event(a, t0, 3)
 	m.resolved(planner.Batch{Operators: []common.Address{b}},
-		planner.Resolution{Stale: map[common.Address][]uint8{b: {1}}, Membership: map[common.Address][]uint8{b: {0, 1}}}, t0)
-	m.publish(nil, noDeadline, t0.Add(time.Minute))
+		planner.Resolution{Stale: map[common.Address][]uint8{b: {1}}, Membership: map[common.Address][]uint8{b: {0, 1}}}, p.FirstEvents(), t0)
+	m.publish(nil, p.FirstEvents(), noDeadline, t0.Add(time.Minute))
 	if age("0") != 60 || age("1") != 60 {
 		t.Fatalf("stale seconds %v, %v; want 60, 60", age("0"), age("1"))
 	}
-	m.left(a)
-	m.left(b)
-	m.publish(nil, noDeadline, t0.Add(2*time.Minute))
+	for _, op := range []common.Address{a, b} {
+		p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: op, Block: 4})
+		m.left(op)
+	}
+	m.publish(nil, p.FirstEvents(), noDeadline, t0.Add(2*time.Minute))
 	if age("0") != 0 || age("1") != 0 {
 		t.Fatalf("stale seconds %v, %v after both left; want 0, 0", age("0"), age("1"))
 	}
-	if len(m.pending) != 0 || len(m.membership) != 0 || len(m.staleSince[0])+len(m.staleSince[1]) != 0 {
-		t.Fatalf("kept after leaving: pending %v, membership %v, stale %v", m.pending, m.membership, m.staleSince)
+	if first := p.FirstEvents(); len(first) != 0 || len(m.membership) != 0 || len(m.staleSince[0])+len(m.staleSince[1]) != 0 {
+		t.Fatalf("kept after leaving: first events %v, membership %v, stale %v", first, m.membership, m.staleSince)
 	}
 	// A read that finds an operator no longer registered drops its membership.
 	m.resolved(planner.Batch{Operators: []common.Address{a}},
-		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}}}, t0)
-	m.resolved(planner.Batch{Operators: []common.Address{a}}, planner.Resolution{}, t0)
+		planner.Resolution{Membership: map[common.Address][]uint8{a: {0}}}, nil, t0)
+	m.resolved(planner.Batch{Operators: []common.Address{a}}, planner.Resolution{}, nil, t0)
 	if _, kept := m.membership[a]; kept {
 		t.Fatal("membership kept for an operator the read found unregistered")
 	}

@@ -47,7 +47,7 @@ func (s *Syncer) Sweep(ctx context.Context) error {
 			}
 			continue
 		}
-		o := s.execute(ctx, rs, next)
+		o := s.execute(ctx, rs, next, p.FirstEvents())
 		s.settle(p, o)
 		if err := cmp.Or(o.res.Err, o.held, o.transient); err != nil {
 			// Failed reads, node errors and fees above the cap are not the work's fault, but a

@@ -267,9 +267,10 @@ type outcome struct {
 	// or dropped the send, not mined in time): they are taken back without counting toward
 	// setting them aside, and the loop backs off as for failed reads.
 	transient error
-	// mined is the gas and block of the batch's mined transactions.
+	// mined is the gas and block of the batch's mined transactions, minedAt when they were seen.
 	gasUsed, block uint64
 	mined          int
+	minedAt        time.Time
 	// overBudget: parts were held back because their gas limit exceeded what remained of the
 	// daily budget; like fees above the cap, the loop looks again HoldBlocks later. The budget
 	// counts as spent until the smallest of them, overBudgetGas (its gas limit), fits.
@@ -351,7 +352,8 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 				if s.bill != nil {
 					b.Strategies = s.bill.strategyCounts()
 				}
-				loop.start(func() outcome { return s.execute(execCtx, s.resolver, b) })
+				first := p.FirstEvents()
+				loop.start(func() outcome { return s.execute(execCtx, s.resolver, b, first) })
 			}
 		}
 		s.publish(p)
@@ -430,7 +432,7 @@ const HoldBlocks = 3
 // settle hands a batch's outcome back to the planner and records it: metrics, and one line for a
 // batch that had to wait for fees or funds.
 func (s *Syncer) settle(p *planner.Planner, o outcome) {
-	p.Done(o.batch, o.res)
+	s.done(p, o)
 	s.logSetAside(p, o.res)
 	s.metrics.settled(o, s.now())
 	s.count(o)
@@ -462,6 +464,13 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	}
 }
 
+// done hands a batch's outcome back to the planner, once the latency of what it stored is
+// observed from the first events the planner then forgets.
+func (s *Syncer) done(p *planner.Planner, o outcome) {
+	s.metrics.latency(o.res.Stored, p.FirstEvents(), o.minedAt, o.block)
+	p.Done(o.batch, o.res)
+}
+
 // count adds the gas of an outcome's mined transactions, reverted ones included, to the budget.
 func (s *Syncer) count(o outcome) {
 	for _, tx := range o.spent {
@@ -491,12 +500,12 @@ func (s *Syncer) drain(p *planner.Planner, loop *watchLoop, abandon context.Canc
 	s.log.Info("shutting down: waiting for the in-flight update", "max_wait", s.cfg.Drain)
 	select {
 	case o := <-loop.done:
-		p.Done(o.batch, o.res)
+		s.done(p, o)
 		s.count(o)
 	case <-time.After(s.cfg.Drain):
 		abandon()
 		o := <-loop.done
-		p.Done(o.batch, o.res)
+		s.done(p, o)
 		s.count(o)
 		s.log.Warn("shutdown: in-flight update abandoned; the next start re-checks every operator")
 	}
@@ -515,12 +524,8 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 		if len(s.cfg.Operators) > 0 && ev.Operator != (common.Address{}) && !slices.Contains(s.cfg.Operators, ev.Operator) {
 			continue
 		}
-		dirtied := p.Stats().Dirtied
 		p.Observe(ev)
 		s.note(ev)
-		if p.Stats().Dirtied > dirtied && ev.Kind == watcher.SharesChanged && !ev.Removed {
-			s.metrics.firstSeen(ev.Operator, s.now(), ev.Block)
-		}
 		if s.bill != nil && !ev.Removed && (ev.Kind == watcher.SharesChanged || ev.Kind == watcher.AllocationChanged) {
 			// The cron would find it stale in every quorum it is in: counted when it moves,
 			// not when its update is read, which a spent budget holds back.
@@ -553,9 +558,10 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 }
 
 // execute resolves a batch against the chain, submits the plan and reports what became of each
-// part. Re-planning is the planner's and resolver's: a failed quorum refresh comes back as its
-// stale members first, a failed operator on its own.
-func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Batch) outcome {
+// part; first are the planner's FirstEvents as of the batch, for the staleness gauges.
+// Re-planning is the planner's and resolver's: a failed quorum refresh comes back as its stale
+// members first, a failed operator on its own.
+func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Batch, first map[common.Address]planner.FirstEvent) outcome {
 	o := outcome{batch: b}
 	readCtx, cancel := s.readContext(ctx, 5, false) // head, then at most four batched rounds
 	defer cancel()
@@ -592,13 +598,8 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 		s.log.Info("shape chosen", "quorum", c.Quorum, "operators", c.Operators, "strategies", c.Strategies, "stale", c.Stale,
 			"update_operators_gas", c.UpdateGas, "refresh_gas", c.RefreshGas, "refresh", c.Refresh)
 	}
-	s.metrics.resolved(b, res, s.now())
+	s.metrics.resolved(b, res, first, s.now())
 	if plan.Empty() {
-		for _, op := range b.Operators {
-			if !slices.Contains(res.Deferred, op) {
-				s.metrics.forget(op) // a deferred operator keeps its first event for its latency
-			}
-		}
 		return o
 	}
 	// Each transaction but a deadline refresh must fit in what remains of the budget: a backlog
@@ -622,13 +623,8 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 			o.spent = append(o.spent, tx)
 		}
 	}
-	// Operators whose update did not land keep their first event for the retry's latency.
-	again := make(map[common.Address]bool)
-	for _, op := range append(append(slices.Clone(o.res.FailedOperators), o.res.WaitingOperators...), res.Deferred...) {
-		again[op] = true
-	}
-	checked := slices.DeleteFunc(slices.Clone(b.Operators), func(op common.Address) bool { return again[op] })
-	s.metrics.updated(landed, checked, s.now(), o.block)
+	o.minedAt = s.now()
+	s.metrics.updated(landed)
 	if err != nil {
 		s.log.Warn("stake update partly failed; the failed parts are retried on their own", "reason", b.Reason,
 			"mined_txs", o.mined, "txs", len(sent.Txs), "failed_operators", len(o.res.FailedOperators),
@@ -775,7 +771,7 @@ func (s *Syncer) publish(p *planner.Planner) {
 	st := p.Stats()
 	s.metrics.dirty.Set(float64(st.Dirty))
 	s.metrics.processing.Set(float64(st.Processing))
-	s.metrics.publish(p.HeldBack(), p.StaleStakesDeadline, s.now())
+	s.metrics.publish(p.HeldBack(), p.FirstEvents(), p.StaleStakesDeadline, s.now())
 	// Only the daemon's planner keeps the schedule: a one-shot sweep's has none, and Cron
 	// publishes its own.
 	at, _ := p.NextSweep()
