@@ -310,7 +310,7 @@ func (m *metrics) publish(held map[common.Address]string, first map[common.Addre
 }
 
 // left forgets op, deregistered from the AVS: its stake is no longer stored, so nothing of it is
-// stale.
+// stale (the planner forgets its first event).
 func (m *metrics) left(op common.Address) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
