@@ -30,10 +30,6 @@ type cronBill struct {
 	moved map[uint8]map[common.Address]time.Time
 	// logged is the bill last logged, so that a line is written when it moves, not per change.
 	logged uint64
-	// started is when the bill began counting moves. Until a whole interval has been seen, the
-	// moves seen are scaled up to an interval: the cron's bill is for the moves of a whole one,
-	// and a daemon that has watched a tenth of it has seen about a tenth of them.
-	started time.Time
 }
 
 // quorumSize is what a quorum's refresh costs depend on.
@@ -43,15 +39,13 @@ type quorumSize struct{ operators, strategies int }
 // daily cron, the original tool's default.
 const defaultCronInterval = 24 * time.Hour
 
-// newCronBill returns the bill of a cron every interval over the budget's window, counting moves
-// from started on.
-func newCronBill(cost planner.CostModel, interval, window time.Duration, started time.Time) *cronBill {
+func newCronBill(cost planner.CostModel, interval, window time.Duration) *cronBill {
 	if interval <= 0 {
 		interval = defaultCronInterval
 	}
 	window = max(window, interval)
 	return &cronBill{cost: cost, interval: interval, window: window, shapes: map[uint8]quorumSize{},
-		moved: map[uint8]map[common.Address]time.Time{}, started: started}
+		moved: map[uint8]map[common.Address]time.Time{}}
 }
 
 // setShapes replaces the quorums in scope and their sizes; quorums that left forget their moves.
@@ -97,7 +91,7 @@ func (c *cronBill) perWindow(now time.Time) uint64 {
 			}
 			stale++
 		}
-		gas += c.cost.RefreshGas(s.operators, max(s.strategies, 1), c.ofInterval(stale, s.operators, now))
+		gas += c.cost.RefreshGas(s.operators, max(s.strategies, 1), min(stale, s.operators))
 	}
 	gas *= float64(c.window) / float64(c.interval)
 	switch {
@@ -107,20 +101,6 @@ func (c *cronBill) perWindow(now time.Time) uint64 {
 		return 1 // nothing to pay for is not a budget without limit
 	}
 	return uint64(gas)
-}
-
-// ofInterval is the operators of a quorum of n that moved during an interval, given the stale ones
-// seen since the bill started at now: scaled up while less than an interval has been seen, at
-// most n.
-func (c *cronBill) ofInterval(stale, n int, now time.Time) int {
-	seen := now.Sub(c.started)
-	if stale == 0 || seen >= c.interval {
-		return min(stale, n)
-	}
-	if seen <= 0 {
-		return n
-	}
-	return min(int(math.Ceil(float64(stale)*float64(c.interval)/float64(seen))), n)
 }
 
 // strategyCounts is the answer of readStrategyCounts.

@@ -1,7 +1,6 @@
 package syncer
 
 import (
-	"math/big"
 	"testing"
 	"time"
 
@@ -16,9 +15,7 @@ import (
 func TestCronBill(t *testing.T) {
 	m := planner.DefaultCostModel
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	// A bill that has watched for longer than an interval: the moves it saw are the interval's.
-	long := at.Add(-72 * time.Hour)
-	c := newCronBill(m, 24*time.Hour, 24*time.Hour, long)
+	c := newCronBill(m, 24*time.Hour, 24*time.Hour)
 	c.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}, 1: {operators: 50, strategies: 1}})
 	quiet := uint64(m.RefreshGas(200, 10, 0) + m.RefreshGas(50, 1, 0))
 	if got := c.perWindow(at); got != quiet {
@@ -40,62 +37,22 @@ func TestCronBill(t *testing.T) {
 	}
 	// A cron every 6 days pays one refresh per 6 days: the window is the interval, so that a
 	// single update is never larger than the budget.
-	six := newCronBill(m, 144*time.Hour, 24*time.Hour, long)
+	six := newCronBill(m, 144*time.Hour, 24*time.Hour)
 	six.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}})
 	if got, want := six.perWindow(at), uint64(m.RefreshGas(200, 10, 0)); got != want || six.window != 144*time.Hour {
 		t.Fatalf("a cron every 6 days: %d over %s, want %d over 144h", got, six.window, want)
 	}
-	hourly := newCronBill(m, time.Hour, 24*time.Hour, long)
+	hourly := newCronBill(m, time.Hour, 24*time.Hour)
 	hourly.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}})
 	if got, want := hourly.perWindow(at), uint64(24*m.RefreshGas(200, 10, 0)); got != want {
 		t.Fatalf("an hourly cron: %d a day, want %d", got, want)
 	}
-	empty := newCronBill(m, time.Hour, 24*time.Hour, long)
+	empty := newCronBill(m, time.Hour, 24*time.Hour)
 	if got := empty.perWindow(at); got != 1 {
 		t.Fatalf("no quorum to refresh: %d, want 1 (a bill of 0 would mean no limit)", got)
 	}
 	c.setShapes(map[uint8]quorumSize{1: {operators: 60, strategies: 1}})
 	if got, want := c.perWindow(at.Add(24*time.Hour)), uint64(m.RefreshGas(60, 1, 0)); got != want {
 		t.Fatalf("after quorum 0 left the scope %d, want %d", got, want)
-	}
-}
-
-// Before a whole interval has been watched, the moves seen are scaled up to an interval, at most
-// every operator of the quorum: a daemon started a quarter of a day ago that saw 5 operators move
-// prices the cron's daily refresh with 20 stale.
-func TestCronBillScalesAPartInterval(t *testing.T) {
-	m := planner.DefaultCostModel
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := newCronBill(m, 24*time.Hour, 24*time.Hour, start)
-	c.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}})
-	if got, want := c.perWindow(start), uint64(m.RefreshGas(200, 10, 0)); got != want {
-		t.Fatalf("nothing moved at start: %d, want the quiet bill %d", got, want)
-	}
-	moved := map[common.Address][]uint8{}
-	for i := range 5 {
-		moved[common.BigToAddress(big.NewInt(int64(i+1)))] = []uint8{0}
-	}
-	c.sawStale(moved, start.Add(time.Hour))
-	for _, tc := range []struct {
-		at    time.Duration
-		stale int
-	}{
-		{6 * time.Hour, 20},
-		{12 * time.Hour, 10},
-		{24 * time.Hour, 5},
-		{time.Minute, 200}, // seen too briefly: at most every operator
-	} {
-		if tc.at < time.Hour {
-			c2 := newCronBill(m, 24*time.Hour, 24*time.Hour, start)
-			c2.setShapes(map[uint8]quorumSize{0: {operators: 200, strategies: 10}})
-			c2.sawStale(moved, start)
-			if got, want := c2.perWindow(start.Add(tc.at)), uint64(m.RefreshGas(200, 10, tc.stale)); got != want {
-				t.Fatalf("%s after start: %d, want %d (%d stale)", tc.at, got, want, tc.stale)
-			}
-			continue
-		}
-		if got, want := c.perWindow(start.Add(tc.at)), uint64(m.RefreshGas(200, 10, tc.stale)); got != want {
-			t.Fatalf("%s after start: %d, want %d (%d stale)", tc.at, got, want, tc.stale)
-		}
 	}
 }

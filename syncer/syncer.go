@@ -296,7 +296,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 		if s.cfg.Planner.CostModel != nil {
 			cost = *s.cfg.Planner.CostModel
 		}
-		s.bill = newCronBill(cost, s.cfg.Planner.SyncInterval, s.budget.window, s.now())
+		s.bill = newCronBill(cost, s.cfg.Planner.SyncInterval, s.budget.window)
 		// The cron pays its bill once per interval: a budget over a shorter window would hold
 		// back work the cron's bill covers (a single update can cost more than a day's share of
 		// a 6-day cron's refresh).
