@@ -23,13 +23,11 @@ type FirstEvent struct {
 // nor deferred (found stale and updated, or found to need nothing), a mined transaction stored it
 // (Outcome.Stored), or it left the AVS. Operators dirtied without an event of their own (a
 // recheck, an allocation change coming due) have none. The map is a copy.
-func (p *Planner) FirstEvents() map[common.Address]FirstEvent { return maps.Clone(p.firstEvents) }
+func (p *Planner) FirstEvents() map[common.Address]FirstEvent { return maps.Clone(p.ops.firstEvents) }
 
 // noteFirstEvent records an event of op at block, seen now, as its first unless one is noted.
 func (p *Planner) noteFirstEvent(op common.Address, block uint64) {
-	if _, ok := p.firstEvents[op]; !ok {
-		p.firstEvents[op] = FirstEvent{At: p.now(), Block: block}
-	}
+	p.ops.noteFirst(op, FirstEvent{At: p.now(), Block: block})
 }
 
 // reflected drops the first events of the operators of b that came back with o as landed or as
@@ -44,11 +42,11 @@ func (p *Planner) reflected(b Batch, o Outcome) {
 		}
 		for _, op := range b.Operators {
 			if !again[op] {
-				delete(p.firstEvents, op)
+				p.ops.reflected(op)
 			}
 		}
 	}
 	for _, op := range o.Stored {
-		delete(p.firstEvents, op)
+		p.ops.reflected(op)
 	}
 }

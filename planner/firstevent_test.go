@@ -15,8 +15,8 @@ import (
 // checkFirstEventInvariants: only registered operators have a first event.
 func checkFirstEventInvariants(t *testing.T, p *Planner) {
 	t.Helper()
-	for op := range p.firstEvents {
-		if _, ok := p.registered[op]; !ok {
+	for op := range p.ops.firstEvents {
+		if !p.ops.isRegistered(op) {
 			t.Fatalf("operator %s has a first event but is not registered", op)
 		}
 	}

@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"container/heap"
-	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -88,19 +86,15 @@ func (p *Planner) Done(b Batch, o Outcome) {
 		waitingOps[op] = true
 	}
 	for _, op := range b.Operators {
-		delete(p.processing, op)
 		if o.Err != nil || failedOps[op] || waitingOps[op] {
-			continue // taken back below
+			p.ops.release(op) // taken back below
+			continue
 		}
-		delete(p.failures, op)
-		delete(p.group, op)
-		if d, ok := p.dirty[op]; ok && d.index < 0 {
-			heap.Push(&p.waiting, d)
-		}
+		p.ops.landed(op)
 	}
 	if o.Err != nil {
 		for _, op := range b.Operators {
-			p.takeBack(op, now)
+			p.ops.takeBack(op, now)
 		}
 	}
 	// Failed and waiting operators may come from a quorum's members, outside b.Operators.
@@ -108,19 +102,19 @@ func (p *Planner) Done(b Batch, o Outcome) {
 		p.failOperator(op, now)
 	}
 	for _, list := range o.FailedLists {
-		p.split(list)
+		p.ops.split(list, p.cfg.MaxFailures)
 	}
 	for _, op := range o.WaitingOperators {
-		p.takeBack(op, now)
+		p.ops.takeBack(op, now)
 	}
 	for _, op := range o.Immaterial {
-		if _, dirty := p.dirty[op]; !dirty && !failedOps[op] {
-			p.heldBack[op] = HeldImmaterial
+		if !p.ops.isDirty(op) && !failedOps[op] {
+			p.ops.hold(op, HeldImmaterial)
 		}
 	}
 	for _, op := range o.Deferred {
-		if _, dirty := p.dirty[op]; !dirty && !failedOps[op] {
-			p.heldBack[op] = HeldBudget
+		if !p.ops.isDirty(op) && !failedOps[op] {
+			p.ops.hold(op, HeldBudget)
 		}
 	}
 
@@ -177,96 +171,30 @@ func (p *Planner) Done(b Batch, o Outcome) {
 	}
 }
 
-// takeBack makes a registered op dirty and ready at once, without counting a failure.
-func (p *Planner) takeBack(op common.Address, now time.Time) {
-	delete(p.processing, op)
-	if _, ok := p.registered[op]; ok {
-		p.markReady(op, now)
-	}
-}
-
 // failOperator counts a failed update of op and takes it back after a backoff, or sets it aside
 // once it has failed MaxFailures times in a row.
 func (p *Planner) failOperator(op common.Address, now time.Time) {
-	delete(p.processing, op)
-	if _, ok := p.registered[op]; !ok {
-		return
-	}
-	p.failures[op]++
-	if n := p.failures[op]; p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
-		delete(p.failures, op)
-		delete(p.group, op)
-		p.dropDirty(op)
-		p.heldBack[op] = HeldSetAside
+	if p.ops.fail(op, now, p.cfg.MaxFailures, p.backoff) {
 		p.stats.SetAside++
-		return
-	}
-	p.markReady(op, now.Add(p.backoff(p.failures[op])))
-}
-
-// split divides the operators of a list that failed together, once failOperator has counted the
-// failure against each, into parts that Next hands out as batches of their own. A part is half the
-// list, or smaller: with k failures left before the first of them is set aside, at most 2^(k-1)
-// operators, so that every part is down to one operator by its last attempt. The operator at fault
-// is then alone when it is set aside, after MaxFailures transactions, and the others land after at
-// most MaxFailures-1 failed ones. With MaxFailures 1 a failed list is set aside whole.
-func (p *Planner) split(list []common.Address) {
-	var left []common.Address
-	most := 0
-	for _, op := range list {
-		if _, dirty := p.dirty[op]; !dirty {
-			continue // set aside or gone
-		}
-		left = append(left, op)
-		most = max(most, p.failures[op])
-	}
-	if len(left) == 0 {
-		return
-	}
-	slices.SortFunc(left, common.Address.Cmp)
-	size := (len(left) + 1) / 2
-	if p.cfg.MaxFailures > 0 {
-		k := p.cfg.MaxFailures - most // at least 1: those at MaxFailures were set aside
-		size = min(size, 1<<min(k-1, 30))
-	}
-	for i := 0; i < len(left); i += size {
-		p.groups++
-		for _, op := range left[i:min(i+size, len(left))] {
-			p.group[op] = p.groups
-		}
 	}
 }
 
-// nextGroup hands out the ready operators of one part of a failed list (see split), alone in their
-// batch so that another list's operators never share their transaction. It reports false when no
-// such operator is ready.
+// nextGroup hands out the ready operators of one part of a failed list (see operatorQueue.split),
+// alone in their batch so that another list's operators never share their transaction. Which
+// operator of a list made it fail is unknown: each part is half the list or smaller, so the one at
+// fault is alone when it is set aside, after MaxFailures transactions, and the others land after
+// at most MaxFailures-1 failed ones. With MaxFailures 1 a failed list is set aside whole. It
+// reports false when no such operator is ready.
 func (p *Planner) nextGroup(now time.Time) (Batch, bool) {
-	if len(p.group) == 0 || p.budgetExhausted {
+	if p.budgetExhausted {
 		return Batch{}, false
 	}
-	id := 0
-	for _, d := range p.waiting {
-		if g, ok := p.group[d.op]; ok && !d.ready.After(now) && (id == 0 || g < id) {
-			id = g
-		}
-	}
-	if id == 0 {
+	ops := p.ops.popGroup(now)
+	if len(ops) == 0 {
 		return Batch{}, false
 	}
-	b := Batch{Head: p.head, Reason: ReasonDirty}
-	for op, g := range p.group {
-		d, ok := p.dirty[op]
-		if g != id || !ok || d.index < 0 || d.ready.After(now) {
-			continue
-		}
-		heap.Remove(&p.waiting, d.index)
-		delete(p.dirty, op)
-		p.processing[op] = struct{}{}
-		b.Operators = append(b.Operators, op)
-	}
-	slices.SortFunc(b.Operators, common.Address.Cmp)
 	p.stats.Batches++
-	return b, true
+	return Batch{Head: p.head, Reason: ReasonDirty, Operators: ops}, true
 }
 
 // failQuorum counts a failed refresh of q and takes it back as MembersOnly after a backoff, or
@@ -330,8 +258,7 @@ func (p *Planner) backoff(n int) time.Duration {
 // sweepHandedOut gives set-aside and immaterial work its chance again: the sweep refreshes it, and
 // if the sweep's refresh fails, its members come back as candidates.
 func (p *Planner) sweepHandedOut() {
-	clear(p.heldBack)
-	clear(p.failures)
+	p.ops.clearRetries()
 	clear(p.quorumFailures)
 	p.asideQuorums = quorumSet{}
 }
@@ -343,11 +270,8 @@ func (p *Planner) SetBudgetExhausted(exhausted bool) {
 	if !exhausted {
 		// Work deferred for the budget is due again (also when the budget grew while it was
 		// not spent: a trimmed plan defers work without the budget ever counting as spent).
-		for op, r := range p.heldBack {
-			if r == HeldBudget {
-				delete(p.heldBack, op)
-				p.dirtyOperator(op)
-			}
+		for _, op := range p.ops.unholdAll(HeldBudget) {
+			p.dirtyOperator(op)
 		}
 	}
 	p.budgetExhausted = exhausted
@@ -357,12 +281,9 @@ func (p *Planner) SetBudgetExhausted(exhausted bool) {
 // set-aside failures by operator; while the budget is spent, every dirty operator is held back
 // for it.
 func (p *Planner) HeldBack() map[common.Address]string {
-	out := make(map[common.Address]string, len(p.heldBack))
-	for op, r := range p.heldBack {
-		out[op] = r
-	}
+	out := p.ops.heldBackCopy()
 	if p.budgetExhausted {
-		for op := range p.dirty {
+		for op := range p.ops.dirtyOps() {
 			out[op] = HeldBudget
 		}
 	}

@@ -15,25 +15,14 @@ import (
 // checkInvariants runs it.
 func checkOutcomeInvariants(t *testing.T, p *Planner) {
 	t.Helper()
-	for op, r := range p.heldBack {
-		if _, dirty := p.dirty[op]; dirty {
+	// The operator queue's own invariants (failures, parts, held back) are checked by
+	// operatorQueue.check; these hold of the Planner's use of it.
+	for op, r := range p.ops.heldBack {
+		if p.ops.isDirty(op) {
 			t.Fatalf("held-back operator %s (%s) is dirty", op, r)
 		}
-		if _, ok := p.registered[op]; !ok {
+		if !p.ops.isRegistered(op) {
 			t.Fatalf("held-back operator %s is not registered", op)
-		}
-	}
-	for op, n := range p.failures {
-		if p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
-			t.Fatalf("operator %s has %d failures, not set aside at %d", op, n, p.cfg.MaxFailures)
-		}
-	}
-	for op := range p.group {
-		if _, ok := p.registered[op]; !ok {
-			t.Fatalf("operator %s of a failed list's part is not registered", op)
-		}
-		if p.heldBack[op] == HeldSetAside {
-			t.Fatalf("set-aside operator %s is still in a failed list's part", op)
 		}
 	}
 	for q := range p.quorumFailures {
@@ -505,8 +494,8 @@ func TestFailedListPartsAlone(t *testing.T) {
 		p.Done(b, Outcome{})
 	}
 	noNext(t, p)
-	if len(p.group) != 0 || len(p.failures) != 0 {
-		t.Fatalf("parts %v, failures %v after every update landed", p.group, p.failures)
+	if len(p.ops.group) != 0 || len(p.ops.failures) != 0 {
+		t.Fatalf("parts %v, failures %v after every update landed", p.ops.group, p.ops.failures)
 	}
 	// Landed, operator 1 shares lists again.
 	p.Observe(shares(addr(1)))

@@ -4,7 +4,6 @@
 package planner
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"maps"
@@ -212,19 +211,10 @@ type Planner struct {
 	now      func() time.Time
 	filter   quorumFilter
 
-	// registered is the AVS's operator set: the last SetOperators, plus registrations and minus
-	// deregistrations observed since. Events about operators outside it are ignored.
-	registered map[common.Address]struct{}
-	// dirty holds every operator that needs an update and is not in an outstanding batch, or was
-	// dirtied again while in one. Every key is in registered. An entry is in waiting (index >= 0)
-	// exactly when its operator is not in processing.
-	dirty map[common.Address]*dirtyOp
-	// waiting holds exactly the entries of dirty whose operator is not in processing, ordered by
-	// ready time: Next hands out its ready prefix.
-	waiting opHeap
-	// processing holds the operators of the batches handed out by Next and not yet Done. Next takes
-	// operators only from waiting, so an operator is in at most one outstanding batch.
-	processing map[common.Address]struct{}
+	// ops is the operator queue: the AVS's operator set (the last SetOperators, plus registrations
+	// and minus deregistrations observed since), the dirty operators waiting for Next, those in
+	// outstanding batches, and their retry state, held-back reasons and first events.
+	ops operatorQueue
 
 	// allocations holds allocation changes not yet in effect; every entry's block is above head,
 	// since AdvanceHead releases the rest.
@@ -261,24 +251,10 @@ type Planner struct {
 	// set is outstanding.
 	sweep sweepClock
 
-	// failures counts each operator's consecutive failed updates, below MaxFailures; an entry is
-	// dropped when its update lands, when it is set aside, or when a sweep is handed out (never
-	// on a new event: see dirtyOperator).
-	failures map[common.Address]int
-	// group holds, for an operator whose update failed in a list of several operators, the part
-	// of that list it goes out with next (split): Next hands each part out as a batch of its own.
-	// An entry is dropped when the operator's update lands in a batch, when it is set aside or
-	// when it leaves the AVS; groups numbers the parts.
-	group  map[common.Address]int
-	groups int
 	// quorumFailures counts each quorum's consecutive failed refreshes, below MaxFailures; a quorum
 	// with an entry is in its retry path (dirtyQuorums or processingQuorums), which the deadline
 	// check leaves alone.
 	quorumFailures map[uint8]int
-	// heldBack holds registered operators left out of the updates and why (HeldImmaterial,
-	// HeldSetAside). No key is in dirty: a new event for an operator held back as immaterial
-	// removes it from here; a set-aside one stays until a sweep is handed out, which clears it.
-	heldBack map[common.Address]string
 	// asideQuorums are quorums whose refresh failed MaxFailures times: not in dirtyQuorums, nor
 	// handed out for their deadline, until a configuration event for them or the next sweep.
 	asideQuorums quorumSet
@@ -289,24 +265,10 @@ type Planner struct {
 	// touches.
 	slashable quorumSet
 
-	// firstEvents holds the first unreflected event of operators (FirstEvents); every key is in
-	// registered.
-	firstEvents map[common.Address]FirstEvent
-
 	// needsReload is set when a reorg removed a registration or quorum event: membership cannot be
 	// inferred, and the owner must re-read it from the chain.
 	needsReload bool
 	stats       Stats
-}
-
-// dirtyOp is an operator waiting to be handed out.
-type dirtyOp struct {
-	op common.Address
-	// ready is when the operator may be handed out: its first dirtying plus Debounce, or earlier
-	// for a retry.
-	ready time.Time
-	// index is the position in waiting, or -1 while the operator is in processing.
-	index int
 }
 
 // dirtyQuorum is a quorum waiting for a whole-quorum refresh, or for its members to be resolved.
@@ -329,20 +291,14 @@ func New(cfg Config, now func() time.Time) *Planner {
 		now:            now,
 		filter:         newQuorumFilter(cfg.Quorums),
 		known:          quorumsOf(cfg.Quorums),
-		registered:     make(map[common.Address]struct{}),
-		dirty:          make(map[common.Address]*dirtyOp),
-		processing:     make(map[common.Address]struct{}),
+		ops:            newOperatorQueue(),
 		allocations:    newAllocationSchedule(),
 		lookahead:      make(map[uint8]uint64),
 		caps:           make(map[uint8]uint32),
 		dirtyQuorums:   make(map[uint8]dirtyQuorum),
 		updateBlock:    make(map[uint8]uint64),
 		reincluding:    make(map[uint8]uint64),
-		failures:       make(map[common.Address]int),
-		group:          make(map[common.Address]int),
 		quorumFailures: make(map[uint8]int),
-		heldBack:       make(map[common.Address]string),
-		firstEvents:    make(map[common.Address]FirstEvent),
 	}
 	p.sweep = newSweepClock(cfg.SyncInterval, cfg.FirstSyncTime, now())
 	return p
@@ -352,31 +308,10 @@ func New(cfg Config, now func() time.Time) *Planner {
 // NeedsReload. Dirty operators outside the new set are dropped. After a reload, operators new to
 // the set are dirtied: events about them were ignored while the set was wrong.
 func (p *Planner) SetOperators(operators []common.Address) {
-	prev := p.registered
-	p.registered = make(map[common.Address]struct{}, len(operators))
-	for _, op := range operators {
-		p.registered[op] = struct{}{}
-	}
-	for op := range p.dirty {
-		if _, ok := p.registered[op]; !ok {
-			p.dropDirty(op)
-		}
-	}
-	for op := range p.group {
-		if _, ok := p.registered[op]; !ok {
-			delete(p.group, op)
-		}
-	}
-	for op := range p.firstEvents {
-		if _, ok := p.registered[op]; !ok {
-			delete(p.firstEvents, op)
-		}
-	}
+	added := p.ops.setRegistered(operators)
 	if p.needsReload {
-		for op := range p.registered {
-			if _, had := prev[op]; !had {
-				p.dirtyOperator(op)
-			}
+		for _, op := range added {
+			p.dirtyOperator(op)
 		}
 	}
 	p.needsReload = false
@@ -431,7 +366,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 		// The log names the operator by id only, so every registered operator is re-checked:
 		// a read per operator, and only the stale ones cost a transaction.
 		if ev.Removed {
-			for op := range p.registered {
+			for op := range p.ops.registeredOps() {
 				p.dirtyOperator(op)
 			}
 		}
@@ -450,7 +385,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 			return
 		}
 		// Not dirtied: registration has just stored the operator's stake.
-		p.registered[ev.Operator] = struct{}{}
+		p.ops.register(ev.Operator)
 		if len(p.caps) > 0 {
 			// A registration may have filled a quorum with an operator cap: the churn line
 			// (which stored stakes are kept exact) holds only for quorums known to be full.
@@ -464,12 +399,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 		}
 		// Deregistration removed the operator's stake itself; its scheduled entries are dropped
 		// when they come due.
-		delete(p.registered, ev.Operator)
-		p.dropDirty(ev.Operator)
-		delete(p.heldBack, ev.Operator)
-		delete(p.failures, ev.Operator)
-		delete(p.group, ev.Operator)
-		delete(p.firstEvents, ev.Operator)
+		p.ops.forget(ev.Operator)
 	case watcher.QuorumConfigChanged:
 		p.observeQuorumConfig(ev)
 	case watcher.QuorumUpdated:
@@ -548,14 +478,11 @@ func (p *Planner) next() (Batch, bool) {
 	}
 	b := Batch{Head: p.head}
 
-	for !p.budgetExhausted && len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
-		d := heap.Pop(&p.waiting).(*dirtyOp)
-		delete(p.dirty, d.op)
-		p.processing[d.op] = struct{}{}
-		b.Operators = append(b.Operators, d.op)
-		b.Reason = ReasonDirty
+	if !p.budgetExhausted {
+		if b.Operators = p.ops.popReady(now); len(b.Operators) > 0 {
+			b.Reason = ReasonDirty
+		}
 	}
-	slices.SortFunc(b.Operators, common.Address.Cmp)
 
 	var qs, members, membersOnly, material quorumSet
 	for q, d := range p.dirtyQuorums {
@@ -616,17 +543,10 @@ func (p *Planner) nextChurnLine(now time.Time) (Batch, bool) {
 	if !p.budgetExhausted {
 		return Batch{}, false
 	}
-	b := Batch{Head: p.head, Reason: ReasonDirty, ChurnLineOnly: true}
-	for len(p.waiting) > 0 && !p.waiting[0].ready.After(now) {
-		d := heap.Pop(&p.waiting).(*dirtyOp)
-		delete(p.dirty, d.op)
-		p.processing[d.op] = struct{}{}
-		b.Operators = append(b.Operators, d.op)
-	}
+	b := Batch{Head: p.head, Reason: ReasonDirty, ChurnLineOnly: true, Operators: p.ops.popReady(now)}
 	if len(b.Operators) == 0 {
 		return Batch{}, false
 	}
-	slices.SortFunc(b.Operators, common.Address.Cmp)
 	p.stats.Batches++
 	return b, true
 }
@@ -697,8 +617,8 @@ func (p *Planner) NextWake() (time.Time, bool) {
 			wake, found = t, true
 		}
 	}
-	if len(p.waiting) > 0 && (!p.budgetExhausted || p.AnyFull()) {
-		consider(p.waiting[0].ready)
+	if at, ok := p.ops.earliest(); ok && (!p.budgetExhausted || p.AnyFull()) {
+		consider(at)
 	}
 	for q, d := range p.dirtyQuorums {
 		if !p.processingQuorums.has(q) && (!p.budgetExhausted || d.reason == ReasonDeadline) {
@@ -720,9 +640,9 @@ func (p *Planner) Head() uint64 { return p.head }
 // Stats returns the counters and current sizes.
 func (p *Planner) Stats() Stats {
 	s := p.stats
-	s.Registered = len(p.registered)
-	s.Dirty = len(p.dirty)
-	s.Processing = len(p.processing)
+	s.Registered = len(p.ops.registered)
+	s.Dirty = len(p.ops.dirty)
+	s.Processing = len(p.ops.processing)
 	s.Scheduled = p.allocations.len()
 	return s
 }
@@ -731,11 +651,11 @@ func (p *Planner) Stats() Stats {
 // dirty: the window counts from the first event, so a steady stream cannot postpone it. It
 // reports whether op became dirty.
 func (p *Planner) dirtyOperator(op common.Address) bool {
-	if _, ok := p.registered[op]; !ok {
+	if !p.ops.isRegistered(op) {
 		p.stats.NotOurs++
 		return false
 	}
-	if _, ok := p.dirty[op]; ok {
+	if p.ops.isDirty(op) {
 		p.stats.Coalesced++
 		return false
 	}
@@ -743,77 +663,14 @@ func (p *Planner) dirtyOperator(op common.Address) bool {
 	// known only when the batch is resolved, so a 1-wei deposit after every debounce would
 	// otherwise buy MaxFailures more failing transactions each time. A new event gives work held
 	// back as immaterial its chance again.
-	if p.heldBack[op] == HeldSetAside {
+	if p.ops.held(op) == HeldSetAside {
 		return false
 	}
-	delete(p.heldBack, op)
+	p.ops.unhold(op)
 	p.stats.Dirtied++
-	p.addDirty(op, p.dirtyReady(p.now()))
+	p.ops.add(op, p.dirtyReady(p.now()))
 	return true
-}
-
-// markReady makes op dirty and ready no later than at.
-func (p *Planner) markReady(op common.Address, at time.Time) {
-	d, ok := p.dirty[op]
-	if !ok {
-		p.addDirty(op, at)
-		return
-	}
-	if at.Before(d.ready) {
-		d.ready = at
-	}
-	if d.index < 0 {
-		heap.Push(&p.waiting, d)
-	} else {
-		heap.Fix(&p.waiting, d.index)
-	}
-}
-
-// addDirty adds op, not yet dirty, to dirty and, unless it is in processing, to waiting.
-func (p *Planner) addDirty(op common.Address, ready time.Time) {
-	d := &dirtyOp{op: op, ready: ready, index: -1}
-	p.dirty[op] = d
-	if _, busy := p.processing[op]; !busy {
-		heap.Push(&p.waiting, d)
-	}
-}
-
-// dropDirty forgets that op is dirty.
-func (p *Planner) dropDirty(op common.Address) {
-	d, ok := p.dirty[op]
-	if !ok {
-		return
-	}
-	delete(p.dirty, op)
-	if d.index >= 0 {
-		heap.Remove(&p.waiting, d.index)
-	}
 }
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.
 func (p *Planner) inScope() quorumSet { return p.filter.apply(p.known) }
-
-// opHeap orders dirty operators by ready time and keeps each entry's index current, so entries
-// can be removed or moved (container/heap).
-type opHeap []*dirtyOp
-
-func (h opHeap) Len() int           { return len(h) }
-func (h opHeap) Less(i, j int) bool { return h[i].ready.Before(h[j].ready) }
-func (h opHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-func (h *opHeap) Push(x any) {
-	d := x.(*dirtyOp)
-	d.index = len(*h)
-	*h = append(*h, d)
-}
-func (h *opHeap) Pop() any {
-	old := *h
-	d := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	d.index = -1
-	return d
-}

@@ -136,34 +136,8 @@ func wantNoWake(t *testing.T, p *Planner) {
 // checkInvariants verifies the invariants written on Planner's fields.
 func checkInvariants(t *testing.T, p *Planner) {
 	t.Helper()
-	waitingCount := 0
-	for op, d := range p.dirty {
-		if _, ok := p.registered[op]; !ok {
-			t.Fatalf("dirty operator %s is not registered", op)
-		}
-		if d.op != op {
-			t.Fatalf("dirty entry for %s holds %s", op, d.op)
-		}
-		_, busy := p.processing[op]
-		switch {
-		case busy && d.index >= 0:
-			t.Fatalf("operator %s is both processing and waiting", op)
-		case !busy && d.index < 0:
-			t.Fatalf("dirty operator %s is neither processing nor waiting", op)
-		case d.index >= 0:
-			waitingCount++
-			if d.index >= len(p.waiting) || p.waiting[d.index] != d {
-				t.Fatalf("operator %s has a stale waiting index %d", op, d.index)
-			}
-		}
-	}
-	if waitingCount != len(p.waiting) {
-		t.Fatalf("waiting holds %d entries, %d dirty operators are not processing", len(p.waiting), waitingCount)
-	}
-	for i := 1; i < len(p.waiting); i++ {
-		if p.waiting[i].ready.Before(p.waiting[(i-1)/2].ready) {
-			t.Fatalf("waiting is not a heap at %d", i)
-		}
+	if err := p.ops.check(p.cfg.MaxFailures); err != nil {
+		t.Fatal(err)
 	}
 	if len(p.allocations.entries) != len(p.allocations.keys) {
 		t.Fatalf("scheduled holds %d entries, keys %d", len(p.allocations.entries), len(p.allocations.keys))

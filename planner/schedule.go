@@ -110,7 +110,7 @@ func (p *Planner) sweepOwed(b Batch, o Outcome) {
 	// Work that left the AVS or the scope never lands.
 	c.owedQuorums = c.owedQuorums.intersect(p.inScope())
 	for op := range c.owedOps {
-		if _, ok := p.registered[op]; !ok {
+		if !p.ops.isRegistered(op) {
 			delete(c.owedOps, op)
 		}
 	}
