@@ -34,7 +34,7 @@ func (p *Planner) observeQuorumConfig(ev watcher.Event) {
 		p.needsReload = true
 	} else {
 		// Also how a newly created quorum becomes known.
-		p.known.add(q)
+		p.quorums.learn(q)
 	}
 	if !p.inScope().has(q) {
 		p.stats.NotOurs++
@@ -44,11 +44,7 @@ func (p *Planner) observeQuorumConfig(ev watcher.Event) {
 		return
 	}
 	// A new configuration gives a set-aside quorum its chance again.
-	p.asideQuorums.remove(q)
-	delete(p.quorumFailures, q)
-	if _, ok := p.dirtyQuorums[q]; ok {
+	if p.quorums.configChanged(q, p.now().Add(p.cfg.Debounce)) {
 		p.stats.Coalesced++
-		return
 	}
-	p.dirtyQuorums[q] = dirtyQuorum{ready: p.now().Add(p.cfg.Debounce), reason: ReasonConfig, mode: QuorumMembers}
 }

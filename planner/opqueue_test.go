@@ -161,12 +161,10 @@ func TestOperatorQueueInvariants(t *testing.T) {
 				}
 				handOut(ops, "popGroup")
 			case 7, 8:
-				if len(batches) == 0 {
+				b, ok := takeRandom(rng, &batches)
+				if !ok {
 					continue
 				}
-				i := rng.IntN(len(batches))
-				b := batches[i]
-				batches = slices.Delete(batches, i, i+1)
 				var failed []common.Address
 				for _, op := range b {
 					switch rng.IntN(3) {
@@ -230,6 +228,18 @@ func TestOperatorQueueInvariants(t *testing.T) {
 			}
 		}
 	}
+}
+
+// takeRandom removes and returns a random element of *list; false when it is empty.
+func takeRandom[T any](rng *rand.Rand, list *[]T) (T, bool) {
+	var zero T
+	if len(*list) == 0 {
+		return zero, false
+	}
+	i := rng.IntN(len(*list))
+	x := (*list)[i]
+	*list = slices.Delete(*list, i, i+1)
+	return x, true
 }
 
 // A failed list comes back in parts small enough that the operator at fault is alone by its last

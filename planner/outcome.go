@@ -42,7 +42,7 @@ type Outcome struct {
 	// FailedLists are the updateOperators lists of more than one operator among FailedOperators,
 	// as sent. Which operator of a list made it fail (a transaction mined and reverted names
 	// none) is unknown: each list's operators come back in smaller lists of their own (see
-	// split), so the one at fault ends up alone and the others land.
+	// operatorQueue.split), so the one at fault ends up alone and the others land.
 	FailedLists [][]common.Address
 	// WaitingOperators and WaitingQuorums did not land for a reason that is not theirs (fees above
 	// the cap, no funds, the node refused or dropped the send, shutdown, or a quorum refresh that
@@ -121,7 +121,7 @@ func (p *Planner) Done(b Batch, o Outcome) {
 	failedQs, waitingQs := quorumsOf(o.FailedQuorums), quorumsOf(o.WaitingQuorums)
 	for _, w := range b.Work {
 		if w.Mode != QuorumNoWork {
-			p.processingQuorums.remove(w.Quorum)
+			p.quorums.release(w.Quorum)
 		}
 	}
 	switch {
@@ -129,9 +129,9 @@ func (p *Planner) Done(b Batch, o Outcome) {
 		for _, w := range b.Work {
 			switch w.Mode {
 			case QuorumRefresh, QuorumMembersOnly:
-				p.requeueQuorum(w.Quorum, now, b.Reason, w.Mode)
+				p.quorums.requeue(w.Quorum, now, b.Reason, w.Mode)
 			case QuorumMembers, QuorumMaterialMembers:
-				p.requeueQuorum(w.Quorum, now, b.Reason, QuorumMembers)
+				p.quorums.requeue(w.Quorum, now, b.Reason, QuorumMembers)
 			}
 		}
 	default:
@@ -139,7 +139,7 @@ func (p *Planner) Done(b Batch, o Outcome) {
 			q := w.Quorum
 			switch {
 			case w.Mode == QuorumRefresh && !failedQs.has(q) && !waitingQs.has(q):
-				delete(p.quorumFailures, q)
+				p.quorums.landed(q)
 				// The refresh landed at or after b.Head; without this the deadline check would
 				// hand the quorum out again until the watcher reports QuorumBlockNumberUpdated.
 				if p.updateBlock[q] < b.Head {
@@ -150,16 +150,16 @@ func (p *Planner) Done(b Batch, o Outcome) {
 				// failures earned if something failed again.
 				at := now
 				if o.Failed() {
-					at = now.Add(p.backoff(p.quorumFailures[q]))
+					at = now.Add(p.backoff(p.quorums.failureCount(q)))
 				}
-				p.requeueQuorum(q, at, b.Reason, QuorumRefresh)
+				p.quorums.requeue(q, at, b.Reason, QuorumRefresh)
 			}
 		}
 		for _, q := range o.FailedQuorums {
 			p.failQuorum(q, now, b.Reason)
 		}
 		for _, q := range o.WaitingQuorums {
-			p.requeueQuorum(q, now, b.Reason, QuorumRefresh)
+			p.quorums.requeue(q, now, b.Reason, QuorumRefresh)
 		}
 	}
 	p.sweepOwed(b, o)
@@ -200,46 +200,9 @@ func (p *Planner) nextGroup(now time.Time) (Batch, bool) {
 // failQuorum counts a failed refresh of q and takes it back as MembersOnly after a backoff, or
 // sets it aside once it has failed MaxFailures times in a row.
 func (p *Planner) failQuorum(q uint8, now time.Time, reason Reason) {
-	p.processingQuorums.remove(q)
-	if !p.inScope().has(q) {
-		return
-	}
-	p.quorumFailures[q]++
-	if n := p.quorumFailures[q]; p.cfg.MaxFailures > 0 && n >= p.cfg.MaxFailures {
-		delete(p.quorumFailures, q)
-		delete(p.dirtyQuorums, q)
-		p.asideQuorums.add(q)
+	if p.quorums.fail(q, now, reason, p.cfg.MaxFailures, p.backoff) {
 		p.stats.SetAside++
-		return
 	}
-	p.requeueQuorum(q, now.Add(p.backoff(p.quorumFailures[q])), reason, QuorumMembersOnly)
-}
-
-// requeueQuorum makes q dirty in the given mode, ready no later than at. A refresh already
-// pending wins over resolving members, which it covers.
-func (p *Planner) requeueQuorum(q uint8, at time.Time, reason Reason, mode QuorumMode) {
-	if !p.inScope().has(q) {
-		return
-	}
-	d, ok := p.dirtyQuorums[q]
-	if !ok || at.Before(d.ready) {
-		d.ready = at
-	}
-	if !ok || mode == QuorumRefresh && d.mode == QuorumMembers || mode == QuorumMembersOnly {
-		d.mode = mode
-	}
-	d.reason = mostUrgent(d.reason, reason)
-	p.dirtyQuorums[q] = d
-}
-
-// retrying returns the quorums waiting for a retry or set aside: the deadline check leaves them to
-// that path instead of handing them out again at once.
-func (p *Planner) retrying() quorumSet {
-	s := p.asideQuorums
-	for q := range p.quorumFailures {
-		s.add(q)
-	}
-	return s
 }
 
 // backoff is the wait before retry n (from 1) of the same work: RetryBackoff doubling, capped at
@@ -259,8 +222,7 @@ func (p *Planner) backoff(n int) time.Duration {
 // if the sweep's refresh fails, its members come back as candidates.
 func (p *Planner) sweepHandedOut() {
 	p.ops.clearRetries()
-	clear(p.quorumFailures)
-	p.asideQuorums = quorumSet{}
+	p.quorums.clearRetries()
 }
 
 // SetBudgetExhausted says whether the daily gas budget is spent: while it is, Next hands out only
@@ -292,4 +254,4 @@ func (p *Planner) HeldBack() map[common.Address]string {
 
 // SetAsideQuorums returns the quorums whose refresh failed MaxFailures times and waits for the
 // next sweep or configuration event.
-func (p *Planner) SetAsideQuorums() []uint8 { return p.asideQuorums.list() }
+func (p *Planner) SetAsideQuorums() []uint8 { return p.quorums.aside.list() }

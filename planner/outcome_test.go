@@ -15,25 +15,19 @@ import (
 // checkInvariants runs it.
 func checkOutcomeInvariants(t *testing.T, p *Planner) {
 	t.Helper()
-	// The operator queue's own invariants (failures, parts, held back) are checked by
-	// operatorQueue.check; these hold of the Planner's use of it.
+	if err := p.ops.check(p.cfg.MaxFailures); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.quorums.check(p.cfg.MaxFailures, quorumSet{}); err != nil {
+		t.Fatal(err)
+	}
+	// These hold of the Planner's use of its operator queue.
 	for op, r := range p.ops.heldBack {
 		if p.ops.isDirty(op) {
 			t.Fatalf("held-back operator %s (%s) is dirty", op, r)
 		}
 		if !p.ops.isRegistered(op) {
 			t.Fatalf("held-back operator %s is not registered", op)
-		}
-	}
-	for q := range p.quorumFailures {
-		_, dirty := p.dirtyQuorums[q]
-		if !dirty && !p.processingQuorums.has(q) {
-			t.Fatalf("quorum %d has failures but is neither dirty nor processing", q)
-		}
-	}
-	for _, q := range p.asideQuorums.list() {
-		if _, dirty := p.dirtyQuorums[q]; dirty {
-			t.Fatalf("set-aside quorum %d is dirty", q)
 		}
 	}
 }
@@ -69,8 +63,8 @@ func TestDonePartialSweep(t *testing.T) {
 	p.Done(refresh, Outcome{})
 	checkOutcomeInvariants(t, p)
 	noNext(t, p)
-	if len(p.quorumFailures) != 0 {
-		t.Fatalf("quorum failures %v after the refresh landed", p.quorumFailures)
+	if len(p.quorums.failures) != 0 {
+		t.Fatalf("quorum failures %v after the refresh landed", p.quorums.failures)
 	}
 }
 
@@ -95,7 +89,7 @@ func TestFailedEscalationNotEscalatedAgain(t *testing.T) {
 	}
 	p.Done(again, Outcome{})
 	checkOutcomeInvariants(t, p)
-	if !p.retrying().has(1) {
+	if !p.quorums.retrying().has(1) {
 		t.Fatal("quorum 1 no longer waits for its retry after its members landed")
 	}
 }

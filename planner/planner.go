@@ -209,7 +209,6 @@ type Planner struct {
 	coalesce coalescer
 	cfg      Config
 	now      func() time.Time
-	filter   quorumFilter
 
 	// ops is the operator queue: the AVS's operator set (the last SetOperators, plus registrations
 	// and minus deregistrations observed since), the dirty operators waiting for Next, those in
@@ -226,15 +225,11 @@ type Planner struct {
 	// lookahead is each slashable quorum's stake lookahead in blocks; absent means 0.
 	lookahead map[uint8]uint64
 
-	// known is the AVS's quorums: SetQuorums (the Config.Quorums until then), plus quorums announced
-	// by QuorumConfigChanged. Sweeps and deadlines cover known quorums in scope.
-	known quorumSet
-	// dirtyQuorums holds quorums in scope needing a whole-quorum refresh, with when they are ready
-	// and why. A quorum dirtied while in processingQuorums stays here until Done.
-	dirtyQuorums map[uint8]dirtyQuorum
-	// processingQuorums holds the quorums of outstanding batches; Next skips them, so a quorum is in
-	// at most one outstanding batch.
-	processingQuorums quorumSet
+	// quorums is the quorum queue: the AVS's quorums (SetQuorums, the Config.Quorums until then,
+	// plus quorums announced by QuorumConfigChanged) and which of them are in scope, the quorums
+	// waiting for a refresh or their members resolved, those in outstanding batches, and their
+	// retry state.
+	quorums quorumQueue
 	// updateBlock is each quorum's quorumUpdateBlockNumber as last known; absent means 0, the
 	// contract's value for a quorum never refreshed whole, so its deadline is already due.
 	updateBlock map[uint8]uint64
@@ -251,13 +246,6 @@ type Planner struct {
 	// set is outstanding.
 	sweep sweepClock
 
-	// quorumFailures counts each quorum's consecutive failed refreshes, below MaxFailures; a quorum
-	// with an entry is in its retry path (dirtyQuorums or processingQuorums), which the deadline
-	// check leaves alone.
-	quorumFailures map[uint8]int
-	// asideQuorums are quorums whose refresh failed MaxFailures times: not in dirtyQuorums, nor
-	// handed out for their deadline, until a configuration event for them or the next sweep.
-	asideQuorums quorumSet
 	// budgetExhausted is set by the owner while the daily gas budget is spent: Next hands out only
 	// deadline work.
 	budgetExhausted bool
@@ -271,15 +259,6 @@ type Planner struct {
 	stats       Stats
 }
 
-// dirtyQuorum is a quorum waiting for a whole-quorum refresh, or for its members to be resolved.
-type dirtyQuorum struct {
-	ready  time.Time
-	reason Reason
-	// mode says how the quorum goes into a batch: QuorumRefresh, QuorumMembers or
-	// QuorumMembersOnly.
-	mode QuorumMode
-}
-
 // New returns a planner with no operators, no head and the sweep schedule starting from now().
 // now is the clock (time.Now when nil); cfg should pass Validate.
 func New(cfg Config, now func() time.Time) *Planner {
@@ -287,18 +266,15 @@ func New(cfg Config, now func() time.Time) *Planner {
 		now = time.Now
 	}
 	p := &Planner{
-		cfg:            cfg,
-		now:            now,
-		filter:         newQuorumFilter(cfg.Quorums),
-		known:          quorumsOf(cfg.Quorums),
-		ops:            newOperatorQueue(),
-		allocations:    newAllocationSchedule(),
-		lookahead:      make(map[uint8]uint64),
-		caps:           make(map[uint8]uint32),
-		dirtyQuorums:   make(map[uint8]dirtyQuorum),
-		updateBlock:    make(map[uint8]uint64),
-		reincluding:    make(map[uint8]uint64),
-		quorumFailures: make(map[uint8]int),
+		cfg:         cfg,
+		now:         now,
+		quorums:     newQuorumQueue(cfg.Quorums),
+		ops:         newOperatorQueue(),
+		allocations: newAllocationSchedule(),
+		lookahead:   make(map[uint8]uint64),
+		caps:        make(map[uint8]uint32),
+		updateBlock: make(map[uint8]uint64),
+		reincluding: make(map[uint8]uint64),
 	}
 	p.sweep = newSweepClock(cfg.SyncInterval, cfg.FirstSyncTime, now())
 	return p
@@ -320,18 +296,7 @@ func (p *Planner) SetOperators(operators []common.Address) {
 // SetQuorums replaces the AVS's quorum list with one read from the chain (quorumCount); quorums
 // outside Config.Quorums stay out of scope.
 func (p *Planner) SetQuorums(quorums []uint8) {
-	p.known = quorumsOf(quorums)
-	for q := range p.dirtyQuorums {
-		if !p.known.has(q) {
-			delete(p.dirtyQuorums, q)
-		}
-	}
-	for q := range p.quorumFailures {
-		if !p.known.has(q) && !p.processingQuorums.has(q) {
-			delete(p.quorumFailures, q)
-		}
-	}
-	p.asideQuorums = p.asideQuorums.intersect(p.known)
+	p.quorums.setKnown(quorums)
 }
 
 // SetSlashable records whether a quorum counts total slashable stake (a lookahead change matters
@@ -443,7 +408,8 @@ func (p *Planner) AdvanceHead(block uint64) {
 // Next hands out everything ready now as one batch, and moves it into processing until Done:
 // dirty operators whose debounce has elapsed, dirty quorums, and the quorums due for the sweep or a
 // deadline. It reports false when nothing is ready. A deadline refresh goes out in a batch of its
-// own, and so does each part of a list of operators that failed together (see split).
+// own, and so does each part of a list of operators that failed together (see
+// operatorQueue.split).
 func (p *Planner) Next() (Batch, bool) {
 	b, ok := p.next()
 	if ok && len(p.caps) > 0 {
@@ -485,14 +451,11 @@ func (p *Planner) next() (Batch, bool) {
 	}
 
 	var qs, members, membersOnly, material quorumSet
-	for q, d := range p.dirtyQuorums {
-		if p.processingQuorums.has(q) || d.ready.After(now) || (p.budgetExhausted && d.reason != ReasonDeadline) {
-			continue
-		}
+	for q, d := range p.quorums.ready(now, p.budgetExhausted) {
 		addByMode(q, d.mode, &qs, &members, &membersOnly)
 		b.Reason = mostUrgent(b.Reason, d.reason)
 	}
-	free := p.inScope().minus(p.processingQuorums)
+	free := p.quorums.free()
 	if p.budgetExhausted {
 		// Over the gas budget only deadline refreshes go out; the sweep waits for the budget.
 	} else if p.sweep.due(now) {
@@ -519,11 +482,8 @@ func (p *Planner) next() (Batch, bool) {
 	members = members.minus(qs)
 	membersOnly = membersOnly.minus(qs)
 	all := qs.union(members).union(membersOnly)
-	for _, q := range all.list() {
-		delete(p.dirtyQuorums, q)
-	}
-	p.processingQuorums = p.processingQuorums.union(all)
-	b.Work = quorumWork(qs, members, membersOnly, material, p.retrying())
+	p.quorums.claim(all)
+	b.Work = quorumWork(qs, members, membersOnly, material, p.quorums.retrying())
 	if b.sweep {
 		p.sweepHandedOut()
 	}
@@ -581,11 +541,10 @@ func addByMode(q uint8, mode QuorumMode, whole, members, membersOnly *quorumSet)
 // retries of such refreshes), alone: the daily gas budget exempts them, and nothing else may ride
 // on that exemption. The work ready beside them goes in the next batch.
 func (p *Planner) nextDeadline(now time.Time) (Batch, bool) {
-	free := p.inScope().minus(p.processingQuorums)
-	qs := p.deadlinesDue(free.minus(p.retrying()))
+	qs := p.deadlinesDue(p.quorums.free().minus(p.quorums.retrying()))
 	var members, membersOnly quorumSet
-	for q, d := range p.dirtyQuorums {
-		if d.reason != ReasonDeadline || p.processingQuorums.has(q) || d.ready.After(now) || qs.has(q) {
+	for q, d := range p.quorums.ready(now, true) {
+		if qs.has(q) {
 			continue
 		}
 		addByMode(q, d.mode, &qs, &members, &membersOnly)
@@ -595,10 +554,7 @@ func (p *Planner) nextDeadline(now time.Time) (Batch, bool) {
 	if all.empty() {
 		return Batch{}, false
 	}
-	for _, q := range all.list() {
-		delete(p.dirtyQuorums, q)
-	}
-	p.processingQuorums = p.processingQuorums.union(all)
+	p.quorums.claim(all)
 	p.stats.Batches++
 	return Batch{Head: p.head, Work: quorumWork(qs, members, membersOnly, quorumSet{}, quorumSet{}), Reason: ReasonDeadline}, true
 }
@@ -620,15 +576,13 @@ func (p *Planner) NextWake() (time.Time, bool) {
 	if at, ok := p.ops.earliest(); ok && (!p.budgetExhausted || p.AnyFull()) {
 		consider(at)
 	}
-	for q, d := range p.dirtyQuorums {
-		if !p.processingQuorums.has(q) && (!p.budgetExhausted || d.reason == ReasonDeadline) {
-			consider(d.ready)
-		}
+	if at, ok := p.quorums.earliest(p.budgetExhausted); ok {
+		consider(at)
 	}
 	if at, ok := p.sweep.wake(p.now()); ok && !p.budgetExhausted {
 		consider(at)
 	}
-	if !p.deadlinesDue(p.inScope().minus(p.processingQuorums).minus(p.retrying())).empty() {
+	if !p.deadlinesDue(p.quorums.free().minus(p.quorums.retrying())).empty() {
 		consider(p.now())
 	}
 	return wake, found
@@ -673,4 +627,4 @@ func (p *Planner) dirtyOperator(op common.Address) bool {
 }
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.
-func (p *Planner) inScope() quorumSet { return p.filter.apply(p.known) }
+func (p *Planner) inScope() quorumSet { return p.quorums.inScope() }
