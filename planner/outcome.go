@@ -142,9 +142,7 @@ func (p *Planner) Done(b Batch, o Outcome) {
 				p.quorums.landed(q)
 				// The refresh landed at or after b.Head; without this the deadline check would
 				// hand the quorum out again until the watcher reports QuorumBlockNumberUpdated.
-				if p.updateBlock[q] < b.Head {
-					p.updateBlock[q] = b.Head
-				}
+				p.deadlines.landed(q, b.Head)
 			case w.Mode == QuorumMembersOnly:
 				// Its stale members went first; now the refresh itself, after the backoff its
 				// failures earned if something failed again.

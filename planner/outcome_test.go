@@ -41,8 +41,8 @@ func TestDonePartialSweep(t *testing.T) {
 	wantQuorums(t, sweep, 0, 1)
 	p.Done(sweep, Outcome{FailedQuorums: []uint8{1}})
 	checkOutcomeInvariants(t, p)
-	if p.updateBlock[0] != testHead || p.updateBlock[1] != 0 {
-		t.Fatalf("update blocks %v, want quorum 0 refreshed at %d only", p.updateBlock, testHead)
+	if p.deadlines.updateBlock[0] != testHead || p.deadlines.updateBlock[1] != 0 {
+		t.Fatalf("update blocks %v, want quorum 0 refreshed at %d only", p.deadlines.updateBlock, testHead)
 	}
 	if !p.sweep.next.Equal(t0.Add(2 * time.Hour)) {
 		t.Fatalf("next sweep %v, want the schedule to move on", p.sweep.next)

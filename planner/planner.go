@@ -230,13 +230,9 @@ type Planner struct {
 	// waiting for a refresh or their members resolved, those in outstanding batches, and their
 	// retry state.
 	quorums quorumQueue
-	// updateBlock is each quorum's quorumUpdateBlockNumber as last known; absent means 0, the
-	// contract's value for a quorum never refreshed whole, so its deadline is already due.
-	updateBlock map[uint8]uint64
-	// reincluding holds the quorums whose last QuorumBlockNumberUpdated a reorg removed, by the
-	// removed log's block, until the refresh is seen again (its event, or a read of
-	// quorumUpdateBlockNumber at or past that block). Their deadline waits for it (deadline).
-	reincluding map[uint8]uint64
+	// deadlines is the stale-stakes rule and each quorum's last whole refresh, from which its
+	// deadline counts; it owns the rule after New (cfg's stale-stakes fields are its start).
+	deadlines deadlineSchedule
 
 	// head is the latest block given to AdvanceHead; 0 until then, and nothing is handed out before,
 	// since a batch needs a block to be read at.
@@ -273,8 +269,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 		allocations: newAllocationSchedule(),
 		lookahead:   make(map[uint8]uint64),
 		caps:        make(map[uint8]uint32),
-		updateBlock: make(map[uint8]uint64),
-		reincluding: make(map[uint8]uint64),
+		deadlines:   newDeadlineSchedule(cfg),
 	}
 	p.sweep = newSweepClock(cfg.SyncInterval, cfg.FirstSyncTime, now())
 	return p
@@ -376,14 +371,13 @@ func (p *Planner) Observe(ev watcher.Event) {
 			// The refresh may come back in a later block, and the watcher announces it again; if
 			// it does not, the quorum's last whole refresh is the one before, which only the
 			// contract knows: the owner reads it again at the new head (NeedsReload).
-			p.reincluding[q] = ev.Block
+			p.deadlines.removed(q, ev.Block)
 			p.needsReload = true
 			return
 		}
 		// QuorumBlockNumberUpdated carries block.number of the refreshing transaction, which is
 		// the block of the log itself.
-		p.updateBlock[q] = ev.Block
-		delete(p.reincluding, q)
+		p.deadlines.seen(q, ev.Block)
 	}
 }
 

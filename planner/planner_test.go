@@ -137,6 +137,9 @@ func wantNoWake(t *testing.T, p *Planner) {
 func checkInvariants(t *testing.T, p *Planner) {
 	t.Helper()
 	// checkOutcomeInvariants below runs the operator and quorum queues' own checks.
+	if err := p.deadlines.check(); err != nil {
+		t.Fatal(err)
+	}
 	if len(p.allocations.entries) != len(p.allocations.keys) {
 		t.Fatalf("scheduled holds %d entries, keys %d", len(p.allocations.entries), len(p.allocations.keys))
 	}

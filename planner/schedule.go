@@ -2,7 +2,6 @@ package planner
 
 import (
 	"container/heap"
-	"math"
 	"slices"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 
 // The time- and block-based schedule of the Planner: allocation changes that count at a later
 // block (allocationSchedule), the periodic sweep (sweepClock), and the staleness deadlines of AVSs
-// that forbid stale stakes (from the Planner's updateBlock and head).
+// that forbid stale stakes (deadlineSchedule, against the Planner's head).
 
 // SetLookahead records a slashable quorum's stake lookahead: its stakes count allocations as of
 // block.number + blocks, so an allocation change matters that many blocks before it takes effect.
@@ -22,39 +21,23 @@ func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum
 // SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber as read from the chain, at start
 // and at each reload. A read at or past the block of a whole refresh a reorg removed shows it back
 // on the canonical chain.
-func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) {
-	p.updateBlock[quorum] = block
-	if removed, ok := p.reincluding[quorum]; ok && block >= removed {
-		delete(p.reincluding, quorum)
-	}
-}
+func (p *Planner) SetQuorumUpdateBlock(quorum uint8, block uint64) { p.deadlines.read(quorum, block) }
 
 // SetStaleStakes applies the AVS's stale-stakes rule as last read from the chain: whether its
 // signature checkers forbid stale stakes, and the withdrawal delay that then bounds a quorum's
 // staleness (0: unknown, and no deadline can be kept). A DeadlineMargin not below the delay is
 // taken as a tenth of it. It reports whether the rule changed.
 func (p *Planner) SetStaleStakes(forbidden bool, delayBlocks uint64) bool {
-	forbidden = forbidden && delayBlocks > 0
-	changed := forbidden != p.cfg.StaleStakesForbidden || (forbidden && delayBlocks != p.cfg.WithdrawalDelayBlocks)
-	p.cfg.StaleStakesForbidden = forbidden
-	if delayBlocks > 0 {
-		p.cfg.WithdrawalDelayBlocks = delayBlocks
-	}
-	return changed
+	return p.deadlines.setRule(forbidden, delayBlocks)
 }
 
 // StaleStakesForbidden reports whether the planner keeps staleness deadlines: the AVS forbids
 // stale stakes and the withdrawal delay is known.
-func (p *Planner) StaleStakesForbidden() bool { return p.cfg.StaleStakesForbidden }
+func (p *Planner) StaleStakesForbidden() bool { return p.deadlines.forbidden }
 
 // DeadlineMargin is how many blocks before a quorum's stale-stakes deadline its refresh goes out:
 // Config.DeadlineMargin, or a tenth of the withdrawal delay where that margin would eat it.
-func (p *Planner) DeadlineMargin() uint64 {
-	if p.cfg.DeadlineMargin >= p.cfg.WithdrawalDelayBlocks {
-		return p.cfg.WithdrawalDelayBlocks / 10
-	}
-	return p.cfg.DeadlineMargin
-}
+func (p *Planner) DeadlineMargin() uint64 { return p.deadlines.margin() }
 
 // NextSweep returns when the next scheduled sweep is due, and false when sweeps are not scheduled
 // (SyncInterval 0). It stays at a scheduled sweep's slot until that sweep has landed whole: while
@@ -167,57 +150,14 @@ func (p *Planner) schedule(op common.Address, lookahead, effectBlock uint64) {
 }
 
 // deadlinesDue returns the quorums in among whose staleness deadline the head has reached.
-func (p *Planner) deadlinesDue(among quorumSet) quorumSet {
-	var due quorumSet
-	if !p.cfg.StaleStakesForbidden {
-		return due
-	}
-	for _, q := range among.list() {
-		if p.head >= p.deadline(q) {
-			due.add(q)
-		}
-	}
-	return due
-}
+func (p *Planner) deadlinesDue(among quorumSet) quorumSet { return p.deadlines.due(among, p.head) }
 
 // StaleStakesDeadline returns the block from which an AVS that forbids stale stakes rejects quorum
 // q's stored stakes (its last whole refresh plus the withdrawal delay; the refresh goes out
 // DeadlineMargin blocks before), and false when the AVS accepts stale stakes.
 func (p *Planner) StaleStakesDeadline(q uint8) (uint64, bool) {
-	if !p.cfg.StaleStakesForbidden {
-		return 0, false
-	}
-	d := p.updateBlock[q] + p.cfg.WithdrawalDelayBlocks
-	if d < p.updateBlock[q] { // overflow: never due
-		return math.MaxUint64, true
-	}
-	return d, true
+	return p.deadlines.staleStakesDeadline(q)
 }
-
-// deadline is the block from which quorum q must be swept: its last refresh plus the withdrawal
-// delay, less the margin. While a whole refresh a reorg removed may come back (reincluding), it is
-// no earlier than reincludeWait blocks after the removed one: the transaction went back to the
-// nodes' pools, and a second refresh sent meanwhile would be mined beside it.
-func (p *Planner) deadline(q uint8) uint64 {
-	d := p.updateBlock[q] + p.cfg.WithdrawalDelayBlocks
-	if d < p.updateBlock[q] { // overflow: never due
-		return math.MaxUint64
-	}
-	margin := p.DeadlineMargin()
-	if d < margin {
-		d = 0
-	} else {
-		d -= margin
-	}
-	if removed, ok := p.reincluding[q]; ok {
-		d = max(d, removed+p.reincludeWait())
-	}
-	return d
-}
-
-// reincludeWait is how long a removed whole refresh is given to come back: half the deadline
-// margin, so that a refresh sent after it still has the other half to land.
-func (p *Planner) reincludeWait() uint64 { return max(p.DeadlineMargin()/2, 1) }
 
 // SweepSchedule is the slot arithmetic of scheduled sweeps, shared by the daemon's planner
 // (sweepClock) and the one-shot cron: sweeps fall on anchor + k*interval, k >= 0; next is the

@@ -38,7 +38,7 @@ func TestSweepMode(t *testing.T) {
 			}
 			p.Done(b, Outcome{})
 			checkInvariants(t, p)
-			if got := p.updateBlock[0] == testHead; got != tt.wantUpdateBlk {
+			if got := p.deadlines.updateBlock[0] == testHead; got != tt.wantUpdateBlk {
 				t.Fatalf("quorum 0 counted as refreshed at the sweep: %v, want %v", got, tt.wantUpdateBlk)
 			}
 			wantWake(t, p, t0.Add(2*interval))
