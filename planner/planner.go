@@ -215,15 +215,13 @@ type Planner struct {
 	// outstanding batches, and their retry state, held-back reasons and first events.
 	ops operatorQueue
 
-	// allocations holds allocation changes not yet in effect; every entry's block is above head,
-	// since AdvanceHead releases the rest.
+	// allocations holds allocation changes not yet in effect, and the quorums' stake lookaheads;
+	// every entry's block is above head, since AdvanceHead releases the rest.
 	allocations allocationSchedule
 	// caps is each quorum's operator cap, where known (SetOperatorCap); full are the quorums at
 	// it as of the last load (SetQuorumFull).
 	caps map[uint8]uint32
 	full quorumSet
-	// lookahead is each slashable quorum's stake lookahead in blocks; absent means 0.
-	lookahead map[uint8]uint64
 
 	// quorums is the quorum queue: the AVS's quorums (SetQuorums, the Config.Quorums until then,
 	// plus quorums announced by QuorumConfigChanged) and which of them are in scope, the quorums
@@ -267,7 +265,6 @@ func New(cfg Config, now func() time.Time) *Planner {
 		quorums:     newQuorumQueue(cfg.Quorums),
 		ops:         newOperatorQueue(),
 		allocations: newAllocationSchedule(),
-		lookahead:   make(map[uint8]uint64),
 		caps:        make(map[uint8]uint32),
 		deadlines:   newDeadlineSchedule(cfg),
 	}

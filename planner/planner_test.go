@@ -140,16 +140,8 @@ func checkInvariants(t *testing.T, p *Planner) {
 	if err := p.deadlines.check(); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.allocations.entries) != len(p.allocations.keys) {
-		t.Fatalf("scheduled holds %d entries, keys %d", len(p.allocations.entries), len(p.allocations.keys))
-	}
-	for _, e := range p.allocations.entries {
-		if _, ok := p.allocations.keys[e]; !ok {
-			t.Fatalf("scheduled entry %v missing from keys", e)
-		}
-		if e.block <= p.head {
-			t.Fatalf("scheduled entry %v is due at head %d", e, p.head)
-		}
+	if err := p.allocations.check(p.head); err != nil {
+		t.Fatal(err)
 	}
 	if c := p.sweep; c.owed.IsZero() != (c.owedQuorums.empty() && len(c.owedOps) == 0) || !c.owed.IsZero() && !c.owed.Before(c.next) {
 		t.Fatalf("owed sweep at %v before next %v, owing quorums %v and %d operators", c.owed, c.next, c.owedQuorums.list(), len(c.owedOps))

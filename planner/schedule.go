@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"container/heap"
 	"slices"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 
 // SetLookahead records a slashable quorum's stake lookahead: its stakes count allocations as of
 // block.number + blocks, so an allocation change matters that many blocks before it takes effect.
-func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.lookahead[quorum] = blocks }
+func (p *Planner) SetLookahead(quorum uint8, blocks uint64) { p.allocations.lookahead[quorum] = blocks }
 
 // SetQuorumUpdateBlock records a quorum's quorumUpdateBlockNumber as read from the chain, at start
 // and at each reload. A read at or past the block of a whole refresh a reorg removed shows it back
@@ -112,40 +111,19 @@ func (p *Planner) SweepNow() { p.sweep.forced = true }
 // start-up, or announced before op registered): op is checked when the change counts, as for an
 // AllocationChanged event.
 func (p *Planner) ScheduleAllocation(op common.Address, quorum uint8, effectBlock uint64) {
-	p.schedule(op, p.lookahead[quorum], effectBlock)
+	if p.allocations.schedule(op, p.allocations.lookahead[quorum], effectBlock, p.head) {
+		p.dirtyOperator(op)
+	}
 }
 
 // scheduleEvent schedules the allocation change an AllocationChanged event announces.
 func (p *Planner) scheduleEvent(ev watcher.Event) {
 	var lookahead uint64
 	if q, ok := quorumOf(ev); ok {
-		lookahead = p.lookahead[q]
+		lookahead = p.allocations.lookahead[q]
 	}
-	p.schedule(ev.Operator, lookahead, ev.EffectBlock)
-}
-
-// schedule dirties op once its allocation change taking effect at effectBlock counts for a quorum
-// of that stake lookahead: lookahead blocks before the effect. The entry is kept even for an
-// operator not registered yet, which may register before the change takes effect; membership is
-// checked when it comes due.
-func (p *Planner) schedule(op common.Address, lookahead, effectBlock uint64) {
-	// A slashable quorum's weight is the minimum slashable stake from now to lookahead blocks
-	// ahead: a decrease shows lookahead blocks before its effect block, an increase only at it.
-	// The magnitude's direction is not in the event, so the operator is checked at both.
-	early := uint64(0)
-	if effectBlock > lookahead {
-		early = effectBlock - lookahead
-	}
-	dueNow := false
-	for _, due := range []uint64{early, effectBlock} {
-		if due <= p.head {
-			dueNow = true
-			continue
-		}
-		p.allocations.add(due, op)
-	}
-	if dueNow {
-		p.dirtyOperator(op)
+	if p.allocations.schedule(ev.Operator, lookahead, ev.EffectBlock, p.head) {
+		p.dirtyOperator(ev.Operator)
 	}
 }
 
@@ -280,60 +258,4 @@ func (c *sweepClock) wake(now time.Time) (time.Time, bool) {
 		return c.next, true
 	}
 	return time.Time{}, false
-}
-
-// allocationSchedule holds operators to dirty once the head reaches a block. keys holds exactly
-// the entries of entries, so repeats (one event per strategy) are stored once.
-type allocationSchedule struct {
-	entries schedHeap
-	keys    map[schedEntry]struct{}
-}
-
-func newAllocationSchedule() allocationSchedule {
-	return allocationSchedule{keys: make(map[schedEntry]struct{})}
-}
-
-// add schedules op for block, once.
-func (s *allocationSchedule) add(block uint64, op common.Address) {
-	e := schedEntry{block: block, op: op}
-	if _, ok := s.keys[e]; ok {
-		return
-	}
-	s.keys[e] = struct{}{}
-	heap.Push(&s.entries, e)
-}
-
-// release removes and returns the operators due at or before head, in block order (an operator
-// may come twice).
-func (s *allocationSchedule) release(head uint64) []common.Address {
-	var out []common.Address
-	for len(s.entries) > 0 && s.entries[0].block <= head {
-		e := heap.Pop(&s.entries).(schedEntry)
-		delete(s.keys, e)
-		out = append(out, e.op)
-	}
-	return out
-}
-
-// len is the number of entries waiting.
-func (s *allocationSchedule) len() int { return len(s.entries) }
-
-// schedEntry is an operator to dirty once the head reaches block.
-type schedEntry struct {
-	block uint64
-	op    common.Address
-}
-
-// schedHeap orders scheduled entries by block (container/heap).
-type schedHeap []schedEntry
-
-func (h schedHeap) Len() int           { return len(h) }
-func (h schedHeap) Less(i, j int) bool { return h[i].block < h[j].block }
-func (h schedHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *schedHeap) Push(x any)        { *h = append(*h, x.(schedEntry)) }
-func (h *schedHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
 }
