@@ -2,12 +2,22 @@ package planner
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
+
+// check returns the first broken invariant of the sweep clock: it owes a slot exactly while it
+// owes quorums or operators, and an owed slot is before the next.
+func (c *sweepClock) check() error {
+	if c.owed.IsZero() != (c.owedQuorums.empty() && len(c.owedOps) == 0) || !c.owed.IsZero() && !c.owed.Before(c.next) {
+		return fmt.Errorf("owed sweep at %v before next %v, owing quorums %v and %d operators", c.owed, c.next, c.owedQuorums.list(), len(c.owedOps))
+	}
+	return nil
+}
 
 func TestSweepClock(t *testing.T) {
 	const interval = time.Hour
