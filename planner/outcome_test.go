@@ -18,7 +18,7 @@ func checkOutcomeInvariants(t *testing.T, p *Planner) {
 	if err := p.ops.check(p.cfg.MaxFailures); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.quorums.check(p.cfg.MaxFailures, quorumSet{}); err != nil {
+	if err := p.quorums.check(p.cfg.MaxFailures); err != nil {
 		t.Fatal(err)
 	}
 	// These hold of the Planner's use of its operator queue.

@@ -649,6 +649,29 @@ func TestDeadline(t *testing.T) {
 		noNext(t, p)
 		wantNoWake(t, p)
 	})
+	// A quorum whose deadline refresh failed, dropped by a reload while its retry was out and
+	// learnt again, keeps no retry state from before: its deadline is handed out again, sweeps
+	// off or not.
+	t.Run("failed refresh of a quorum that left and came back due again", func(t *testing.T) {
+		p, clk := newTestPlanner(t, cfg, 1)
+		p.SetQuorumUpdateBlock(0, 1000)
+		p.SetQuorumUpdateBlock(1, 1050)
+		p.AdvanceHead(1090)
+		b := mustNext(t, p)
+		wantQuorums(t, b, 0)
+		p.Done(b, Outcome{FailedQuorums: []uint8{0}})
+		clk.Advance(time.Hour)
+		b = mustNext(t, p) // its retry: the stale members first
+		p.SetQuorums([]uint8{1})
+		p.Done(b, Outcome{})
+		p.SetQuorums([]uint8{0, 1})
+		p.SetQuorumUpdateBlock(0, 1000)
+		p.AdvanceHead(1100)
+		b = mustNext(t, p)
+		if !slices.Contains(b.Refreshes(), 0) || b.Reason != ReasonDeadline {
+			t.Fatalf("batch %+v, want quorum 0's deadline refresh", b)
+		}
+	})
 	t.Run("failed refresh due again", func(t *testing.T) {
 		p := setup(t, cfg)
 		p.AdvanceHead(1090)

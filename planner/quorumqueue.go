@@ -13,8 +13,7 @@ import (
 // Its invariants (checked by check in the tests): every dirty quorum is in scope; a quorum is
 // handed out (claimed) only when not processing, so it is in at most one outstanding batch;
 // failures stay below the MaxFailures they are counted against, and a quorum with failures is in
-// its retry path (dirty or processing) unless it was out of scope when it came back (see
-// failures); a set-aside quorum is in scope and not dirty.
+// its retry path (dirty or processing); a set-aside quorum is in scope and not dirty.
 type quorumQueue struct {
 	// filter is Config.Quorums: the quorums the planner may touch.
 	filter quorumFilter
@@ -29,9 +28,8 @@ type quorumQueue struct {
 	processing quorumSet
 	// failures counts each quorum's consecutive failed refreshes, below MaxFailures; a quorum
 	// with an entry is in its retry path (dirty or processing), which the deadline check leaves
-	// alone. A quorum dropped from known while processing keeps its entry when it comes back
-	// out of its retry path, until a configuration change for it or clearRetries, even if
-	// learnt again meanwhile (the deadline check then leaves it alone until the next sweep).
+	// alone. A quorum dropped from known while processing keeps its entry until it is released,
+	// which forgets it.
 	failures map[uint8]int
 	// aside are quorums whose refresh failed MaxFailures times: not dirty, nor handed out for
 	// their deadline, until a configuration event for them or clearRetries.
@@ -154,8 +152,15 @@ func (qq *quorumQueue) claim(qs quorumSet) {
 	qq.processing = qq.processing.union(qs)
 }
 
-// release takes q back from processing; dirty meanwhile, it is ready again.
-func (qq *quorumQueue) release(q uint8) { qq.processing.remove(q) }
+// release takes q back from processing; dirty meanwhile, it is ready again. A quorum that left
+// the scope meanwhile leaves its retry path too: learnt again, it starts with no failures, so
+// that the deadline check hands it out.
+func (qq *quorumQueue) release(q uint8) {
+	qq.processing.remove(q)
+	if !qq.inScope().has(q) {
+		delete(qq.failures, q)
+	}
+}
 
 // landed forgets q's failed refreshes: its refresh landed.
 func (qq *quorumQueue) landed(q uint8) { delete(qq.failures, q) }
@@ -166,9 +171,9 @@ func (qq *quorumQueue) failureCount(q uint8) int { return qq.failures[q] }
 // fail takes q back after a failed refresh and counts the failure: q comes back as
 // QuorumMembersOnly after backoff(failures so far), or, at maxFailures (above 0) in a row, is set
 // aside until a configuration event or clearRetries, which fail reports. A quorum out of scope is
-// only taken back.
+// only taken back (released).
 func (qq *quorumQueue) fail(q uint8, now time.Time, reason Reason, maxFailures int, backoff func(int) time.Duration) (setAside bool) {
-	qq.processing.remove(q)
+	qq.release(q)
 	if !qq.inScope().has(q) {
 		return false
 	}

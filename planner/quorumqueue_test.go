@@ -9,9 +9,8 @@ import (
 )
 
 // check returns the first broken invariant of those written on quorumQueue, failures counted
-// against maxFailures; stale are the quorums whose failure count may have outlived its retry
-// path (see failures).
-func (qq *quorumQueue) check(maxFailures int, stale quorumSet) error {
+// against maxFailures.
+func (qq *quorumQueue) check(maxFailures int) error {
 	scope := qq.inScope()
 	for q := range qq.dirty {
 		if !scope.has(q) {
@@ -23,7 +22,7 @@ func (qq *quorumQueue) check(maxFailures int, stale quorumSet) error {
 			return fmt.Errorf("quorum %d has %d failures, not set aside at %d", q, n, maxFailures)
 		}
 		_, dirty := qq.dirty[q]
-		if !dirty && !qq.processing.has(q) && !stale.has(q) {
+		if !dirty && !qq.processing.has(q) {
 			return fmt.Errorf("quorum %d has failures but is neither dirty nor processing", q)
 		}
 	}
@@ -57,7 +56,6 @@ func TestQuorumQueueInvariants(t *testing.T) {
 		qq := newQuorumQueue(scope)
 		now := t0
 		var batches []quorumSet
-		var stale quorumSet // taken back out of scope with a failure count
 		owed := map[uint8]bool{}
 		pick := func() uint8 { return uint8(rng.IntN(8)) }
 		handOut := func(qs quorumSet, what string) {
@@ -147,9 +145,6 @@ func TestQuorumQueueInvariants(t *testing.T) {
 					continue
 				}
 				for _, q := range b.list() {
-					if !qq.inScope().has(q) {
-						stale.add(q)
-					}
 					switch rng.IntN(3) {
 					case 0:
 						qq.release(q)
@@ -184,12 +179,7 @@ func TestQuorumQueueInvariants(t *testing.T) {
 					}
 				}
 			}
-			for _, q := range stale.list() {
-				if _, ok := qq.failures[q]; !ok {
-					stale.remove(q)
-				}
-			}
-			if err := qq.check(maxFailures, stale); err != nil {
+			if err := qq.check(maxFailures); err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, err)
 			}
 			var inBatches quorumSet
@@ -233,7 +223,7 @@ func TestQuorumQueueRequeue(t *testing.T) {
 			if d.mode != tt.want || !d.ready.Equal(t0.Add(time.Second)) || d.reason != mostUrgent(ReasonConfig, tt.reason) {
 				t.Fatalf("dirty %+v, want %v ready at +1s for %v", d, tt.want, mostUrgent(ReasonConfig, tt.reason))
 			}
-			if err := qq.check(0, quorumSet{}); err != nil {
+			if err := qq.check(0); err != nil {
 				t.Fatal(err)
 			}
 		})
