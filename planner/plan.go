@@ -23,6 +23,10 @@ type Plan struct {
 	// ChurnLine: every operator of the plan decides who a registration churns out of a full
 	// quorum. Like a deadline refresh, it goes out whatever the daily gas budget says.
 	ChurnLine bool
+	// PredictedGas is the cost model's gas for the plan, set when it was fitted to a gas budget
+	// (0 otherwise): against the gas limits its transactions ask for, the headroom the next
+	// budgeted plan must leave (Batch.GasHeadroom).
+	PredictedGas float64
 }
 
 // QuorumUpdate is one quorum of an updateOperatorsForQuorum call.

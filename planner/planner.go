@@ -167,6 +167,10 @@ type Batch struct {
 	// Strategies, when set, are the quorums' strategy counts as the owner last read them: the
 	// resolver prices with them instead of reading them again for every batch. Read only.
 	Strategies map[uint8]int
+	// GasHeadroom, when above the default (the submitter's gas limit multiplier), is the factor
+	// between a budgeted plan's predicted gas and the gas limits its transactions asked for, as
+	// the owner last measured it (Plan.PredictedGas): the budget must hold that much for a plan.
+	GasHeadroom float64
 
 	// sweep marks the batch carrying the scheduled or forced sweep, whose success advances the
 	// schedule.

@@ -101,13 +101,16 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	}
 	strategies := func(q uint8) int { return max(counts[q], 1) }
 
-	left := float64(b.GasLeft) / gasHeadroom
+	headroom := max(b.GasHeadroom, gasHeadroom)
+	left := float64(b.GasLeft) / headroom
+	refreshes := 0.0
 	if b.Reason != ReasonDeadline {
 		// A deadline refresh is exempt from the budget; any other refresh is paid first.
 		for _, u := range plan.Quorums {
-			left -= cost.RefreshGas(len(u.Operators), strategies(u.Quorum), 0)
+			refreshes += cost.RefreshGas(len(u.Operators), strategies(u.Quorum), 0)
 		}
 	}
+	left -= refreshes
 	in := make(map[common.Address]bool, len(plan.Operators))
 	for _, op := range plan.Operators {
 		in[op] = true
@@ -135,6 +138,7 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 		total += c.Gas
 	}
 	if total <= left {
+		plan.PredictedGas = refreshes + total
 		return nil
 	}
 	slices.SortFunc(cands, byValue)
@@ -154,7 +158,7 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 			res.Deferred = append(res.Deferred, c.Operator)
 		}
 		if len(cands) > len(criticals) {
-			res.DeferredGas = uint64((cost.UpdateBase + cands[len(criticals)].Gas) * gasHeadroom)
+			res.DeferredGas = uint64((cost.UpdateBase + cands[len(criticals)].Gas) * headroom)
 		}
 		slices.SortFunc(criticals, common.Address.Cmp)
 		plan.Operators, plan.ChurnLine = criticals, true
@@ -169,7 +173,7 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 			for _, d := range cands[i:] {
 				res.Deferred = append(res.Deferred, d.Operator)
 			}
-			res.DeferredGas = uint64((cost.UpdateBase + c.Gas) * gasHeadroom)
+			res.DeferredGas = uint64((cost.UpdateBase + c.Gas) * headroom)
 			break
 		}
 		spend += c.Gas
@@ -177,5 +181,8 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	}
 	slices.SortFunc(kept, common.Address.Cmp)
 	plan.Operators = kept
+	if len(kept) > 0 {
+		plan.PredictedGas = refreshes + spend
+	}
 	return nil
 }

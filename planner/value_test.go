@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"math"
 	"math/big"
 	"reflect"
 	"testing"
@@ -157,5 +158,40 @@ func TestFitBudgetPricesEveryQuorumOfAnOperator(t *testing.T) {
 	}
 	if got := res.Ranked[0].Gas; got != 2*write {
 		t.Fatalf("the operator of two quorums priced at %.0f gas, want two writes (%.0f)", got, 2*write)
+	}
+}
+
+// A budgeted plan says what the model predicts it costs; with a headroom measured above the
+// default, the same budget keeps fewer operators, the most valuable first.
+func TestFitBudgetMeasuredHeadroom(t *testing.T) {
+	big1, small1, small2 := common.HexToAddress("0x03"), common.HexToAddress("0x01"), common.HexToAddress("0x02")
+	r := &fakeReader{stakes: stakesOf(
+		registered(big1, withTotal(stake(0, 400_000, 280_000, 10), 1_000_000)),
+		registered(small1, withTotal(stake(0, 20_000, 20_100, 10), 1_000_000)),
+		registered(small2, withTotal(stake(0, 20_000, 20_200, 10), 1_000_000)),
+	)}
+	rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
+	m := DefaultCostModel
+	write := m.UpdatePerOperator + m.UpdatePerStrategy
+	left := uint64((m.UpdateBase+3*write)*gasHeadroom) + 1000
+	for _, tc := range []struct {
+		headroom float64
+		want     []common.Address
+	}{
+		{0, []common.Address{small1, small2, big1}},
+		{1.1, []common.Address{small1, small2, big1}}, // below the default: the default
+		{1.5 * gasHeadroom, []common.Address{big1}},
+	} {
+		plan, _, err := rs.Resolve(context.Background(), Batch{Operators: []common.Address{small1, small2, big1}, Reason: ReasonDirty, Head: 7,
+			GasLimited: true, GasLeft: left, GasHeadroom: tc.headroom, Strategies: map[uint8]int{0: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(plan.Operators, tc.want) {
+			t.Fatalf("headroom %v: sent %v, want %v", tc.headroom, plan.Operators, tc.want)
+		}
+		if want := m.UpdateBase + float64(len(tc.want))*write; math.Abs(plan.PredictedGas-want) > 1 {
+			t.Fatalf("headroom %v: predicted %.0f gas, want %.0f", tc.headroom, plan.PredictedGas, want)
+		}
 	}
 }

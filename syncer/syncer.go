@@ -115,6 +115,10 @@ type Syncer struct {
 	// bill is the cron's bill the budget follows under Config.CronBudget (nil otherwise, and
 	// outside Watch).
 	bill *cronBill
+	// headroom is the factor between the last budgeted plan's predicted gas and the gas limits
+	// its transactions asked for (0 until measured): the next batch's Batch.GasHeadroom. Only the
+	// loop goroutine touches it.
+	headroom float64
 
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
 	// quorums (list, lookaheads) again. Only the loop goroutine touches it.
@@ -276,6 +280,9 @@ type outcome struct {
 	// counts as spent until the smallest of them, overBudgetGas (its gas limit), fits.
 	overBudget    bool
 	overBudgetGas uint64
+	// headroom is the plan's gas limits over its predicted gas, when it was fitted to the budget
+	// (0 otherwise).
+	headroom float64
 	// spent are the batch's transactions that were mined, reverted ones included: their gas
 	// counts in the budget.
 	spent []submitter.TxResult
@@ -352,6 +359,7 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 				if s.bill != nil {
 					b.Strategies = s.bill.strategyCounts()
 				}
+				b.GasHeadroom = s.headroom
 				first := p.FirstEvents()
 				loop.start(func() outcome { return s.execute(execCtx, s.resolver, b, first) })
 			}
@@ -439,6 +447,9 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	if s.bill != nil && len(o.stale) > 0 {
 		s.bill.sawStale(o.stale, s.now())
 		s.priceBudget()
+	}
+	if o.headroom > 0 {
+		s.headroom = o.headroom
 	}
 	if o.overBudget {
 		s.budget.setNeed(o.overBudgetGas)
@@ -612,6 +623,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	}
 	o.res.AddParts(b, sent.Parts())
 	o.waits(sent)
+	o.headroom = measuredHeadroom(plan, sent)
 	landed := sent.Mined()
 	for _, tx := range landed {
 		o.block = max(o.block, tx.Block)
@@ -637,6 +649,20 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	return o
 }
 
+// measuredHeadroom is the gas limits plan's transactions asked for over the plan's predicted gas,
+// for a plan of operators alone fitted to the budget (0 for any other: a refresh's prediction
+// counts no stale operator, and exempt work is not fitted).
+func measuredHeadroom(plan planner.Plan, sent submitter.Result) float64 {
+	if plan.PredictedGas <= 0 || len(plan.Quorums) > 0 || plan.ChurnLine || len(sent.Txs) == 0 {
+		return 0
+	}
+	var limits uint64
+	for _, tx := range sent.Txs {
+		limits += tx.Tx.GasLimit()
+	}
+	return float64(limits) / plan.PredictedGas
+}
+
 // waits notes what the loop waits on after a batch's parts that did not land: fees or funds
 // (held), the daily budget (the smallest gas limit held back), or the node (transient).
 func (o *outcome) waits(sent submitter.Result) {
@@ -648,7 +674,13 @@ func (o *outcome) waits(sent submitter.Result) {
 			}
 			o.heldOperators += len(tx.Tx.Operators)
 		case planner.FaultBudget:
-			if gas := tx.Tx.GasLimit(); !o.overBudget || gas < o.overBudgetGas {
+			// The budget waits for room for one operator of an updateOperators, not for the
+			// whole transaction: the next plan is trimmed to what remains, most valuable first.
+			gas := tx.Tx.GasLimit()
+			if tx.Tx.Kind == submitter.KindUpdateOperators && len(tx.Tx.Operators) > 1 {
+				gas /= uint64(len(tx.Tx.Operators))
+			}
+			if !o.overBudget || gas < o.overBudgetGas {
 				o.overBudgetGas = gas
 			}
 			o.overBudget = true
