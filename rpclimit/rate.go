@@ -53,6 +53,12 @@ type rateTransport struct {
 	now   func() time.Time
 	wait  func(ctx context.Context, d time.Duration) error
 
+	// turn is held by the one request taking its calls from the window: requests take them in
+	// the order they came (blocked channel sends are served first come, first served), so a
+	// batch as large as the limit, which needs a window to itself, is not starved by a stream of
+	// single calls that each fit.
+	turn chan struct{}
+
 	mu sync.Mutex
 	// sent are the requests sent or answered within the last window, and inWindow the calls in
 	// them.
@@ -71,7 +77,7 @@ type stamp struct {
 }
 
 func newRateTransport(base http.RoundTripper, limit int, now func() time.Time, wait func(context.Context, time.Duration) error) *rateTransport {
-	return &rateTransport{base: base, limit: limit, now: now, wait: wait}
+	return &rateTransport{base: base, limit: limit, now: now, wait: wait, turn: make(chan struct{}, 1)}
 }
 
 // RoundTrip waits until the request's calls fit in the window, sends it, and cuts the limit on a 429.
@@ -100,12 +106,30 @@ func (t *rateTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // acquire waits until calls more fit in the last window under the current limit, and counts them.
 func (t *rateTransport) acquire(ctx context.Context, calls int) (*stamp, error) {
+	// The wait does not count against the read's own timeout (WithReadTimeout).
 	paused := false
+	pause := func() {
+		if rc := readContextOf(ctx); rc != nil && !paused {
+			rc.pause()
+			paused = true
+		}
+	}
 	defer func() {
 		if paused {
 			readContextOf(ctx).resume()
 		}
 	}()
+	select {
+	case t.turn <- struct{}{}:
+	default:
+		pause()
+		select {
+		case t.turn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer func() { <-t.turn }()
 	for {
 		t.mu.Lock()
 		now := t.now()
@@ -131,11 +155,7 @@ func (t *rateTransport) acquire(ctx context.Context, calls int) (*stamp, error) 
 			}
 		}
 		t.mu.Unlock()
-		// The wait does not count against the read's own timeout (WithReadTimeout).
-		if rc := readContextOf(ctx); rc != nil && !paused {
-			rc.pause()
-			paused = true
-		}
+		pause()
 		if err := t.wait(ctx, max(until.Sub(now), time.Millisecond)); err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -186,5 +187,52 @@ func TestRateCountsFromTheAnswer(t *testing.T) {
 	}
 	if fmt.Sprint(sentAt) != "[0s 1.3s 2.6s]" {
 		t.Errorf("batches sent at %v, want [0s 1.3s 2.6s]", sentAt)
+	}
+}
+
+// A batch as large as the limit needs a second to itself: it gets one although single calls keep
+// coming, because requests take their turn in the order they came.
+func TestRateFullBatchNotStarved(t *testing.T) {
+	tr := Rate(&fakeNode{}, 4)
+	send := func(n int) error {
+		req, _ := http.NewRequest(http.MethodPost, "http://node", strings.NewReader(batchOf(n)))
+		resp, err := tr.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	// Three callers of single calls, more than the limit lets through: one of them always
+	// waits, and the window never empties on its own.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				if err := send(1); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	time.Sleep(100 * time.Millisecond) // the single calls fill the window first
+	batch := make(chan error, 1)
+	go func() { batch <- send(4) }()
+	select {
+	case err := <-batch:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a batch of the limit's size waited 10 s behind single calls")
 	}
 }

@@ -46,8 +46,22 @@ type readContext struct {
 
 type readContextKey struct{}
 
-func (c *readContext) Deadline() (time.Time, bool) { return c.parent.Deadline() }
-func (c *readContext) Done() <-chan struct{}       { return c.done }
+// Deadline is when the time left runs out if no request waits for the limit from now on (the
+// parent's, when earlier): so that a retry that would sleep past it gives up at once.
+func (c *readContext) Deadline() (time.Time, bool) {
+	c.mu.Lock()
+	own := time.Now().Add(c.left)
+	if c.paused == 0 {
+		own = c.started.Add(c.left)
+	}
+	c.mu.Unlock()
+	if parent, ok := c.parent.Deadline(); ok && parent.Before(own) {
+		return parent, true
+	}
+	return own, true
+}
+
+func (c *readContext) Done() <-chan struct{} { return c.done }
 
 func (c *readContext) Err() error {
 	c.mu.Lock()
@@ -98,11 +112,12 @@ func (c *readContext) pause() {
 			c.left = 0 // fired: expire finds the pause and leaves the rest to resume
 		}
 		c.told = c.waiting != nil
+		if c.told {
+			// Told under the lock, so that the calls of requests waiting at once come in order.
+			c.waiting(true)
+		}
 	}
 	c.mu.Unlock()
-	if first && c.waiting != nil {
-		c.waiting(true)
-	}
 }
 
 func (c *readContext) resume() {
@@ -112,14 +127,11 @@ func (c *readContext) resume() {
 		c.started = time.Now()
 		c.timer.Reset(max(c.left, 0))
 	}
-	tell := c.paused == 0 && c.told
-	if tell {
+	if c.paused == 0 && c.told {
 		c.told = false
-	}
-	c.mu.Unlock()
-	if tell {
 		c.waiting(false)
 	}
+	c.mu.Unlock()
 }
 
 // readContextOf is the read context ctx carries, if any.

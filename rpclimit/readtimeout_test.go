@@ -110,3 +110,29 @@ func TestReadTimeoutClock(t *testing.T) {
 		t.Fatalf("waiting told %v, want [true false] even when the parent ended the wait", told)
 	}
 }
+
+// The deadline a read context reports is when its time runs out if nothing waits from now on, so
+// that a retry that would sleep past it gives up at once; a parent's earlier deadline wins.
+func TestReadTimeoutDeadline(t *testing.T) {
+	began := time.Now()
+	ctx, cancel := WithReadTimeout(context.Background(), time.Second, nil)
+	defer cancel()
+	dl, ok := ctx.Deadline()
+	if !ok || dl.Before(began.Add(time.Second)) || dl.After(time.Now().Add(time.Second)) {
+		t.Fatalf("deadline %v (%v), want a second from the start", dl.Sub(began), ok)
+	}
+	rc := readContextOf(ctx)
+	rc.pause()
+	time.Sleep(100 * time.Millisecond)
+	if moved, _ := ctx.Deadline(); !moved.After(dl) {
+		t.Fatalf("deadline while waiting for the limit %v, want later than %v", moved.Sub(began), dl.Sub(began))
+	}
+	rc.resume()
+	parent, pcancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer pcancel()
+	ctx, cancel = WithReadTimeout(parent, time.Hour, nil)
+	defer cancel()
+	if dl, _ := ctx.Deadline(); dl.After(time.Now().Add(time.Second)) {
+		t.Fatalf("deadline %v away under a parent's of 10 ms", time.Until(dl))
+	}
+}

@@ -27,6 +27,10 @@ func TestBudgetHeadroomAndNeed(t *testing.T) {
 	if got, want := measuredHeadroom(planner.Plan{Operators: ops, PredictedGas: 2_000_000}, sent), limits/2_000_000; got != want {
 		t.Fatalf("headroom %v, want %v", got, want)
 	}
+	unbuilt := submitter.Result{Txs: []submitter.TxResult{mined, {Tx: submitter.Tx{Kind: submitter.KindUpdateOperators, Operators: ops[2:]}, Outcome: submitter.NotSent}}}
+	if got := measuredHeadroom(planner.Plan{Operators: ops, PredictedGas: 2_000_000}, unbuilt); got != 0 {
+		t.Fatalf("a part not built: headroom %v, want none measured", got)
+	}
 	for name, plan := range map[string]planner.Plan{
 		"not fitted to a budget": {Operators: ops},
 		"with a refresh":         {Operators: ops, Quorums: []planner.QuorumUpdate{{Quorum: 0}}, PredictedGas: 2_000_000},

@@ -115,9 +115,9 @@ type Syncer struct {
 	// bill is the cron's bill the budget follows under Config.CronBudget (nil otherwise, and
 	// outside Watch).
 	bill *cronBill
-	// headroom is the factor between the last budgeted plan's predicted gas and the gas limits
-	// its transactions asked for (0 until measured): the next batch's Batch.GasHeadroom. Only the
-	// loop goroutine touches it.
+	// headroom is the factor between budgeted plans' predicted gas and the gas limits their
+	// transactions asked for, as last measured (up at once, down halfway per plan; 0 until
+	// measured): the next batch's Batch.GasHeadroom. Only the loop goroutine touches it.
 	headroom float64
 
 	// quorumsStale is set by the loop when a quorum's configuration changed, so that it reads the
@@ -449,7 +449,9 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 		s.priceBudget()
 	}
 	if o.headroom > 0 {
-		s.headroom = o.headroom
+		// Up at once, down halfway per plan: plans of cheap and dear operators alternating do
+		// not leave every other one trimmed too loosely.
+		s.headroom = max(o.headroom, (s.headroom+o.headroom)/2)
 	}
 	if o.overBudget {
 		s.budget.setNeed(o.overBudgetGas)
@@ -658,6 +660,9 @@ func measuredHeadroom(plan planner.Plan, sent submitter.Result) float64 {
 	}
 	var limits uint64
 	for _, tx := range sent.Txs {
+		if tx.Tx.GasEstimate == 0 {
+			return 0 // a part not built: no limit to measure the plan by
+		}
 		limits += tx.Tx.GasLimit()
 	}
 	return float64(limits) / plan.PredictedGas
