@@ -15,17 +15,32 @@ import (
 // minted and approved once, then the n deposit transactions are sent back to back with
 // consecutive nonces and mined together. It returns the receipts in order.
 func (a *Actor) DepositBurst(ctx context.Context, n int, amount *big.Int) ([]*types.Receipt, error) {
-	total := new(big.Int).Mul(amount, big.NewInt(int64(n)))
+	if err := a.PrepareDeposits(ctx, new(big.Int).Mul(amount, big.NewInt(int64(n)))); err != nil {
+		return nil, err
+	}
+	txs, err := a.SendDeposits(ctx, n, amount)
+	if err != nil {
+		return nil, err
+	}
+	return a.WaitDeposits(ctx, txs)
+}
+
+// PrepareDeposits mints total tokens to the actor and approves the StrategyManager for them, each
+// mined before it returns.
+func (a *Actor) PrepareDeposits(ctx context.Context, total *big.Int) error {
 	if err := a.send(ctx, "mint", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return a.token.Mint(o, a.Address, total)
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := a.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	return a.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return a.token.Approve(o, a.d.Addresses.StrategyManager, total)
-	}); err != nil {
-		return nil, err
-	}
+	})
+}
+
+// SendDeposits sends n deposits of amount into the mock strategy back to back, with consecutive
+// nonces, without waiting for them (PrepareDeposits first).
+func (a *Actor) SendDeposits(ctx context.Context, n int, amount *big.Int) ([]*types.Transaction, error) {
 	sm, err := strategymanager.NewContractStrategyManager(a.d.Addresses.StrategyManager, a.client)
 	if err != nil {
 		return nil, err
@@ -47,7 +62,13 @@ func (a *Actor) DepositBurst(ctx context.Context, n int, amount *big.Int) ([]*ty
 			return nil, fmt.Errorf("send deposit %d of %d from %s: %w", i+1, n, a.Address, err)
 		}
 	}
-	receipts := make([]*types.Receipt, n)
+	return txs, nil
+}
+
+// WaitDeposits waits for the receipts of deposits SendDeposits sent, in order; a revert is an
+// error.
+func (a *Actor) WaitDeposits(ctx context.Context, txs []*types.Transaction) ([]*types.Receipt, error) {
+	receipts := make([]*types.Receipt, len(txs))
 	for i, tx := range txs {
 		r, err := a.waitReceipt(ctx, tx)
 		if err != nil {
@@ -57,6 +78,39 @@ func (a *Actor) DepositBurst(ctx context.Context, n int, amount *big.Int) ([]*ty
 			return nil, fmt.Errorf("deposit %d of %s reverted", i+1, a.Address)
 		}
 		receipts[i] = r
+	}
+	return receipts, nil
+}
+
+// DepositAllInOneBlock deposits amount for each actor, the deposits mined in one block: tokens
+// are minted and approved first, then block production pauses while every deposit is sent.
+func (d *Devnet) DepositAllInOneBlock(ctx context.Context, actors []*Actor, amount *big.Int) ([]*types.Receipt, error) {
+	for _, a := range actors {
+		if err := a.PrepareDeposits(ctx, amount); err != nil {
+			return nil, err
+		}
+	}
+	d.Pause(true)
+	var txs []*types.Transaction
+	for _, a := range actors {
+		sent, err := a.SendDeposits(ctx, 1, amount)
+		if err != nil {
+			d.Pause(false)
+			return nil, err
+		}
+		txs = append(txs, sent...)
+	}
+	d.Pause(false)
+	receipts := make([]*types.Receipt, len(actors))
+	for i, a := range actors {
+		r, err := a.WaitDeposits(ctx, txs[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		receipts[i] = r[0]
+	}
+	if first, last := receipts[0].BlockNumber, receipts[len(receipts)-1].BlockNumber; first.Cmp(last) != 0 {
+		return receipts, fmt.Errorf("deposits mined in blocks %s and %s, not one", first, last)
 	}
 	return receipts, nil
 }
