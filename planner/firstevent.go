@@ -19,7 +19,7 @@ type FirstEvent struct {
 // first such event. One is noted when a SharesChanged event makes an operator dirty (an event for
 // an operator already dirty coalesces into its first), and kept while the operator waits, is in a
 // batch, is retried, held back for the budget or set aside. It is dropped once the planner learns
-// the event is reflected: the operator's batch came back to Done with it neither failed, waiting
+// the event is reflected (an event seen while the operator's batch was out then takes its place): the operator's batch came back to Done with it neither failed, waiting
 // nor deferred (found stale and updated, or found to need nothing), a mined transaction stored it
 // (Outcome.Stored), or it left the AVS. Operators dirtied without an event of their own (a
 // recheck, an allocation change coming due) have none. The map is a copy.
@@ -33,7 +33,17 @@ func (p *Planner) noteFirstEvent(op common.Address, block uint64) {
 // reflected drops the first events of the operators of b that came back with o as landed or as
 // needing nothing, and of every operator a mined transaction of o stored.
 func (p *Planner) reflected(b Batch, o Outcome) {
-	if o.Err == nil {
+	stored := make(map[common.Address]bool, len(o.Stored))
+	for _, op := range o.Stored {
+		stored[op] = true
+	}
+	if o.Err != nil {
+		for _, op := range b.Operators {
+			if !stored[op] {
+				p.ops.unreflected(op)
+			}
+		}
+	} else {
 		again := make(map[common.Address]bool, len(o.FailedOperators)+len(o.WaitingOperators)+len(o.Deferred))
 		for _, ops := range [][]common.Address{o.FailedOperators, o.WaitingOperators, o.Deferred} {
 			for _, op := range ops {
@@ -41,8 +51,11 @@ func (p *Planner) reflected(b Batch, o Outcome) {
 			}
 		}
 		for _, op := range b.Operators {
-			if !again[op] {
+			switch {
+			case !again[op]:
 				p.ops.reflected(op)
+			case !stored[op]:
+				p.ops.unreflected(op)
 			}
 		}
 	}

@@ -55,6 +55,39 @@ func TestFirstEvents(t *testing.T) {
 			p.Observe(shares(a))
 			return check{a: at(0)}
 		}},
+		{"an event seen while the batch was out takes the first's place when the batch reflects it", func(t *testing.T, p *Planner, clk *fakeClock) check {
+			p.Observe(shares(a))
+			b := mustNext(t, p)
+			clk.Advance(time.Second)
+			p.Observe(shares(a))
+			clk.Advance(time.Second)
+			p.Observe(shares(a)) // coalesces into the later one
+			p.Done(b, Outcome{})
+			return check{a: at(time.Second)}
+		}},
+		{"then dropped when the next batch reflects it", func(t *testing.T, p *Planner, clk *fakeClock) check {
+			p.Observe(shares(a))
+			b := mustNext(t, p)
+			clk.Advance(time.Second)
+			p.Observe(shares(a))
+			p.Done(b, Outcome{})
+			clk.Advance(time.Hour)
+			p.Done(mustNext(t, p), Outcome{})
+			return check{}
+		}},
+		{"a batch that does not store the first keeps it, covering the later", func(t *testing.T, p *Planner, clk *fakeClock) check {
+			p.Observe(shares(a))
+			b := mustNext(t, p)
+			clk.Advance(time.Second)
+			p.Observe(shares(a))
+			p.Done(b, Outcome{WaitingOperators: []common.Address{a}})
+			if got := p.FirstEvents()[a]; got != at(0) {
+				t.Fatalf("first event %v after a waiting batch, want the first", got)
+			}
+			clk.Advance(time.Hour)
+			p.Done(mustNext(t, p), Outcome{})
+			return check{}
+		}},
 		{"dropped when the batch comes back landed or needing nothing", func(t *testing.T, p *Planner, clk *fakeClock) check {
 			p.Observe(shares(a))
 			p.Observe(shares(b))

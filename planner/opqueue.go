@@ -56,6 +56,10 @@ type operatorQueue struct {
 	// firstEvents holds the first unreflected event of operators (Planner.FirstEvents); every key
 	// is in registered.
 	firstEvents map[common.Address]FirstEvent
+	// laterEvents holds, for operators in an outstanding batch, the first event noted after the
+	// batch was handed out: the batch cannot reflect it, so when the batch reflects the first
+	// event this one takes its place. Every key is in firstEvents.
+	laterEvents map[common.Address]FirstEvent
 }
 
 // dirtyOp is an operator waiting to be handed out.
@@ -77,6 +81,7 @@ func newOperatorQueue() operatorQueue {
 		group:       make(map[common.Address]int),
 		heldBack:    make(map[common.Address]string),
 		firstEvents: make(map[common.Address]FirstEvent),
+		laterEvents: make(map[common.Address]FirstEvent),
 	}
 }
 
@@ -101,6 +106,7 @@ func (q *operatorQueue) setRegistered(operators []common.Address) (added []commo
 	for op := range q.firstEvents {
 		if _, ok := q.registered[op]; !ok {
 			delete(q.firstEvents, op)
+			delete(q.laterEvents, op)
 		}
 	}
 	for op := range q.registered {
@@ -132,6 +138,7 @@ func (q *operatorQueue) forget(op common.Address) {
 	delete(q.failures, op)
 	delete(q.group, op)
 	delete(q.firstEvents, op)
+	delete(q.laterEvents, op)
 }
 
 // isDirty reports whether op needs an update not yet handed out.
@@ -348,15 +355,34 @@ func (q *operatorQueue) clearRetries() {
 	clear(q.failures)
 }
 
-// noteFirst records ev as op's first unreflected event unless one is noted.
+// noteFirst records ev as op's first unreflected event unless one is noted; for an operator in
+// an outstanding batch that has one, as the first event the batch cannot reflect, unless one is
+// noted.
 func (q *operatorQueue) noteFirst(op common.Address, ev FirstEvent) {
 	if _, ok := q.firstEvents[op]; !ok {
 		q.firstEvents[op] = ev
+		return
+	}
+	if _, out := q.processing[op]; out {
+		if _, ok := q.laterEvents[op]; !ok {
+			q.laterEvents[op] = ev
+		}
 	}
 }
 
-// reflected drops op's first unreflected event.
-func (q *operatorQueue) reflected(op common.Address) { delete(q.firstEvents, op) }
+// unreflected keeps op's first event after its batch came back without storing it: it covers
+// any event noted while the batch was out.
+func (q *operatorQueue) unreflected(op common.Address) { delete(q.laterEvents, op) }
+
+// reflected drops op's first unreflected event; one noted while its batch was out takes its place.
+func (q *operatorQueue) reflected(op common.Address) {
+	if later, ok := q.laterEvents[op]; ok {
+		q.firstEvents[op] = later
+		delete(q.laterEvents, op)
+		return
+	}
+	delete(q.firstEvents, op)
+}
 
 // opHeap orders dirty operators by ready time and keeps each entry's index current, so entries
 // can be removed or moved (container/heap).

@@ -63,6 +63,11 @@ func (q *operatorQueue) check(maxFailures int) error {
 			return fmt.Errorf("operator %s has a first event but is not registered", op)
 		}
 	}
+	for op := range q.laterEvents {
+		if _, ok := q.firstEvents[op]; !ok {
+			return fmt.Errorf("operator %s has a later event but no first", op)
+		}
+	}
 	return nil
 }
 
