@@ -384,10 +384,10 @@ func dayProblems(rs []dayResult) []string {
 }
 
 // preAge brings the AVS to where a day of the row's own running leaves it, before the row starts:
-// for the bare command and watch in audit mode, the changes of the previous day (drawn like the
-// day's own, from another seed; watch's start-up check then stores what it would have stored on
-// its own during that day, the bare command's start-up sweep is its daily sweep after a day of
-// changes); for a --sweep-mode material row, which never stores a drift below its threshold, each
+// for the bare command, the changes of the days the whole-day watch row plays (its start-up sweep
+// is its sweep after them); for watch in audit mode, the changes of the previous day (drawn like
+// the day's own, from another seed; its start-up check then stores what it would have stored on
+// its own during that day); for a --sweep-mode material row, which never stores a drift below its threshold, each
 // operator's stake moved by a fraction drawn uniformly below the threshold (a drift that grows
 // in small steps and is reset when it crosses the threshold is about uniform below it). A quiet
 // AVS starts with no drift.
@@ -404,9 +404,15 @@ func (c *benchChain) preAge(row dayRow, seed uint64, activity int, bases []*big.
 			changes = append(changes, dayChange{Member: m, Strategy: heldStrategy(shape, op), Amount: fraction(bases[m], rng.Float64()*row.material)})
 		}
 	default:
-		// The changes of the row's cron interval (a day, or the 6 days a 144 h cron leaves).
+		// The changes of the row's cron interval (a day, or the 6 days a 144 h cron leaves). The
+		// bare command's are the very changes the whole-day watch row plays (one draw), so the
+		// two face the same days; watch in audit mode's are a previous day's, another draw.
 		days := max(int(row.interval/(24*time.Hour)), 1)
-		changes = dayChanges(seed+1, shape, bases, activity*days, dayBlocks*uint64(days))
+		drawn := seed + 1
+		if row.sweep {
+			drawn = seed
+		}
+		changes = dayChanges(drawn, shape, bases, activity*days, dayBlocks*uint64(days))
 	}
 	began, from := time.Now(), c.head()
 	c.playAll(changes)

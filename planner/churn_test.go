@@ -104,7 +104,7 @@ func TestChurnLineWhileBudgetSpent(t *testing.T) {
 		p, clk := newTestPlanner(t, Config{Debounce: time.Second}, 3)
 		p.SetOperatorCap(0, 3)
 		p.SetQuorumFull(0, full)
-		p.SetBudgetExhausted(true)
+		p.SetBudget(BudgetExhausted)
 		p.Observe(shares(addr(1)))
 		p.Observe(shares(addr(2)))
 		clk.Advance(time.Second)
@@ -120,7 +120,7 @@ func TestChurnLineWhileBudgetSpent(t *testing.T) {
 		if b, ok := p.Next(); ok {
 			t.Fatalf("deferred operator handed out again while the budget is spent: %+v", b)
 		}
-		p.SetBudgetExhausted(false)
+		p.SetBudget(BudgetAvailable)
 		clk.Advance(time.Second)
 		b, ok = p.Next()
 		if !ok || b.ChurnLineOnly || !slices.Equal(b.Operators, addrs(2)) {

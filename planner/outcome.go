@@ -223,18 +223,30 @@ func (p *Planner) sweepHandedOut() {
 	p.quorums.clearRetries()
 }
 
-// SetBudgetExhausted says whether the daily gas budget is spent: while it is, Next hands out only
-// deadline refreshes and, where a quorum is full, the operators at its churn line; other dirty
-// operators wait (HeldBudget) until it is available again.
-func (p *Planner) SetBudgetExhausted(exhausted bool) {
-	if !exhausted {
+// BudgetState is what the gas budget allows now.
+type BudgetState int
+
+const (
+	// BudgetAvailable: work held back for the budget is due again.
+	BudgetAvailable BudgetState = iota
+	// BudgetPaced: work held back for its pace (Resolution.PaceShare) waits until the budget has
+	// room for it within its share; new work still goes out, ranked by value.
+	BudgetPaced
+	// BudgetExhausted: the budget is spent. Next hands out only deadline refreshes and, where a
+	// quorum is full, the operators at its churn line; other dirty operators wait (HeldBudget).
+	BudgetExhausted
+)
+
+// SetBudget says what the gas budget allows now.
+func (p *Planner) SetBudget(state BudgetState) {
+	if state == BudgetAvailable {
 		// Work deferred for the budget is due again (also when the budget grew while it was
 		// not spent: a trimmed plan defers work without the budget ever counting as spent).
 		for _, op := range p.ops.unholdAll(HeldBudget) {
 			p.dirtyOperator(op)
 		}
 	}
-	p.budgetExhausted = exhausted
+	p.budgetExhausted = state == BudgetExhausted
 }
 
 // HeldBack returns the operators held back and why (the Held* reasons): immaterial changes and

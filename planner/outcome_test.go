@@ -232,7 +232,7 @@ func TestBudgetExhausted(t *testing.T) {
 	p, clk := newTestPlanner(t, cfg, 2)
 	p.SetQuorumUpdateBlock(0, testHead)
 	p.SetQuorumUpdateBlock(1, testHead+50)
-	p.SetBudgetExhausted(true)
+	p.SetBudget(BudgetExhausted)
 	p.Observe(shares(addr(1)))
 	p.Observe(watcher.Event{Kind: watcher.QuorumConfigChanged, Name: "StrategyAddedToQuorum", Quorum: 1})
 	clk.Set(t0.Add(time.Hour))
@@ -254,7 +254,7 @@ func TestBudgetExhausted(t *testing.T) {
 	wantQuorums(t, b, 0)
 	p.Done(b, Outcome{})
 	noNext(t, p)
-	p.SetBudgetExhausted(false)
+	p.SetBudget(BudgetAvailable)
 	b = mustNext(t, p)
 	wantOperators(t, b, addr(1))
 	wantMembers(t, b)       // quorum 1 refreshed whole by the sweep covers its members

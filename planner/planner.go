@@ -164,6 +164,9 @@ type Batch struct {
 	// gas that fit (see Candidate); deadline and churn-line batches are exempt.
 	GasLimited bool
 	GasLeft    uint64
+	// GasLimit is the budget's limit, whose pace (PaceFloor) holds the least valuable changes
+	// back once they have spent half of it; 0 leaves the pace out.
+	GasLimit uint64
 	// Strategies, when set, are the quorums' strategy counts as the owner last read them: the
 	// resolver prices with them instead of reading them again for every batch. Read only.
 	Strategies map[uint8]int

@@ -70,6 +70,10 @@ type Resolution struct {
 	// DeferredGas is the gas limit the cheapest deferred operator needs in a transaction of its
 	// own (0 when none was deferred for value): the budget counts as spent until it fits.
 	DeferredGas uint64
+	// PaceShare, when above 0, says the first deferred operator fitted what remains of the
+	// budget but not its pace: the share of the limit it may use (see PaceFloor). The budget
+	// counts as spent for it until DeferredGas fits within that share; other work still goes.
+	PaceShare float64
 	// Ranked are the candidates of a plan trimmed to the budget, most valuable per gas first.
 	Ranked []Candidate
 	// ChurnLine are stale operators the materiality rule would have held back, sent because their
@@ -80,8 +84,9 @@ type Resolution struct {
 	Choices []ShapeChoice
 }
 
-// Resolver turns batches into plans by reading the chain. It holds no mutable state and is safe
-// for concurrent use, so the owner may resolve a batch while its loop keeps observing events.
+// Resolver turns batches into plans by reading the chain. It keeps only the values per gas it
+// has seen (the budget's pace) and is safe for concurrent use, so the owner may resolve a batch
+// while its loop keeps observing events.
 type Resolver struct {
 	reader StakeReader
 	filter quorumFilter
@@ -91,6 +96,9 @@ type Resolver struct {
 	minChange float64
 	// cost, when set, decides escalation by predicted gas instead of ratio.
 	cost *CostModel
+	// values are the budgeted candidates' values per gas seen, the scale of the budget's pace;
+	// the only state the resolver keeps, guarded by its own lock.
+	values valueHistory
 }
 
 // NewResolver returns a resolver reading through r, with cfg's quorum filter and FullQuorumRatio.

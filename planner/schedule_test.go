@@ -169,11 +169,11 @@ func TestNextSweep(t *testing.T) {
 
 	// Held back by the gas budget for two slots.
 	clk.Set(t0.Add(interval))
-	p.SetBudgetExhausted(true)
+	p.SetBudget(BudgetExhausted)
 	noNext(t, p)
 	clk.Set(t0.Add(2*interval + 30*time.Minute))
 	wantNext(t0.Add(interval))
-	p.SetBudgetExhausted(false)
+	p.SetBudget(BudgetAvailable)
 	b := sweepBatch()
 	wantNext(t0.Add(interval)) // in flight
 	clk.Advance(time.Minute)

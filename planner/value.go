@@ -75,8 +75,9 @@ func byValue(a, b Candidate) int {
 
 // fitBudget keeps, of a plan's operators, the most valuable per gas that fit in what remains of
 // the gas budget (b.GasLeft, with the submitter's headroom), once the plan's quorum refreshes are
-// paid for; the rest wait for the budget (res.Deferred), least valuable first out. It changes
-// nothing when the whole plan fits, when no budget applies, and for deadline and churn-line work.
+// paid for, each within its pace share of the limit (b.GasLimit, see PaceFloor); the rest wait
+// for the budget (res.Deferred), least valuable first out. It changes nothing when the whole plan
+// fits, when no budget applies, and for deadline and churn-line work.
 func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []staleOperator, res *Resolution) error {
 	if !b.GasLimited || b.ChurnLineOnly || len(plan.Operators) == 0 {
 		return nil
@@ -133,16 +134,20 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 		c.Gas = max(c.Gas, cost.UpdatePerOperator)
 		cands = append(cands, c)
 	}
-	total := cost.UpdateBase
-	for _, c := range cands {
-		total += c.Gas
+	rs.values.note(cands)
+	used := 0.0
+	if b.GasLimit > b.GasLeft {
+		used = float64(b.GasLimit - b.GasLeft)
 	}
-	if total <= left {
-		plan.PredictedGas = refreshes + total
-		return nil
+	// allow is what c may spend of left: all of it for certificate-critical work and without a
+	// known limit, else what its pace share of the limit leaves (see PaceFloor).
+	allow := func(c Candidate) float64 {
+		if b.GasLimit == 0 || c.Critical {
+			return left
+		}
+		return min(left, (rs.values.share(c)*float64(b.GasLimit)-used)/headroom-refreshes)
 	}
 	slices.SortFunc(cands, byValue)
-	res.Ranked = cands
 	critical := cost.UpdateBase
 	var criticals []common.Address
 	for _, c := range cands {
@@ -154,6 +159,7 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	if len(criticals) > 0 && critical > left {
 		// Certificate-critical work goes whatever the budget, alone so that nothing rides on
 		// its exemption.
+		res.Ranked = cands
 		for _, c := range cands[len(criticals):] {
 			res.Deferred = append(res.Deferred, c.Operator)
 		}
@@ -167,17 +173,27 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	spend := cost.UpdateBase
 	var kept []common.Address
 	for i, c := range cands {
-		if spend+c.Gas > left {
-			// The rest wait, from here: a cheaper one further down is worth less per gas. The
-			// budget counts as spent until the first of them fits.
+		if spend+c.Gas > allow(c) {
+			// The rest wait, from here: a cheaper one further down is worth less per gas, and
+			// its share is no larger. The budget counts as spent for them until the first fits:
+			// in what remains, or, where only its pace holds it (it fits what remains), within
+			// its share.
+			res.Ranked = cands
 			for _, d := range cands[i:] {
 				res.Deferred = append(res.Deferred, d.Operator)
 			}
 			res.DeferredGas = uint64((cost.UpdateBase + c.Gas) * headroom)
+			if spend+c.Gas <= left {
+				res.PaceShare = rs.values.share(c)
+			}
 			break
 		}
 		spend += c.Gas
 		kept = append(kept, c.Operator)
+	}
+	if len(res.Deferred) == 0 {
+		plan.PredictedGas = refreshes + spend
+		return nil
 	}
 	slices.SortFunc(kept, common.Address.Cmp)
 	plan.Operators = kept

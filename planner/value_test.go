@@ -195,3 +195,86 @@ func TestFitBudgetMeasuredHeadroom(t *testing.T) {
 		}
 	}
 }
+
+// Past PaceFloor of the budget's limit, a candidate spends only within its share, by its rank
+// among the values seen: the small changes wait, the large one still goes, and below the floor
+// everything goes.
+func TestFitBudgetPace(t *testing.T) {
+	big1, small1, small2, small3 := common.HexToAddress("0x04"), common.HexToAddress("0x01"), common.HexToAddress("0x02"), common.HexToAddress("0x03")
+	const total = 1_000_000
+	r := &fakeReader{stakes: stakesOf(
+		registered(big1, withTotal(stake(0, 400_000, 280_000, 10), total)),
+		registered(small1, withTotal(stake(0, 20_000, 20_100, 10), total)),
+		registered(small2, withTotal(stake(0, 20_000, 20_100, 10), total)),
+		registered(small3, withTotal(stake(0, 20_000, 20_100, 10), total)),
+	)}
+	one := uint64((DefaultCostModel.UpdateBase + DefaultCostModel.UpdatePerOperator + DefaultCostModel.UpdatePerStrategy) * gasHeadroom)
+	limit := 20 * one
+	for _, tc := range []struct {
+		name     string
+		used     uint64
+		want     []common.Address
+		deferred int
+		share    float64
+	}{
+		{"below the floor everything goes", limit * 3 / 10, []common.Address{small1, small2, small3, big1}, 0, 0},
+		{"past the floor the small ones wait", limit * 6 / 10, []common.Address{big1}, 3, PaceFloor},
+		{"past the large one's share all wait", limit * 95 / 100, nil, 4, PaceFloor + (1-PaceFloor)*3/4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
+			b := Batch{Operators: []common.Address{small1, small2, small3, big1}, Reason: ReasonDirty, Head: 7,
+				GasLimited: true, GasLeft: limit - tc.used, GasLimit: limit}
+			plan, res, err := rs.Resolve(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(plan.Operators, tc.want) {
+				t.Fatalf("sent %v, want %v", plan.Operators, tc.want)
+			}
+			if len(res.Deferred) != tc.deferred {
+				t.Fatalf("deferred %v, want %d", res.Deferred, tc.deferred)
+			}
+			if math.Abs(res.PaceShare-tc.share) > 1e-9 {
+				t.Fatalf("pace share %v, want %v", res.PaceShare, tc.share)
+			}
+		})
+	}
+}
+
+// The pace's scale is the values seen: a candidate's share grows with the share of remembered
+// operators worth less per gas, whatever the units, and the memory is bounded.
+func TestValueHistoryShare(t *testing.T) {
+	var h valueHistory
+	if s := h.share(Candidate{Value: 1, Gas: 1}); s != PaceFloor {
+		t.Fatalf("share with nothing seen %v, want %v", s, PaceFloor)
+	}
+	var cands []Candidate
+	for i := range valueMemory + 10 {
+		cands = append(cands, Candidate{Operator: common.BigToAddress(big.NewInt(int64(i + 1))), Value: float64(i), Gas: 1})
+	}
+	h.note(cands)
+	if len(h.perGas) != valueMemory || len(h.order) != valueMemory {
+		t.Fatalf("remembers %d (%d in order), want %d", len(h.perGas), len(h.order), valueMemory)
+	}
+	// The oldest 10 (values 0-9) were forgotten: value 10 is the least remembered.
+	if s := h.share(Candidate{Value: 10, Gas: 1}); s != PaceFloor {
+		t.Fatalf("share of the least %v, want %v", s, PaceFloor)
+	}
+	top := h.share(Candidate{Value: 1e9, Gas: 1})
+	if top != 1 {
+		t.Fatalf("share above all %v, want 1", top)
+	}
+	// Scaling every value alike changes no share.
+	var scaled valueHistory
+	for i := range cands {
+		cands[i].Value *= 1e-12
+	}
+	scaled.note(cands)
+	if a, b := h.share(Candidate{Value: 500, Gas: 1}), scaled.share(Candidate{Value: 500e-12, Gas: 1}); a != b {
+		t.Fatalf("shares %v and %v of the same rank at two scales", a, b)
+	}
+	if s := h.share(Candidate{Critical: true}); s != 1 {
+		t.Fatalf("critical share %v, want 1", s)
+	}
+}

@@ -44,8 +44,11 @@ type gasBudget struct {
 	// spends are the window's entries, oldest first; none is older than window once pruned.
 	spends []spend
 	// need is the gas limit of the smallest transaction last held back because it exceeded what
-	// remained (at most limit; 0 when none): the budget counts as spent until it fits.
-	need uint64
+	// remained (at most limit; 0 when none): the budget counts as spent until it fits. With
+	// needShare below 1 it was held back for its pace only: the budget counts as paced (not
+	// spent) until it fits within needShare of the limit.
+	need      uint64
+	needShare float64
 
 	used, perDay, exhausted prometheus.Gauge
 }
@@ -173,18 +176,29 @@ func (g *gasBudget) Limit() uint64 {
 }
 
 // setNeed records the gas limit of the smallest transaction just held back for the budget (0:
-// none was): the budget counts as spent until the window has room for it.
-func (g *gasBudget) setNeed(gas uint64) {
+// none was) and the share of the limit it may use (1: all of it; below, its pace share, see
+// planner.PaceFloor): the budget counts as spent, or paced, until the window has room for it.
+func (g *gasBudget) setNeed(gas uint64, share float64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.need = min(gas, g.limit)
+	g.needShare = min(share, 1)
+	if share <= 0 {
+		g.needShare = 1
+	}
 	g.publish()
 }
 
 // spentAt reports whether used leaves no room: it reaches the limit, or not the gas of the
-// transaction held back.
+// transaction held back (for the budget, not its pace).
 func (g *gasBudget) spentAt(used uint64) bool {
-	return g.limit > 0 && (used >= g.limit || (g.need > 0 && used+g.need > g.limit))
+	return g.limit > 0 && (used >= g.limit || (g.need > 0 && g.needShare >= 1 && used+g.need > g.limit))
+}
+
+// pacedAt reports whether used leaves no room within its pace share for the transaction held
+// back for its pace.
+func (g *gasBudget) pacedAt(used uint64) bool {
+	return g.limit > 0 && g.need > 0 && g.needShare < 1 && float64(used+g.need) > g.needShare*float64(g.limit)
 }
 
 // Used returns the gas of the last 24 hours.
@@ -210,6 +224,14 @@ func (g *gasBudget) Exhausted() bool {
 	ex := g.spentAt(g.used24h())
 	g.publish()
 	return ex
+}
+
+// Paced reports whether the transaction held back for its pace still waits for room within its
+// share of the limit (see setNeed); other work may still spend.
+func (g *gasBudget) Paced() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pacedAt(g.used24h())
 }
 
 // Left returns what remains of the budget in the window (0 when spent); ok is false when the

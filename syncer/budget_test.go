@@ -82,7 +82,7 @@ func TestGasBudgetNeed(t *testing.T) {
 	if g.Exhausted() {
 		t.Fatal("700k of 1M exhausted with nothing held back")
 	}
-	g.setNeed(450_000)
+	g.setNeed(450_000, 1)
 	if !g.Exhausted() {
 		t.Fatal("700k of 1M with a 450k transaction held back: not exhausted")
 	}
@@ -90,7 +90,7 @@ func TestGasBudgetNeed(t *testing.T) {
 	if want := t0.Add(24 * time.Hour); !g.FreesAt().Equal(want) {
 		t.Fatalf("frees at %v, want %v", g.FreesAt(), want)
 	}
-	g.setNeed(0)
+	g.setNeed(0, 1)
 	if g.Exhausted() {
 		t.Fatal("exhausted after the held transaction went out")
 	}
@@ -180,5 +180,35 @@ func TestGasBudgetIgnoresFutureEntries(t *testing.T) {
 				t.Errorf("warned %v, want %v; log:\n%s", warned, tt.warned, logs.String())
 			}
 		})
+	}
+}
+
+// A transaction held back for its pace share keeps the budget paced, not spent, until the window
+// has room for it within its share: other work still goes.
+func TestGasBudgetPace(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	g, err := newGasBudget(1_000_000, 0, "", func() time.Time { return now }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.add(600_000)
+	g.setNeed(200_000, 0.7)
+	if g.Exhausted() || !g.Paced() {
+		t.Fatalf("600k of 1M, 200k held back for a 0.7 share: exhausted %v paced %v, want false true", g.Exhausted(), g.Paced())
+	}
+	// The cron's bill grows: 800k fits 0.7 of 1.2M.
+	g.setLimit(1_200_000)
+	if g.Paced() {
+		t.Fatal("still paced with room within the share")
+	}
+	g.setLimit(1_000_000)
+	g.setNeed(0, 1)
+	if g.Paced() || g.Exhausted() {
+		t.Fatal("paced or exhausted after the held transaction went out")
+	}
+	// A share of 1 (or none given) is the budget's own need.
+	g.setNeed(500_000, 0)
+	if !g.Exhausted() || g.Paced() {
+		t.Fatalf("600k + 500k of 1M: exhausted %v paced %v, want true false", g.Exhausted(), g.Paced())
 	}
 }

@@ -242,7 +242,14 @@ func (s *Syncer) checkBudget(p *planner.Planner) {
 		}
 		s.budgetSpent = spent
 	}
-	p.SetBudgetExhausted(spent)
+	switch {
+	case spent:
+		p.SetBudget(planner.BudgetExhausted)
+	case s.budget.Paced():
+		p.SetBudget(planner.BudgetPaced)
+	default:
+		p.SetBudget(planner.BudgetAvailable)
+	}
 }
 
 // Status returns a snapshot of the loop's state; safe for concurrent use.
@@ -280,6 +287,9 @@ type outcome struct {
 	// counts as spent until the smallest of them, overBudgetGas (its gas limit), fits.
 	overBudget    bool
 	overBudgetGas uint64
+	// paceShare, above 0, says the first of the parts held back fitted the budget but not its
+	// pace share of it (planner.Resolution.PaceShare).
+	paceShare float64
 	// headroom is the plan's gas limits over its predicted gas, when it was fitted to the budget
 	// (0 otherwise).
 	headroom float64
@@ -383,8 +393,9 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 			s.settle(p, o)
 			s.setFailures(o)
 			// Once the budget is spent, the churn line of a full quorum goes out at once: the
-			// next batch sends only it, whatever the budget.
-			hold := o.held != nil || (o.overBudget && !(p.AnyFull() && s.budget.Exhausted()))
+			// next batch sends only it, whatever the budget. Work held back for its pace waits
+			// held (planner.BudgetPaced) while new work goes on.
+			hold := o.held != nil || (o.overBudget && o.paceShare == 0 && !(p.AnyFull() && s.budget.Exhausted()))
 			nodeErr := cmp.Or(o.res.Err, o.transient)
 			wait := loop.settled(hold, p.Head(), nodeErr, s.now(), s.retryWait)
 			if nodeErr == nil {
@@ -454,9 +465,9 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 		s.headroom = max(o.headroom, (s.headroom+o.headroom)/2)
 	}
 	if o.overBudget {
-		s.budget.setNeed(o.overBudgetGas)
+		s.budget.setNeed(o.overBudgetGas, o.paceShare)
 	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline && !o.batch.ChurnLineOnly {
-		s.budget.setNeed(0) // what was held back went out (a deadline refresh or churn line is never held)
+		s.budget.setNeed(0, 1) // what was held back went out (a deadline refresh or churn line is never held)
 	}
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
@@ -585,6 +596,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	// What remains of the budget: the resolver keeps, of what it cannot pay for whole, the
 	// changes that remove the most misattributed stake per gas; the rest wait for the window.
 	b.GasLeft, b.GasLimited = s.budget.Left()
+	b.GasLimit = s.budget.Limit()
 	plan, res, err := rs.Resolve(readCtx, b)
 	if err != nil {
 		o.res.Err = fmt.Errorf("read stakes for %s batch: %w", b.Reason, err)
@@ -594,9 +606,13 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	o.res.Deferred = res.Deferred
 	o.stale = res.Stale
 	if res.DeferredGas > 0 {
-		o.overBudget, o.overBudgetGas = true, res.DeferredGas
-		s.log.Info("budget binds: the changes worth the most stake per gas go first", "sent", len(plan.Operators),
-			"waiting", len(res.Deferred), "gas_left", b.GasLeft, "most_valuable", rankedHead(res.Ranked, 3),
+		o.overBudget, o.overBudgetGas, o.paceShare = true, res.DeferredGas, res.PaceShare
+		msg := "budget binds: the changes worth the most stake per gas go first"
+		if res.PaceShare > 0 {
+			msg = "budget paced: past half the budget, changes worth less per gas than most wait for room within their share"
+		}
+		s.log.Info(msg, "sent", len(plan.Operators), "waiting", len(res.Deferred), "gas_left", b.GasLeft,
+			"pace_share", res.PaceShare, "most_valuable", rankedHead(res.Ranked, 3),
 			"least_valuable_waiting", rankedTail(res.Ranked, res.Deferred, 3))
 	}
 	s.metrics.noops.Add(float64(res.Noops))

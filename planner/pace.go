@@ -1,0 +1,72 @@
+package planner
+
+import (
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// PaceFloor is the share of the gas budget spent on whatever comes first: below it every change
+// goes out after the debounce (fresh while the budget is plentiful). Above it a change may spend
+// up to PaceFloor plus its rank among the changes seen (the share of them worth less per gas) of
+// the rest, so the last of the budget is kept for the changes worth the most: a large change
+// that comes once the small ones have spent half the budget still finds room.
+const PaceFloor = 0.5
+
+// valueMemory is how many operators' latest values per gas the pace ranks against.
+const valueMemory = 1024
+
+// valueHistory is the latest value per gas of the operators seen as budgeted candidates, the
+// most recent valueMemory of them: the scale a candidate is ranked on, in the AVS's own terms
+// (misattributed stake per gas), whatever the tokens' decimals or the multipliers' scale.
+type valueHistory struct {
+	mu sync.Mutex
+	// perGas is each remembered operator's latest value per gas; order the operators, oldest
+	// first; len(order) == len(perGas) <= valueMemory.
+	perGas map[common.Address]float64
+	order  []common.Address
+}
+
+// note remembers the candidates' values per gas; certificate-critical ones are not ranked.
+func (h *valueHistory) note(cands []Candidate) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perGas == nil {
+		h.perGas = map[common.Address]float64{}
+	}
+	for _, c := range cands {
+		if c.Critical {
+			continue
+		}
+		if _, ok := h.perGas[c.Operator]; !ok {
+			if len(h.order) == valueMemory {
+				delete(h.perGas, h.order[0])
+				h.order = h.order[1:]
+			}
+			h.order = append(h.order, c.Operator)
+		}
+		h.perGas[c.Operator] = c.PerGas()
+	}
+}
+
+// share is the part of the budget c may spend: PaceFloor, plus the rest in proportion to the
+// share of remembered operators worth less per gas than c. A certificate-critical candidate may
+// spend all of it.
+func (h *valueHistory) share(c Candidate) float64 {
+	if c.Critical {
+		return 1
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.perGas) == 0 {
+		return PaceFloor
+	}
+	v := c.PerGas()
+	below := 0
+	for _, x := range h.perGas {
+		if x < v {
+			below++
+		}
+	}
+	return PaceFloor + (1-PaceFloor)*float64(below)/float64(len(h.perGas))
+}
