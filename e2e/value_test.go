@@ -97,3 +97,67 @@ func TestBudgetSpendsByValue(t *testing.T) {
 	t.Logf("withdrawal sent %d transaction(s) after the first update, the deposits after it; %d transactions in all",
 		1, e.sent()-before)
 }
+
+// The budget's pace: past half the budget, a small change waits (held back for the budget, the
+// budget not spent) while a 30% withdrawal of the quorum's largest operator that comes after it
+// still goes at once. Three deposits spend more than half of a 2M budget; a fourth, smaller one
+// waits; then the withdrawal. Through the binary, with a window of an hour
+// so that none of it frees meanwhile.
+func TestBudgetPaceKeepsRoomForLargeChange(t *testing.T) {
+	e := newEnv(t, 5, 0)
+	deposits, small, largest := e.ops[:3], e.ops[3], e.ops[4]
+	var all []common.Address
+	for _, op := range e.ops {
+		amount := eth(2)
+		if op == largest {
+			amount = eth(100)
+		}
+		if _, err := op.Deposit(e.ctx, amount); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, op.Address)
+	}
+	if _, err := e.owner.UpdateOperators(e.ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	p := e.startWatch("pace", e.d.HTTPURL, e.d.WSURL, "--max-gas-per-day", "2000000", "--gas-window", "1h",
+		"--debounce", "300ms", "--state-dir", t.TempDir())
+	e.waitUp(p)
+	metric := func(name string) float64 { v, _ := p.metric(name); return v }
+	heldSmall := fmt.Sprintf(`avssync_held_back{operator="%s",reason="budget"}`, small.Address.Hex())
+
+	// Three deposits of half an operator's stake, one after another: about 363k gas each.
+	for _, op := range deposits {
+		if _, err := op.Deposit(e.ctx, eth(1)); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("a deposit stored", 30*time.Second, func() bool { p.alive(t); return e.fresh(op.Address) })
+	}
+	before := e.sent()
+	// A 0.5% deposit: it fits what remains, but the window holds more than half the budget.
+	if _, err := small.Deposit(e.ctx, new(big.Int).Div(eth(1), big.NewInt(100))); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the small deposit held back for the budget's pace", 30*time.Second, func() bool {
+		p.alive(t)
+		return metric(heldSmall) == 1
+	})
+	if got := metric("avssync_gas_budget_exhausted"); got != 0 {
+		t.Fatalf("gas budget exhausted %v while paced, want 0", got)
+	}
+	if !p.logged("budget paced: past half the budget, changes worth less per gas than most wait for room within their share") {
+		t.Fatal("no line says the budget held the small deposit for its pace")
+	}
+	// The withdrawal goes at once: the budget kept room for it.
+	if _, err := largest.Unstake(e.ctx, devnet.Strategy{Address: e.d.Addresses.Strategy}, eth(30)); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the withdrawal stored", 30*time.Second, func() bool { p.alive(t); return e.fresh(largest.Address) })
+	if e.fresh(small.Address) || metric(heldSmall) != 1 {
+		t.Fatalf("the small deposit was stored or not named as waiting (held %v)", metric(heldSmall))
+	}
+	if n := e.sent() - before; n != 1 {
+		t.Fatalf("%d transactions after the small deposit, want 1 (the withdrawal's)", n)
+	}
+	t.Logf("withdrawal stored at once past half the budget; the small deposit waits")
+}

@@ -6,11 +6,12 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// PaceFloor is the share of the gas budget spent on whatever comes first: below it every change
-// goes out after the debounce (fresh while the budget is plentiful). Above it a change may spend
-// up to PaceFloor plus its rank among the changes seen (the share of them worth less per gas) of
-// the rest, so the last of the budget is kept for the changes worth the most: a large change
-// that comes once the small ones have spent half the budget still finds room.
+// PaceFloor is the share of the gas budget spent on whatever comes first: while the window holds
+// less, every change goes out after the debounce (fresh while the budget is plentiful). Past it a
+// change goes only while the window holds less than its share: PaceFloor plus the rest of the
+// limit in proportion to its rank among the changes seen (the share of them worth less per gas).
+// The last of the budget is kept for the changes worth the most: a large change that comes once
+// the small ones have spent half the budget still finds room.
 const PaceFloor = 0.5
 
 // valueMemory is how many operators' latest values per gas the pace ranks against.

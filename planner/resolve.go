@@ -71,8 +71,8 @@ type Resolution struct {
 	// own (0 when none was deferred for value): the budget counts as spent until it fits.
 	DeferredGas uint64
 	// PaceShare, when above 0, says the first deferred operator fitted what remains of the
-	// budget but not its pace: the share of the limit it may use (see PaceFloor). The budget
-	// counts as spent for it until DeferredGas fits within that share; other work still goes.
+	// budget but not its pace: the share of the limit the window must hold less of before it
+	// goes (see PaceFloor). Meanwhile other work still goes.
 	PaceShare float64
 	// Ranked are the candidates of a plan trimmed to the budget, most valuable per gas first.
 	Ranked []Candidate

@@ -139,13 +139,14 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	if b.GasLimit > b.GasLeft {
 		used = float64(b.GasLimit - b.GasLeft)
 	}
-	// allow is what c may spend of left: all of it for certificate-critical work and without a
-	// known limit, else what its pace share of the limit leaves (see PaceFloor).
-	allow := func(c Candidate) float64 {
+	// paced reports whether c's pace holds it, spend (the plan's so far, base included) before
+	// it: the window, with what the plan sends before c, already holds its share of the limit
+	// (see PaceFloor). Certificate-critical work and a budget of unknown limit have no pace.
+	paced := func(c Candidate, spend float64) bool {
 		if b.GasLimit == 0 || c.Critical {
-			return left
+			return false
 		}
-		return min(left, (rs.values.share(c)*float64(b.GasLimit)-used)/headroom-refreshes)
+		return used+(refreshes+spend-cost.UpdateBase)*headroom >= rs.values.share(c)*float64(b.GasLimit)
 	}
 	slices.SortFunc(cands, byValue)
 	critical := cost.UpdateBase
@@ -173,17 +174,18 @@ func (rs *Resolver) fitBudget(ctx context.Context, b Batch, plan *Plan, stale []
 	spend := cost.UpdateBase
 	var kept []common.Address
 	for i, c := range cands {
-		if spend+c.Gas > allow(c) {
+		over := spend+c.Gas > left
+		if over || paced(c, spend) {
 			// The rest wait, from here: a cheaper one further down is worth less per gas, and
-			// its share is no larger. The budget counts as spent for them until the first fits:
-			// in what remains, or, where only its pace holds it (it fits what remains), within
+			// its share is no larger. The budget counts as spent for them until the first fits
+			// what remains or, where only its pace holds it, until the window holds less than
 			// its share.
 			res.Ranked = cands
 			for _, d := range cands[i:] {
 				res.Deferred = append(res.Deferred, d.Operator)
 			}
 			res.DeferredGas = uint64((cost.UpdateBase + c.Gas) * headroom)
-			if spend+c.Gas <= left {
+			if !over {
 				res.PaceShare = rs.values.share(c)
 			}
 			break

@@ -176,8 +176,9 @@ func (g *gasBudget) Limit() uint64 {
 }
 
 // setNeed records the gas limit of the smallest transaction just held back for the budget (0:
-// none was) and the share of the limit it may use (1: all of it; below, its pace share, see
-// planner.PaceFloor): the budget counts as spent, or paced, until the window has room for it.
+// none was) and its pace share (1: none; below, see planner.PaceFloor): the budget counts as
+// spent until the window has room for it, or, held for its pace, as paced until the window
+// holds less than that share of the limit.
 func (g *gasBudget) setNeed(gas uint64, share float64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -195,10 +196,10 @@ func (g *gasBudget) spentAt(used uint64) bool {
 	return g.limit > 0 && (used >= g.limit || (g.need > 0 && g.needShare >= 1 && used+g.need > g.limit))
 }
 
-// pacedAt reports whether used leaves no room within its pace share for the transaction held
-// back for its pace.
+// pacedAt reports whether the window, holding used, still holds the pace share of the
+// transaction held back for its pace.
 func (g *gasBudget) pacedAt(used uint64) bool {
-	return g.limit > 0 && g.need > 0 && g.needShare < 1 && float64(used+g.need) > g.needShare*float64(g.limit)
+	return g.limit > 0 && g.need > 0 && g.needShare < 1 && float64(used) >= g.needShare*float64(g.limit)
 }
 
 // Used returns the gas of the last 24 hours.
@@ -226,8 +227,8 @@ func (g *gasBudget) Exhausted() bool {
 	return ex
 }
 
-// Paced reports whether the transaction held back for its pace still waits for room within its
-// share of the limit (see setNeed); other work may still spend.
+// Paced reports whether the transaction held back for its pace still waits for the window to
+// hold less than its share of the limit (see setNeed); other work may still spend.
 func (g *gasBudget) Paced() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
