@@ -142,8 +142,8 @@ func TestBudgetPaceKeepsRoomForLargeChange(t *testing.T) {
 		p.alive(t)
 		return metric(heldSmall) == 1
 	})
-	if got := metric("avssync_gas_budget_exhausted"); got != 0 {
-		t.Fatalf("gas budget exhausted %v while paced, want 0", got)
+	if ex, paced := metric("avssync_gas_budget_exhausted"), metric("avssync_gas_budget_paced"); ex != 0 || paced != 1 {
+		t.Fatalf("gas budget exhausted %v paced %v while the small deposit waits, want 0 and 1", ex, paced)
 	}
 	if !p.logged("budget paced: past half the budget, changes worth less per gas than most wait for room within their share") {
 		t.Fatal("no line says the budget held the small deposit for its pace")

@@ -50,7 +50,7 @@ type gasBudget struct {
 	need      uint64
 	needShare float64
 
-	used, perDay, exhausted prometheus.Gauge
+	used, perDay, exhausted, paced prometheus.Gauge
 }
 
 // spend is the gas of one mined transaction (Hash), or of the transactions of one batch (no
@@ -81,9 +81,11 @@ func newGasBudget(limit uint64, window time.Duration, stateDir string, now func(
 			Help: "The gas budget of the last 24 hours: --max-gas-per-day, or by default the cron's bill (one whole refresh of every quorum per --sync-interval, with the operators that moved in it stale); 0 = unlimited."}),
 		exhausted: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_exhausted",
 			Help: "1 while the gas used in the last 24 hours is at or above --max-gas-per-day: only deadline refreshes are sent."}),
+		paced: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "avssync", Name: "gas_budget_paced",
+			Help: "1 while changes worth less per gas than most wait for the window to hold less than their share of the budget (past half of it); new changes are still read, ranked and sent."}),
 	}
 	g.perDay.Set(float64(limit))
-	if err := metricsreg.All(reg, "gas budget", g.used, g.perDay, g.exhausted); err != nil {
+	if err := metricsreg.All(reg, "gas budget", g.used, g.perDay, g.exhausted, g.paced); err != nil {
 		return nil, err
 	}
 	if stateDir == "" {
@@ -300,11 +302,8 @@ func (g *gasBudget) publish() {
 		sum += s.Gas
 	}
 	g.used.Set(float64(sum))
-	if g.spentAt(sum) {
-		g.exhausted.Set(1)
-	} else {
-		g.exhausted.Set(0)
-	}
+	g.exhausted.Set(flag(g.spentAt(sum)))
+	g.paced.Set(flag(g.pacedAt(sum)))
 }
 
 // save writes the window atomically (see statefile.Write).
@@ -320,4 +319,12 @@ func (g *gasBudget) save() error {
 		return fmt.Errorf("write gas budget window: %w", err)
 	}
 	return nil
+}
+
+// flag is a gauge's value of b.
+func flag(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
