@@ -100,8 +100,8 @@ func TestBudgetSpendsByValue(t *testing.T) {
 
 // The budget's pace: past half the budget, a small change waits (held back for the budget, the
 // budget not spent) while a 30% withdrawal of the quorum's largest operator that comes after it
-// still goes at once. Three deposits spend more than half of a 2M budget; a fourth, smaller one
-// waits; then the withdrawal. Through the binary, with a window of an hour
+// still goes at once. Three deposits spend 62% of a 1.75M budget; a fourth, smaller one, the
+// least valuable of the four (its share 60%), waits; then the withdrawal (its share 92%). Through the binary, with a window of an hour
 // so that none of it frees meanwhile.
 func TestBudgetPaceKeepsRoomForLargeChange(t *testing.T) {
 	e := newEnv(t, 5, 0)
@@ -120,7 +120,7 @@ func TestBudgetPaceKeepsRoomForLargeChange(t *testing.T) {
 	if _, err := e.owner.UpdateOperators(e.ctx, all); err != nil {
 		t.Fatal(err)
 	}
-	p := e.startWatch("pace", e.d.HTTPURL, e.d.WSURL, "--max-gas-per-day", "2000000", "--gas-window", "1h",
+	p := e.startWatch("pace", e.d.HTTPURL, e.d.WSURL, "--max-gas-per-day", "1750000", "--gas-window", "1h",
 		"--debounce", "300ms", "--state-dir", t.TempDir())
 	e.waitUp(p)
 	metric := func(name string) float64 { v, _ := p.metric(name); return v }
@@ -134,7 +134,7 @@ func TestBudgetPaceKeepsRoomForLargeChange(t *testing.T) {
 		e.waitFor("a deposit stored", 30*time.Second, func() bool { p.alive(t); return e.fresh(op.Address) })
 	}
 	before := e.sent()
-	// A 0.5% deposit: it fits what remains, but the window holds more than half the budget.
+	// A 0.5% deposit: it fits what remains, but the window holds more than its share.
 	if _, err := small.Deposit(e.ctx, new(big.Int).Div(eth(1), big.NewInt(100))); err != nil {
 		t.Fatal(err)
 	}

@@ -239,9 +239,11 @@ const (
 
 // SetBudget says what the gas budget allows now.
 func (p *Planner) SetBudget(state BudgetState) {
-	if state == BudgetAvailable {
+	if state == BudgetAvailable || (p.budgetExhausted && state != BudgetExhausted) {
 		// Work deferred for the budget is due again (also when the budget grew while it was
 		// not spent: a trimmed plan defers work without the budget ever counting as spent).
+		// Leaving the spent budget for its pace, what waited for the budget, however
+		// valuable, is read and ranked again: the pace holds back only what it ranks low.
 		for _, op := range p.ops.unholdAll(HeldBudget) {
 			p.dirtyOperator(op)
 		}

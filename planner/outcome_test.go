@@ -510,3 +510,41 @@ func TestFailedListOneTry(t *testing.T) {
 		t.Fatalf("held back %v, want both set aside", h)
 	}
 }
+
+// Paced, what waits for its pace stays held while new changes still go out; leaving a spent
+// budget for its pace releases everything that waited for it, to be read and ranked again.
+func TestBudgetPaced(t *testing.T) {
+	p, clk := newTestPlanner(t, Config{}, 3)
+	p.Observe(shares(addr(1)))
+	clk.Advance(time.Second)
+	b := mustNext(t, p)
+	wantOperators(t, b, addr(1))
+	p.Done(b, Outcome{Deferred: b.Operators}) // held for its pace
+	p.SetBudget(BudgetPaced)
+	noNext(t, p)
+	if got := p.HeldBack()[addr(1)]; got != HeldBudget {
+		t.Fatalf("operator 1 held back as %q, want %q", got, HeldBudget)
+	}
+	// A new change goes out, ranked by the resolver; the paced one stays held.
+	p.Observe(shares(addr(2)))
+	clk.Advance(time.Second)
+	b = mustNext(t, p)
+	wantOperators(t, b, addr(2))
+	p.Done(b, Outcome{})
+	p.SetBudget(BudgetPaced)
+	noNext(t, p)
+	// Spent: a change is read for critical work only and held.
+	p.SetBudget(BudgetExhausted)
+	p.Observe(shares(addr(3)))
+	clk.Advance(time.Second)
+	b = mustNext(t, p)
+	if !b.ChurnLineOnly {
+		t.Fatalf("batch %+v while spent, want a churn-line read", b)
+	}
+	p.Done(b, Outcome{Deferred: b.Operators})
+	// From spent to paced: both held operators are read again.
+	p.SetBudget(BudgetPaced)
+	clk.Advance(time.Second)
+	b = mustNext(t, p)
+	wantOperators(t, b, addr(1), addr(3))
+}

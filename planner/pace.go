@@ -50,8 +50,8 @@ func (h *valueHistory) note(cands []Candidate) {
 	}
 }
 
-// share is the part of the budget c may spend: PaceFloor, plus the rest in proportion to the
-// share of remembered operators worth less per gas than c. A certificate-critical candidate may
+// share is the part of the budget c may spend: PaceFloor, plus the rest in proportion to its
+// rank among the remembered operators' values per gas. A certificate-critical candidate may
 // spend all of it.
 func (h *valueHistory) share(c Candidate) float64 {
 	if c.Critical {
@@ -59,9 +59,6 @@ func (h *valueHistory) share(c Candidate) float64 {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.perGas) == 0 {
-		return PaceFloor
-	}
 	v := c.PerGas()
 	below := 0
 	for _, x := range h.perGas {
@@ -69,5 +66,8 @@ func (h *valueHistory) share(c Candidate) float64 {
 			below++
 		}
 	}
-	return PaceFloor + (1-PaceFloor)*float64(below)/float64(len(h.perGas))
+	// The rank is (below+1)/(seen+1): with few values seen (a restart forgets them) it stays
+	// near the middle, neither the least nor the most a rank can be, and it tends to the share
+	// of values below as they accumulate.
+	return PaceFloor + (1-PaceFloor)*float64(below+1)/float64(len(h.perGas)+1)
 }

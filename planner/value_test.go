@@ -218,8 +218,9 @@ func TestFitBudgetPace(t *testing.T) {
 		share    float64
 	}{
 		{"below the floor everything goes", limit * 3 / 10, []common.Address{small1, small2, small3, big1}, 0, 0},
-		{"past the floor the small ones wait", limit * 6 / 10, []common.Address{big1}, 3, PaceFloor},
-		{"past the large one's share all wait", limit * 95 / 100, nil, 4, PaceFloor + (1-PaceFloor)*3/4},
+		// Ranks among the four seen, (below+1)/(seen+1): the small ones 1/5, the large one 4/5.
+		{"past the small ones' share they wait", limit * 7 / 10, []common.Address{big1}, 3, PaceFloor + (1-PaceFloor)/5},
+		{"past the large one's share all wait", limit * 95 / 100, nil, 4, PaceFloor + (1-PaceFloor)*4/5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := NewResolver(r, Config{CostModel: &DefaultCostModel, FullQuorumRatio: 1})
@@ -246,9 +247,14 @@ func TestFitBudgetPace(t *testing.T) {
 // operators worth less per gas, whatever the units, and the memory is bounded.
 func TestValueHistoryShare(t *testing.T) {
 	var h valueHistory
-	if s := h.share(Candidate{Value: 1, Gas: 1}); s != PaceFloor {
-		t.Fatalf("share with nothing seen %v, want %v", s, PaceFloor)
+	if s := h.share(Candidate{Value: 1, Gas: 1}); s != 1 {
+		t.Fatalf("share with nothing seen %v, want 1 (nothing to rank against)", s)
 	}
+	h.note([]Candidate{{Operator: common.HexToAddress("0x01"), Value: 1, Gas: 1}})
+	if s := h.share(Candidate{Value: 1, Gas: 1}); s != PaceFloor+(1-PaceFloor)/2 {
+		t.Fatalf("share of the only value seen %v, want the middle %v", s, PaceFloor+(1-PaceFloor)/2)
+	}
+	h = valueHistory{}
 	var cands []Candidate
 	for i := range valueMemory + 10 {
 		cands = append(cands, Candidate{Operator: common.BigToAddress(big.NewInt(int64(i + 1))), Value: float64(i), Gas: 1})
@@ -258,8 +264,8 @@ func TestValueHistoryShare(t *testing.T) {
 		t.Fatalf("remembers %d (%d in order), want %d", len(h.perGas), len(h.order), valueMemory)
 	}
 	// The oldest 10 (values 0-9) were forgotten: value 10 is the least remembered.
-	if s := h.share(Candidate{Value: 10, Gas: 1}); s != PaceFloor {
-		t.Fatalf("share of the least %v, want %v", s, PaceFloor)
+	if s, want := h.share(Candidate{Value: 10, Gas: 1}), PaceFloor+(1-PaceFloor)/(valueMemory+1); s != want {
+		t.Fatalf("share of the least %v, want %v", s, want)
 	}
 	top := h.share(Candidate{Value: 1e9, Gas: 1})
 	if top != 1 {

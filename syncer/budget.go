@@ -184,11 +184,28 @@ func (g *gasBudget) Limit() uint64 {
 func (g *gasBudget) setNeed(gas uint64, share float64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.need = min(gas, g.limit)
-	g.needShare = min(share, 1)
-	if share <= 0 {
-		g.needShare = 1
+	if share <= 0 || share > 1 {
+		share = 1
 	}
+	if share < 1 && g.need > 0 && g.needShare < 1 && g.pacedAt(g.used24h()) {
+		// Still paced for an earlier change: the budget waits for the larger of their shares,
+		// and the work released then is ranked again.
+		share = max(share, g.needShare)
+	}
+	g.need, g.needShare = min(gas, g.limit), share
+	g.publish()
+}
+
+// sent says that work held back for the budget went out: the budget no longer waits for room
+// for it. A change held for its pace still waits for its share, which the window reaches on its
+// own.
+func (g *gasBudget) sent() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.needShare < 1 && g.pacedAt(g.used24h()) {
+		return
+	}
+	g.need, g.needShare = 0, 1
 	g.publish()
 }
 
@@ -235,6 +252,17 @@ func (g *gasBudget) Paced() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.pacedAt(g.used24h())
+}
+
+// LeftAndLimit returns, at one instant, what remains of the budget in the window and its limit;
+// ok is false when the budget is unlimited.
+func (g *gasBudget) LeftAndLimit() (left, limit uint64, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.limit == 0 {
+		return 0, 0, false
+	}
+	return g.limit - min(g.used24h(), g.limit), g.limit, true
 }
 
 // Left returns what remains of the budget in the window (0 when spent); ok is false when the

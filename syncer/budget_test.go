@@ -196,6 +196,16 @@ func TestGasBudgetPace(t *testing.T) {
 	if g.Exhausted() || !g.Paced() {
 		t.Fatalf("600k of 1M, 200k held back for a 0.55 share: exhausted %v paced %v, want false true", g.Exhausted(), g.Paced())
 	}
+	// Another change goes out: the paced one still waits for its share.
+	g.sent()
+	if !g.Paced() {
+		t.Fatal("a send cleared the pace of a change it did not carry")
+	}
+	// A less valuable change paced meanwhile: the budget waits for the larger share.
+	g.setNeed(200_000, 0.52)
+	if g.needShare != 0.55 {
+		t.Fatalf("paced for a share of %v, want the larger 0.55", g.needShare)
+	}
 	// The cron's bill grows: 600k is less than 0.55 of 1.2M.
 	g.setLimit(1_200_000)
 	if g.Paced() {
@@ -206,9 +216,16 @@ func TestGasBudgetPace(t *testing.T) {
 	if g.Paced() || g.Exhausted() {
 		t.Fatal("paced or exhausted after the held transaction went out")
 	}
-	// A share of 1 (or none given) is the budget's own need.
+	// A share of 1 (or none given) is the budget's own need, cleared by the send that carries it.
 	g.setNeed(500_000, 0)
 	if !g.Exhausted() || g.Paced() {
 		t.Fatalf("600k + 500k of 1M: exhausted %v paced %v, want true false", g.Exhausted(), g.Paced())
+	}
+	g.sent()
+	if g.Exhausted() {
+		t.Fatal("exhausted after the held transaction went out")
+	}
+	if left, limit, ok := g.LeftAndLimit(); !ok || left != 400_000 || limit != 1_000_000 {
+		t.Fatalf("left %d of %d (%v), want 400000 of 1000000", left, limit, ok)
 	}
 }

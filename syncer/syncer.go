@@ -467,7 +467,7 @@ func (s *Syncer) settle(p *planner.Planner, o outcome) {
 	if o.overBudget {
 		s.budget.setNeed(o.overBudgetGas, o.paceShare)
 	} else if o.mined > 0 && o.batch.Reason != planner.ReasonDeadline && !o.batch.ChurnLineOnly {
-		s.budget.setNeed(0, 1) // what was held back went out (a deadline refresh or churn line is never held)
+		s.budget.sent() // what was held back went out (a deadline refresh or churn line is never held)
 	}
 	if o.held != nil {
 		s.metrics.held(planner.HeldFeeCap, o.heldOperators)
@@ -595,8 +595,7 @@ func (s *Syncer) execute(ctx context.Context, rs *planner.Resolver, b planner.Ba
 	}
 	// What remains of the budget: the resolver keeps, of what it cannot pay for whole, the
 	// changes that remove the most misattributed stake per gas; the rest wait for the window.
-	b.GasLeft, b.GasLimited = s.budget.Left()
-	b.GasLimit = s.budget.Limit()
+	b.GasLeft, b.GasLimit, b.GasLimited = s.budget.LeftAndLimit()
 	plan, res, err := rs.Resolve(readCtx, b)
 	if err != nil {
 		o.res.Err = fmt.Errorf("read stakes for %s batch: %w", b.Reason, err)
