@@ -317,7 +317,12 @@ func (s *Submitter) Submit(ctx context.Context, plan planner.Plan) (Result, erro
 				"quorums", quorumInts(p.tx.Quorums), "reason", plan.Reason, "err", p.err)
 		default:
 			tr = s.send(ctx, p.tx, plan.Reason)
-			left -= min(left, tr.GasUsed)
+			spent := tr.GasUsed
+			if tr.Outcome == NotSent {
+				// Not mined within the timeout, it may still be: what it may use counts.
+				spent = limit
+			}
+			left -= min(left, spent)
 			if tr.Err != nil && !errors.Is(tr.Err, ErrReverted) && waitsForAll(ctx, tr.Err) {
 				stop = tr.Err
 			}

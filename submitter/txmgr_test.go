@@ -1042,3 +1042,43 @@ func TestNonceFloorKeptForRependingTransaction(t *testing.T) {
 		t.Fatalf("the first transaction mined again: %v, %v", rc, err)
 	}
 }
+
+// A transaction sent but not mined within the timeout may still be mined: the rest of the plan
+// counts its gas limit as spent, so a budget that holds one of two transactions does not send
+// the second.
+func TestOverBudgetCountsUnminedSend(t *testing.T) {
+	const perTx = 500_000 // one operator per updateOperators
+	e := newEnv(t, 2, submitter.Config{GasBudget: perTx})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := devnet.DepositAll(ctx, e.ops, big.NewInt(1e18)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSender(t, e, e.client, submitter.SignerConfig{})
+	sub, err := submitter.New(submitter.Config{Timeout: 2 * time.Second, GasBudget: perTx}, e.client, s, s.Address(), e.c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := e.addresses(e.ops)
+	txs, err := sub.Build(ctx, planner.Plan{Operators: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(txs) != 2 {
+		t.Fatalf("Build made %d transactions for 2 operators at %d gas each at most, want 2", len(txs), perTx)
+	}
+	left := txs[0].GasLimit() + txs[1].GasLimit() - 1
+	// Blocks stop: the first transaction waits in the pool past the timeout.
+	e.d.Pause(true)
+	defer e.d.Pause(false)
+	res, err := sub.Submit(ctx, planner.Plan{Operators: all, Reason: planner.ReasonDirty, GasLimited: true, GasLeft: left})
+	if err == nil || len(res.Txs) != 2 {
+		t.Fatalf("err %v, %d results: want both parts reported with an error", err, len(res.Txs))
+	}
+	if res.Txs[0].Outcome != submitter.NotSent || errors.Is(res.Txs[0].Err, submitter.ErrOverBudget) {
+		t.Fatalf("first part %v (%v): want sent and not mined within the timeout", res.Txs[0].Outcome, res.Txs[0].Err)
+	}
+	if !errors.Is(res.Txs[1].Err, submitter.ErrOverBudget) {
+		t.Fatalf("second part: %v; want it held back, the first's gas limit counted as spent", res.Txs[1].Err)
+	}
+}
