@@ -46,7 +46,7 @@ type gasBudget struct {
 	// need is the gas limit of the smallest transaction last held back because it exceeded what
 	// remained (at most limit; 0 when none): the budget counts as spent until it fits. With
 	// needShare below 1 it was held back for its pace only: the budget counts as paced (not
-	// spent) until it fits within needShare of the limit.
+	// spent) while the window holds needShare of the limit or more.
 	need      uint64
 	needShare float64
 
