@@ -50,7 +50,7 @@ type operatorQueue struct {
 	// heldBack holds operators left out of the updates and why (HeldImmaterial, HeldSetAside,
 	// HeldBudget). The Planner holds back only operators that are not dirty, and a new event
 	// for one held back as immaterial removes it from here; a set-aside one stays until
-	// clearRetries. An operator that setRegistered drops stays here until then too.
+	// clearRetries or until the operator leaves (forget, setRegistered).
 	heldBack map[common.Address]string
 
 	// firstEvents holds the first unreflected event of operators (Planner.FirstEvents); every key
@@ -85,28 +85,22 @@ func newOperatorQueue() operatorQueue {
 	}
 }
 
-// setRegistered replaces the registered set with operators, drops the dirty entries, failed-list
-// parts and first events of operators outside it, and returns the operators new to it.
+// setRegistered replaces the registered set with operators, forgets everything held about
+// operators outside it (forget), and returns the operators new to it.
 func (q *operatorQueue) setRegistered(operators []common.Address) (added []common.Address) {
 	prev := q.registered
 	q.registered = make(map[common.Address]struct{}, len(operators))
 	for _, op := range operators {
 		q.registered[op] = struct{}{}
 	}
-	for op := range q.dirty {
-		if _, ok := q.registered[op]; !ok {
-			q.drop(op)
-		}
-	}
-	for op := range q.group {
-		if _, ok := q.registered[op]; !ok {
-			delete(q.group, op)
-		}
-	}
-	for op := range q.firstEvents {
-		if _, ok := q.registered[op]; !ok {
-			delete(q.firstEvents, op)
-			delete(q.laterEvents, op)
+	// Every entry keyed by an operator is about a registered one (forget), but for a place in
+	// an outstanding batch.
+	for _, keyed := range []iter.Seq[common.Address]{maps.Keys(q.dirty), maps.Keys(q.group),
+		maps.Keys(q.firstEvents), maps.Keys(q.heldBack), maps.Keys(q.failures), maps.Keys(prev)} {
+		for op := range keyed {
+			if _, ok := q.registered[op]; !ok {
+				q.forget(op)
+			}
 		}
 	}
 	for op := range q.registered {

@@ -152,6 +152,44 @@ func TestFailingOperatorSetAside(t *testing.T) {
 	p.Done(b, Outcome{})
 }
 
+// An operator that leaves the AVS, seen only when the operator set is read again (SetOperators),
+// takes its held-back reason and failure count with it: the held-back gauge names only operators
+// that are still there, and one that registers again starts with a clean slate.
+func TestDepartedOperatorForgotten(t *testing.T) {
+	const maxFailures = 2
+	p, clk := newTestPlanner(t, Config{MaxFailures: maxFailures}, 3)
+	p.Observe(shares(addr(1)))
+	p.Observe(shares(addr(2)))
+	for step := 0; step < 10 && p.HeldBack()[addr(1)] != HeldSetAside; step++ {
+		b, ok := p.Next()
+		if !ok {
+			at, more := p.NextWake()
+			if !more {
+				break
+			}
+			clk.Set(at)
+			continue
+		}
+		// Operator 1 fails every time; operator 2 fails once and waits for its retry.
+		failed := []common.Address{addr(1)}
+		if step == 0 {
+			failed = append(failed, addr(2))
+		}
+		p.Done(b, Outcome{FailedOperators: failed})
+	}
+	if got := p.HeldBack()[addr(1)]; got != HeldSetAside {
+		t.Fatalf("operator 1 held back as %q, want %q", got, HeldSetAside)
+	}
+	p.SetOperators(addrs(3))
+	checkOutcomeInvariants(t, p)
+	if h := p.HeldBack(); len(h) != 0 {
+		t.Fatalf("held back after operators 1 and 2 left: %v, want none", h)
+	}
+	if n := len(p.ops.failures); n != 0 {
+		t.Fatalf("%d failure counts kept for operators that left, want 0", n)
+	}
+}
+
 func TestBackoffGrows(t *testing.T) {
 	p, clk := newTestPlanner(t, Config{MaxFailures: 10, RetryBackoff: time.Second, MaxRetryBackoff: 5 * time.Second}, 1)
 	p.Observe(shares(addr(1)))
