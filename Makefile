@@ -3,7 +3,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/avs-sync
 
-.PHONY: build test test-e2e test-race test-rules test-short lint demo bench docker-build clean contracts contracts-deps
+.PHONY: build test test-e2e test-e2e-slow test-e2e-rest test-race test-rules test-short lint demo bench docker-build clean contracts contracts-deps
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/avs-sync
@@ -12,12 +12,22 @@ build:
 ## real in-process chains); the end-to-end tests run the daemon binary built with the race detector
 ## (a report fails the run) against an uninstrumented in-process chain
 test: test-rules lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-e2e test-race
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-e2e-slow test-e2e-rest test-race
 
-# The end-to-end tests mostly wait on block times; the package tests beside them, one at a time,
-# use the other core.
+# The end-to-end tests mostly wait on block times, so they run as two processes side by side
+# (E2E_SLOW, the longest, about half the package's time alone, and the rest), with the package
+# tests, one at a time, beside them.
+E2E_SLOW := ^(TestChaos|TestRateLimitStartupCheck|TestSecretsNeverServed|TestBudgetSpendsByValue|TestChurnLineKeptExact|TestMetricsIdleConnections|TestCertificateAcceptedPastStaleStakesDeadline|TestDustDepositsHeldBack|TestAllocationCheckedWhileLogsFail|TestStaleSecondsForgetsDeregistered)$$
+E2E      := AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 25m
+
 test-e2e:
-	AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 25m ./e2e/
+	$(E2E) ./e2e/
+
+test-e2e-slow:
+	$(E2E) -run '$(E2E_SLOW)' ./e2e/
+
+test-e2e-rest:
+	$(E2E) -skip '$(E2E_SLOW)' ./e2e/
 
 test-race:
 	$(GO) test -race -count=1 -p 1 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)
