@@ -314,8 +314,13 @@ func (q *operatorQueue) split(list []common.Address, maxFailures int) {
 	}
 }
 
-// hold records why op, not dirty, is left out of the updates.
-func (q *operatorQueue) hold(op common.Address, reason string) { q.heldBack[op] = reason }
+// hold records why op, not dirty, is left out of the updates; an operator no longer registered
+// (an outcome of a batch handed out before it left) is not held back.
+func (q *operatorQueue) hold(op common.Address, reason string) {
+	if q.isRegistered(op) {
+		q.heldBack[op] = reason
+	}
+}
 
 // held returns why op is held back, or "".
 func (q *operatorQueue) held(op common.Address) string { return q.heldBack[op] }

@@ -153,40 +153,60 @@ func TestFailingOperatorSetAside(t *testing.T) {
 }
 
 // An operator that leaves the AVS, seen only when the operator set is read again (SetOperators),
-// takes its held-back reason and failure count with it: the held-back gauge names only operators
-// that are still there, and one that registers again starts with a clean slate.
+// takes its held-back reason and failure count with it, and one that was in an outstanding batch
+// is not held back by its outcome: the held-back gauge names only operators that are still
+// there, and one that registers again starts with a clean slate.
 func TestDepartedOperatorForgotten(t *testing.T) {
 	const maxFailures = 2
-	p, clk := newTestPlanner(t, Config{MaxFailures: maxFailures}, 3)
-	p.Observe(shares(addr(1)))
-	p.Observe(shares(addr(2)))
-	for step := 0; step < 10 && p.HeldBack()[addr(1)] != HeldSetAside; step++ {
-		b, ok := p.Next()
-		if !ok {
+	p, clk := newTestPlanner(t, Config{MaxFailures: maxFailures}, 4)
+	next := func() Batch {
+		t.Helper()
+		for range 10 {
+			if b, ok := p.Next(); ok {
+				return b
+			}
 			at, more := p.NextWake()
 			if !more {
 				break
 			}
 			clk.Set(at)
-			continue
 		}
-		// Operator 1 fails every time; operator 2 fails once and waits for its retry.
-		failed := []common.Address{addr(1)}
-		if step == 0 {
-			failed = append(failed, addr(2))
-		}
-		p.Done(b, Outcome{FailedOperators: failed})
+		t.Fatal("no batch")
+		return Batch{}
+	}
+	// Operator 1 fails until it is set aside.
+	p.Observe(shares(addr(1)))
+	for range maxFailures {
+		p.Done(next(), Outcome{FailedOperators: []common.Address{addr(1)}})
 	}
 	if got := p.HeldBack()[addr(1)]; got != HeldSetAside {
 		t.Fatalf("operator 1 held back as %q, want %q", got, HeldSetAside)
 	}
-	p.SetOperators(addrs(3))
+	// Operator 2 fails once and waits for its retry.
+	p.Observe(shares(addr(2)))
+	p.Done(next(), Outcome{FailedOperators: []common.Address{addr(2)}})
+	if p.ops.failures[addr(2)] != 1 {
+		t.Fatalf("operator 2 failures %d, want 1", p.ops.failures[addr(2)])
+	}
+	// Operator 3 is in an outstanding batch when all three leave.
+	p.Observe(shares(addr(3)))
+	out := next()
+	if !slices.Contains(out.Operators, addr(3)) {
+		t.Fatalf("batch %+v, want operator 3 in it", out)
+	}
+	p.SetOperators(addrs(4))
 	checkOutcomeInvariants(t, p)
 	if h := p.HeldBack(); len(h) != 0 {
-		t.Fatalf("held back after operators 1 and 2 left: %v, want none", h)
+		t.Fatalf("held back after operators 1, 2 and 3 left: %v, want none", h)
 	}
 	if n := len(p.ops.failures); n != 0 {
 		t.Fatalf("%d failure counts kept for operators that left, want 0", n)
+	}
+	// The batch comes back with its operators immaterial or deferred for the budget.
+	p.Done(out, Outcome{Immaterial: out.Operators, Deferred: out.Operators})
+	checkOutcomeInvariants(t, p)
+	if h := p.HeldBack(); len(h) != 0 {
+		t.Fatalf("held back after the outstanding batch of operators that left: %v, want none", h)
 	}
 }
 
