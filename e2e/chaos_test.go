@@ -130,6 +130,7 @@ func chaosRows() []chaosRow {
 				c.note("ready %v after the start", c.upAfter.Round(100*time.Millisecond))
 				c.deposit(c.e.ops[1])
 				c.note("first deposit fresh %d blocks after it", c.freshWithin(30))
+				c.lasts(c.faults, 0)
 				c.quiet()
 			},
 		},
@@ -422,16 +423,22 @@ func (c *chaosRun) flaky(share float64, limit uint64) {
 	c.note("deposit fresh %d blocks after it", c.freshWithin(limit))
 	c.deposit(c.e.ops[2], c.e.ops[3])
 	c.note("two deposits fresh %d blocks after them", c.freshWithin(limit))
-	// The fault lasts: idle reads keep failing, for 100 blocks and until each kind of failure
-	// (a quarter of the share each, drawn at random) has been met, at most 1,000 blocks.
-	c.blocks(100)
-	for range 90 {
+	c.lasts(ids, 100)
+	c.quiet()
+}
+
+// lasts keeps the faults ids in place while idle reads go on, for at least blocks blocks and
+// until each of them (drawn at random) has been met, at most 1,000 blocks more: a fault met by
+// chance or not at all is still a fault the row tests.
+func (c *chaosRun) lasts(ids []int, blocks uint64) {
+	c.e.t.Helper()
+	c.blocks(blocks)
+	for range 100 {
 		if !slices.ContainsFunc(ids, func(id int) bool { return c.p.Hits(id) == 0 }) {
 			break
 		}
 		c.blocks(10)
 	}
-	c.quiet()
 }
 
 // quiet checks that the process wrote few lines about the faults: a lasting fault is a line
