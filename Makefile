@@ -16,7 +16,7 @@ test: test-rules lint
 
 # The end-to-end tests mostly wait on block times, so they run as two processes side by side
 # (E2E_SLOW, the longest, about half the package's time alone, and the rest), with the package
-# tests, one at a time, beside them.
+# tests, two at a time, beside them.
 E2E_SLOW := ^(TestChaos|TestRateLimitStartupCheck|TestSecretsNeverServed|TestBudgetSpendsByValue|TestChurnLineKeptExact|TestMetricsIdleConnections|TestCertificateAcceptedPastStaleStakesDeadline|TestDustDepositsHeldBack|TestAllocationCheckedWhileLogsFail|TestStaleSecondsForgetsDeregistered)$$
 E2E      := AVS_SYNC_E2E_RACE=1 $(GO) test -count=1 -timeout 25m
 
@@ -30,7 +30,7 @@ test-e2e-rest:
 	$(E2E) -skip '$(E2E_SLOW)' ./e2e/
 
 test-race:
-	$(GO) test -race -count=1 -p 1 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)
+	$(GO) test -race -count=1 -p 2 -timeout 12m $$($(GO) list ./... | grep -v /e2e$$)
 
 ## test-rules: promtool checks and unit-tests deploy/prometheus/alerts.yml (Debian package prometheus;
 ## .ci/run installs it, so CI never skips them)
