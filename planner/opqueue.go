@@ -93,14 +93,11 @@ func (q *operatorQueue) setRegistered(operators []common.Address) (added []commo
 	for _, op := range operators {
 		q.registered[op] = struct{}{}
 	}
-	// Every entry keyed by an operator is about a registered one (forget), but for a place in
-	// an outstanding batch.
-	for _, keyed := range []iter.Seq[common.Address]{maps.Keys(q.dirty), maps.Keys(q.group),
-		maps.Keys(q.firstEvents), maps.Keys(q.heldBack), maps.Keys(q.failures), maps.Keys(prev)} {
-		for op := range keyed {
-			if _, ok := q.registered[op]; !ok {
-				q.forget(op)
-			}
+	// Every entry keyed by an operator, but for a place in an outstanding batch, is about a
+	// registered one: forgetting those that left leaves none about them.
+	for op := range prev {
+		if _, ok := q.registered[op]; !ok {
+			q.forget(op)
 		}
 	}
 	for op := range q.registered {

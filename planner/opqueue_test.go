@@ -43,6 +43,9 @@ func (q *operatorQueue) check(maxFailures int) error {
 		}
 	}
 	for op, n := range q.failures {
+		if !q.isRegistered(op) {
+			return fmt.Errorf("operator %s has %d failures but is not registered", op, n)
+		}
 		if maxFailures > 0 && n >= maxFailures {
 			return fmt.Errorf("operator %s has %d failures, not set aside at %d", op, n, maxFailures)
 		}
@@ -56,6 +59,11 @@ func (q *operatorQueue) check(maxFailures int) error {
 		}
 		if g < 1 || g > q.groups {
 			return fmt.Errorf("operator %s is in part %d of %d", op, g, q.groups)
+		}
+	}
+	for op, r := range q.heldBack {
+		if !q.isRegistered(op) {
+			return fmt.Errorf("operator %s is held back (%s) but is not registered", op, r)
 		}
 	}
 	for op := range q.firstEvents {
