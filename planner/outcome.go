@@ -244,9 +244,7 @@ func (p *Planner) SetBudget(state BudgetState) {
 		// not spent: a trimmed plan defers work without the budget ever counting as spent).
 		// Leaving the spent budget for its pace, what waited for the budget, however
 		// valuable, is read and ranked again: the pace holds back only what it ranks low.
-		for _, op := range p.ops.unholdAll(HeldBudget) {
-			p.dirtyOperator(op)
-		}
+		p.dirtyOperators(p.ops.unholdAll(HeldBudget)...)
 	}
 	p.budgetExhausted = state == BudgetExhausted
 }

@@ -606,3 +606,56 @@ func TestBudgetPaced(t *testing.T) {
 	b = mustNext(t, p)
 	wantOperators(t, b, addr(1), addr(3))
 }
+
+// tickingClock moves a microsecond at every read, as a real clock does between two reads.
+type tickingClock struct{ t time.Time }
+
+func (c *tickingClock) Now() time.Time { c.t = c.t.Add(time.Microsecond); return c.t }
+
+// Operators dirtied together (released by the budget, re-checked after a reload) are ready
+// together and handed out in one batch, to be ranked against each other: with a clock that
+// moves between reads, a wake at the first one's ready time must not hand it out alone.
+func TestReleasedTogetherHandedOutTogether(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		release func(p *Planner, ops []common.Address)
+	}{
+		{"budget available", Config{Debounce: time.Second}, func(p *Planner, _ []common.Address) { p.SetBudget(BudgetAvailable) }},
+		{"budget paced after spent", Config{Debounce: time.Second}, func(p *Planner, _ []common.Address) {
+			p.SetBudget(BudgetExhausted)
+			p.SetBudget(BudgetPaced)
+		}},
+		{"budget available, max staleness", Config{Debounce: time.Second, MaxStaleness: time.Minute}, func(p *Planner, _ []common.Address) { p.SetBudget(BudgetAvailable) }},
+		{"recheck", Config{Debounce: time.Second}, func(p *Planner, ops []common.Address) { p.Recheck(ops...) }},
+		{"recheck, max staleness", Config{Debounce: time.Second, MaxStaleness: time.Minute}, func(p *Planner, ops []common.Address) { p.Recheck(ops...) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			clk := &tickingClock{t: t0}
+			p := New(tc.cfg, clk.Now)
+			ops := addrs(1, 2, 3, 4, 5)
+			p.SetOperators(ops)
+			p.SetQuorums([]uint8{0})
+			p.AdvanceHead(testHead)
+			for _, op := range ops {
+				p.Observe(shares(op))
+			}
+			clk.t = clk.t.Add(time.Hour)
+			b := mustNext(t, p)
+			wantOperators(t, b, ops...)
+			p.Done(b, Outcome{Deferred: b.Operators})
+			clk.t = clk.t.Add(time.Hour)
+			tc.release(p, ops)
+			wake, ok := p.NextWake()
+			if !ok {
+				t.Fatal("nothing waits after the release")
+			}
+			clk.t = wake.Add(-time.Microsecond) // the next read is the wake itself
+			b = mustNext(t, p)
+			wantOperators(t, b, ops...)
+		})
+	}
+}

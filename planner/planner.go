@@ -285,9 +285,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 func (p *Planner) SetOperators(operators []common.Address) {
 	added := p.ops.setRegistered(operators)
 	if p.needsReload {
-		for _, op := range added {
-			p.dirtyOperator(op)
-		}
+		p.dirtyOperators(added...)
 	}
 	p.needsReload = false
 }
@@ -330,9 +328,7 @@ func (p *Planner) Observe(ev watcher.Event) {
 		// The log names the operator by id only, so every registered operator is re-checked:
 		// a read per operator, and only the stale ones cost a transaction.
 		if ev.Removed {
-			for op := range p.ops.registeredOps() {
-				p.dirtyOperator(op)
-			}
+			p.dirtyOperators(slices.Collect(p.ops.registeredOps())...)
 		}
 	case watcher.AllocationChanged:
 		if ev.Removed {
@@ -389,18 +385,14 @@ func (p *Planner) Observe(ev watcher.Event) {
 // start-up, after a reload, on registration), as an event moving their shares would: each is
 // read after Debounce and updated only if stale. Operators not registered are ignored.
 func (p *Planner) Recheck(ops ...common.Address) {
-	for _, op := range ops {
-		p.dirtyOperator(op)
-	}
+	p.dirtyOperators(ops...)
 }
 
 // AdvanceHead records a new chain head, and dirties the operators whose allocation changes now
 // count. A lower head (after a reorg) is taken as is.
 func (p *Planner) AdvanceHead(block uint64) {
 	p.head = block
-	for _, op := range p.allocations.release(block) {
-		p.dirtyOperator(op)
-	}
+	p.dirtyOperators(p.allocations.release(block)...)
 }
 
 // Next hands out everything ready now as one batch, and moves it into processing until Done:
@@ -602,26 +594,39 @@ func (p *Planner) Stats() Stats {
 // dirtyOperator marks a registered operator dirty, ready Debounce after now unless it already was
 // dirty: the window counts from the first event, so a steady stream cannot postpone it. It
 // reports whether op became dirty.
-func (p *Planner) dirtyOperator(op common.Address) bool {
-	if !p.ops.isRegistered(op) {
-		p.stats.NotOurs++
-		return false
+func (p *Planner) dirtyOperator(op common.Address) bool { return p.dirtyOperators(op) == 1 }
+
+// dirtyOperators marks operators dirty together, as dirtyOperator does, and returns how many
+// became dirty. They share one ready time, read once: operators released or re-checked together
+// are handed out in one batch and ranked against each other, whatever time passes between them.
+func (p *Planner) dirtyOperators(ops ...common.Address) int {
+	var ready time.Time
+	n := 0
+	for _, op := range ops {
+		if !p.ops.isRegistered(op) {
+			p.stats.NotOurs++
+			continue
+		}
+		if p.ops.isDirty(op) {
+			p.stats.Coalesced++
+			continue
+		}
+		// Set-aside work waits for the next sweep whatever the events: an event's materiality is
+		// known only when the batch is resolved, so a 1-wei deposit after every debounce would
+		// otherwise buy MaxFailures more failing transactions each time. A new event gives work
+		// held back as immaterial its chance again.
+		if p.ops.held(op) == HeldSetAside {
+			continue
+		}
+		if n == 0 {
+			ready = p.dirtyReady(p.now())
+		}
+		p.ops.unhold(op)
+		p.stats.Dirtied++
+		p.ops.add(op, ready)
+		n++
 	}
-	if p.ops.isDirty(op) {
-		p.stats.Coalesced++
-		return false
-	}
-	// Set-aside work waits for the next sweep whatever the events: an event's materiality is
-	// known only when the batch is resolved, so a 1-wei deposit after every debounce would
-	// otherwise buy MaxFailures more failing transactions each time. A new event gives work held
-	// back as immaterial its chance again.
-	if p.ops.held(op) == HeldSetAside {
-		return false
-	}
-	p.ops.unhold(op)
-	p.stats.Dirtied++
-	p.ops.add(op, p.dirtyReady(p.now()))
-	return true
+	return n
 }
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.
