@@ -39,7 +39,7 @@ type operatorQueue struct {
 
 	// failures counts each operator's consecutive failed updates, below the MaxFailures fail is
 	// given; an entry is dropped when its update lands, when it is set aside, or by clearRetries
-	// (never on a new event: see Planner.dirtyOperator).
+	// (never on a new event: see Planner.markDirty).
 	failures map[common.Address]int
 	// group holds, for an operator whose update failed in a list of several operators, the part
 	// of that list it goes out with next (split): popGroup hands each part out on its own. An
@@ -165,6 +165,19 @@ func (q *operatorQueue) markReady(op common.Address, at time.Time) {
 		heap.Push(&q.waiting, d)
 	} else {
 		heap.Fix(&q.waiting, d.index)
+	}
+}
+
+// notBefore makes every waiting operator ready no earlier than at.
+func (q *operatorQueue) notBefore(at time.Time) {
+	moved := false
+	for _, d := range q.waiting {
+		if d.ready.Before(at) {
+			d.ready, moved = at, true
+		}
+	}
+	if moved {
+		heap.Init(&q.waiting)
 	}
 }
 

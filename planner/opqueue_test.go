@@ -99,7 +99,7 @@ func TestOperatorQueueInvariants(t *testing.T) {
 		// owed holds the operators marked dirty and not since handed out, set aside or dropped.
 		owed := map[common.Address]bool{}
 		pick := func() common.Address { return universe[rng.IntN(len(universe))] }
-		mark := func(op common.Address) { // as Planner.dirtyOperator
+		mark := func(op common.Address) { // as Planner.markDirty
 			if !q.isRegistered(op) || q.isDirty(op) || q.held(op) == HeldSetAside {
 				return
 			}
@@ -150,8 +150,20 @@ func TestOperatorQueueInvariants(t *testing.T) {
 				op := pick()
 				q.forget(op)
 				delete(owed, op)
-			case 3, 4:
+			case 3:
 				mark(pick())
+			case 4:
+				if rng.IntN(4) == 0 {
+					at := now.Add(time.Duration(rng.IntN(3)) * time.Second)
+					q.notBefore(at)
+					for _, d := range q.waiting {
+						if d.ready.Before(at) {
+							t.Fatalf("seed %d: %s ready at %v after notBefore(%v)", seed, d.op, d.ready, at)
+						}
+					}
+				} else {
+					mark(pick())
+				}
 			case 5:
 				ops := q.popReady(now)
 				for _, op := range ops {

@@ -14,7 +14,7 @@ const (
 	// stores it (unless SweepMaterial).
 	HeldImmaterial = "immaterial"
 	// HeldSetAside: its update failed Config.MaxFailures times; it waits for the next sweep
-	// (a new event does not release it: see dirtyOperator).
+	// (a new event does not release it: see markDirty).
 	HeldSetAside = "set_aside"
 	// HeldBudget: the daily gas budget is spent; only deadline refreshes go out.
 	HeldBudget = "budget"
@@ -244,7 +244,17 @@ func (p *Planner) SetBudget(state BudgetState) {
 		// not spent: a trimmed plan defers work without the budget ever counting as spent).
 		// Leaving the spent budget for its pace, what waited for the budget, however
 		// valuable, is read and ranked again: the pace holds back only what it ranks low.
-		p.dirtyOperators(p.ops.unholdAll(HeldBudget)...)
+		// They are ready after the debounce (an owner that sets the budget at every turn does
+		// not read them again sooner), and so is whatever dirty work became ready meanwhile, not
+		// yet handed out: they are ranked against each other in one batch.
+		released := p.ops.unholdAll(HeldBudget)
+		if len(released) > 0 {
+			ready := p.now().Add(p.cfg.Debounce)
+			for _, op := range released {
+				p.markDirty(op, func(time.Time) time.Time { return ready })
+			}
+			p.ops.notBefore(ready)
+		}
 	}
 	p.budgetExhausted = state == BudgetExhausted
 }

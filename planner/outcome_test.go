@@ -2,6 +2,7 @@ package planner
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -612,50 +613,104 @@ type tickingClock struct{ t time.Time }
 
 func (c *tickingClock) Now() time.Time { c.t = c.t.Add(time.Microsecond); return c.t }
 
-// Operators dirtied together (released by the budget, re-checked after a reload) are ready
-// together and handed out in one batch, to be ranked against each other: with a clock that
-// moves between reads, a wake at the first one's ready time must not hand it out alone.
+// Operators dirtied together are ready together and handed out in one batch, to be ranked
+// against each other: with a clock that moves between reads, a wake at the first one's ready
+// time must not hand it out alone. Together: released by the budget (with one that became ready
+// while it was spent), re-checked, the events of one watcher batch, a removed stored stake,
+// allocations coming due at one block, newcomers after a reload; with and without MaxStaleness.
 func TestReleasedTogetherHandedOutTogether(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		cfg     Config
-		release func(p *Planner, ops []common.Address)
+	deferAll := func(t *testing.T, p *Planner, clk *tickingClock, ops []common.Address) {
+		for _, op := range ops {
+			p.Observe(shares(op))
+		}
+		clk.t = clk.t.Add(time.Hour)
+		b := mustNext(t, p)
+		wantOperators(t, b, ops...)
+		p.Done(b, Outcome{Deferred: b.Operators})
+	}
+	tests := []struct {
+		name string
+		// setup leaves ops 1..5 registered and not dirty, or held back for the budget.
+		setup   func(t *testing.T, p *Planner, clk *tickingClock, ops []common.Address)
+		release func(p *Planner, clk *tickingClock, ops []common.Address)
+		want    []common.Address
 	}{
-		{"budget available", Config{Debounce: time.Second}, func(p *Planner, _ []common.Address) { p.SetBudget(BudgetAvailable) }},
-		{"budget paced after spent", Config{Debounce: time.Second}, func(p *Planner, _ []common.Address) {
-			p.SetBudget(BudgetExhausted)
-			p.SetBudget(BudgetPaced)
+		{name: "budget available", setup: deferAll,
+			release: func(p *Planner, _ *tickingClock, _ []common.Address) { p.SetBudget(BudgetAvailable) }},
+		{name: "budget paced after spent", setup: deferAll,
+			release: func(p *Planner, _ *tickingClock, _ []common.Address) {
+				p.SetBudget(BudgetExhausted)
+				p.SetBudget(BudgetPaced)
+			}},
+		{name: "budget available, one ready while spent",
+			setup: func(t *testing.T, p *Planner, clk *tickingClock, ops []common.Address) {
+				deferAll(t, p, clk, ops[:4])
+				p.SetBudget(BudgetExhausted)
+				p.Observe(shares(ops[4])) // ready while the budget is spent, not handed out yet
+				clk.t = clk.t.Add(time.Hour)
+			},
+			release: func(p *Planner, _ *tickingClock, _ []common.Address) { p.SetBudget(BudgetAvailable) }},
+		{name: "recheck", release: func(p *Planner, _ *tickingClock, ops []common.Address) { p.Recheck(ops...) }},
+		{name: "one watcher batch", release: func(p *Planner, _ *tickingClock, ops []common.Address) {
+			p.Together(func() {
+				for _, op := range ops {
+					p.Observe(shares(op))
+				}
+				p.AdvanceHead(testHead + 1)
+			})
 		}},
-		{"budget available, max staleness", Config{Debounce: time.Second, MaxStaleness: time.Minute}, func(p *Planner, _ []common.Address) { p.SetBudget(BudgetAvailable) }},
-		{"recheck", Config{Debounce: time.Second}, func(p *Planner, ops []common.Address) { p.Recheck(ops...) }},
-		{"recheck, max staleness", Config{Debounce: time.Second, MaxStaleness: time.Minute}, func(p *Planner, ops []common.Address) { p.Recheck(ops...) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			clk := &tickingClock{t: t0}
-			p := New(tc.cfg, clk.Now)
-			ops := addrs(1, 2, 3, 4, 5)
-			p.SetOperators(ops)
-			p.SetQuorums([]uint8{0})
-			p.AdvanceHead(testHead)
-			for _, op := range ops {
-				p.Observe(shares(op))
-			}
-			clk.t = clk.t.Add(time.Hour)
-			b := mustNext(t, p)
-			wantOperators(t, b, ops...)
-			p.Done(b, Outcome{Deferred: b.Operators})
-			clk.t = clk.t.Add(time.Hour)
-			tc.release(p, ops)
-			wake, ok := p.NextWake()
-			if !ok {
-				t.Fatal("nothing waits after the release")
-			}
-			clk.t = wake.Add(-time.Microsecond) // the next read is the wake itself
-			b = mustNext(t, p)
-			wantOperators(t, b, ops...)
-		})
+		{name: "stored stake removed", release: func(p *Planner, _ *tickingClock, _ []common.Address) {
+			p.Observe(watcher.Event{Kind: watcher.StakeStored, Quorum: 0, Block: testHead, Removed: true})
+		}},
+		{name: "allocations due at one block",
+			setup: func(t *testing.T, p *Planner, _ *tickingClock, ops []common.Address) {
+				for _, op := range ops {
+					p.ScheduleAllocation(op, 0, testHead+5)
+				}
+				noNext(t, p)
+			},
+			release: func(p *Planner, _ *tickingClock, _ []common.Address) { p.AdvanceHead(testHead + 5) }},
+		{name: "newcomers after a reload",
+			setup: func(t *testing.T, p *Planner, _ *tickingClock, ops []common.Address) {
+				p.SetOperators(ops[:2])
+				p.Observe(watcher.Event{Kind: watcher.OperatorDeregistered, Operator: ops[0], Quorum: watcher.NoQuorum, Removed: true})
+			},
+			release: func(p *Planner, _ *tickingClock, ops []common.Address) { p.SetOperators(ops) },
+			want:    addrs(3, 4, 5)},
+	}
+	for _, tc := range tests {
+		for _, staleness := range []time.Duration{0, time.Minute} {
+			t.Run(fmt.Sprintf("%s, max staleness %s", tc.name, staleness), func(t *testing.T) {
+				cfg := Config{Debounce: time.Second, MaxStaleness: staleness}
+				if err := cfg.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				clk := &tickingClock{t: t0}
+				p := New(cfg, clk.Now)
+				ops := addrs(1, 2, 3, 4, 5)
+				p.SetOperators(ops)
+				p.SetQuorums([]uint8{0})
+				p.AdvanceHead(testHead)
+				if tc.setup != nil {
+					tc.setup(t, p, clk, ops)
+				}
+				clk.t = clk.t.Add(time.Hour)
+				tc.release(p, clk, ops)
+				wake, ok := p.NextWake()
+				if !ok {
+					t.Fatal("nothing waits after the release")
+				}
+				if wake.Before(clk.t) {
+					wake = clk.t
+				}
+				clk.t = wake.Add(-time.Microsecond) // the next read is the wake itself
+				b := mustNext(t, p)
+				want := tc.want
+				if want == nil {
+					want = ops
+				}
+				wantOperators(t, b, want...)
+			})
+		}
 	}
 }

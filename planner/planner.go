@@ -65,8 +65,8 @@ type Config struct {
 	// MaxStaleness, when above 0, is the latency budget of a busy AVS: an operator dirtied within
 	// MaxStaleness of the previous change waits with the changes around it and goes out with
 	// them at most MaxStaleness after its change, in fewer transactions; the first change after
-	// a quiet MaxStaleness still goes after Debounce. 0 (default) hands every change out after
-	// Debounce.
+	// a quiet MaxStaleness still goes after Debounce. The changes of one instant (one watcher
+	// batch: see Together) are one change. 0 (default) hands every change out after Debounce.
 	MaxStaleness time.Duration
 	// SweepMode is what a scheduled or forced sweep does: "" and SweepRefresh refresh every quorum
 	// in scope whole, as the original tool does; SweepAudit reads every operator's stored stake
@@ -215,7 +215,9 @@ type Planner struct {
 	// coalesce is the latency budget's state (Config.MaxStaleness); zero when it is off.
 	coalesce coalescer
 	cfg      Config
-	now      func() time.Time
+	clock    func() time.Time
+	// instant, while Together runs, is the one time its calls see.
+	instant *time.Time
 
 	// ops is the operator queue: the AVS's operator set (the last SetOperators, plus registrations
 	// and minus deregistrations observed since), the dirty operators waiting for Next, those in
@@ -268,7 +270,7 @@ func New(cfg Config, now func() time.Time) *Planner {
 	}
 	p := &Planner{
 		cfg:         cfg,
-		now:         now,
+		clock:       now,
 		quorums:     newQuorumQueue(cfg.Quorums),
 		ops:         newOperatorQueue(),
 		allocations: newAllocationSchedule(),
@@ -591,42 +593,69 @@ func (p *Planner) Stats() Stats {
 	return s
 }
 
-// dirtyOperator marks a registered operator dirty, ready Debounce after now unless it already was
-// dirty: the window counts from the first event, so a steady stream cannot postpone it. It
+// now reads the clock, or returns the instant of the Together running.
+func (p *Planner) now() time.Time {
+	if p.instant != nil {
+		return *p.instant
+	}
+	return p.clock()
+}
+
+// Together runs f at one instant: the clock is read once, so the operators f dirties (the events
+// of one watcher batch, a re-check after a load, the allocations that come due at once) are ready
+// together and handed out in one batch, ranked against each other, however long f takes.
+func (p *Planner) Together(f func()) {
+	if p.instant != nil {
+		f()
+		return
+	}
+	now := p.clock()
+	p.instant = &now
+	defer func() { p.instant = nil }()
+	f()
+}
+
+// dirtyOperator marks a registered operator dirty, ready when dirtyReady says, unless it already
+// was dirty: the wait counts from the first event, so a steady stream cannot postpone it. It
 // reports whether op became dirty.
 func (p *Planner) dirtyOperator(op common.Address) bool { return p.dirtyOperators(op) == 1 }
 
-// dirtyOperators marks operators dirty together, as dirtyOperator does, and returns how many
-// became dirty. They share one ready time, read once: operators released or re-checked together
-// are handed out in one batch and ranked against each other, whatever time passes between them.
+// dirtyOperators marks operators dirty at one instant, as dirtyOperator does, and returns how
+// many became dirty: they are ready at one time.
 func (p *Planner) dirtyOperators(ops ...common.Address) int {
-	var ready time.Time
 	n := 0
-	for _, op := range ops {
-		if !p.ops.isRegistered(op) {
-			p.stats.NotOurs++
-			continue
+	p.Together(func() {
+		for _, op := range ops {
+			if p.markDirty(op, p.dirtyReady) {
+				n++
+			}
 		}
-		if p.ops.isDirty(op) {
-			p.stats.Coalesced++
-			continue
-		}
-		// Set-aside work waits for the next sweep whatever the events: an event's materiality is
-		// known only when the batch is resolved, so a 1-wei deposit after every debounce would
-		// otherwise buy MaxFailures more failing transactions each time. A new event gives work
-		// held back as immaterial its chance again.
-		if p.ops.held(op) == HeldSetAside {
-			continue
-		}
-		if n == 0 {
-			ready = p.dirtyReady(p.now())
-		}
-		p.ops.unhold(op)
-		p.stats.Dirtied++
-		p.ops.add(op, ready)
-		n++
-	}
+	})
 	return n
+}
+
+// markDirty marks op dirty, ready at ready(now), unless it is not registered, already dirty, or
+// set aside.
+func (p *Planner) markDirty(op common.Address, ready func(time.Time) time.Time) bool {
+	if !p.ops.isRegistered(op) {
+		p.stats.NotOurs++
+		return false
+	}
+	if p.ops.isDirty(op) {
+		p.stats.Coalesced++
+		return false
+	}
+	// Set-aside work waits for the next sweep whatever the events: an event's materiality is
+	// known only when the batch is resolved, so a 1-wei deposit after every debounce would
+	// otherwise buy MaxFailures more failing transactions each time. A new event gives work held
+	// back as immaterial its chance again.
+	if p.ops.held(op) == HeldSetAside {
+		return false
+	}
+	p.ops.unhold(op)
+	p.stats.Dirtied++
+	p.ops.add(op, ready(p.now()))
+	return true
 }
 
 // inScope returns the known quorums that Config.Quorums lets the planner touch.

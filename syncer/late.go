@@ -96,14 +96,16 @@ func (s *Syncer) scheduleRegistered(ctx context.Context, p *planner.Planner) {
 		return
 	}
 	s.changes.failing = false
-	for _, a := range pending {
-		p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
-	}
-	for block, regs := range s.changes.registered {
-		if block < head {
-			p.Recheck(regs...)
+	p.Together(func() {
+		for _, a := range pending {
+			p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
 		}
-	}
+		for block, regs := range s.changes.registered {
+			if block < head {
+				p.Recheck(regs...)
+			}
+		}
+	})
 	if len(pending) > 0 {
 		s.log.Info("pending allocations of newly registered operators scheduled", "operators", len(ops), "block", head, "pending_allocations", len(pending))
 	}

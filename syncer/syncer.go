@@ -324,8 +324,10 @@ func (s *Syncer) Watch(ctx context.Context, src Source) error {
 		return nil // stopped while loading: nothing read, nothing sent
 	}
 	s.changes.loaded = head
-	p.AdvanceHead(head)
-	p.Recheck(ops...)
+	p.Together(func() {
+		p.AdvanceHead(head)
+		p.Recheck(ops...)
+	})
 	s.publish(p)
 	s.setStatus(func(st *Status) { st.Started, st.Head, st.LastBlock = true, head, head })
 
@@ -544,34 +546,37 @@ func (s *Syncer) apply(p *planner.Planner, b watcher.Batch) {
 			s.priceBudget()
 		}
 	}()
-	for _, ev := range b.Events {
-		if len(s.cfg.Operators) > 0 && ev.Operator != (common.Address{}) && !slices.Contains(s.cfg.Operators, ev.Operator) {
-			continue
+	// One batch arrives at one instant: what it dirties is ready at one time.
+	p.Together(func() {
+		for _, ev := range b.Events {
+			if len(s.cfg.Operators) > 0 && ev.Operator != (common.Address{}) && !slices.Contains(s.cfg.Operators, ev.Operator) {
+				continue
+			}
+			p.Observe(ev)
+			s.note(ev)
+			if s.bill != nil && !ev.Removed && (ev.Kind == watcher.SharesChanged || ev.Kind == watcher.AllocationChanged) {
+				// The cron would find it stale in every quorum it is in: counted when it moves,
+				// not when its update is read, which a spent budget holds back.
+				s.bill.sawStale(map[common.Address][]uint8{ev.Operator: s.metrics.quorumsOf(ev.Operator)}, s.now())
+				moved = true
+			}
+			if ev.Kind == watcher.OperatorDeregistered && !ev.Removed {
+				// The planner has dropped the operator; so do the staleness gauges.
+				s.metrics.left(ev.Operator)
+			}
+			if ev.Kind == watcher.QuorumConfigChanged && !ev.Removed {
+				// A new quorum, or a new lookahead: the planner's quorum list and lookaheads are
+				// read again before the next batch.
+				s.quorumsStale = true
+			}
+			if ev.Kind == watcher.StaleStakesRuleChanged && s.cfg.FollowStaleStakes {
+				// A checker switched its rule (or a reorg took the switch back): the rule and the
+				// deadlines are read again before the next batch.
+				s.quorumsStale = true
+			}
 		}
-		p.Observe(ev)
-		s.note(ev)
-		if s.bill != nil && !ev.Removed && (ev.Kind == watcher.SharesChanged || ev.Kind == watcher.AllocationChanged) {
-			// The cron would find it stale in every quorum it is in: counted when it moves,
-			// not when its update is read, which a spent budget holds back.
-			s.bill.sawStale(map[common.Address][]uint8{ev.Operator: s.metrics.quorumsOf(ev.Operator)}, s.now())
-			moved = true
-		}
-		if ev.Kind == watcher.OperatorDeregistered && !ev.Removed {
-			// The planner has dropped the operator; so do the staleness gauges.
-			s.metrics.left(ev.Operator)
-		}
-		if ev.Kind == watcher.QuorumConfigChanged && !ev.Removed {
-			// A new quorum, or a new lookahead: the planner's quorum list and lookaheads are
-			// read again before the next batch.
-			s.quorumsStale = true
-		}
-		if ev.Kind == watcher.StaleStakesRuleChanged && s.cfg.FollowStaleStakes {
-			// A checker switched its rule (or a reorg took the switch back): the rule and the
-			// deadlines are read again before the next batch.
-			s.quorumsStale = true
-		}
-	}
-	p.AdvanceHead(b.Head)
+		p.AdvanceHead(b.Head)
+	})
 	after := p.Stats()
 	if n := after.Dirtied - before.Dirtied; n > 0 || after.NotOurs > before.NotOurs {
 		s.log.Debug("events applied", "from", b.From, "to", b.To, "events", len(b.Events),
@@ -812,9 +817,11 @@ func (s *Syncer) load(ctx context.Context, p *planner.Planner) (uint64, []common
 	if err != nil {
 		return 0, nil, fmt.Errorf("read pending allocations at block %d: %w", head, err)
 	}
-	for _, a := range pending {
-		p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
-	}
+	p.Together(func() {
+		for _, a := range pending {
+			p.ScheduleAllocation(a.Operator, a.Quorum, a.EffectBlock)
+		}
+	})
 	s.log.Info("loaded AVS state", "block", head, "quorums", ints(nums), "full_quorums", ints(full), "operators", len(ops), "pending_allocations", len(pending))
 	return head, ops, nil
 }
