@@ -10,7 +10,8 @@ type coalescer struct {
 	last      time.Time
 	lastReady time.Time
 	// release is when the current group goes out; a change before it joins the group, and no
-	// change waits past its own time plus MaxStaleness because release is at most that.
+	// change waits past its own time plus MaxStaleness because release is at most that, but for
+	// a release of the budget's held work, which may move it up to Debounce later.
 	release time.Time
 }
 

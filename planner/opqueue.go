@@ -65,8 +65,9 @@ type operatorQueue struct {
 // dirtyOp is an operator waiting to be handed out.
 type dirtyOp struct {
 	op common.Address
-	// ready is when the operator may be handed out: its first dirtying plus Debounce, or earlier
-	// for a retry.
+	// ready is when the operator may be handed out: its first dirtying plus Debounce (or the
+	// MaxStaleness group's time), earlier for a retry, or later to go with work the budget
+	// released (Planner.SetBudget).
 	ready time.Time
 	// index is the position in waiting, or -1 while the operator is in processing.
 	index int
@@ -168,12 +169,14 @@ func (q *operatorQueue) markReady(op common.Address, at time.Time) {
 	}
 }
 
-// notBefore makes every waiting operator ready no earlier than at.
+// notBefore makes every dirty operator ready no earlier than at, waiting or dirtied again while
+// in processing.
 func (q *operatorQueue) notBefore(at time.Time) {
 	moved := false
-	for _, d := range q.waiting {
+	for _, d := range q.dirty {
 		if d.ready.Before(at) {
-			d.ready, moved = at, true
+			d.ready = at
+			moved = moved || d.index >= 0
 		}
 	}
 	if moved {

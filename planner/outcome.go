@@ -52,8 +52,9 @@ type Outcome struct {
 	WaitingQuorums   []uint8
 	// Immaterial are operators of the batch the materiality rule left to the sweep.
 	Immaterial []common.Address
-	// Deferred are stale operators of a ChurnLineOnly batch away from any churn line: held back
-	// for the budget (HeldBudget) until it is available again.
+	// Deferred are stale operators the budget cannot pay for now: of a ChurnLineOnly batch, those
+	// away from any churn line; of a budgeted plan, the least valuable (Resolution.Deferred).
+	// They are held back for the budget (HeldBudget) until it is available again.
 	Deferred []common.Address
 	// Stored are the operators whose stored stakes the batch's mined transactions wrote (an
 	// updateOperators' list, a refreshed quorum's members), members of its quorums included; one
@@ -227,7 +228,7 @@ func (p *Planner) sweepHandedOut() {
 type BudgetState int
 
 const (
-	// BudgetAvailable: work held back for the budget is due again.
+	// BudgetAvailable: work held back for the budget is due again, after Debounce.
 	BudgetAvailable BudgetState = iota
 	// BudgetPaced: work held back for its pace (Resolution.PaceShare) waits until the budget has
 	// room for it within its share; new work still goes out, ranked by value.
@@ -245,15 +246,21 @@ func (p *Planner) SetBudget(state BudgetState) {
 		// Leaving the spent budget for its pace, what waited for the budget, however
 		// valuable, is read and ranked again: the pace holds back only what it ranks low.
 		// They are ready after the debounce (an owner that sets the budget at every turn does
-		// not read them again sooner), and so is whatever dirty work became ready meanwhile, not
-		// yet handed out: they are ranked against each other in one batch.
+		// not read them again sooner), and so is every dirty operator due before then, not yet
+		// handed out or dirtied again while in a batch: they are ranked against each other in
+		// one batch. A release adds at most Debounce to what it finds waiting.
 		released := p.ops.unholdAll(HeldBudget)
 		if len(released) > 0 {
-			ready := p.now().Add(p.cfg.Debounce)
+			now := p.now()
+			ready := now.Add(p.cfg.Debounce)
 			for _, op := range released {
 				p.markDirty(op, func(time.Time) time.Time { return ready })
 			}
 			p.ops.notBefore(ready)
+			if c := &p.coalesce; now.Before(c.release) && c.release.Before(ready) {
+				// A change joining the waiting group goes with it and the released work.
+				c.release = ready
+			}
 		}
 	}
 	p.budgetExhausted = state == BudgetExhausted

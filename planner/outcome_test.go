@@ -714,3 +714,65 @@ func TestReleasedTogetherHandedOutTogether(t *testing.T) {
 		}
 	}
 }
+
+// The budget's release makes wait with the released work what it does not find waiting: an
+// operator dirtied again while in a batch, and a change joining a MaxStaleness group due before
+// the released work: both go in its batch, not alone ahead of it.
+func TestBudgetReleaseGathersInFlightAndGroup(t *testing.T) {
+	start := func(t *testing.T, cfg Config, n int) (*Planner, *tickingClock) {
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		clk := &tickingClock{t: t0}
+		p := New(cfg, clk.Now)
+		p.SetOperators(addrs(1, 2, 3, 4, 5, 6, 7)[:n])
+		p.SetQuorums([]uint8{0})
+		p.AdvanceHead(testHead)
+		p.Together(func() {
+			for _, op := range addrs(1, 2, 3, 4) {
+				p.Observe(shares(op))
+			}
+		})
+		clk.t = clk.t.Add(time.Hour)
+		b := mustNext(t, p)
+		wantOperators(t, b, addrs(1, 2, 3, 4)...)
+		p.Done(b, Outcome{Deferred: b.Operators})
+		return p, clk
+	}
+	atWake := func(t *testing.T, p *Planner, clk *tickingClock) Batch {
+		wake, ok := p.NextWake()
+		if !ok {
+			t.Fatal("nothing waits")
+		}
+		if wake.After(clk.t) {
+			clk.t = wake.Add(-time.Microsecond)
+		}
+		return mustNext(t, p)
+	}
+	t.Run("dirtied again in a batch", func(t *testing.T) {
+		p, clk := start(t, Config{Debounce: time.Second}, 5)
+		p.Observe(shares(addr(5)))
+		clk.t = clk.t.Add(time.Hour)
+		out := mustNext(t, p)
+		wantOperators(t, out, addr(5))
+		p.Observe(shares(addr(5))) // dirtied again while its batch is out
+		clk.t = clk.t.Add(time.Hour)
+		p.SetBudget(BudgetAvailable)
+		p.Done(out, Outcome{})
+		wantOperators(t, atWake(t, p, clk), addrs(1, 2, 3, 4, 5)...)
+	})
+	t.Run("joining a max staleness group", func(t *testing.T) {
+		p, clk := start(t, Config{Debounce: time.Second, MaxStaleness: time.Minute}, 7)
+		p.Observe(shares(addr(5))) // quiet: after the debounce
+		p.Observe(shares(addr(6))) // busy: the group goes a minute later
+		clk.t = clk.t.Add(2 * time.Second)
+		b := mustNext(t, p)
+		wantOperators(t, b, addr(5))
+		p.Done(b, Outcome{})
+		clk.t = clk.t.Add(time.Minute - 2*time.Second - 500*time.Millisecond) // half a second before the group
+		p.SetBudget(BudgetAvailable)
+		clk.t = clk.t.Add(100 * time.Millisecond)
+		p.Observe(shares(addr(7))) // joins the group
+		wantOperators(t, atWake(t, p, clk), addrs(1, 2, 3, 4, 6, 7)...)
+	})
+}

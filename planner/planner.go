@@ -42,7 +42,8 @@ const DefaultFullQuorumRatio = 0.9
 // for the stale-stake fields, by feature detection on the chain before New is called.
 type Config struct {
 	// Debounce is how long an operator stays dirty before it is handed out, counted from the first
-	// event that dirtied it: a burst of events costs one update, and latency stays bounded by it.
+	// event that dirtied it: a burst of events costs one update, and latency stays bounded by it
+	// (plus MaxStaleness when set, and at most another Debounce when the budget releases work).
 	// Quorum configuration changes are debounced the same way.
 	Debounce time.Duration
 	// SyncInterval is the period of full sweeps of every quorum in scope; 0 disables scheduled

@@ -492,30 +492,32 @@ func TestBatchAppliedAtOneInstant(t *testing.T) {
 	clk := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	now := func() time.Time { clk = clk.Add(time.Microsecond); return clk }
 	for _, staleness := range []time.Duration{0, time.Minute} {
-		pc := planner.Config{Debounce: time.Second, MaxStaleness: staleness}
-		s := newTestSyncer(t, Config{Planner: pc}, nil, nil, nil, slog.New(slog.DiscardHandler), nil, now)
-		p := planner.New(pc, now)
-		var ops []common.Address
-		for i := 1; i <= 5; i++ {
-			ops = append(ops, common.BigToAddress(big.NewInt(int64(i))))
-		}
-		p.SetOperators(ops)
-		p.SetQuorums([]uint8{0})
-		p.AdvanceHead(100)
-		clk = clk.Add(time.Hour)
-		b := watcher.Batch{From: 101, To: 101, Head: 101}
-		for _, op := range ops {
-			b.Events = append(b.Events, watcher.Event{Kind: watcher.SharesChanged, Name: "OperatorSharesIncreased", Operator: op, Quorum: watcher.NoQuorum, Block: 101})
-		}
-		s.apply(p, b)
-		wake, ok := p.NextWake()
-		if !ok {
-			t.Fatal("nothing waits after the batch")
-		}
-		clk = wake.Add(-time.Microsecond) // the next read is the wake itself
-		got, ok := p.Next()
-		if !ok || len(got.Operators) != len(ops) {
-			t.Fatalf("max staleness %s: first batch after the events has operators %v, want all %d", staleness, got.Operators, len(ops))
-		}
+		t.Run(fmt.Sprintf("max staleness %s", staleness), func(t *testing.T) {
+			pc := planner.Config{Debounce: time.Second, MaxStaleness: staleness}
+			s := newTestSyncer(t, Config{Planner: pc}, nil, nil, nil, slog.New(slog.DiscardHandler), nil, now)
+			p := planner.New(pc, now)
+			var ops []common.Address
+			for i := 1; i <= 5; i++ {
+				ops = append(ops, common.BigToAddress(big.NewInt(int64(i))))
+			}
+			p.SetOperators(ops)
+			p.SetQuorums([]uint8{0})
+			p.AdvanceHead(100)
+			clk = clk.Add(time.Hour)
+			b := watcher.Batch{From: 101, To: 101, Head: 101}
+			for _, op := range ops {
+				b.Events = append(b.Events, watcher.Event{Kind: watcher.SharesChanged, Name: "OperatorSharesIncreased", Operator: op, Quorum: watcher.NoQuorum, Block: 101})
+			}
+			s.apply(p, b)
+			wake, ok := p.NextWake()
+			if !ok {
+				t.Fatal("nothing waits after the batch")
+			}
+			clk = wake.Add(-time.Microsecond) // the next read is the wake itself
+			got, ok := p.Next()
+			if !ok || len(got.Operators) != len(ops) {
+				t.Fatalf("first batch after the events has operators %v, want all %d", got.Operators, len(ops))
+			}
+		})
 	}
 }
