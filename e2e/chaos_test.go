@@ -542,6 +542,9 @@ func (c *chaosRun) converge() uint64 {
 		}
 	}
 	c.p.Clear()
+	// A fault already met lasts until its answer is out: a 40 MiB reply takes seconds to write on
+	// a loaded machine, a dropped request until the client gives up.
+	c.e.waitFor("the faults' answers out", time.Minute, func() bool { return c.p.Faulting() == 0 })
 	cleared := c.e.head()
 	blocks := c.waitFresh() - cleared
 	c.txs = c.e.sent() - c.startTx

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -34,6 +35,10 @@ type Proxy struct {
 	// ctx ends when the proxy closes; it bounds delays and dropped requests.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// faulting counts the HTTP requests being answered by a fault now: delayed, dropped, or
+	// their answer still being written.
+	faulting atomic.Int64
 
 	mu     sync.Mutex
 	counts Counts
@@ -159,6 +164,10 @@ func (p *Proxy) Hits(id int) int {
 	return p.hits[id]
 }
 
+// Faulting reports how many HTTP requests a fault is answering now (delayed, dropped, or their
+// answer still being written): after Clear, the faults' effects last until it is 0.
+func (p *Proxy) Faulting() int { return int(p.faulting.Load()) }
+
 // Active reports how many faults are still in force (a fault with Times goes once used up).
 func (p *Proxy) Active() int {
 	p.mu.Lock()
@@ -228,6 +237,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		p.relayHTTP(w, r, body)
 		return
 	}
+	p.faulting.Add(1)
+	defer p.faulting.Add(-1)
 	if !sleep(r.Context(), p.ctx, maxDelay(calls)) {
 		return
 	}

@@ -354,6 +354,32 @@ func TestHTTPFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("faulting lasts past clear", func(t *testing.T) {
+		// A delayed answer met before Clear is still being answered by its fault after it.
+		f.inject(t, rpcproxy.Fault{Method: "eth_chainId", Delay: time.Hour})
+		ctx, cancel := context.WithCancel(f.ctx)
+		done := make(chan error, 1)
+		go func() { _, err := f.eth.ChainID(ctx); done <- err }()
+		for f.p.Faulting() != 1 {
+			select {
+			case err := <-done:
+				t.Fatalf("the delayed call returned: %v", err)
+			case <-time.After(time.Millisecond):
+			}
+		}
+		f.p.Clear()
+		if n := f.p.Faulting(); n != 1 {
+			t.Fatalf("faulting %d after Clear with a delayed answer out, want 1", n)
+		}
+		cancel()
+		<-done
+		for f.p.Faulting() != 0 {
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := f.eth.ChainID(f.ctx); err != nil || f.p.Faulting() != 0 {
+			t.Fatalf("after the delayed answer: %v, faulting %d", err, f.p.Faulting())
+		}
+	})
 }
 
 // The eth_getLogs limits of hosted providers: a block range cap and a result count cap, with
