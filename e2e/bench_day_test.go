@@ -247,9 +247,12 @@ type dayResult struct {
 }
 
 // dayPaceLimit is how much slower than the process's durations the chain may run over a
-// whole-day row's days: past it, its windows hold a day of blocks less a tenth, the budget comes
-// back that much sooner per block, and the row's figures are not at mainnet's ratios.
-const dayPaceLimit = 1.05
+// whole-day row's days. Past it, a window of the process's clock holds less than a day of blocks,
+// the budget comes back that much sooner per block, and the row's figures are not at mainnet's
+// ratios: at 1,000 changes a day a pace of 1.04 let 67.8M gas fall within one day of blocks where
+// the budget held every window to 55.3M, because the spending of the window's first hour was
+// free again before the day's blocks ended.
+const dayPaceLimit = 1.02
 
 // standingBlocks is how long an error must stand to count in dayResult.Standing: 2 h, past every
 // row's latency budget (--max-staleness 1h plus the debounce and inclusion).
@@ -910,7 +913,7 @@ func printDay(out io.Writer, rs []dayResult) {
   the cron's bill over a window scaled like every duration. It starts on a fresh AVS with an empty window and
   plays a whole day of changes, then 600 blocks (2 h) with none, so that whether a late change stands 2 h
   is seen: its gas/day is the most it spent within any span of a day of blocks (of the interval's days, per
-  day), its sweeps within it; what it holds back at the end stands. A row whose days took more than 1.05
+  day), its sweeps within it; what it holds back at the end stands. A row whose days took more than 1.02
   budget windows of the process's clock (a loaded machine) fails: its budget came back sooner per block.
 - Start: the bare command and watch in audit mode start after a previous day of changes (the bare command's
   start-up sweep is its daily sweep after a day of changes); a --sweep-mode material row with every
