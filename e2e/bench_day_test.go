@@ -238,21 +238,23 @@ type dayResult struct {
 	DayOverWindow float64 `json:"day_over_budget_window,omitempty"`
 	// Pace is, for a whole-day row, the wall time its days took (the tail left out) over the
 	// budget window they stand for: above 1 the chain ran slower than the process's durations,
-	// and each of its windows held less than a day of blocks.
+	// and each of its windows held less than a day of blocks; below 1, more.
 	Pace float64 `json:"days_over_budget_window,omitempty"`
 	// GasPerWindow is, for a whole-day row, the most it spent within any window of the process's
 	// clock, per day: what its budget bounds. GasPerDay is the most within any span of the days'
-	// blocks, per day: what the cron's bill is compared with. They differ only when Pace is not 1.
+	// blocks, per day: what the cron's bill is compared with. At a Pace of 1 the two spans hold
+	// the same blocks.
 	GasPerWindow float64 `json:"gas_per_budget_window,omitempty"`
 }
 
-// dayPaceLimit is how much slower than the process's durations the chain may run over a
-// whole-day row's days. Past it, a window of the process's clock holds less than a day of blocks,
-// the budget comes back that much sooner per block, and the row's figures are not at mainnet's
-// ratios: at 1,000 changes a day a pace of 1.04 let 67.8M gas fall within one day of blocks where
-// the budget held every window to 55.3M, because the spending of the window's first hour was
-// free again before the day's blocks ended.
-const dayPaceLimit = 1.02
+// dayPaceTolerance is how far from the process's durations the chain's pace may be over a
+// whole-day row's days. Slower, a window of the process's clock holds less than a day of blocks
+// and the budget comes back sooner per block than on mainnet: at 1,000 changes a day a pace of
+// 1.04 let 67.8M gas fall within one day of blocks where the budget held every window to 55.3M,
+// because the spending of the window's first hour was free again before the day's blocks ended.
+// Faster, the watch's own sweep, due after a day of its clock, falls after the day's blocks.
+// Either way the row's figures are not at mainnet's ratios.
+const dayPaceTolerance = 0.02
 
 // standingBlocks is how long an error must stand to count in dayResult.Standing: 2 h, past every
 // row's latency budget (--max-staleness 1h plus the debounce and inclusion).
@@ -575,7 +577,7 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 	}
 	end := open + dayBlocks/dayFraction + dayTail
 	switch {
-	case len(changes) == 0:
+	case len(changes) == 0 && !row.fullDay:
 		end = open + 50 // a quiet day: nothing to wait for
 	case row.fullDay:
 		// The days of an interval, then standingBlocks with no change: whether a change made
@@ -681,17 +683,15 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 		res.Txs = len(txs)
 		switch {
 		case row.fullDay:
-			// Whole days played: what it spent over them, per day, is its gas per day, its sweeps
-			// within them. Where the days took longer than the budget's window (the chain slowed
-			// after the durations were stretched), the most it spent in any window of the
-			// process's clock: spending that left the window was free to be spent again, and a
-			// run longer than the window counts a front-loaded day's first spending twice.
+			// Whole days played: its gas per day is the most it spent within any span of the
+			// days' blocks, per day, its sweeps included. The run is longer than the days (the
+			// tail), and what the window's first spending freed can be spent again within it.
 			//
 			// The cron's bill is per day of blocks, the budget per day of the process's clock. On
 			// mainnet the two are one; here the chain can fall behind the process's durations on
-			// a loaded machine, and a window of its clock then holds less than a day of blocks.
-			// GasPerDay is the most spent within any span of the days' blocks, the stricter of
-			// the two; GasPerWindow what the budget bounds.
+			// a loaded machine, and a window of its clock then holds less than a day of blocks:
+			// GasPerDay counts the day of blocks, GasPerWindow (informational) what the budget
+			// bounds, and a row whose pace is off by more than dayPaceTolerance fails.
 			res.GasPerDay = float64(mostInBlocks(txs, days*dayBlocks)) / float64(days)
 			res.GasPerWindow = float64(res.GasWindow) / float64(days)
 			window := stretch * float64(days*dayBlocks) * dayBlockTime.Seconds()
@@ -731,8 +731,8 @@ func (c *benchChain) runDay(row dayRow, activity int, changes []dayChange) dayRe
 	if row.fullDay {
 		c.t.Logf("%s at %d/day: durations stretched x%.2f to the chain's pace; its days took %.2f budget windows, the run (its days and the 2 h tail) %.2f; %.0f gas per day of blocks at most, %.0f per budget window",
 			row.Name, activity, stretch, res.Pace, res.DayOverWindow, res.GasPerDay, res.GasPerWindow)
-		if res.Pace > dayPaceLimit {
-			c.t.Errorf("%s at %d/day: its days took %.2f budget windows, more than %.2f: the chain ran slower than the process's durations, so its budget came back sooner per block than on mainnet; run it on a machine doing nothing else", row.Name, activity, res.Pace, dayPaceLimit)
+		if math.Abs(res.Pace-1) > dayPaceTolerance {
+			c.t.Errorf("%s at %d/day: its days took %.2f budget windows of the process's clock, want 1 ± %.2f: the chain did not keep the pace its durations were scaled to, so its budget per block was not mainnet's; run it on a machine doing nothing else", row.Name, activity, res.Pace, dayPaceTolerance)
 		}
 	}
 	c.t.Logf("%s at %d/day: %d changes, %d sent, %d txs, %s gas in window, sweep %s, %.0f gas/day, latency %+v, error max %.4f standing %.4f (before start %.4f), quorum misattributed max %.4f standing %.4f (before start %.4f)",
@@ -913,8 +913,8 @@ func printDay(out io.Writer, rs []dayResult) {
   the cron's bill over a window scaled like every duration. It starts on a fresh AVS with an empty window and
   plays a whole day of changes, then 600 blocks (2 h) with none, so that whether a late change stands 2 h
   is seen: its gas/day is the most it spent within any span of a day of blocks (of the interval's days, per
-  day), its sweeps within it; what it holds back at the end stands. A row whose days took more than 1.02
-  budget windows of the process's clock (a loaded machine) fails: its budget came back sooner per block.
+  day), its sweeps within it; what it holds back at the end stands. A row whose days took other than 1 ± 0.02
+  budget windows of the process's clock (a loaded machine) fails: its budget per block was not mainnet's.
 - Start: the bare command and watch in audit mode start after a previous day of changes (the bare command's
   start-up sweep is its daily sweep after a day of changes); a --sweep-mode material row with every
   operator's stake moved by a fraction drawn uniformly below its threshold, or after a previous day as named.
