@@ -59,7 +59,7 @@ demo: build
 bench:
 	@mkdir -p bench-results
 	$(GO) test -run '^$$' -bench . -benchmem ./planner/ > bench-results/planner.txt; s=$$?; cat bench-results/planner.txt; exit $$s
-	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 120m -v -run '^TestBench' ./e2e/
+	AVS_SYNC_BENCH=1 $(GO) test -count=1 -timeout 360m -v -run '^TestBench' ./e2e/
 
 ## contracts: the devnet's own ECDSAStakeRegistry compiled with the solc that contracts/ecdsa/package.json
 ## pins (ABI and bytecode committed beside the source), and its Go binding made with the go.mod's abigen
