@@ -930,7 +930,7 @@ func printDay(out io.Writer, rs []dayResult) {
   the wrong operators (sum of |weight - stored| over the total stored) at any block, and the largest that stood.
 - At --sync-interval 144h the bare command starts after 6 days of changes and its gas/day is its sweep / 6;
   watch with no tuning flags plays 6 whole days (its budget's window) and its gas/day is the most it spent
-  within a window / 6.`))
+  within any 6 days of blocks / 6.`))
 }
 
 // partStep is one operator's part of a quorum's misattributed stake from pos on.
