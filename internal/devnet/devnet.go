@@ -28,6 +28,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/gofrs/flock"
 )
 
 // ChainID is the chain id of the deployment the anvil state was made for.
@@ -75,7 +76,7 @@ type Devnet struct {
 
 	keys    []*ecdsa.PrivateKey
 	backend *simulated.Backend
-	// dir holds the node's database.
+	// dir holds the node's database; Close removes it.
 	dir string
 	ws  *proxy
 	log *slog.Logger
@@ -230,16 +231,16 @@ func (d *Devnet) dialReads(ctx context.Context) error {
 	return nil
 }
 
+// dataDirPrefix names the devnets' data directories in the system's temporary directory.
+const dataDirPrefix = "avs-sync-devnet-"
+
+// abandoned removes, once a process, the data directories that devnets of killed processes left.
+var abandoned sync.Once
+
 // newBackend starts the simulated node with HTTP and websocket servers on free loopback ports, its
 // database in a new directory (dir) that closeBackend removes. With preimages the node keeps the
 // addresses and storage keys behind its trie's hashes, so that its state can be dumped (profile
 // caches).
-//
-// The database is on disk, not in memory: the node moves finalized blocks to its freezer once a
-// minute, and for each block it moves it lists the block's hashes by a prefix scan. An in-memory
-// database answers a prefix scan by visiting every key it holds, so on a profile's state every
-// block frozen cost a walk of millions of keys: sealing slowed from 2 ms to 23 ms a block within
-// 10,000 blocks and a 50 ms chain fell behind its clock after 30,000. On disk the scan is a seek.
 func newBackend(alloc types.GenesisAlloc, gasLimit uint64, preimages bool) (*simulated.Backend, string, string, string, error) {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
@@ -251,7 +252,8 @@ func newBackend(alloc types.GenesisAlloc, gasLimit uint64, preimages bool) (*sim
 		if err != nil {
 			return nil, "", "", "", err
 		}
-		dir, err := os.MkdirTemp("", "avs-sync-devnet-")
+		abandoned.Do(func() { removeAbandoned(os.TempDir()) })
+		dir, err := os.MkdirTemp("", dataDirPrefix)
 		if err != nil {
 			return nil, "", "", "", fmt.Errorf("devnet data directory: %w", err)
 		}
@@ -263,6 +265,25 @@ func newBackend(alloc types.GenesisAlloc, gasLimit uint64, preimages bool) (*sim
 		lastErr = err
 	}
 	return nil, "", "", "", fmt.Errorf("start simulated chain: %w", lastErr)
+}
+
+// removeAbandoned removes the devnet data directories in root whose node lock is free: a process
+// killed before Close left them. A directory whose node has not taken its lock yet has no lock
+// file and stays.
+func removeAbandoned(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, dataDirPrefix+"*"))
+	for _, dir := range dirs {
+		locks, _ := filepath.Glob(filepath.Join(dir, "*", "LOCK"))
+		if len(locks) != 1 {
+			continue
+		}
+		l := flock.New(locks[0])
+		if ok, err := l.TryLock(); err != nil || !ok {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+		_ = l.Unlock()
+	}
 }
 
 // closeBackend stops the node and removes its data directory.
@@ -282,9 +303,14 @@ func tryBackend(alloc types.GenesisAlloc, gasLimit uint64, httpPort, wsPort int,
 		}
 	}()
 	b = simulated.NewBackend(alloc, func(nc *node.Config, ec *ethconfig.Config) {
+		// The database is on disk, not in memory: the node moves finalized blocks to its freezer
+		// once a minute and lists each moved block's hashes by a prefix scan, which an in-memory
+		// database answers by visiting every key it holds. On a profile's state sealing then went
+		// from 2 ms to 19-35 ms a block, and a 50 ms chain fell behind its clock. On disk the scan
+		// is a seek.
 		nc.DataDir = dir
-		// A devnet's database is small: a cache of 2 GB (the default) also sizes its write-ahead
-		// log files at about 300 MB each.
+		// A devnet's database is small: the default cache of 2 GB also sizes its write buffers
+		// (four of 256 MB) and write-ahead log files (about 300 MB each).
 		ec.DatabaseCache = 64
 		nc.HTTPHost, nc.HTTPPort = "127.0.0.1", httpPort
 		nc.HTTPModules = []string{"eth", "net", "web3"}

@@ -32,8 +32,10 @@ func TestProfileEigenDA(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s start: %v", round, time.Since(began).Round(time.Millisecond))
-		checkEigenDAShape(t, ctx, d)
-		d.Close()
+		func() {
+			defer d.Close()
+			checkEigenDAShape(t, ctx, d)
+		}()
 	}
 }
 
